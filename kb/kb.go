@@ -1,0 +1,366 @@
+// Package kb loads the knowledge base: Markdown articles with YAML front
+// matter, rendered with goldmark. It knows nothing of search or HTTP.
+package kb
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SynonymsFile is the name of the synonym list at the root of the content tree.
+const SynonymsFile = "synonyms.yaml"
+
+// KB is a loaded, validated knowledge base. It is immutable once loaded.
+type KB struct {
+	Root        string
+	Articles    []*Article // valid, non-draft articles, ordered by language, category, weight, title
+	Problems    []Problem  // every problem found; the files concerned are left out
+	Synonyms    Synonyms
+	Fingerprint string // changes whenever any article or the synonym list changes
+
+	byID    map[string]*Article
+	aliases map[string]*Article
+	byKey   map[string][]*Article
+}
+
+// ErrNotFound is returned when an article, category or asset does not exist.
+var ErrNotFound = errors.New("not found")
+
+type source struct {
+	rel      string
+	header   []byte
+	fm       frontMatter
+	body     []byte
+	bodyLine int
+	article  *Article
+	problems []Problem
+}
+
+// Load reads every Markdown file under root. Files with problems are reported
+// in KB.Problems and left out; only an unreadable root is an error.
+func Load(root string) (*KB, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("kb: load: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("kb: load: %s is not a directory", root)
+	}
+	fsys := os.DirFS(root)
+	var files []string
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(strings.ToLower(name), ".md") && !strings.HasPrefix(name, "_") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kb: load: %w", err)
+	}
+	sort.Strings(files)
+
+	k := &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}}
+	srcs := make([]*source, len(files))
+	hashes := make([][32]byte, len(files))
+	parallel(len(files), func(i int) {
+		srcs[i], hashes[i] = readSource(fsys, files[i])
+	})
+
+	fp := sha256.New()
+	for i, s := range srcs {
+		fmt.Fprintf(fp, "%s\x00%x\n", s.rel, hashes[i])
+	}
+	syn, synHash, synProblems := loadSynonyms(fsys)
+	k.Synonyms = syn
+	fp.Write(synHash)
+	k.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	k.Problems = append(k.Problems, synProblems...)
+
+	// Identity checks need every article, so they run in one pass.
+	byPath := map[string]*Article{}
+	owner := map[string]string{} // URL or alias → path that claimed it
+	for _, s := range srcs {
+		if s.article == nil {
+			continue
+		}
+		a := s.article
+		if prev, dup := owner[a.URL()]; dup {
+			s.problems = append(s.problems, Problem{a.Path, 1, fmt.Sprintf("duplicate slug %q in language %s (also used by %s)", a.Slug, a.Lang, prev)})
+			s.article = nil
+			continue
+		}
+		owner[a.URL()] = a.Path
+		byPath[a.Path] = a
+	}
+	for _, s := range srcs {
+		if s.article == nil {
+			continue
+		}
+		for _, al := range s.article.Aliases {
+			if prev, dup := owner[al]; dup && prev != s.article.Path {
+				s.problems = append(s.problems, Problem{s.rel, aliasLine(s), fmt.Sprintf("duplicate alias %q (also used by %s)", al, prev)})
+				continue
+			}
+			owner[al] = s.article.Path
+		}
+	}
+
+	md := newMarkdown()
+	res := &treeResolver{fsys: fsys, byPath: byPath}
+	parallel(len(srcs), func(i int) {
+		s := srcs[i]
+		if s.article == nil {
+			return
+		}
+		r := render(md, s.article, s.body, s.bodyLine, res)
+		s.article.HTML, s.article.Text, s.article.Headings, s.article.Assets = r.html, r.text, r.headings, r.assets
+		s.problems = append(s.problems, r.problems...)
+		s.body = nil
+	})
+
+	for _, s := range srcs {
+		k.Problems = append(k.Problems, s.problems...)
+		if s.article == nil || len(s.problems) > 0 || s.fm.Draft {
+			continue
+		}
+		a := s.article
+		k.Articles = append(k.Articles, a)
+		k.byID[a.ID] = a
+		for _, al := range a.Aliases {
+			if _, taken := k.aliases[al]; !taken {
+				k.aliases[al] = a
+			}
+		}
+		if a.TranslationKey != "" {
+			k.byKey[a.TranslationKey] = append(k.byKey[a.TranslationKey], a)
+		}
+	}
+	sort.SliceStable(k.Articles, func(i, j int) bool {
+		a, b := k.Articles[i], k.Articles[j]
+		if a.Lang != b.Lang {
+			return a.Lang < b.Lang
+		}
+		if a.Category != b.Category {
+			return a.Category < b.Category
+		}
+		if a.Weight != b.Weight {
+			return a.Weight < b.Weight
+		}
+		return a.Title < b.Title
+	})
+	sort.SliceStable(k.Problems, func(i, j int) bool {
+		if k.Problems[i].Path != k.Problems[j].Path {
+			return k.Problems[i].Path < k.Problems[j].Path
+		}
+		return k.Problems[i].Line < k.Problems[j].Line
+	})
+	return k, nil
+}
+
+// readSource reads and parses one file's front matter into an Article
+// without rendering it.
+func readSource(fsys fs.FS, rel string) (*source, [32]byte) {
+	s := &source{rel: rel}
+	raw, err := fs.ReadFile(fsys, rel)
+	sum := sha256.Sum256(raw)
+	if err != nil {
+		s.problems = append(s.problems, Problem{rel, 1, "cannot read file: " + err.Error()})
+		return s, sum
+	}
+	header, body, bodyLine, err := splitFrontMatter(raw)
+	if err == nil {
+		s.fm, err = parseFrontMatter(header)
+	}
+	if err != nil {
+		var le *lineError
+		line := 1
+		if errors.As(err, &le) {
+			line = le.line
+		}
+		s.problems = append(s.problems, Problem{rel, line, err.Error()})
+		return s, sum
+	}
+	s.body, s.bodyLine, s.header = body, bodyLine, header
+	fm := s.fm
+	title := strings.TrimSpace(fm.Title)
+	if title == "" {
+		s.problems = append(s.problems, Problem{rel, 1, "missing title in front matter"})
+	}
+	lang, fromPath := fm.Lang, false
+	if lang == "" {
+		lang = fm.Language
+	}
+	if lang == "" {
+		lang, fromPath = langFromPath(rel), true
+	}
+	if lang == "" {
+		lang = DefaultLang
+	}
+	norm, ok := NormalizeLang(lang)
+	if !ok {
+		s.problems = append(s.problems, Problem{rel, keyLine(header, "lang", "language") + 1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang)})
+	}
+	if title == "" || !ok {
+		return s, sum
+	}
+	slug := strings.Trim(fm.Slug, "/")
+	if slug == "" {
+		slug = strings.TrimSuffix(rel, path.Ext(rel))
+		if strings.HasSuffix(slug, "/index") {
+			slug = strings.TrimSuffix(slug, "/index")
+		}
+		if first, rest, cut := strings.Cut(slug, "/"); cut && (fromPath || langFromPath(rel) != "") && first != "" {
+			slug = rest
+		}
+	}
+	desc := strings.TrimSpace(fm.Description)
+	if desc == "" {
+		desc = strings.TrimSpace(fm.Summary)
+	}
+	cats := fm.Categories
+	if len(cats) == 0 {
+		cats = fm.Category
+	}
+	category := ""
+	if len(cats) > 0 {
+		category = cats[0]
+	}
+	a := &Article{
+		ID: norm + "/" + slug, Lang: norm, Slug: slug, Title: title, Description: desc,
+		Tags: fm.Tags, Category: category, TranslationKey: fm.TranslationKey,
+		Weight: fm.Weight, Date: fm.Date.Time, Lastmod: fm.Lastmod.Time, Path: rel,
+	}
+	for _, al := range fm.Aliases {
+		a.Aliases = append(a.Aliases, normalizeAlias(al))
+	}
+	s.article = a
+	return s, sum
+}
+
+func normalizeAlias(al string) string {
+	al = "/" + strings.Trim(strings.TrimSpace(al), "/")
+	return path.Clean(al)
+}
+
+// keyLine finds the 1-based line of a top-level YAML key in text, for
+// messages; 1 if it is absent. Front matter starts on the file's line 2.
+func keyLine(text []byte, keys ...string) int {
+	for i, l := range strings.Split(string(text), "\n") {
+		for _, k := range keys {
+			if strings.HasPrefix(l, k+":") {
+				return i + 1
+			}
+		}
+	}
+	return 1
+}
+
+func aliasLine(s *source) int {
+	return keyLine(s.header, "aliases") + 1
+}
+
+type treeResolver struct {
+	fsys   fs.FS
+	byPath map[string]*Article
+}
+
+func (r *treeResolver) articleAt(p string) (*Article, bool) {
+	a, ok := r.byPath[p]
+	return a, ok
+}
+
+func (r *treeResolver) fileExists(p string) bool {
+	st, err := fs.Stat(r.fsys, p)
+	return err == nil && !st.IsDir()
+}
+
+// parallel runs f(0..n-1) on every CPU.
+func parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// Synonyms maps a language ("" for every language) to groups of words or
+// phrases that mean the same.
+type Synonyms map[string][][]string
+
+// For returns the groups that apply to lang.
+func (s Synonyms) For(lang string) [][]string {
+	out := append([][]string{}, s[""]...)
+	return append(out, s[BaseLang(lang)]...)
+}
+
+func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
+	raw, err := fs.ReadFile(fsys, SynonymsFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Synonyms{}, nil, nil
+	}
+	sum := sha256.Sum256(raw)
+	if err != nil {
+		return Synonyms{}, sum[:], []Problem{{SynonymsFile, 1, "cannot read: " + err.Error()}}
+	}
+	var doc map[string][][]string
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 1
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+			fmt.Sscan(m[1], &line)
+		}
+		return Synonyms{}, sum[:], []Problem{{SynonymsFile, line, "expected `LANG: [[word, synonym, ...], ...]` (LANG may be \"all\"): " + msg}}
+	}
+	syn := Synonyms{}
+	var problems []Problem
+	for lang, groups := range doc {
+		key := ""
+		if lang != "all" {
+			norm, ok := NormalizeLang(lang)
+			if !ok {
+				problems = append(problems, Problem{SynonymsFile, keyLine(raw, lang), fmt.Sprintf("unknown language %q", lang)})
+				continue
+			}
+			key = BaseLang(norm)
+		}
+		for _, g := range groups {
+			if len(g) > 1 {
+				syn[key] = append(syn[key], g)
+			}
+		}
+	}
+	return syn, sum[:], problems
+}

@@ -1,0 +1,135 @@
+package kb
+
+import (
+	"path/filepath"
+	"sort"
+)
+
+// Category is a group of articles in one language.
+type Category struct {
+	Name  string
+	Slug  string
+	Lang  string
+	Count int
+}
+
+// URL is where the category page is served.
+func (c Category) URL() string { return CategoryURL(c.Lang, c.Name) }
+
+// Get returns the article with the given language and slug.
+func (k *KB) Get(lang, slug string) (*Article, bool) {
+	a, ok := k.byID[lang+"/"+slug]
+	return a, ok
+}
+
+// ByID returns the article with the given ID ("lang/slug").
+func (k *KB) ByID(id string) (*Article, bool) {
+	a, ok := k.byID[id]
+	return a, ok
+}
+
+// Alias returns the article that claims an old URL path.
+func (k *KB) Alias(urlPath string) (*Article, bool) {
+	a, ok := k.aliases[normalizeAlias(urlPath)]
+	return a, ok
+}
+
+// Translations returns the other-language versions of a, by language.
+func (k *KB) Translations(a *Article) []*Article {
+	var out []*Article
+	for _, t := range k.byKey[a.TranslationKey] {
+		if t != a && a.TranslationKey != "" {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Lang < out[j].Lang })
+	return out
+}
+
+// Languages lists the languages that have articles, most articles first.
+func (k *KB) Languages() []string {
+	count := map[string]int{}
+	for _, a := range k.Articles {
+		count[a.Lang]++
+	}
+	out := make([]string, 0, len(count))
+	for l := range count {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if count[out[i]] != count[out[j]] {
+			return count[out[i]] > count[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// HasLang reports whether any article is in lang.
+func (k *KB) HasLang(lang string) bool {
+	for _, a := range k.Articles {
+		if a.Lang == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// Categories lists the categories of one language with article counts.
+func (k *KB) Categories(lang string) []Category {
+	idx := map[string]int{}
+	var out []Category
+	for _, a := range k.Articles {
+		if a.Lang != lang || a.Category == "" {
+			continue
+		}
+		i, ok := idx[a.Category]
+		if !ok {
+			i = len(out)
+			idx[a.Category] = i
+			out = append(out, Category{Name: a.Category, Slug: Slugify(a.Category), Lang: lang})
+		}
+		out[i].Count++
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Category returns a category of lang by slug and its articles, in the
+// order writers gave them (weight, then title).
+func (k *KB) Category(lang, slug string) (Category, []*Article, bool) {
+	var list []*Article
+	c := Category{Slug: slug, Lang: lang}
+	for _, a := range k.Articles {
+		if a.Lang == lang && a.Category != "" && Slugify(a.Category) == slug {
+			c.Name = a.Category
+			list = append(list, a)
+		}
+	}
+	c.Count = len(list)
+	return c, list, len(list) > 0
+}
+
+// Recent returns the n most recently updated articles of lang.
+func (k *KB) Recent(lang string, n int) []*Article {
+	var list []*Article
+	for _, a := range k.Articles {
+		if a.Lang == lang {
+			list = append(list, a)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Updated().After(list[j].Updated()) })
+	if len(list) > n {
+		list = list[:n]
+	}
+	return list
+}
+
+// AssetPath returns the file on disk that an article serves under key.
+func (k *KB) AssetPath(a *Article, key string) (string, bool) {
+	rel, ok := a.Assets[key]
+	if !ok {
+		return "", false
+	}
+	return filepath.Join(k.Root, filepath.FromSlash(rel)), true
+}

@@ -1,0 +1,246 @@
+package kb
+
+import (
+	"bytes"
+	"html/template"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/yuin/goldmark"
+	highlighting "github.com/yuin/goldmark-highlighting/v2"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+)
+
+// newMarkdown builds the goldmark converter shared by every article. It is
+// safe for concurrent use. Raw HTML is left out because goldmark omits it
+// unless html.WithUnsafe is set, which we never do.
+func newMarkdown() goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(
+			extension.GFM,
+			extension.Footnote,
+			highlighting.NewHighlighting(
+				highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
+				highlighting.WithGuessLanguage(false),
+			),
+		),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)
+}
+
+// resolver answers the questions rendering asks about the rest of the tree.
+type resolver interface {
+	articleAt(contentPath string) (*Article, bool)
+	fileExists(contentPath string) bool
+}
+
+// rendered is what rendering one article produces.
+type rendered struct {
+	html     template.HTML
+	text     string
+	headings []Heading
+	assets   map[string]string
+	problems []Problem
+}
+
+// render parses body (which starts at bodyLine of the file), rewrites internal
+// links and asset references, adds heading anchors and renders HTML.
+func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res resolver) rendered {
+	out := rendered{assets: map[string]string{}}
+	lines := lineIndex(body)
+	lineOf := func(off int) int {
+		return bodyLine + sort.SearchInts(lines, off+1) - 1
+	}
+	ctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
+	doc := md.Parser().Parse(text.NewReader(body), parser.WithContext(ctx))
+	dir := path.Dir(a.Path)
+
+	var txt strings.Builder
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			if n.Type() == ast.TypeBlock {
+				txt.WriteString("\n")
+			}
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Heading:
+			id, _ := n.AttributeString("id")
+			idStr := string(id.([]byte))
+			out.headings = append(out.headings, Heading{Level: n.Level, ID: idStr, Text: plainText(n, body)})
+		case *ast.Link:
+			dest, problem := rewriteRef(string(n.Destination), dir, a, false, res, out.assets)
+			if problem != "" {
+				out.problems = append(out.problems, Problem{a.Path, lineOf(nodeOffset(n, body)), problem})
+			}
+			n.Destination = []byte(dest)
+		case *ast.Image:
+			dest, problem := rewriteRef(string(n.Destination), dir, a, true, res, out.assets)
+			if problem != "" {
+				out.problems = append(out.problems, Problem{a.Path, lineOf(nodeOffset(n, body)), problem})
+			}
+			n.Destination = []byte(dest)
+		case *ast.Text:
+			txt.Write(n.Segment.Value(body))
+			if n.SoftLineBreak() || n.HardLineBreak() {
+				txt.WriteByte(' ')
+			}
+		case *ast.String:
+			txt.Write(n.Value)
+		case *ast.FencedCodeBlock, *ast.CodeBlock:
+			l := n.Lines()
+			for i := 0; i < l.Len(); i++ {
+				s := l.At(i)
+				txt.Write(s.Value(body))
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	// Anchor links are added after the walk so they do not show up in the text.
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if h, ok := n.(*ast.Heading); ok && entering {
+			id, _ := h.AttributeString("id")
+			link := ast.NewLink()
+			link.Destination = append([]byte("#"), id.([]byte)...)
+			link.SetAttributeString("class", []byte("anchor"))
+			link.SetAttributeString("aria-hidden", []byte("true"))
+			link.AppendChild(link, ast.NewString([]byte("#")))
+			h.AppendChild(h, link)
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	var buf bytes.Buffer
+	if err := md.Renderer().Render(&buf, body, doc); err != nil {
+		out.problems = append(out.problems, Problem{a.Path, bodyLine, "cannot render Markdown: " + err.Error()})
+	}
+	out.html = template.HTML(buf.String())
+	out.text = collapseSpace(txt.String())
+	return out
+}
+
+// rewriteRef turns a relative reference into a public URL. Links to ".md"
+// files become article URLs; other relative files become assets served under
+// the article. It returns the new destination and a problem, if any.
+func rewriteRef(dest, dir string, a *Article, image bool, res resolver, assets map[string]string) (string, string) {
+	u, err := url.Parse(dest)
+	if err != nil {
+		return dest, "malformed link " + strconv.Quote(dest)
+	}
+	if u.Scheme != "" || u.Host != "" || strings.HasPrefix(dest, "/") || u.Path == "" {
+		return dest, ""
+	}
+	target := path.Clean(path.Join(dir, u.Path))
+	if strings.HasPrefix(target, "../") || target == ".." {
+		return dest, "link " + strconv.Quote(dest) + " points outside the content directory"
+	}
+	if strings.HasSuffix(strings.ToLower(u.Path), ".md") && !image {
+		t, ok := res.articleAt(target)
+		if !ok {
+			return dest, "broken link to " + strconv.Quote(u.Path) + ": no such article"
+		}
+		out := t.URL()
+		if u.Fragment != "" {
+			out += "#" + u.Fragment
+		}
+		return out, ""
+	}
+	if !res.fileExists(target) {
+		if image {
+			return dest, "missing image " + strconv.Quote(u.Path)
+		}
+		return dest, "missing file " + strconv.Quote(u.Path)
+	}
+	key := path.Clean(u.Path)
+	if strings.HasPrefix(key, "../") {
+		key = "_/" + target
+	}
+	assets[key] = target
+	return a.URL() + "/" + escapePath(key), ""
+}
+
+// nodeOffset finds a byte offset in the source for an inline node, which
+// goldmark does not record itself: the first text inside it, else its block.
+func nodeOffset(n ast.Node, src []byte) int {
+	var off = -1
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if t, ok := c.(*ast.Text); ok && entering {
+			off = t.Segment.Start
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	if off >= 0 {
+		return off
+	}
+	for p := n.Parent(); p != nil; p = p.Parent() {
+		if p.Type() == ast.TypeBlock && p.Lines().Len() > 0 {
+			return p.Lines().At(0).Start
+		}
+	}
+	return 0
+}
+
+func plainText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch c := c.(type) {
+		case *ast.Text:
+			b.Write(c.Segment.Value(src))
+		case *ast.String:
+			b.Write(c.Value)
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(b.String())
+}
+
+// lineIndex returns the offset at which each line of src starts.
+func lineIndex(src []byte) []int {
+	idx := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// headingIDs makes unicode-aware, unique heading IDs ("Řešení" → "řešení"),
+// where goldmark's default would drop non-ASCII letters.
+type headingIDs struct{ seen map[string]int }
+
+func newHeadingIDs() *headingIDs { return &headingIDs{seen: map[string]int{}} }
+
+func (h *headingIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	id := Slugify(string(value))
+	if id == "" {
+		id = "section"
+	}
+	return h.unique(id)
+}
+
+func (h *headingIDs) Put(value []byte) { h.seen[string(value)]++ }
+
+func (h *headingIDs) unique(id string) []byte {
+	n := h.seen[id]
+	h.seen[id]++
+	if n == 0 {
+		return []byte(id)
+	}
+	return []byte(id + "-" + strconv.Itoa(n))
+}

@@ -1,0 +1,186 @@
+// Package search owns the Bleve index of the knowledge base: its mapping,
+// building and reusing it, and answering queries. It imports kb only.
+package search
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/orbitask/portal/kb"
+)
+
+// Index answers queries over one loaded knowledge base.
+type Index struct {
+	idx      bleve.Index
+	kb       *kb.KB
+	synonyms map[string][]synonymGroup  // analyzer → analysed synonym groups
+	langs    []string                   // languages with articles
+	noise    map[string]map[string]bool // analyzer → analysed noise words
+}
+
+// Config says where the index lives.
+type Config struct {
+	Dir    string // directory holding the index; created if missing
+	Logger *slog.Logger
+}
+
+// meta is stored beside the index; a mismatch means the index is stale.
+type meta struct {
+	MappingVersion int       `json:"mapping_version"`
+	Fingerprint    string    `json:"fingerprint"`
+	Documents      int       `json:"documents"`
+	BuiltAt        time.Time `json:"built_at"`
+}
+
+// OpenStats says what Open did.
+type OpenStats struct {
+	Rebuilt  bool
+	Reason   string
+	Duration time.Duration
+}
+
+// Open reuses the index in cfg.Dir when it was built by this mapping version
+// from the same content, and rebuilds it otherwise (also when it is missing
+// or cannot be opened).
+func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
+	start := time.Now()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, OpenStats{}, fmt.Errorf("search: open: %w", err)
+	}
+	idxPath := filepath.Join(cfg.Dir, "index.bleve")
+	metaPath := filepath.Join(cfg.Dir, "index.meta.json")
+
+	var stats OpenStats
+	idx, reason := reuse(idxPath, metaPath, k)
+	if idx == nil {
+		stats.Rebuilt, stats.Reason = true, reason
+		log.Info("building search index", "reason", reason, "articles", len(k.Articles))
+		var err error
+		idx, err = build(idxPath, metaPath, k)
+		if err != nil {
+			return nil, stats, err
+		}
+	}
+	ix, err := newIndex(idx, k)
+	if err != nil {
+		idx.Close()
+		return nil, stats, err
+	}
+	stats.Duration = time.Since(start)
+	return ix, stats, nil
+}
+
+func reuse(idxPath, metaPath string, k *kb.KB) (bleve.Index, string) {
+	raw, err := os.ReadFile(metaPath)
+	if err != nil {
+		return nil, "no index yet"
+	}
+	var m meta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, "index metadata unreadable"
+	}
+	if m.MappingVersion != MappingVersion {
+		return nil, fmt.Sprintf("mapping version %d, want %d", m.MappingVersion, MappingVersion)
+	}
+	if m.Fingerprint != k.Fingerprint {
+		return nil, "content changed"
+	}
+	idx, err := bleve.Open(idxPath)
+	if err != nil {
+		return nil, "index unreadable: " + err.Error()
+	}
+	n, err := idx.DocCount()
+	if err != nil || int(n) != len(k.Articles) || n != uint64(m.Documents) {
+		idx.Close()
+		return nil, "index incomplete"
+	}
+	return idx, ""
+}
+
+func build(idxPath, metaPath string, k *kb.KB) (bleve.Index, error) {
+	// The metadata goes first and last: a build that dies half-way leaves no
+	// metadata, so the next start rebuilds.
+	if err := os.Remove(metaPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	if err := os.RemoveAll(idxPath); err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	m, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("search: mapping: %w", err)
+	}
+	idx, err := bleve.New(idxPath, m)
+	if err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	batch := idx.NewBatch()
+	for _, a := range k.Articles {
+		if err := batch.Index(a.ID, document(a)); err != nil {
+			idx.Close()
+			return nil, fmt.Errorf("search: index %s: %w", a.Path, err)
+		}
+		if batch.Size() >= 1000 {
+			if err := idx.Batch(batch); err != nil {
+				idx.Close()
+				return nil, fmt.Errorf("search: build: %w", err)
+			}
+			batch.Reset()
+		}
+	}
+	if err := idx.Batch(batch); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	raw, _ := json.Marshal(meta{MappingVersion, k.Fingerprint, len(k.Articles), time.Now().UTC()})
+	if err := os.WriteFile(metaPath, raw, 0o644); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	return idx, nil
+}
+
+// document is what the index stores of an article; nothing is stored for
+// retrieval, the knowledge base stays the source of truth.
+func document(a *kb.Article) map[string]interface{} {
+	headings := ""
+	for _, h := range a.Headings {
+		headings += h.Text + "\n"
+	}
+	tags := ""
+	for _, t := range a.Tags {
+		tags += t + " "
+	}
+	return map[string]interface{}{
+		fieldType:        analyzerFor(a.Lang),
+		fieldLang:        a.Lang,
+		fieldTitle:       a.Title,
+		fieldTitleWords:  a.Title,
+		fieldDescription: a.Description,
+		fieldTags:        tags,
+		fieldHeadings:    headings,
+		fieldBody:        a.Text,
+		fieldSpell:       a.Title + "\n" + a.Text,
+		fieldCategory:    a.Category,
+		fieldTagKeys:     a.Tags,
+	}
+}
+
+// Close releases the index.
+func (ix *Index) Close() error {
+	return ix.idx.Close()
+}
+
+// KB returns the knowledge base the index was built from.
+func (ix *Index) KB() *kb.KB { return ix.kb }

@@ -1,0 +1,173 @@
+package search
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cs"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	// Language analyzers register themselves with Bleve when imported.
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ar"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/da"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/de"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/en"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/es"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fa"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hu"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/it"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/no"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/pt"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ro"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ru"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/sv"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/tr"
+)
+
+// MappingVersion changes whenever the mapping or the analysis changes, so
+// that an index built by an older portal is rebuilt rather than misread.
+const MappingVersion = 3
+
+// Field names in the index.
+const (
+	fieldType        = "type"
+	fieldLang        = "lang"
+	fieldTitle       = "title"
+	fieldTitleWords  = "title_words" // unstemmed, for as-you-type prefixes
+	fieldDescription = "description"
+	fieldTags        = "tags"
+	fieldHeadings    = "headings"
+	fieldBody        = "body"
+	fieldSpell       = "spell" // unstemmed words, for "did you mean"
+	fieldCategory    = "category"
+	fieldTagKeys     = "tag_keys"
+)
+
+// fieldBoosts rank a match in the title above one in tags or description,
+// above headings, above the body.
+var fieldBoosts = []struct {
+	name  string
+	boost float64
+}{
+	{fieldTitle, 3.0},
+	{fieldTags, 2.0},
+	{fieldDescription, 2.0},
+	{fieldHeadings, 1.5},
+	{fieldBody, 1.0},
+}
+
+const (
+	analyzerCzech   = "cs"
+	analyzerGeneric = "generic"
+)
+
+// languageAnalyzers maps a base language to the Bleve analyzer that stems it.
+// Languages not listed get analyzerGeneric: Unicode word splitting and
+// lowercasing, no stemming and no stop words.
+var languageAnalyzers = map[string]string{
+	"ar": "ar", "cs": analyzerCzech, "da": "da", "de": "de", "en": "en", "es": "es", "fa": "fa",
+	"fi": "fi", "fr": "fr", "hi": "hi", "hr": "hr", "hu": "hu", "it": "it", "nl": "nl",
+	"no": "no", "nb": "no", "nn": "no", "pt": "pt", "ro": "ro", "ru": "ru", "sv": "sv", "tr": "tr",
+	"zh": "cjk", "ja": "cjk", "ko": "cjk",
+}
+
+// analyzerFor returns the analyzer used for articles and queries in lang.
+func analyzerFor(lang string) string {
+	base := lang
+	for i, r := range lang {
+		if r == '-' {
+			base = lang[:i]
+			break
+		}
+	}
+	if a, ok := languageAnalyzers[base]; ok {
+		return a
+	}
+	return analyzerGeneric
+}
+
+// allAnalyzers lists every analyzer a document type may use.
+func allAnalyzers() []string {
+	seen := map[string]bool{analyzerGeneric: true}
+	out := []string{analyzerGeneric}
+	for _, a := range languageAnalyzers {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// newMapping builds the explicit index mapping: one document type per
+// analyzer, the same field names in each, and no default mapping, so nothing
+// is indexed by accident.
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = "bm25"
+	im.TypeField = fieldType
+	im.DefaultAnalyzer = analyzerGeneric
+	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+
+	if err := im.AddCustomAnalyzer(analyzerGeneric, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(analyzerCzech, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name, cs.StopName, czechStemmerName},
+	}); err != nil {
+		return nil, err
+	}
+
+	for _, an := range allAnalyzers() {
+		dm := bleve.NewDocumentStaticMapping()
+		text := func(analyzer string) *mapping.FieldMapping {
+			f := bleve.NewTextFieldMapping()
+			f.Analyzer = analyzer
+			f.Store = false
+			f.IncludeTermVectors = false
+			f.IncludeInAll = false
+			f.DocValues = false
+			return f
+		}
+		kw := func() *mapping.FieldMapping {
+			f := bleve.NewKeywordFieldMapping()
+			f.Analyzer = keyword.Name
+			f.Store = false
+			f.IncludeInAll = false
+			f.DocValues = true // facets read doc values
+			return f
+		}
+		for _, fb := range fieldBoosts {
+			dm.AddFieldMappingsAt(fb.name, text(an))
+		}
+		dm.AddFieldMappingsAt(fieldTitleWords, text(analyzerGeneric))
+		dm.AddFieldMappingsAt(fieldSpell, text(analyzerGeneric))
+		dm.AddFieldMappingsAt(fieldLang, kw())
+		dm.AddFieldMappingsAt(fieldCategory, kw())
+		dm.AddFieldMappingsAt(fieldTagKeys, kw())
+		im.AddDocumentMapping(an, dm)
+	}
+	return im, im.Validate()
+}
+
+// foldASCII strips diacritics, so that Czech typed without háčky and čárky
+// still matches.
+var foldASCII = asciifolding.New()

@@ -1,0 +1,450 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/orbitask/portal/kb"
+)
+
+// ErrInvalidQuery is wrapped by every error caused by a bad query parameter.
+var ErrInvalidQuery = errors.New("invalid query")
+
+// Limits on a query; a whole ticket draft fits comfortably.
+const (
+	MaxLimit     = 100
+	MaxOffset    = 10000
+	MaxTextBytes = 20000
+)
+
+// Query is one search. Text may be a few keywords or a whole ticket draft.
+type Query struct {
+	Text     string
+	Lang     string // "" searches every language
+	Category string // category name to filter on, optional
+	Tag      string // tag to filter on, optional
+	Limit    int    // 1..MaxLimit; 0 means 10
+	Offset   int
+	Prefix   bool // as-you-type: the last word may be unfinished
+	Facets   bool // count categories and tags of all matches
+	Exclude  string
+}
+
+// Hit is one matching article.
+type Hit struct {
+	Article *kb.Article
+	Score   float64
+	Snippet template.HTML // escaped text with matches in <mark>
+}
+
+// Facet is one value of a facet with the number of matching articles.
+type Facet struct {
+	Name  string
+	Count int
+}
+
+// Result is the answer to a Query.
+type Result struct {
+	Total      uint64
+	Took       time.Duration
+	Hits       []Hit
+	Categories []Facet
+	Tags       []Facet
+	DidYouMean string // the query with unknown words corrected, if any
+}
+
+// synonymGroup holds the analysed variants of one synonym group.
+type synonymGroup [][]string
+
+func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
+	ix := &Index{idx: idx, kb: k, langs: k.Languages(), synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}}
+	for _, lang := range ix.langs {
+		an := analyzerFor(lang)
+		if _, done := ix.noise[an]; !done {
+			ix.noise[an] = ix.noiseTerms(an)
+		}
+		for _, g := range k.Synonyms.For(lang) {
+			var sg synonymGroup
+			for _, v := range g {
+				if terms := ix.terms(an, v); len(terms) > 0 {
+					sg = append(sg, terms)
+				}
+			}
+			if len(sg) > 1 {
+				ix.synonyms[an] = append(ix.synonyms[an], sg)
+			}
+		}
+	}
+	return ix, nil
+}
+
+// Validate checks the parts of a query a caller can get wrong.
+func (q *Query) Validate() error {
+	switch {
+	case strings.TrimSpace(q.Text) == "":
+		return fmt.Errorf("%w: q: must not be empty", ErrInvalidQuery)
+	case len(q.Text) > MaxTextBytes:
+		return fmt.Errorf("%w: q: longer than %d bytes", ErrInvalidQuery, MaxTextBytes)
+	case !utf8.ValidString(q.Text):
+		return fmt.Errorf("%w: q: not valid UTF-8", ErrInvalidQuery)
+	case q.Limit < 0 || q.Limit > MaxLimit:
+		return fmt.Errorf("%w: limit: must be between 1 and %d", ErrInvalidQuery, MaxLimit)
+	case q.Offset < 0 || q.Offset > MaxOffset:
+		return fmt.Errorf("%w: offset: must be between 0 and %d", ErrInvalidQuery, MaxOffset)
+	}
+	if q.Lang != "" {
+		l, ok := kb.NormalizeLang(q.Lang)
+		if !ok {
+			return fmt.Errorf("%w: lang: unknown language %q", ErrInvalidQuery, q.Lang)
+		}
+		q.Lang = l
+	}
+	if q.Limit == 0 {
+		q.Limit = 10
+	}
+	return nil
+}
+
+// plan is the analysed form of a query for one analyzer.
+type plan struct {
+	analyzer string
+	langs    []string
+	terms    []string        // unique analysed terms, noise removed
+	matched  map[string]bool // terms a snippet should mark
+	q        query.Query
+}
+
+// Search runs q. A whole ticket draft is treated as a bag of words: any word
+// may match, rarer words count more (BM25), greetings and signatures are
+// dropped, and unknown words are matched fuzzily.
+func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
+	start := time.Now()
+	if err := q.Validate(); err != nil {
+		return Result{}, err
+	}
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	reader, err := adv.Reader()
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	defer reader.Close()
+
+	langs := ix.langs
+	if q.Lang != "" {
+		langs = []string{q.Lang}
+	}
+	byAnalyzer := map[string][]string{}
+	var order []string
+	for _, l := range langs {
+		an := analyzerFor(l)
+		if _, ok := byAnalyzer[an]; !ok {
+			order = append(order, an)
+		}
+		byAnalyzer[an] = append(byAnalyzer[an], l)
+	}
+	var plans []*plan
+	var unknown []string
+	for _, an := range order {
+		p, unk := ix.plan(reader, an, byAnalyzer[an], q)
+		if p != nil {
+			plans = append(plans, p)
+		}
+		unknown = append(unknown, unk...)
+	}
+	var res Result
+	if len(plans) == 0 {
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	var top query.Query
+	if len(plans) == 1 {
+		top = plans[0].q
+	} else {
+		qs := make([]query.Query, len(plans))
+		for i, p := range plans {
+			qs[i] = p.q
+		}
+		top = bleve.NewDisjunctionQuery(qs...)
+	}
+	var filters []query.Query
+	if q.Category != "" {
+		filters = append(filters, filterTerm(q.Category, fieldCategory))
+	}
+	if q.Tag != "" {
+		filters = append(filters, filterTerm(q.Tag, fieldTagKeys))
+	}
+	if len(filters) > 0 {
+		top = bleve.NewConjunctionQuery(append([]query.Query{top}, filters...)...)
+	}
+	size := q.Limit
+	if q.Exclude != "" {
+		size++
+	}
+	req := bleve.NewSearchRequestOptions(top, size, q.Offset, false)
+	if q.Facets {
+		req.AddFacet("category", bleve.NewFacetRequest(fieldCategory, 20))
+		req.AddFacet("tags", bleve.NewFacetRequest(fieldTagKeys, 20))
+	}
+	sr, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	res.Total = sr.Total
+	for _, h := range sr.Hits {
+		a, ok := ix.kb.ByID(h.ID)
+		if !ok || h.ID == q.Exclude {
+			continue
+		}
+		if len(res.Hits) == q.Limit {
+			break
+		}
+		p := plans[0]
+		for _, pl := range plans {
+			if contains(pl.langs, a.Lang) {
+				p = pl
+			}
+		}
+		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Snippet: ix.snippet(a, p, q)})
+	}
+	if q.Exclude != "" && res.Total > 0 {
+		res.Total--
+	}
+	if f, ok := sr.Facets["category"]; ok {
+		res.Categories = facetValues(f)
+	}
+	if f, ok := sr.Facets["tags"]; ok {
+		res.Tags = facetValues(f)
+	}
+	if len(unknown) > 0 {
+		res.DidYouMean = ix.didYouMean(reader, q.Text, q.Prefix)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// plan analyses q for one analyzer and builds its Bleve query.
+func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Query) (*plan, []string) {
+	all := ix.terms(an, q.Text)
+	noise := ix.noise[an]
+	var terms []string
+	seen := map[string]bool{}
+	for _, t := range all {
+		if !seen[t] && !noise[t] {
+			seen[t] = true
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) == 0 {
+		for _, t := range all {
+			if !seen[t] {
+				seen[t] = true
+				terms = append(terms, t)
+			}
+		}
+	}
+	p := &plan{analyzer: an, langs: langs, terms: terms, matched: map[string]bool{}}
+	var unknown []string
+	contains := dictContains(reader)
+	var clauses []query.Query
+	for _, t := range terms {
+		p.matched[t] = true
+		var fields []query.Query
+		for _, fb := range fieldBoosts {
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(fb.name)
+			tq.SetBoost(fb.boost)
+			fields = append(fields, tq)
+		}
+		if utf8.RuneCountInString(t) >= 4 && !contains(t) {
+			// An unknown word is most likely a typo: let it match its near
+			// neighbours, below what an exact match would score.
+			unknown = append(unknown, t)
+			fuzz := 1
+			if utf8.RuneCountInString(t) >= 8 {
+				fuzz = 2
+			}
+			for _, f := range []string{fieldTitle, fieldBody} {
+				fq := bleve.NewFuzzyQuery(t)
+				fq.SetField(f)
+				fq.SetFuzziness(fuzz)
+				fq.SetBoost(0.5 * boostOf(f))
+				fields = append(fields, fq)
+			}
+		}
+		clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
+	}
+	for _, g := range ix.synonyms[an] {
+		clauses = append(clauses, expandSynonyms(g, seen)...)
+	}
+	if q.Prefix {
+		if w := lastWord(q.Text); utf8.RuneCountInString(w) >= 2 {
+			pq := bleve.NewPrefixQuery(w)
+			pq.SetField(fieldTitleWords)
+			pq.SetBoost(2)
+			clauses = append(clauses, pq)
+		}
+	}
+	if len(clauses) == 0 {
+		return nil, unknown
+	}
+	var langFilter query.Query
+	if len(langs) == 1 {
+		langFilter = filterTerm(langs[0], fieldLang)
+	} else {
+		ls := make([]query.Query, len(langs))
+		for i, l := range langs {
+			ls[i] = filterTerm(l, fieldLang)
+		}
+		langFilter = bleve.NewDisjunctionQuery(ls...)
+	}
+	p.q = bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(clauses...), langFilter)
+	return p, unknown
+}
+
+// expandSynonyms adds the other variants of a group whose variant the query
+// contains, a little below the words actually typed.
+func expandSynonyms(g synonymGroup, present map[string]bool) []query.Query {
+	hit := -1
+	for i, v := range g {
+		all := true
+		for _, t := range v {
+			all = all && present[t]
+		}
+		if all {
+			hit = i
+			break
+		}
+	}
+	if hit < 0 {
+		return nil
+	}
+	var out []query.Query
+	for i, v := range g {
+		if i == hit {
+			continue
+		}
+		var per []query.Query
+		for _, fb := range fieldBoosts {
+			var parts []query.Query
+			for _, t := range v {
+				tq := bleve.NewTermQuery(t)
+				tq.SetField(fb.name)
+				parts = append(parts, tq)
+			}
+			var fq query.Query = parts[0]
+			if len(parts) > 1 {
+				fq = bleve.NewConjunctionQuery(parts...)
+			}
+			fq.(query.BoostableQuery).SetBoost(0.7 * fb.boost)
+			per = append(per, fq)
+		}
+		out = append(out, bleve.NewDisjunctionQuery(per...))
+	}
+	return out
+}
+
+// filterTerm matches a keyword exactly; its tiny boost keeps it from
+// changing the ranking.
+func filterTerm(v, field string) query.Query {
+	tq := bleve.NewTermQuery(v)
+	tq.SetField(field)
+	tq.SetBoost(1e-6)
+	return tq
+}
+
+func boostOf(field string) float64 {
+	for _, fb := range fieldBoosts {
+		if fb.name == field {
+			return fb.boost
+		}
+	}
+	return 1
+}
+
+// terms analyses text with the named analyzer.
+func (ix *Index) terms(an, text string) []string {
+	toks := ix.tokens(an, text)
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+func (ix *Index) tokens(an, text string) analysis.TokenStream {
+	a := ix.idx.Mapping().AnalyzerNamed(an)
+	if a == nil {
+		return nil
+	}
+	return a.Analyze([]byte(text))
+}
+
+// dictContains reports whether a term occurs in the title or body of any
+// article.
+func dictContains(reader index.IndexReader) func(string) bool {
+	rc, ok := reader.(index.IndexReaderContains)
+	if !ok {
+		return func(string) bool { return true }
+	}
+	var dicts []index.FieldDictContains
+	for _, f := range []string{fieldBody, fieldTitle} {
+		if d, err := rc.FieldDictContains(f); err == nil {
+			dicts = append(dicts, d)
+		}
+	}
+	return func(t string) bool {
+		for _, d := range dicts {
+			if ok, err := d.Contains([]byte(t)); err == nil && ok {
+				return true
+			}
+		}
+		return len(dicts) == 0
+	}
+}
+
+func lastWord(s string) string {
+	if s == "" || strings.HasSuffix(s, " ") {
+		return ""
+	}
+	f := strings.Fields(strings.ToLower(s))
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.Trim(f[len(f)-1], `.,;:!?"'()[]{}`)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func facetValues(f *bsearch.FacetResult) []Facet {
+	var out []Facet
+	if f.Terms == nil {
+		return nil
+	}
+	for _, t := range f.Terms.Terms() {
+		out = append(out, Facet{Name: t.Term, Count: t.Count})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out
+}
