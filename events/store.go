@@ -1,0 +1,323 @@
+// Package events records what happens on the portal (searches, votes, and
+// later suggestions and status changes) in SQLite. Later features such as the
+// operators' metrics are computed from these rows.
+package events
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the event log and the vote table.
+type Store struct {
+	db     *sql.DB
+	log    *slog.Logger
+	queue  chan event
+	done   chan struct{} // closed by Close
+	exited chan struct{} // closed when the writer has written everything
+	closer sync.Once
+}
+
+// event is one row of the append-only events table.
+type event struct {
+	at   time.Time
+	kind string
+	data any
+}
+
+// Search is one search a customer ran.
+type Search struct {
+	Query  string
+	Lang   string
+	Source string // "page" or "api"
+	Total  int
+	Took   time.Duration
+}
+
+// Vote is a customer's answer to "Was this helpful?".
+type Vote struct {
+	ArticleID string
+	Helpful   bool
+	Voter     string // opaque id from a cookie; one vote per voter and article
+}
+
+// Score sums the votes on one article.
+type Score struct {
+	ArticleID string
+	Yes, No   int
+}
+
+// queueSize bounds the events waiting to be written; beyond it events are
+// dropped (and counted in the log) rather than slowing customers down.
+const queueSize = 4096
+
+// Open opens (creating if needed) the database at path and applies the
+// migrations it has not seen yet.
+func Open(path string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=NORMAL"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("events: open: %w", err)
+	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, log: log, queue: make(chan event, queueSize), done: make(chan struct{}), exited: make(chan struct{})}
+	go s.writer()
+	return s, nil
+}
+
+// migrate applies each numbered migration in its own transaction.
+func migrate(db *sql.DB) error {
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("events: migrate: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("events: migrate: %w", err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "migrations/")
+		num, _, _ := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("events: migration %s: name must start with a number", name)
+		}
+		var seen int
+		if err := db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&seen); err != nil {
+			return fmt.Errorf("events: migrate: %w", err)
+		}
+		if seen > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("events: migrate: %w", err)
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			return fmt.Errorf("events: migrate: %w", err)
+		}
+		if _, err := tx.Exec(string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("events: migration %s: %w", name, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("events: migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("events: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// RecordSearch queues a search event. It never blocks: a full queue drops
+// the event, because a customer's search matters more than its statistics.
+func (s *Store) RecordSearch(e Search) {
+	s.enqueue(event{time.Now().UTC(), "search", map[string]any{
+		"query": e.Query, "lang": e.Lang, "source": e.Source, "total": e.Total,
+		"took_ms": float64(e.Took.Microseconds()) / 1000,
+	}})
+}
+
+func (s *Store) enqueue(e event) {
+	select {
+	case <-s.done:
+	case s.queue <- e:
+	default:
+		s.log.Warn("event queue full, event dropped", "kind", e.kind)
+	}
+}
+
+// writer batches queued events into one transaction each, so a burst of
+// searches costs one fsync rather than one per search.
+func (s *Store) writer() {
+	defer close(s.exited)
+	for {
+		select {
+		case e := <-s.queue:
+			batch := []event{e}
+		drain:
+			for len(batch) < 512 {
+				select {
+				case e := <-s.queue:
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
+			if err := s.write(batch); err != nil {
+				s.log.Error("recording events", "err", err, "count", len(batch))
+			}
+		case <-s.done:
+			if err := s.Flush(); err != nil {
+				s.log.Error("recording events", "err", err)
+			}
+			return
+		}
+	}
+}
+
+func (s *Store) write(batch []event) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, e := range batch {
+		data, err := json.Marshal(e.data)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.Exec(e.at.Format(time.RFC3339Nano), e.kind, string(data)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Flush writes every event queued so far before returning.
+func (s *Store) Flush() error {
+	for {
+		var batch []event
+		for len(batch) < 512 {
+			select {
+			case e := <-s.queue:
+				batch = append(batch, e)
+				continue
+			default:
+			}
+			break
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.write(batch); err != nil {
+			return fmt.Errorf("events: flush: %w", err)
+		}
+	}
+}
+
+// Vote stores a vote, replacing the voter's earlier vote on the article, and
+// records it as an event, in one transaction.
+func (s *Store) Vote(ctx context.Context, v Vote) error {
+	if v.ArticleID == "" || v.Voter == "" {
+		return fmt.Errorf("events: vote: article and voter are required")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	helpful := 0
+	if v.Helpful {
+		helpful = 1
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
+		v.ArticleID, v.Voter, helpful, now); err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	data, _ := json.Marshal(map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": v.Voter})
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, now, string(data)); err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	return nil
+}
+
+// VoteCounts returns the yes and no votes on an article.
+func (s *Store) VoteCounts(ctx context.Context, articleID string) (yes, no int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) FROM votes WHERE article_id = ?`, articleID).Scan(&yes, &no)
+	if err != nil {
+		return 0, 0, fmt.Errorf("events: vote counts: %w", err)
+	}
+	return yes, no, nil
+}
+
+// MostHelpful ranks the articles among ids that have votes, best first: by
+// the lower bound of a Wilson interval, so one lucky "yes" does not beat
+// forty yeses and two noes.
+func (s *Store) MostHelpful(ctx context.Context, ids []string, limit int) ([]Score, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT article_id, sum(helpful), sum(1 - helpful) FROM votes GROUP BY article_id`)
+	if err != nil {
+		return nil, fmt.Errorf("events: most helpful: %w", err)
+	}
+	defer rows.Close()
+	var out []Score
+	for rows.Next() {
+		var sc Score
+		if err := rows.Scan(&sc.ArticleID, &sc.Yes, &sc.No); err != nil {
+			return nil, fmt.Errorf("events: most helpful: %w", err)
+		}
+		if want[sc.ArticleID] && sc.Yes > 0 {
+			out = append(out, sc)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: most helpful: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return wilson(out[i]) > wilson(out[j]) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func wilson(s Score) float64 {
+	n := float64(s.Yes + s.No)
+	if n == 0 {
+		return 0
+	}
+	const z = 1.96
+	p := float64(s.Yes) / n
+	return (p + z*z/(2*n) - z*math.Sqrt((p*(1-p)+z*z/(4*n))/n)) / (1 + z*z/n)
+}
+
+// Close writes what is queued and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closer.Do(func() {
+		close(s.done)
+		<-s.exited
+		if cerr := s.db.Close(); cerr != nil {
+			err = fmt.Errorf("events: close: %w", cerr)
+		}
+	})
+	return err
+}
