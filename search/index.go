@@ -23,6 +23,7 @@ type Index struct {
 	synonyms map[string][]synonymGroup  // analyzer → analysed synonym groups
 	langs    []string                   // languages with articles
 	noise    map[string]map[string]bool // analyzer → analysed noise words
+	rawNoise map[string]map[string]bool // analyzer → noise words as typed (lowercased)
 }
 
 // Config says where the index lives.

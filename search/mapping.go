@@ -65,6 +65,10 @@ var fieldBoosts = []struct {
 	{fieldBody, 1.0},
 }
 
+// titleWordsBoost weighs the typed words (stop words included) found in a
+// title; see Index.plan.
+const titleWordsBoost = 1.5
+
 const (
 	analyzerCzech   = "cs"
 	analyzerGeneric = "generic"

@@ -18,14 +18,15 @@ var noiseWords = map[string]string{
 	"cs": "dobrý dobry den ahoj vážení vážený děkuji dekuji díky diky předem pozdravem zdravím prosím prosim",
 }
 
-// noiseTerms analyses the noise words for an analyzer.
-func (ix *Index) noiseTerms(an string) map[string]bool {
+// noiseTerms analyses, with the analyzer as, the noise words of the
+// languages that analyzer an serves.
+func (ix *Index) noiseTerms(an, as string) map[string]bool {
 	out := map[string]bool{}
 	for lang, words := range noiseWords {
 		if analyzerFor(lang) != an {
 			continue
 		}
-		for _, t := range ix.terms(an, words) {
+		for _, t := range ix.terms(as, words) {
 			out[t] = true
 		}
 	}

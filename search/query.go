@@ -69,11 +69,12 @@ type Result struct {
 type synonymGroup [][]string
 
 func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
-	ix := &Index{idx: idx, kb: k, langs: k.Languages(), synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}}
+	ix := &Index{idx: idx, kb: k, langs: k.Languages(), synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}, rawNoise: map[string]map[string]bool{}}
 	for _, lang := range ix.langs {
 		an := analyzerFor(lang)
 		if _, done := ix.noise[an]; !done {
-			ix.noise[an] = ix.noiseTerms(an)
+			ix.noise[an] = ix.noiseTerms(an, an)
+			ix.rawNoise[an] = ix.noiseTerms(an, analyzerGeneric)
 		}
 		for _, g := range k.Synonyms.For(lang) {
 			var sg synonymGroup
@@ -290,6 +291,22 @@ func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Que
 	}
 	for _, g := range ix.synonyms[an] {
 		clauses = append(clauses, expandSynonyms(g, seen)...)
+	}
+	// The words of the query as typed, stop words included, against the
+	// titles' words: customers ask "where did X come from" and articles are
+	// titled the same way, and the stop words the analyzer drops are what
+	// tell such questions apart. BM25 keeps common words cheap. On the
+	// covidfaq set this lifts Recall@5 from 0.83 to 0.93 (docs/benchmarks.md).
+	typed := map[string]bool{}
+	for _, w := range ix.terms(analyzerGeneric, q.Text) {
+		if typed[w] || ix.rawNoise[an][w] {
+			continue
+		}
+		typed[w] = true
+		tq := bleve.NewTermQuery(w)
+		tq.SetField(fieldTitleWords)
+		tq.SetBoost(titleWordsBoost)
+		clauses = append(clauses, tq)
 	}
 	if q.Prefix {
 		if w := lastWord(q.Text); utf8.RuneCountInString(w) >= 2 {
