@@ -341,6 +341,7 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 		line := 1
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 			fmt.Sscan(m[1], &line)
+			msg = strings.TrimPrefix(strings.TrimSpace(yamlLineRe.ReplaceAllString(msg, "")), ": ")
 		}
 		return Synonyms{}, sum[:], []Problem{{SynonymsFile, line, "expected `LANG: [[word, synonym, ...], ...]` (LANG may be \"all\"): " + msg}}
 	}

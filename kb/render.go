@@ -24,7 +24,12 @@ import (
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(
-			extension.GFM,
+			// GFM, spelled out so table alignment can be an attribute: the
+			// pages' CSP forbids inline styles.
+			extension.Linkify,
+			extension.Strikethrough,
+			extension.TaskList,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
 			extension.Footnote,
 			highlighting.NewHighlighting(
 				highlighting.WithFormatOptions(chromahtml.WithClasses(true)),

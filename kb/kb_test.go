@@ -1,0 +1,242 @@
+package kb
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRenderGolden(t *testing.T) {
+	k, err := Load("testdata/render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Problems) > 0 {
+		t.Fatalf("unexpected problems: %v", k.Problems)
+	}
+	a, ok := k.Get("en", "showcase")
+	if !ok {
+		t.Fatal("showcase not loaded")
+	}
+	golden := "testdata/render/showcase.golden.html"
+	if *update {
+		if err := os.WriteFile(golden, []byte(a.HTML), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a.HTML) != string(want) {
+		t.Errorf("rendered HTML differs from %s (run go test ./kb -update to accept):\n%s", golden, a.HTML)
+	}
+	// The golden file is only as good as what it contains; spell out the
+	// promises so a careless -update cannot accept a regression.
+	for _, must := range []string{
+		`<del>strike</del>`,
+		`<a href="https://example.com">https://example.com</a>`,
+		`type="checkbox"`,
+		`<table>`,
+		`<pre class="chroma">`,
+		`<span class="nb">echo</span>`,
+		`href="/kb/en/other#details"`,
+		`href="/kb/de/other"`,
+		`href="/kb/en/showcase/files/sample.yml"`,
+		`src="/kb/en/showcase/images/form.svg"`,
+		`<h2 id="steps-to-follow">`,
+		`<h2 id="řešení-problémů">`,
+		`class="anchor"`,
+		`class="footnotes"`,
+		`<!-- raw HTML omitted -->`,
+	} {
+		if !strings.Contains(string(a.HTML), must) {
+			t.Errorf("rendered HTML lacks %s", must)
+		}
+	}
+	for _, mustNot := range []string{`<script>`, `style="`} {
+		if strings.Contains(string(a.HTML), mustNot) {
+			t.Errorf("rendered HTML contains %s", mustNot)
+		}
+	}
+}
+
+func TestFrontMatterAndArticleFields(t *testing.T) {
+	k, err := Load("testdata/render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := k.Get("en", "showcase")
+	if a.Title != "Rendering showcase" || a.Description != "Every Markdown feature the portal renders." ||
+		strings.Join(a.Tags, ",") != "markdown,test" || a.Category != "Testing" || a.TranslationKey != "showcase" {
+		t.Errorf("front matter misread: %+v", a)
+	}
+	if !a.Updated().Equal(time.Date(2025, 4, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Updated() = %v", a.Updated())
+	}
+	if got, ok := k.Alias("/old/showcase"); !ok || got != a {
+		t.Error("alias /old/showcase does not resolve")
+	}
+	var heads []string
+	for _, h := range a.Headings {
+		heads = append(heads, h.Text)
+	}
+	if strings.Join(heads, "|") != "Steps to follow|Code|Řešení problémů" {
+		t.Errorf("headings = %q", heads)
+	}
+	if !strings.Contains(a.Text, "sudo orbitask backup create") || strings.Contains(a.Text, "<") {
+		t.Errorf("plain text misses code or keeps markup: %q", a.Text)
+	}
+	if p, ok := k.AssetPath(a, "images/form.svg"); !ok || !strings.HasSuffix(p, filepath.FromSlash("en/images/form.svg")) {
+		t.Errorf("asset path = %q, %v", p, ok)
+	}
+	if _, ok := k.AssetPath(a, "other.md"); ok {
+		t.Error("an unreferenced file is served as an asset")
+	}
+	de, ok := k.Get("de", "other")
+	if !ok || de.Lang != "de" {
+		t.Fatal("language from path not applied")
+	}
+	if min, ok := k.Get("en", "other"); !ok || min.Title != "Other" {
+		t.Error("a file with only a title must load")
+	}
+}
+
+func TestFlexibleFrontMatter(t *testing.T) {
+	cases := []struct {
+		name, fm string
+		check    func(*Article) bool
+	}{
+		{"category singular string", "title: A\ncategory: Billing", func(a *Article) bool { return a.Category == "Billing" }},
+		{"summary as description", "title: A\nsummary: Short", func(a *Article) bool { return a.Description == "Short" }},
+		{"tags as one string", "title: A\ntags: billing", func(a *Article) bool { return len(a.Tags) == 1 && a.Tags[0] == "billing" }},
+		{"language key", "title: A\nlanguage: fr", func(a *Article) bool { return a.Lang == "fr" }},
+		{"region normalised", "title: A\nlang: pt_br", func(a *Article) bool { return a.Lang == "pt-BR" }},
+		{"RFC 3339 date", "title: A\ndate: 2025-01-02T10:00:00Z", func(a *Article) bool { return a.Date.Year() == 2025 }},
+		{"explicit slug", "title: A\nslug: custom/path", func(a *Article) bool { return a.Slug == "custom/path" }},
+		{"unknown keys", "title: A\nauthor: {name: X}\nweight: 3", func(a *Article) bool { return a.Weight == 3 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "a.md", "---\n"+c.fm+"\n---\nBody.\n")
+			k, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(k.Problems) > 0 || len(k.Articles) != 1 {
+				t.Fatalf("problems %v, articles %d", k.Problems, len(k.Articles))
+			}
+			if !c.check(k.Articles[0]) {
+				t.Errorf("article = %+v", k.Articles[0])
+			}
+		})
+	}
+}
+
+func TestDraftsAreNotServed(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.md", "---\ntitle: A\ndraft: true\n---\n")
+	k, _ := Load(dir)
+	if len(k.Articles) != 0 || len(k.Problems) != 0 {
+		t.Fatalf("draft: articles %d problems %v", len(k.Articles), k.Problems)
+	}
+}
+
+// TestCheckProblems covers each problem `portal check` reports, with its
+// file and line; the broken file is left out and the good one still loads.
+func TestCheckProblems(t *testing.T) {
+	good := "---\ntitle: Good\n---\nFine.\n"
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"front matter syntax", map[string]string{"en/bad.md": "---\ntitle: A\nfoo: bar: baz\n---\n"}, "en/bad.md:3: front matter: mapping values are not allowed in this context"},
+		{"unclosed front matter", map[string]string{"en/bad.md": "---\ntitle: A\n"}, "en/bad.md:1: front matter starts with --- but is never closed"},
+		{"missing title", map[string]string{"en/bad.md": "---\ndescription: x\n---\n"}, "en/bad.md:1: missing title in front matter"},
+		{"bad date", map[string]string{"en/bad.md": "---\ntitle: A\ndate: yesterday\n---\n"}, `en/bad.md:3: front matter: cannot parse date "yesterday"`},
+		{"unknown language", map[string]string{"en/bad.md": "---\ntitle: A\nlang: xx\n---\n"}, `en/bad.md:3: unknown language "xx"`},
+		{"duplicate slug", map[string]string{"en/bad.md": "---\ntitle: A\nslug: good\n---\n"}, `en/good.md:1: duplicate slug "good" in language en (also used by en/bad.md)`},
+		{"duplicate alias", map[string]string{"en/a.md": "---\ntitle: A\naliases: [/old]\n---\n", "en/bad.md": "---\ntitle: B\naliases:\n  - /old\n---\n"}, `en/bad.md:3: duplicate alias "/old" (also used by en/a.md)`},
+		{"broken internal link", map[string]string{"en/bad.md": "---\ntitle: A\n---\n\nIntro.\n\nSee [that](nothere.md).\n"}, `en/bad.md:7: broken link to "nothere.md": no such article`},
+		{"missing image", map[string]string{"en/bad.md": "---\ntitle: A\n---\n![x](img/none.png)\n"}, `en/bad.md:4: missing image "img/none.png"`},
+		{"link outside content", map[string]string{"en/bad.md": "---\ntitle: A\n---\n[x](../../etc/passwd)\n"}, `en/bad.md:4: link "../../etc/passwd" points outside the content directory`},
+		{"toml front matter", map[string]string{"en/bad.md": "+++\ntitle = 'A'\n+++\n"}, "en/bad.md:1: TOML front matter"},
+		{"bad synonyms", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nfoo: bar: baz\n"}, "synonyms.yaml:3: expected"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "en/good.md", good)
+			for name, body := range c.files {
+				write(t, dir, name, body)
+			}
+			k, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range k.Problems {
+				got = append(got, p.String())
+			}
+			found := false
+			for _, g := range got {
+				found = found || strings.HasPrefix(g, c.want)
+			}
+			if !found {
+				t.Errorf("problems = %q\nwant one starting with %q", got, c.want)
+			}
+			if c.name != "duplicate slug" && c.name != "bad synonyms" {
+				if _, ok := k.Get("en", "good"); !ok {
+					t.Error("the valid article was not served")
+				}
+				if _, ok := k.Get("en", "bad"); ok {
+					t.Error("the invalid article was served")
+				}
+			}
+		})
+	}
+}
+
+func TestFingerprintChangesWithContent(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.md", "---\ntitle: A\n---\nOne.\n")
+	k1, _ := Load(dir)
+	k2, _ := Load(dir)
+	if k1.Fingerprint != k2.Fingerprint {
+		t.Fatal("fingerprint not stable for unchanged content")
+	}
+	write(t, dir, "a.md", "---\ntitle: A\n---\nTwo.\n")
+	k3, _ := Load(dir)
+	write(t, dir, "synonyms.yaml", "en:\n  - [a, b]\n")
+	k4, _ := Load(dir)
+	if k3.Fingerprint == k1.Fingerprint || k4.Fingerprint == k3.Fingerprint {
+		t.Fatal("fingerprint did not change with content or synonyms")
+	}
+	if len(k4.Synonyms.For("en")) != 1 {
+		t.Errorf("synonyms = %v", k4.Synonyms)
+	}
+}
+
+func TestLoadMissingDir(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Fatal("missing content directory accepted")
+	}
+}
+
+func write(t *testing.T, dir, name, body string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
