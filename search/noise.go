@@ -74,17 +74,24 @@ func (ix *Index) didYouMean(reader index.IndexReader, text string, prefix bool) 
 		}
 		type cand struct {
 			term  string
+			dist  int
 			count uint64
 		}
 		var cands []cand
 		for e, err := fd.Next(); err == nil && e != nil; e, err = fd.Next() {
-			cands = append(cands, cand{e.Term, e.Count})
+			cands = append(cands, cand{e.Term, levenshtein(w, e.Term), e.Count})
 		}
 		fd.Close()
 		if len(cands) == 0 {
 			continue
 		}
-		sort.SliceStable(cands, func(a, b int) bool { return cands[a].count > cands[b].count })
+		// Closest first, then the most common.
+		sort.SliceStable(cands, func(a, b int) bool {
+			if cands[a].dist != cands[b].dist {
+				return cands[a].dist < cands[b].dist
+			}
+			return cands[a].count > cands[b].count
+		})
 		words[i] = cands[0].term
 		changed = true
 	}
@@ -92,4 +99,31 @@ func (ix *Index) didYouMean(reader index.IndexReader, text string, prefix bool) 
 		return ""
 	}
 	return strings.Join(words, " ")
+}
+
+// levenshtein counts the single-rune edits (insert, delete, substitute,
+// transpose adjacent runes) that turn a into b.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }
