@@ -5,8 +5,11 @@ import (
 	"html/template"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
+
+	"github.com/yuin/goldmark"
 )
 
 // Article is one knowledge-base page, loaded from a Markdown file.
@@ -25,12 +28,29 @@ type Article struct {
 	Lastmod        time.Time
 	Path           string // relative to the content root, with forward slashes
 
-	HTML     template.HTML // rendered body; raw HTML from the source is omitted
-	Text     string        // plain text of the body, for indexing and snippets
+	Text     string // plain text of the body, for indexing and snippets
 	Headings []Heading
 	// Assets maps a URL path under the article (e.g. "images/form.svg") to
 	// the file it serves, relative to the content root.
 	Assets map[string]string
+
+	// The body is rendered to HTML on first view: at 38k articles, eager
+	// rendering doubled the time to start.
+	body     []byte
+	bodyLine int
+	res      resolver
+	md       goldmark.Markdown
+	once     sync.Once
+	html     template.HTML
+}
+
+// HTML is the rendered body; raw HTML from the source is omitted. It is
+// rendered once, on first use, and safe for concurrent use.
+func (a *Article) HTML() template.HTML {
+	a.once.Do(func() {
+		a.html = render(a.md, a, a.body, a.bodyLine, a.res, true).html
+	})
+	return a.html
 }
 
 // Heading is one entry of an article's table of contents.

@@ -50,12 +50,20 @@ type source struct {
 // Load reads every Markdown file under root. Files with problems are reported
 // in KB.Problems and left out; only an unreadable root is an error.
 func Load(root string) (*KB, error) {
+	k, _, err := LoadCached(root, "")
+	return k, err
+}
+
+// LoadCached is Load that first tries the snapshot in cacheFile (none if
+// ""), written by WriteSnapshot. The snapshot is derived data: it is used
+// only when every file's content is unchanged. It reports whether it was used.
+func LoadCached(root, cacheFile string) (*KB, bool, error) {
 	info, err := os.Stat(root)
 	if err != nil {
-		return nil, fmt.Errorf("kb: load: %w", err)
+		return nil, false, fmt.Errorf("kb: load: %w", err)
 	}
 	if !info.IsDir() {
-		return nil, fmt.Errorf("kb: load: %s is not a directory", root)
+		return nil, false, fmt.Errorf("kb: load: %s is not a directory", root)
 	}
 	fsys := os.DirFS(root)
 	var files []string
@@ -76,26 +84,42 @@ func Load(root string) (*KB, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kb: load: %w", err)
+		return nil, false, fmt.Errorf("kb: load: %w", err)
 	}
 	sort.Strings(files)
 
-	k := &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}}
-	srcs := make([]*source, len(files))
+	raws := make([][]byte, len(files))
+	readErrs := make([]error, len(files))
 	hashes := make([][32]byte, len(files))
 	parallel(len(files), func(i int) {
-		srcs[i], hashes[i] = readSource(fsys, files[i])
+		raws[i], readErrs[i] = fs.ReadFile(fsys, files[i])
+		hashes[i] = sha256.Sum256(raws[i])
 	})
-
 	fp := sha256.New()
-	for i, s := range srcs {
-		fmt.Fprintf(fp, "%s\x00%x\n", s.rel, hashes[i])
+	fmt.Fprintf(fp, "snapshot %d\n", snapshotVersion)
+	for i, f := range files {
+		fmt.Fprintf(fp, "%s\x00%x\n", f, hashes[i])
 	}
 	syn, synHash, synProblems := loadSynonyms(fsys)
-	k.Synonyms = syn
 	fp.Write(synHash)
-	k.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	fingerprint := hex.EncodeToString(fp.Sum(nil))
+
+	md := newMarkdown()
+	if cacheFile != "" {
+		if k, ok := readSnapshot(cacheFile, fingerprint, md, fsys); ok {
+			k.Root, k.Synonyms = root, syn
+			return k, true, nil
+		}
+	}
+
+	k := newKB(root)
+	k.Synonyms = syn
+	k.Fingerprint = fingerprint
 	k.Problems = append(k.Problems, synProblems...)
+	srcs := make([]*source, len(files))
+	parallel(len(files), func(i int) {
+		srcs[i] = parseSource(files[i], raws[i], readErrs[i])
+	})
 
 	// Identity checks need every article, so they run in one pass.
 	byPath := map[string]*Article{}
@@ -126,25 +150,43 @@ func Load(root string) (*KB, error) {
 		}
 	}
 
-	md := newMarkdown()
 	res := &treeResolver{fsys: fsys, byPath: byPath}
 	parallel(len(srcs), func(i int) {
 		s := srcs[i]
 		if s.article == nil {
 			return
 		}
-		r := render(md, s.article, s.body, s.bodyLine, res)
-		s.article.HTML, s.article.Text, s.article.Headings, s.article.Assets = r.html, r.text, r.headings, r.assets
+		a := s.article
+		r := render(md, a, s.body, s.bodyLine, res, false)
+		a.Text, a.Headings, a.Assets = r.text, r.headings, r.assets
+		a.body, a.bodyLine, a.res, a.md = s.body, s.bodyLine, res, md
 		s.problems = append(s.problems, r.problems...)
-		s.body = nil
 	})
 
+	var served []*Article
 	for _, s := range srcs {
 		k.Problems = append(k.Problems, s.problems...)
-		if s.article == nil || len(s.problems) > 0 || s.fm.Draft {
-			continue
+		if s.article != nil && len(s.problems) == 0 && !s.fm.Draft {
+			served = append(served, s.article)
 		}
-		a := s.article
+	}
+	k.add(served)
+	sort.SliceStable(k.Problems, func(i, j int) bool {
+		if k.Problems[i].Path != k.Problems[j].Path {
+			return k.Problems[i].Path < k.Problems[j].Path
+		}
+		return k.Problems[i].Line < k.Problems[j].Line
+	})
+	return k, false, nil
+}
+
+func newKB(root string) *KB {
+	return &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}}
+}
+
+// add makes articles servable and orders them.
+func (k *KB) add(articles []*Article) {
+	for _, a := range articles {
 		k.Articles = append(k.Articles, a)
 		k.byID[a.ID] = a
 		for _, al := range a.Aliases {
@@ -169,24 +211,15 @@ func Load(root string) (*KB, error) {
 		}
 		return a.Title < b.Title
 	})
-	sort.SliceStable(k.Problems, func(i, j int) bool {
-		if k.Problems[i].Path != k.Problems[j].Path {
-			return k.Problems[i].Path < k.Problems[j].Path
-		}
-		return k.Problems[i].Line < k.Problems[j].Line
-	})
-	return k, nil
 }
 
-// readSource reads and parses one file's front matter into an Article
-// without rendering it.
-func readSource(fsys fs.FS, rel string) (*source, [32]byte) {
+// parseSource parses one file's front matter into an Article without
+// rendering it.
+func parseSource(rel string, raw []byte, readErr error) *source {
 	s := &source{rel: rel}
-	raw, err := fs.ReadFile(fsys, rel)
-	sum := sha256.Sum256(raw)
-	if err != nil {
-		s.problems = append(s.problems, Problem{rel, 1, "cannot read file: " + err.Error()})
-		return s, sum
+	if readErr != nil {
+		s.problems = append(s.problems, Problem{rel, 1, "cannot read file: " + readErr.Error()})
+		return s
 	}
 	header, body, bodyLine, err := splitFrontMatter(raw)
 	if err == nil {
@@ -199,7 +232,7 @@ func readSource(fsys fs.FS, rel string) (*source, [32]byte) {
 			line = le.line
 		}
 		s.problems = append(s.problems, Problem{rel, line, err.Error()})
-		return s, sum
+		return s
 	}
 	s.body, s.bodyLine, s.header = body, bodyLine, header
 	fm := s.fm
@@ -222,7 +255,7 @@ func readSource(fsys fs.FS, rel string) (*source, [32]byte) {
 		s.problems = append(s.problems, Problem{rel, keyLine(header, "lang", "language") + 1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang)})
 	}
 	if title == "" || !ok {
-		return s, sum
+		return s
 	}
 	slug := strings.Trim(fm.Slug, "/")
 	if slug == "" {
@@ -255,7 +288,7 @@ func readSource(fsys fs.FS, rel string) (*source, [32]byte) {
 		a.Aliases = append(a.Aliases, normalizeAlias(al))
 	}
 	s.article = a
-	return s, sum
+	return s
 }
 
 func normalizeAlias(al string) string {

@@ -25,7 +25,7 @@ func TestRenderGolden(t *testing.T) {
 	}
 	golden := "testdata/render/showcase.golden.html"
 	if *update {
-		if err := os.WriteFile(golden, []byte(a.HTML), 0o644); err != nil {
+		if err := os.WriteFile(golden, []byte(a.HTML()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,8 +33,8 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(a.HTML) != string(want) {
-		t.Errorf("rendered HTML differs from %s (run go test ./kb -update to accept):\n%s", golden, a.HTML)
+	if string(a.HTML()) != string(want) {
+		t.Errorf("rendered HTML differs from %s (run go test ./kb -update to accept):\n%s", golden, a.HTML())
 	}
 	// The golden file is only as good as what it contains; spell out the
 	// promises so a careless -update cannot accept a regression.
@@ -55,12 +55,12 @@ func TestRenderGolden(t *testing.T) {
 		`class="footnotes"`,
 		`<!-- raw HTML omitted -->`,
 	} {
-		if !strings.Contains(string(a.HTML), must) {
+		if !strings.Contains(string(a.HTML()), must) {
 			t.Errorf("rendered HTML lacks %s", must)
 		}
 	}
 	for _, mustNot := range []string{`<script>`, `style="`} {
-		if strings.Contains(string(a.HTML), mustNot) {
+		if strings.Contains(string(a.HTML()), mustNot) {
 			t.Errorf("rendered HTML contains %s", mustNot)
 		}
 	}
@@ -238,5 +238,49 @@ func write(t *testing.T, dir, name, body string) {
 	}
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSnapshotReusedOnlyForUnchangedContent(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "en/a.md", "---\ntitle: A\n---\nSee [b](b.md) and ![i](i.svg).\n")
+	write(t, dir, "en/b.md", "---\ntitle: B\naliases: [/old-b]\n---\n## Part\nText.\n")
+	write(t, dir, "en/i.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>")
+	cache := filepath.Join(t.TempDir(), "kb.snapshot")
+
+	k1, cached, err := LoadCached(dir, cache)
+	if err != nil || cached {
+		t.Fatalf("first load: cached=%v err=%v", cached, err)
+	}
+	if err := k1.WriteSnapshot(cache); err != nil {
+		t.Fatal(err)
+	}
+	k2, cached, err := LoadCached(dir, cache)
+	if err != nil || !cached {
+		t.Fatalf("second load: cached=%v err=%v", cached, err)
+	}
+	a1, _ := k1.Get("en", "a")
+	a2, ok := k2.Get("en", "a")
+	if !ok || a2.HTML() != a1.HTML() || a2.Text != a1.Text || k2.Fingerprint != k1.Fingerprint {
+		t.Fatalf("snapshot article differs:\n%s\n%s", a1.HTML(), a2.HTML())
+	}
+	if _, ok := k2.Alias("/old-b"); !ok || len(k2.Articles) != 2 {
+		t.Fatal("snapshot lost aliases or articles")
+	}
+	if _, ok := k2.AssetPath(a2, "i.svg"); !ok {
+		t.Fatal("snapshot lost assets")
+	}
+
+	write(t, dir, "en/b.md", "---\ntitle: B2\n---\nChanged.\n")
+	k3, cached, err := LoadCached(dir, cache)
+	if err != nil || cached {
+		t.Fatalf("changed content used the snapshot (cached=%v, err=%v)", cached, err)
+	}
+	if b, _ := k3.Get("en", "b"); b.Title != "B2" {
+		t.Fatalf("title = %q", b.Title)
+	}
+	os.WriteFile(cache, []byte("garbage"), 0o644)
+	if _, cached, err := LoadCached(dir, cache); err != nil || cached {
+		t.Fatalf("corrupt snapshot: cached=%v err=%v", cached, err)
 	}
 }

@@ -56,8 +56,9 @@ type rendered struct {
 }
 
 // render parses body (which starts at bodyLine of the file), rewrites internal
-// links and asset references, adds heading anchors and renders HTML.
-func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res resolver) rendered {
+// links and asset references and extracts the text, headings and problems;
+// with wantHTML it also adds heading anchors and renders HTML.
+func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res resolver, wantHTML bool) rendered {
 	out := rendered{assets: map[string]string{}}
 	lines := lineIndex(body)
 	lineOf := func(off int) int {
@@ -108,6 +109,10 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 		}
 		return ast.WalkContinue, nil
 	})
+	out.text = collapseSpace(txt.String())
+	if !wantHTML {
+		return out
+	}
 	// Anchor links are added after the walk so they do not show up in the text.
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if h, ok := n.(*ast.Heading); ok && entering {
@@ -127,7 +132,6 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 		out.problems = append(out.problems, Problem{a.Path, bodyLine, "cannot render Markdown: " + err.Error()})
 	}
 	out.html = template.HTML(buf.String())
-	out.text = collapseSpace(txt.String())
 	return out
 }
 

@@ -18,12 +18,12 @@ import (
 
 // Index answers queries over one loaded knowledge base.
 type Index struct {
-	idx      bleve.Index
-	kb       *kb.KB
-	synonyms map[string][]synonymGroup  // analyzer → analysed synonym groups
-	langs    []string                   // languages with articles
-	noise    map[string]map[string]bool // analyzer → analysed noise words
-	rawNoise map[string]map[string]bool // analyzer → noise words as typed (lowercased)
+	idx       bleve.Index
+	kb        *kb.KB
+	synonyms  map[string][]synonymGroup  // analyzer → analysed synonym groups
+	analyzers []string                   // analyzers of the languages with articles
+	noise     map[string]map[string]bool // analyzer → analysed noise words
+	rawNoise  map[string]map[string]bool // analyzer → noise words as typed (lowercased)
 }
 
 // Config says where the index lives.

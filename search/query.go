@@ -69,10 +69,11 @@ type Result struct {
 type synonymGroup [][]string
 
 func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
-	ix := &Index{idx: idx, kb: k, langs: k.Languages(), synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}, rawNoise: map[string]map[string]bool{}}
-	for _, lang := range ix.langs {
+	ix := &Index{idx: idx, kb: k, synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}, rawNoise: map[string]map[string]bool{}}
+	for _, lang := range k.Languages() {
 		an := analyzerFor(lang)
 		if _, done := ix.noise[an]; !done {
+			ix.analyzers = append(ix.analyzers, an)
 			ix.noise[an] = ix.noiseTerms(an, an)
 			ix.rawNoise[an] = ix.noiseTerms(an, analyzerGeneric)
 		}
@@ -118,13 +119,10 @@ func (q *Query) Validate() error {
 	return nil
 }
 
-// plan is the analysed form of a query for one analyzer.
+// plan is the analysed form of a query.
 type plan struct {
-	analyzer string
-	langs    []string
-	terms    []string        // unique analysed terms, noise removed
-	matched  map[string]bool // terms a snippet should mark
-	q        query.Query
+	matched map[string]map[string]bool // analyzer → the query's terms, for snippets
+	q       query.Query
 }
 
 // Search runs q. A whole ticket draft is treated as a bag of words: any word
@@ -145,50 +143,27 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	defer reader.Close()
 
-	langs := ix.langs
+	analyzers := ix.analyzers
 	if q.Lang != "" {
-		langs = []string{q.Lang}
+		analyzers = []string{analyzerFor(q.Lang)}
 	}
-	byAnalyzer := map[string][]string{}
-	var order []string
-	for _, l := range langs {
-		an := analyzerFor(l)
-		if _, ok := byAnalyzer[an]; !ok {
-			order = append(order, an)
-		}
-		byAnalyzer[an] = append(byAnalyzer[an], l)
-	}
-	var plans []*plan
-	var unknown []string
-	for _, an := range order {
-		p, unk := ix.plan(reader, an, byAnalyzer[an], q)
-		if p != nil {
-			plans = append(plans, p)
-		}
-		unknown = append(unknown, unk...)
-	}
+	p, unknown := ix.plan(reader, analyzers, q)
 	var res Result
-	if len(plans) == 0 {
+	if p == nil {
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	var top query.Query
-	if len(plans) == 1 {
-		top = plans[0].q
-	} else {
-		qs := make([]query.Query, len(plans))
-		for i, p := range plans {
-			qs[i] = p.q
-		}
-		top = bleve.NewDisjunctionQuery(qs...)
-	}
 	var filters []query.Query
+	if q.Lang != "" {
+		filters = append(filters, filterTerm(q.Lang, fieldLang))
+	}
 	if q.Category != "" {
 		filters = append(filters, filterTerm(q.Category, fieldCategory))
 	}
 	if q.Tag != "" {
 		filters = append(filters, filterTerm(q.Tag, fieldTagKeys))
 	}
+	top := p.q
 	if len(filters) > 0 {
 		top = bleve.NewConjunctionQuery(append([]query.Query{top}, filters...)...)
 	}
@@ -214,13 +189,12 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if len(res.Hits) == q.Limit {
 			break
 		}
-		p := plans[0]
-		for _, pl := range plans {
-			if contains(pl.langs, a.Lang) {
-				p = pl
-			}
+		an := analyzerFor(a.Lang)
+		terms, ok := p.matched[an]
+		if !ok {
+			terms = setOf(ix.terms(an, q.Text))
 		}
-		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Snippet: ix.snippet(a, p, q)})
+		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Snippet: ix.snippet(a, an, terms, q)})
 	}
 	if q.Exclude != "" && res.Total > 0 {
 		res.Total--
@@ -238,32 +212,40 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	return res, nil
 }
 
-// plan analyses q for one analyzer and builds its Bleve query.
-func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Query) (*plan, []string) {
-	all := ix.terms(an, q.Text)
-	noise := ix.noise[an]
+// plan analyses q with each analyzer and builds one Bleve query over the
+// union of the terms. Without a language, a word is looked up in every
+// language's form of it; the same form is searched once.
+func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
+	p := &plan{matched: map[string]map[string]bool{}}
 	var terms []string
 	seen := map[string]bool{}
-	for _, t := range all {
-		if !seen[t] && !noise[t] {
-			seen[t] = true
-			terms = append(terms, t)
-		}
-	}
-	if len(terms) == 0 {
+	rawNoise := map[string]bool{}
+	for _, an := range analyzers {
+		all := ix.terms(an, q.Text)
+		m := map[string]bool{}
 		for _, t := range all {
-			if !seen[t] {
+			if !ix.noise[an][t] {
+				m[t] = true
+			}
+		}
+		if len(m) == 0 { // nothing but greetings: search them rather than nothing
+			m = setOf(all)
+		}
+		p.matched[an] = m
+		for _, t := range all {
+			if m[t] && !seen[t] {
 				seen[t] = true
 				terms = append(terms, t)
 			}
 		}
+		for w := range ix.rawNoise[an] {
+			rawNoise[w] = true
+		}
 	}
-	p := &plan{analyzer: an, langs: langs, terms: terms, matched: map[string]bool{}}
 	var unknown []string
 	contains := dictContains(reader)
 	var clauses []query.Query
 	for _, t := range terms {
-		p.matched[t] = true
 		var fields []query.Query
 		for _, fb := range fieldBoosts {
 			tq := bleve.NewTermQuery(t)
@@ -289,8 +271,10 @@ func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Que
 		}
 		clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
 	}
-	for _, g := range ix.synonyms[an] {
-		clauses = append(clauses, expandSynonyms(g, seen)...)
+	for _, an := range analyzers {
+		for _, g := range ix.synonyms[an] {
+			clauses = append(clauses, expandSynonyms(g, p.matched[an])...)
+		}
 	}
 	// The words of the query as typed, stop words included, against the
 	// titles' words: customers ask "where did X come from" and articles are
@@ -299,7 +283,7 @@ func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Que
 	// covidfaq set this lifts Recall@5 from 0.83 to 0.93 (docs/benchmarks.md).
 	typed := map[string]bool{}
 	for _, w := range ix.terms(analyzerGeneric, q.Text) {
-		if typed[w] || ix.rawNoise[an][w] {
+		if typed[w] || rawNoise[w] {
 			continue
 		}
 		typed[w] = true
@@ -309,7 +293,9 @@ func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Que
 		clauses = append(clauses, tq)
 	}
 	if q.Prefix {
-		if w := lastWord(q.Text); utf8.RuneCountInString(w) >= 2 {
+		// Three letters at least: shorter prefixes expand to thousands of
+		// title words on a large knowledge base and say little.
+		if w := lastWord(q.Text); utf8.RuneCountInString(w) >= 3 {
 			pq := bleve.NewPrefixQuery(w)
 			pq.SetField(fieldTitleWords)
 			pq.SetBoost(2)
@@ -319,18 +305,16 @@ func (ix *Index) plan(reader index.IndexReader, an string, langs []string, q Que
 	if len(clauses) == 0 {
 		return nil, unknown
 	}
-	var langFilter query.Query
-	if len(langs) == 1 {
-		langFilter = filterTerm(langs[0], fieldLang)
-	} else {
-		ls := make([]query.Query, len(langs))
-		for i, l := range langs {
-			ls[i] = filterTerm(l, fieldLang)
-		}
-		langFilter = bleve.NewDisjunctionQuery(ls...)
-	}
-	p.q = bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(clauses...), langFilter)
+	p.q = bleve.NewDisjunctionQuery(clauses...)
 	return p, unknown
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, x := range list {
+		m[x] = true
+	}
+	return m
 }
 
 // expandSynonyms adds the other variants of a group whose variant the query
@@ -443,15 +427,6 @@ func lastWord(s string) string {
 		return ""
 	}
 	return strings.Trim(f[len(f)-1], `.,;:!?"'()[]{}`)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func facetValues(f *bsearch.FacetResult) []Facet {

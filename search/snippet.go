@@ -17,7 +17,7 @@ const (
 
 // snippet picks the passage of the article that holds the most distinct
 // query terms, escapes it and marks the matches.
-func (ix *Index) snippet(a *kb.Article, p *plan, q Query) template.HTML {
+func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Query) template.HTML {
 	text := a.Text
 	if len(text) > snippetScan {
 		text = text[:snippetScan]
@@ -34,9 +34,9 @@ func (ix *Index) snippet(a *kb.Article, p *plan, q Query) template.HTML {
 		term       string
 	}
 	var ms []match
-	for _, t := range ix.tokens(p.analyzer, text) {
+	for _, t := range ix.tokens(an, text) {
 		term := string(t.Term)
-		if p.matched[term] || (prefix != "" && strings.HasPrefix(strings.ToLower(text[t.Start:t.End]), prefix)) {
+		if terms[term] || (prefix != "" && strings.HasPrefix(strings.ToLower(text[t.Start:t.End]), prefix)) {
 			ms = append(ms, match{t.Start, t.End, term})
 		}
 	}

@@ -1,0 +1,202 @@
+// Command portal runs the Orbitask support portal.
+//
+//	portal [serve] [--addr ADDR] [--content DIR] [--data DIR]
+//	portal check DIR
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/web"
+)
+
+const usage = `portal: a knowledge-base-first support portal.
+
+Usage:
+  portal [serve] [flags]   serve the portal (the default)
+  portal check DIR         validate a content tree and exit
+  portal help              show this help
+
+Serve flags (each also settable by environment variable):
+  --addr ADDR      listen address             PORTAL_ADDR     (default 127.0.0.1:8080)
+  --content DIR    Markdown articles          PORTAL_CONTENT  (default ./content)
+  --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
+  --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
+
+A flag wins over its environment variable. The search index in DIR/search is
+derived data: it is reused when the content and the index format are
+unchanged, and rebuilt otherwise. Articles with problems are logged and left
+out; the rest are served.
+
+check prints one line per problem as "path:line: message" and exits 1 if there
+is any; otherwise it prints a one-line summary and exits 0.
+`
+
+// Config is everything serve needs, from flags and the environment.
+type Config struct {
+	Addr     string
+	Content  string
+	Data     string
+	LogLevel slog.Level
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseServe(args, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "portal:", err)
+			return 2
+		}
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+		if err := serve(cfg, log); err != nil {
+			log.Error("portal stopped", "err", err)
+			return 1
+		}
+		return 0
+	case "check":
+		if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+			fmt.Fprintln(stderr, "usage: portal check DIR")
+			return 2
+		}
+		return check(args[0], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "portal: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+func parseServe(args []string, stderr io.Writer) (Config, error) {
+	env := func(k, def string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var cfg Config
+	var level string
+	fs.StringVar(&cfg.Addr, "addr", env("PORTAL_ADDR", "127.0.0.1:8080"), "listen address")
+	fs.StringVar(&cfg.Content, "content", env("PORTAL_CONTENT", "./content"), "content directory")
+	fs.StringVar(&cfg.Data, "data", env("PORTAL_DATA", "./data"), "data directory")
+	fs.StringVar(&level, "log-level", env("PORTAL_LOG_LEVEL", "info"), "log level")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see portal --help)", fs.Arg(0))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	return cfg, nil
+}
+
+func serve(cfg Config, log *slog.Logger) error {
+	start := time.Now()
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	snapshot := filepath.Join(cfg.Data, "kb.snapshot")
+	k, cached, err := kb.LoadCached(cfg.Content, snapshot)
+	if err != nil {
+		return err
+	}
+	if !cached {
+		if err := k.WriteSnapshot(snapshot); err != nil {
+			log.Warn("cannot save the knowledge-base snapshot; the next start will parse everything again", "err", err)
+		}
+	}
+	for _, p := range k.Problems {
+		log.Warn("article refused", "problem", filepath.Join(cfg.Content, p.Path)+fmt.Sprintf(":%d: %s", p.Line, p.Message))
+	}
+	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems), "dir", cfg.Content, "from_snapshot", cached)
+	ev, err := events.Open(filepath.Join(cfg.Data, "portal.db"), log)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	ix, stats, err := search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log}, k)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
+
+	app, err := web.New(web.Config{Logger: log}, ix, ev)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(cfg.Addr) }()
+	log.Info("serving", "url", "http://"+cfg.Addr, "startup", time.Since(start).Round(time.Millisecond))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if err := app.ShutdownWithTimeout(10 * time.Second); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func check(dir string, stdout, stderr io.Writer) int {
+	k, err := kb.Load(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "portal check:", err)
+		return 2
+	}
+	for _, p := range k.Problems {
+		fmt.Fprintf(stdout, "%s:%d: %s\n", filepath.Join(dir, filepath.FromSlash(p.Path)), p.Line, p.Message)
+	}
+	if len(k.Problems) > 0 {
+		fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(k.Problems), dir)
+		return 1
+	}
+	count := map[string]int{}
+	for _, a := range k.Articles {
+		count[a.Lang]++
+	}
+	var parts []string
+	for l, n := range count {
+		parts = append(parts, fmt.Sprintf("%s %d", l, n))
+	}
+	sort.Strings(parts)
+	fmt.Fprintf(stdout, "ok: %d articles in %d languages (%s), no problems\n", len(k.Articles), len(count), strings.Join(parts, ", "))
+	return 0
+}

@@ -1,0 +1,92 @@
+package kb
+
+import (
+	"bufio"
+	"encoding/gob"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/yuin/goldmark"
+)
+
+// snapshotVersion changes whenever parsing or the snapshot format changes,
+// so a snapshot written by an older portal is not trusted.
+const snapshotVersion = 1
+
+// snapshot is a parsed knowledge base, saved so that a restart with
+// unchanged content skips YAML and Markdown parsing (at 38k articles, most of
+// the start-up time).
+type snapshot struct {
+	Fingerprint string
+	Articles    []snapArticle
+	Problems    []Problem
+}
+
+type snapArticle struct {
+	A        *Article
+	Body     []byte
+	BodyLine int
+}
+
+func readSnapshot(path, fingerprint string, md goldmark.Markdown, fsys fs.FS) (*KB, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	var snap snapshot
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&snap); err != nil || snap.Fingerprint != fingerprint {
+		return nil, false
+	}
+	k := newKB("")
+	k.Fingerprint, k.Problems = snap.Fingerprint, snap.Problems
+	byPath := make(map[string]*Article, len(snap.Articles))
+	articles := make([]*Article, len(snap.Articles))
+	for i, s := range snap.Articles {
+		articles[i] = s.A
+		byPath[s.A.Path] = s.A
+	}
+	res := &treeResolver{fsys: fsys, byPath: byPath}
+	for i, s := range snap.Articles {
+		a := articles[i]
+		a.body, a.bodyLine, a.md, a.res = s.Body, s.BodyLine, md, res
+	}
+	k.add(articles)
+	return k, true
+}
+
+// WriteSnapshot saves k for LoadCached. It replaces the file atomically, so
+// a crash mid-write leaves the old snapshot (which no longer matches, and is
+// ignored) or none.
+func (k *KB) WriteSnapshot(path string) error {
+	snap := snapshot{Fingerprint: k.Fingerprint, Problems: k.Problems}
+	for _, a := range k.Articles {
+		snap.Articles = append(snap.Articles, snapArticle{a, a.body, a.bodyLine})
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kb-snapshot-*")
+	if err != nil {
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := gob.NewEncoder(w).Encode(&snap); err != nil {
+		tmp.Close()
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("kb: snapshot: %w", err)
+	}
+	return nil
+}
