@@ -1,0 +1,326 @@
+// Orbitask Help Center: instant search, keyboard shortcuts and the feedback
+// form. Every page works without this script; it only makes them quicker.
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 120;
+  var MIN_CHARS = 2;
+  var LIMIT = 6;
+  var boxes = 0;
+
+  // decode turns HTML entities back into text without interpreting markup:
+  // a <textarea> parses its content as text only.
+  var decoder = document.createElement("textarea");
+  function decode(s) {
+    decoder.innerHTML = s;
+    return decoder.value;
+  }
+
+  // appendSnippet adds a server snippet (escaped text with <mark> tags) to
+  // el as text nodes and <mark> elements; nothing else becomes markup.
+  function appendSnippet(el, html) {
+    var marked = false;
+    html.split(/(<mark>|<\/mark>)/).forEach(function (part) {
+      if (part === "<mark>" || part === "</mark>") {
+        marked = part === "<mark>";
+        return;
+      }
+      if (!part) {
+        return;
+      }
+      var text = document.createTextNode(decode(part));
+      if (marked) {
+        var m = document.createElement("mark");
+        m.appendChild(text);
+        el.appendChild(m);
+      } else {
+        el.appendChild(text);
+      }
+    });
+  }
+
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) {
+      e.className = className;
+    }
+    if (text) {
+      e.textContent = text;
+    }
+    return e;
+  }
+
+  // InstantSearch shows the best matches under a search box as the user
+  // types: a combobox with a listbox of options.
+  function InstantSearch(form) {
+    var input = form.querySelector('input[name="q"]');
+    if (!input) {
+      return;
+    }
+    var langInput = form.querySelector('input[name="lang"]');
+    var id = "instant-" + ++boxes;
+    var list = el("ul", "instant");
+    list.id = id + "-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggested articles");
+    list.hidden = true;
+    var live = el("div", "visually-hidden");
+    live.setAttribute("aria-live", "polite");
+    live.setAttribute("role", "status");
+    form.appendChild(list);
+    form.appendChild(live);
+    form.classList.add("has-instant");
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+
+    var timer = 0;
+    var controller = null;
+    var options = []; // {node, url}
+    var active = -1;
+    var shownFor = "";
+
+    function allResultsURL(q) {
+      var params = new URLSearchParams();
+      params.set("q", q);
+      if (langInput && langInput.value) {
+        params.set("lang", langInput.value);
+      }
+      return (form.getAttribute("action") || "/search") + "?" + params.toString();
+    }
+
+    function open() {
+      if (options.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      }
+    }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      setActive(-1);
+    }
+
+    function setActive(i) {
+      if (active >= 0 && options[active]) {
+        options[active].node.setAttribute("aria-selected", "false");
+      }
+      active = i;
+      if (i < 0) {
+        input.removeAttribute("aria-activedescendant");
+        return;
+      }
+      var node = options[i].node;
+      node.setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", node.id);
+      node.scrollIntoView({ block: "nearest" });
+    }
+
+    function move(delta) {
+      if (!options.length) {
+        return;
+      }
+      if (list.hidden) {
+        open();
+      }
+      var n = options.length;
+      var next = active < 0 ? (delta > 0 ? 0 : n - 1) : (active + delta + n) % n;
+      setActive(next);
+    }
+
+    function addOption(node, url) {
+      node.id = id + "-opt-" + options.length;
+      node.setAttribute("role", "option");
+      node.setAttribute("aria-selected", "false");
+      node.dataset.index = String(options.length);
+      options.push({ node: node, url: url });
+      list.appendChild(node);
+    }
+
+    function show(q, data) {
+      list.textContent = "";
+      options = [];
+      active = -1;
+      shownFor = q;
+      data.hits.forEach(function (hit) {
+        var li = el("li", "instant__option");
+        li.appendChild(el("span", "instant__title", hit.title));
+        var snippet = el("span", "instant__snippet");
+        appendSnippet(snippet, hit.snippet || "");
+        li.appendChild(snippet);
+        addOption(li, hit.url);
+      });
+      var all = el("li", "instant__option instant__all", "See all results for “" + q + "”");
+      addOption(all, allResultsURL(q));
+      var n = data.hits.length;
+      live.textContent = n === 0 ? "No results" : n === 1 ? "1 result" : n + " results";
+      open();
+    }
+
+    function fetchResults() {
+      var q = input.value.trim();
+      if (controller) {
+        controller.abort();
+      }
+      controller = new AbortController();
+      var params = new URLSearchParams({ q: q, limit: String(LIMIT), prefix: "1" });
+      if (langInput && langInput.value) {
+        params.set("lang", langInput.value);
+      }
+      fetch("/api/search?" + params.toString(), {
+        signal: controller.signal,
+        headers: { Accept: "application/json" },
+      })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error("search failed: " + res.status);
+          }
+          return res.json();
+        })
+        .then(function (data) {
+          if (input.value.trim() === q) {
+            show(q, data);
+          }
+        })
+        .catch(function (err) {
+          if (err.name !== "AbortError") {
+            close();
+          }
+        });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      if (input.value.trim().length < MIN_CHARS) {
+        if (controller) {
+          controller.abort();
+        }
+        options = [];
+        list.textContent = "";
+        shownFor = "";
+        close();
+        return;
+      }
+      timer = setTimeout(fetchResults, DEBOUNCE_MS);
+    });
+
+    input.addEventListener("keydown", function (e) {
+      switch (e.key) {
+        case "ArrowDown":
+          e.preventDefault();
+          move(1);
+          break;
+        case "ArrowUp":
+          e.preventDefault();
+          move(-1);
+          break;
+        case "Enter":
+          if (!list.hidden && active >= 0) {
+            e.preventDefault();
+            window.location.assign(options[active].url);
+          }
+          break;
+        case "Escape":
+          if (!list.hidden) {
+            e.preventDefault();
+            close();
+          }
+          break;
+      }
+    });
+
+    input.addEventListener("focus", function () {
+      if (shownFor && input.value.trim() === shownFor) {
+        open();
+      }
+    });
+
+    // Keep the focus in the box while an option is clicked.
+    list.addEventListener("mousedown", function (e) {
+      e.preventDefault();
+    });
+    list.addEventListener("click", function (e) {
+      var node = e.target.closest("[role=option]");
+      if (node) {
+        window.location.assign(options[Number(node.dataset.index)].url);
+      }
+    });
+
+    form.addEventListener("focusout", function (e) {
+      if (!form.contains(e.relatedTarget)) {
+        close();
+      }
+    });
+  }
+
+  // isTyping reports whether a key press is text for a field.
+  function isTyping(target) {
+    if (!target || !target.tagName) {
+      return false;
+    }
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+
+  // "/" or Ctrl+K (Cmd+K) jumps to the search box.
+  document.addEventListener("keydown", function (e) {
+    var slash = e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey;
+    var ctrlK = (e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
+    if ((!slash && !ctrlK) || isTyping(e.target)) {
+      return;
+    }
+    var box = document.querySelector(".search--big .search__input") || document.querySelector(".search__input");
+    if (box) {
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+
+  // The feedback form posts in the background and thanks in place.
+  function enhanceFeedback(form) {
+    form.addEventListener("submit", function (e) {
+      var button = e.submitter;
+      if (!button || !button.name) {
+        return; // let the browser post the form
+      }
+      e.preventDefault();
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) {
+        b.disabled = true;
+      });
+      var body = new URLSearchParams();
+      body.set(button.name, button.value);
+      fetch(form.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error("vote failed: " + res.status);
+          }
+          var thanks = el("p", "feedback__thanks", "Thanks for your feedback!");
+          thanks.setAttribute("role", "status");
+          form.replaceWith(thanks);
+        })
+        .catch(function () {
+          buttons.forEach(function (b) {
+            b.disabled = false;
+          });
+          var old = form.querySelector(".feedback__error");
+          if (!old) {
+            var msg = el("p", "feedback__error", "Sorry, we could not save your answer. Please try again.");
+            msg.setAttribute("role", "alert");
+            form.appendChild(msg);
+          }
+        });
+    });
+  }
+
+  document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);
+  document.querySelectorAll("form[data-feedback]").forEach(enhanceFeedback);
+})();

@@ -1,0 +1,190 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+)
+
+type homePage struct {
+	layout
+	Categories  []kb.Category
+	MostHelpful []helpfulArticle
+	Recent      []*kb.Article
+}
+
+type helpfulArticle struct {
+	Article *kb.Article
+	Yes     int
+}
+
+func (h *handler) home(c *fiber.Ctx) error {
+	lang := pickLang(h.kb, c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
+	p := homePage{layout: h.layout(lang, ""), Categories: h.kb.Categories(lang), Recent: h.kb.Recent(lang, 6)}
+	p.Home, p.HeaderSearch = true, false
+	var ids []string
+	for _, a := range h.kb.Articles {
+		if a.Lang == lang {
+			ids = append(ids, a.ID)
+		}
+	}
+	scores, err := h.ev.MostHelpful(c.UserContext(), ids, 5)
+	if err != nil {
+		return err
+	}
+	for _, s := range scores {
+		if a, ok := h.kb.ByID(s.ArticleID); ok {
+			p.MostHelpful = append(p.MostHelpful, helpfulArticle{a, s.Yes})
+		}
+	}
+	return h.render(c, fiber.StatusOK, "home", p)
+}
+
+type categoryPage struct {
+	layout
+	Category kb.Category
+	Articles []*kb.Article
+}
+
+func (h *handler) category(c *fiber.Ctx) error {
+	cat, list, ok := h.kb.Category(c.Params("lang"), c.Params("slug"))
+	if !ok {
+		return c.Next() // perhaps an alias
+	}
+	return h.render(c, fiber.StatusOK, "category", categoryPage{layout: h.layout(cat.Lang, cat.Name), Category: cat, Articles: list})
+}
+
+type articlePage struct {
+	layout
+	Article      *kb.Article
+	TOC          []kb.Heading
+	Translations []*kb.Article
+	Related      []*kb.Article
+	Voted        bool
+}
+
+// article serves /kb/LANG/SLUG, or a file of an article at
+// /kb/LANG/SLUG/KEY. Slugs may contain "/", so the longest prefix of the
+// path that is an article owns the rest.
+func (h *handler) article(c *fiber.Ctx) error {
+	lang, rest := c.Params("lang"), unescape(strings.Trim(c.Params("*"), "/"))
+	if a, ok := h.kb.Get(lang, rest); ok {
+		return h.showArticle(c, a)
+	}
+	parts := strings.Split(rest, "/")
+	for i := len(parts) - 1; i > 0; i-- {
+		if a, ok := h.kb.Get(lang, strings.Join(parts[:i], "/")); ok {
+			return sendArticleAsset(c, h.kb, a, strings.Join(parts[i:], "/"))
+		}
+	}
+	return c.Next() // perhaps an alias
+}
+
+func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
+	p := articlePage{
+		layout:       h.layout(a.Lang, a.Title),
+		Article:      a,
+		Translations: h.kb.Translations(a),
+		Voted:        c.Query("voted") == "1",
+	}
+	p.Description = a.Description
+	for _, hd := range a.Headings {
+		if hd.Level == 2 || hd.Level == 3 {
+			p.TOC = append(p.TOC, hd)
+		}
+	}
+	if len(p.TOC) < 2 {
+		p.TOC = nil
+	}
+	res, err := h.ix.Search(c.UserContext(), search.Query{
+		Text:    a.Title + " " + a.Description + " " + strings.Join(a.Tags, " "),
+		Lang:    a.Lang,
+		Limit:   5,
+		Exclude: a.ID,
+	})
+	if err != nil {
+		return err
+	}
+	for _, hit := range res.Hits {
+		p.Related = append(p.Related, hit.Article)
+	}
+	return h.render(c, fiber.StatusOK, "article", p)
+}
+
+// voterCookie holds the random id that lets a later vote replace an
+// earlier one.
+const voterCookie = "orbitask_voter"
+
+// vote records "Was this helpful?" for POST /kb/LANG/SLUG/vote and sends the
+// reader back to the article (or answers JSON to a script).
+func (h *handler) vote(c *fiber.Ctx) error {
+	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
+	if !ok {
+		return errNotFound
+	}
+	a, ok := h.kb.Get(c.Params("lang"), unescape(rest))
+	if !ok {
+		return errNotFound
+	}
+	var helpful bool
+	switch c.FormValue("helpful") {
+	case "yes":
+		helpful = true
+	case "no":
+	default:
+		return badRequest("helpful: must be yes or no")
+	}
+	voter := c.Cookies(voterCookie)
+	if !validVoter(voter) {
+		voter = newVoter()
+		c.Cookie(&fiber.Cookie{
+			Name:     voterCookie,
+			Value:    voter,
+			Path:     "/",
+			Expires:  time.Now().AddDate(1, 0, 0),
+			MaxAge:   365 * 24 * 60 * 60,
+			HTTPOnly: true,
+			Secure:   c.Protocol() == "https",
+			SameSite: fiber.CookieSameSiteLaxMode,
+		})
+	}
+	if err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Voter: voter}); err != nil {
+		return err
+	}
+	if c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON {
+		return c.JSON(fiber.Map{"status": "ok"})
+	}
+	return c.Redirect(a.URL()+"?voted=1#feedback", fiber.StatusSeeOther)
+}
+
+func newVoter() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails, per crypto/rand
+	return hex.EncodeToString(b)
+}
+
+// validVoter accepts only ids this server could have made.
+func validVoter(v string) bool {
+	if len(v) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
+}
+
+// unescape decodes a path taken from the URL; a malformed escape is kept
+// as it is, and then matches nothing.
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}

@@ -1,0 +1,248 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+)
+
+// fewResults is the count below which "Did you mean …?" is offered.
+const fewResults = 3
+
+type searchPage struct {
+	layout
+	Q, Category, Tag string
+	Searched         bool // false when no query was given
+	Total            int
+	TookMS           string
+	Hits             []search.Hit
+	Categories, Tags []facetLink
+	DidYouMean       string
+	DidYouMeanURL    string
+	Page, Pages      int
+	PageLinks        []pageLink
+	PrevURL, NextURL string
+	OutOfRange       bool // a page past the last; FirstURL leads back
+	FirstURL         string
+	AskURL           string
+}
+
+// facetLink is one value of a facet, linking to the results with the filter
+// added, or removed when it is active.
+type facetLink struct {
+	Name   string
+	Count  int
+	URL    string
+	Active bool
+}
+
+type pageLink struct {
+	Number  int
+	URL     string
+	Current bool
+}
+
+// searchParams are a results page's parameters, which every link on the
+// page carries forward.
+type searchParams struct {
+	q, lang, category, tag string
+}
+
+func (p searchParams) url(page int) string {
+	v := url.Values{}
+	v.Set("q", p.q)
+	if p.lang != "" {
+		v.Set("lang", p.lang)
+	}
+	if p.category != "" {
+		v.Set("category", p.category)
+	}
+	if p.tag != "" {
+		v.Set("tag", p.tag)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	// %20 rather than "+", which templates would write as "&#43;".
+	return "/search?" + strings.ReplaceAll(v.Encode(), "+", "%20")
+}
+
+func (h *handler) searchPage(c *fiber.Ctx) error {
+	sp := searchParams{q: strings.TrimSpace(c.Query("q")), lang: c.Query("lang"), category: c.Query("category"), tag: c.Query("tag")}
+	pageLang := kb.DefaultLang
+	if l, ok := kb.NormalizeLang(sp.lang); ok && h.kb.HasLang(l) {
+		pageLang = l
+	}
+	p := searchPage{layout: h.layout(pageLang, "Search"), Q: sp.q, Category: sp.category, Tag: sp.tag}
+	p.SearchLang, p.HeaderSearch = sp.lang, false
+	if sp.q == "" {
+		return h.render(c, fiber.StatusOK, "search", p)
+	}
+	p.Title = sp.q + " · Search"
+	page := 1
+	if s := c.Query("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return badRequest("page: must be a whole number, 1 or more")
+		}
+		page = n
+	}
+	q := search.Query{Text: sp.q, Lang: sp.lang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Offset: (page - 1) * h.pageSize, Facets: true}
+	farPastEnd := q.Offset > search.MaxOffset
+	if farPastEnd {
+		// Beyond what the index pages through: count the matches, show none.
+		q.Offset, q.Limit = 0, 1
+	}
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	res, err := h.ix.Search(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	if farPastEnd {
+		res.Hits = nil
+	}
+	if page == 1 {
+		h.ev.RecordSearch(events.Search{Query: sp.q, Lang: q.Lang, Source: "page", Total: int(res.Total), Took: res.Took})
+	}
+
+	p.Searched = true
+	p.Total = int(res.Total)
+	p.TookMS = fmt.Sprintf("%.1f", float64(res.Took.Microseconds())/1000)
+	p.Hits = res.Hits
+	p.Categories = facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })
+	p.Tags = facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })
+	if res.DidYouMean != "" && p.Total < fewResults {
+		p.DidYouMean = res.DidYouMean
+		s := sp
+		s.q = res.DidYouMean
+		p.DidYouMeanURL = s.url(1)
+	}
+	p.AskURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {sp.q}}.Encode(), "+", "%20")
+	p.Page = page
+	p.Pages = (p.Total + h.pageSize - 1) / h.pageSize
+	if page > p.Pages && p.Total > 0 {
+		p.OutOfRange, p.FirstURL = true, sp.url(1)
+		p.Hits = nil
+	}
+	if p.Pages > 1 && !p.OutOfRange {
+		if page > 1 {
+			p.PrevURL = sp.url(page - 1)
+		}
+		if page < p.Pages {
+			p.NextURL = sp.url(page + 1)
+		}
+		from, to := max(1, page-3), min(p.Pages, page+3)
+		for n := from; n <= to; n++ {
+			p.PageLinks = append(p.PageLinks, pageLink{n, sp.url(n), n == page})
+		}
+	}
+	return h.render(c, fiber.StatusOK, "search", p)
+}
+
+// facetLinks turns facet values into links; the active value links to the
+// results without it, and stays listed even when nothing matches.
+func facetLinks(values []search.Facet, active string, urlWith func(string) string) []facetLink {
+	var out []facetLink
+	seen := false
+	for _, f := range values {
+		l := facetLink{Name: f.Name, Count: f.Count, URL: urlWith(f.Name)}
+		if f.Name == active {
+			l.Active, l.URL, seen = true, urlWith(""), true
+		}
+		out = append(out, l)
+	}
+	if active != "" && !seen {
+		out = append([]facetLink{{Name: active, URL: urlWith(""), Active: true}}, out...)
+	}
+	return out
+}
+
+// apiResult is the JSON answer of /api/search.
+type apiResult struct {
+	Query      string   `json:"query"`
+	Total      int      `json:"total"`
+	TookMS     float64  `json:"took_ms"`
+	Hits       []apiHit `json:"hits"`
+	DidYouMean string   `json:"did_you_mean,omitempty"`
+}
+
+type apiHit struct {
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	URL      string        `json:"url"`
+	Snippet  template.HTML `json:"snippet"`
+	Score    float64       `json:"score"`
+	Lang     string        `json:"lang"`
+	Category string        `json:"category"`
+}
+
+// apiSearch answers GET /api/search. Keystrokes of as-you-type search
+// (prefix=1) are not recorded as searches.
+func (h *handler) apiSearch(c *fiber.Ctx) error {
+	q, err := apiQuery(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.ix.Search(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	if !q.Prefix {
+		h.ev.RecordSearch(events.Search{Query: q.Text, Lang: q.Lang, Source: "api", Total: int(res.Total), Took: res.Took})
+	}
+	out := apiResult{
+		Query:      q.Text,
+		Total:      int(res.Total),
+		TookMS:     float64(res.Took.Microseconds()) / 1000,
+		Hits:       make([]apiHit, 0, len(res.Hits)),
+		DidYouMean: res.DidYouMean,
+	}
+	for _, hit := range res.Hits {
+		a := hit.Article
+		out.Hits = append(out.Hits, apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category})
+	}
+	return c.JSON(out)
+}
+
+// apiQuery reads and checks the parameters of /api/search.
+func apiQuery(c *fiber.Ctx) (search.Query, error) {
+	q := search.Query{Text: c.Query("q"), Lang: c.Query("lang"), Category: c.Query("category"), Tag: c.Query("tag")}
+	var err error
+	if q.Limit, err = intParam(c, "limit", 10, 1, search.MaxLimit); err != nil {
+		return q, err
+	}
+	if q.Offset, err = intParam(c, "offset", 0, 0, search.MaxOffset); err != nil {
+		return q, err
+	}
+	switch c.Query("prefix") {
+	case "", "0":
+	case "1":
+		q.Prefix = true
+	default:
+		return q, badRequest("prefix: must be 0 or 1")
+	}
+	return q, q.Validate()
+}
+
+// intParam reads an optional integer query parameter within [lo, hi].
+func intParam(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest(fmt.Sprintf("%s: must be an integer between %d and %d", name, lo, hi))
+	}
+	return n, nil
+}

@@ -1,0 +1,169 @@
+// Package web is the portal's HTTP layer: routes, handlers, templates and
+// static files. It is the only package that imports Fiber; it maps the domain
+// packages' errors to status codes in one error handler.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+)
+
+// Config tunes the HTTP layer.
+type Config struct {
+	Logger *slog.Logger // where requests and server errors are logged; nil discards
+	// PageSize is the number of results on one page of /search; 0 means 10.
+	PageSize int
+}
+
+// contentSecurityPolicy allows only the portal's own files: no inline
+// scripts or styles anywhere.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// handler holds what the handlers need.
+type handler struct {
+	log      *slog.Logger
+	ix       *search.Index
+	kb       *kb.KB
+	ev       *events.Store
+	views    *views
+	assets   *assets
+	pageSize int
+}
+
+// New builds the portal's HTTP application. Templates and static files are
+// checked here, so a broken template fails at start.
+func New(cfg Config, ix *search.Index, ev *events.Store) (*fiber.App, error) {
+	if ix == nil || ev == nil {
+		return nil, errors.New("web: new: a search index and an event store are required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	as, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	vs, err := parseViews(as)
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, views: vs, assets: as, pageSize: cfg.PageSize}
+	if h.pageSize <= 0 {
+		h.pageSize = 10
+	}
+
+	app := fiber.New(fiber.Config{
+		// Values from the request are copied, so handlers may keep them
+		// (e.g. in a search event written later).
+		Immutable:             true,
+		DisableStartupMessage: true,
+		ErrorHandler:          h.handleError,
+		AppName:               "Orbitask Help Center",
+		// Slow or idle clients must not hold connections forever.
+		ReadTimeout:  15 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+	})
+	app.Use(h.logRequests, recover.New(), securityHeaders)
+
+	app.Get("/healthz", h.health)
+	app.Get("/static/:name", h.static)
+	app.Get("/", h.home)
+	app.Get("/search", h.searchPage)
+	app.Get("/api/search", h.apiSearch)
+	app.Get("/kb/:lang/category/:slug", h.category)
+	app.Get("/kb/:lang/*", h.article)
+	app.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
+	app.Use(h.aliasOrNotFound)
+	return app, nil
+}
+
+// errNotFound answers 404 for anything the portal does not have.
+var errNotFound = fiber.ErrNotFound
+
+// badRequest is a mistake in the request, answered with 400 and msg.
+func badRequest(msg string) error {
+	return fiber.NewError(fiber.StatusBadRequest, msg)
+}
+
+// handleError is the one place where errors become status codes: a bad
+// query is the caller's mistake (400), a missing thing is 404, and anything
+// else is a server error, logged here and only here.
+func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	code, msg := fiber.StatusInternalServerError, "Something went wrong on our side. Please try again later."
+	var fe *fiber.Error
+	switch {
+	case errors.Is(err, search.ErrInvalidQuery):
+		code = fiber.StatusBadRequest
+		msg = strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
+	case errors.Is(err, kb.ErrNotFound):
+		code, msg = fiber.StatusNotFound, "not found"
+	case errors.As(err, &fe):
+		code, msg = fe.Code, fe.Message
+		if code == fiber.StatusNotFound {
+			msg = "not found"
+		}
+	}
+	if code >= 500 {
+		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+	}
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return c.Status(code).JSON(fiber.Map{"error": msg})
+	}
+	return h.renderError(c, code, msg)
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	c.Set("Content-Security-Policy", contentSecurityPolicy)
+	return c.Next()
+}
+
+// logRequests logs each request once it is answered. It runs the error
+// handler itself so that the status it logs is the one sent.
+func (h *handler) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	if err := c.Next(); err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			h.log.Error("error handler failed", "path", c.Path(), "error", herr)
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	level := slog.LevelInfo
+	if p := c.Path(); p == "/healthz" || strings.HasPrefix(p, "/static/") {
+		level = slog.LevelDebug
+	}
+	h.log.Log(c.UserContext(), level, "request",
+		"method", c.Method(), "path", c.Path(), "status", c.Response().StatusCode(), "duration", time.Since(start))
+	return nil
+}
+
+func (h *handler) health(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles)})
+}
+
+// aliasOrNotFound answers every request no route took: an old URL that an
+// article claims as an alias is redirected to the article, anything else is
+// not found.
+func (h *handler) aliasOrNotFound(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		if a, ok := h.kb.Alias(unescape(c.Path())); ok {
+			return c.Redirect(a.URL(), fiber.StatusMovedPermanently)
+		}
+	}
+	return errNotFound
+}
