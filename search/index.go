@@ -163,18 +163,21 @@ func document(a *kb.Article) map[string]interface{} {
 	for _, t := range a.Tags {
 		tags += t + " "
 	}
+	an := analyzerFor(a.Lang)
 	return map[string]interface{}{
-		fieldType:        analyzerFor(a.Lang),
-		fieldLang:        a.Lang,
-		fieldTitle:       a.Title,
-		fieldTitleWords:  a.Title,
-		fieldDescription: a.Description,
-		fieldTags:        tags,
-		fieldHeadings:    headings,
-		fieldBody:        a.Text,
-		fieldSpell:       a.Title + "\n" + a.Text,
-		fieldCategory:    a.Category,
-		fieldTagKeys:     a.Tags,
+		fieldType:       an,
+		fieldLang:       a.Lang,
+		fieldTitleWords: a.Title,
+		fieldCategory:   a.Category,
+		fieldTagKeys:    a.Tags,
+		an: map[string]interface{}{
+			fieldTitle:       a.Title,
+			fieldDescription: a.Description,
+			fieldTags:        tags,
+			fieldHeadings:    headings,
+			fieldBody:        a.Text,
+			fieldSpell:       a.Title + "\n" + a.Text,
+		},
 	}
 }
 

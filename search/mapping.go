@@ -35,7 +35,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the analysis changes, so
 // that an index built by an older portal is rebuilt rather than misread.
-const MappingVersion = 3
+const MappingVersion = 4
 
 // Field names in the index.
 const (
@@ -83,6 +83,9 @@ var languageAnalyzers = map[string]string{
 	"no": "no", "nb": "no", "nn": "no", "pt": "pt", "ro": "ro", "ru": "ru", "sv": "sv", "tr": "tr",
 	"zh": "cjk", "ja": "cjk", "ko": "cjk",
 }
+
+// field names the analysed field f of analyzer an's languages.
+func field(an, f string) string { return an + "." + f }
 
 // analyzerFor returns the analyzer used for articles and queries in lang.
 func analyzerFor(lang string) string {
@@ -159,11 +162,17 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 			f.DocValues = true // facets read doc values
 			return f
 		}
+		// The analysed text lives under a sub-document named after the
+		// analyzer ("en.body", "de.body"), so each language has its own
+		// term dictionary and statistics: a French stem never makes an
+		// English typo look like a known word, and IDF is per language.
+		sub := bleve.NewDocumentStaticMapping()
 		for _, fb := range fieldBoosts {
-			dm.AddFieldMappingsAt(fb.name, text(an))
+			sub.AddFieldMappingsAt(fb.name, text(an))
 		}
+		sub.AddFieldMappingsAt(fieldSpell, text(analyzerGeneric))
+		dm.AddSubDocumentMapping(an, sub)
 		dm.AddFieldMappingsAt(fieldTitleWords, text(analyzerGeneric))
-		dm.AddFieldMappingsAt(fieldSpell, text(analyzerGeneric))
 		dm.AddFieldMappingsAt(fieldLang, kw())
 		dm.AddFieldMappingsAt(fieldCategory, kw())
 		dm.AddFieldMappingsAt(fieldTagKeys, kw())

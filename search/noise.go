@@ -33,10 +33,11 @@ func (ix *Index) noiseTerms(an, as string) map[string]bool {
 	return out
 }
 
-// didYouMean replaces each word of text that no article contains with the
-// most common indexed word within one or two edits, and returns the result,
-// or "" when there is nothing to correct.
-func (ix *Index) didYouMean(reader index.IndexReader, text string, prefix bool) string {
+// didYouMean replaces each word of text that no article of the analyzer's
+// languages contains with the closest, then most common, indexed word within
+// one or two edits, and returns the result, or "" when there is nothing to
+// correct.
+func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bool) string {
 	fz, ok := reader.(index.IndexReaderFuzzy)
 	if !ok {
 		return ""
@@ -45,7 +46,7 @@ func (ix *Index) didYouMean(reader index.IndexReader, text string, prefix bool) 
 	if !ok {
 		return ""
 	}
-	dict, err := rc.FieldDictContains(fieldSpell)
+	dict, err := rc.FieldDictContains(field(an, fieldSpell))
 	if err != nil {
 		return ""
 	}
@@ -68,7 +69,7 @@ func (ix *Index) didYouMean(reader index.IndexReader, text string, prefix bool) 
 		if n >= 8 {
 			fuzz = 2
 		}
-		fd, err := fz.FieldDictFuzzy(fieldSpell, w, fuzz, "")
+		fd, err := fz.FieldDictFuzzy(field(an, fieldSpell), w, fuzz, "")
 		if err != nil {
 			continue
 		}

@@ -206,7 +206,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Tags = facetValues(f)
 	}
 	if len(unknown) > 0 {
-		res.DidYouMean = ix.didYouMean(reader, q.Text, q.Prefix)
+		res.DidYouMean = ix.didYouMean(reader, analyzers[0], q.Text, q.Prefix)
 	}
 	res.Took = time.Since(start)
 	return res, nil
@@ -217,11 +217,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 // language's form of it; the same form is searched once.
 func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
 	p := &plan{matched: map[string]map[string]bool{}}
-	var terms []string
-	seen := map[string]bool{}
 	rawNoise := map[string]bool{}
+	analysed := map[string][]string{}
 	for _, an := range analyzers {
 		all := ix.terms(an, q.Text)
+		analysed[an] = all
 		m := map[string]bool{}
 		for _, t := range all {
 			if !ix.noise[an][t] {
@@ -232,48 +232,62 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 			m = setOf(all)
 		}
 		p.matched[an] = m
-		for _, t := range all {
-			if m[t] && !seen[t] {
-				seen[t] = true
-				terms = append(terms, t)
-			}
-		}
 		for w := range ix.rawNoise[an] {
 			rawNoise[w] = true
 		}
 	}
-	var unknown []string
-	contains := dictContains(reader)
+	// Fuzzy matching costs a walk of the term dictionary per word and field,
+	// so a search over every language fuzzes only the largest ones.
+	const fuzzyLanguages = 4
 	var clauses []query.Query
-	for _, t := range terms {
-		var fields []query.Query
-		for _, fb := range fieldBoosts {
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(fb.name)
-			tq.SetBoost(fb.boost)
-			fields = append(fields, tq)
-		}
-		if utf8.RuneCountInString(t) >= 4 && !contains(t) {
-			// An unknown word is most likely a typo: let it match its near
-			// neighbours, below what an exact match would score.
-			unknown = append(unknown, t)
-			fuzz := 1
-			if utf8.RuneCountInString(t) >= 8 {
-				fuzz = 2
+	knownSomewhere := map[string]bool{}
+	fuzzed := map[string]bool{}
+	for i, an := range analyzers {
+		contains := dictContains(reader, an)
+		allowFuzzy := len(analyzers) == 1 || i < fuzzyLanguages
+		done := map[string]bool{}
+		for _, t := range analysed[an] {
+			if !p.matched[an][t] || done[t] {
+				continue
 			}
-			for _, f := range []string{fieldTitle, fieldBody} {
-				fq := bleve.NewFuzzyQuery(t)
-				fq.SetField(f)
-				fq.SetFuzziness(fuzz)
-				fq.SetBoost(0.5 * boostOf(f))
-				fields = append(fields, fq)
+			done[t] = true
+			var fields []query.Query
+			if contains(t) {
+				knownSomewhere[t] = true
+				for _, fb := range fieldBoosts {
+					tq := bleve.NewTermQuery(t)
+					tq.SetField(field(an, fb.name))
+					tq.SetBoost(fb.boost)
+					fields = append(fields, tq)
+				}
+			} else if allowFuzzy && utf8.RuneCountInString(t) >= 4 {
+				// An unknown word is most likely a typo: let it match its
+				// near neighbours, below what an exact match would score.
+				fuzzed[t] = true
+				fuzz := 1
+				if utf8.RuneCountInString(t) >= 8 {
+					fuzz = 2
+				}
+				for _, f := range []string{fieldTitle, fieldBody} {
+					fq := bleve.NewFuzzyQuery(t)
+					fq.SetField(field(an, f))
+					fq.SetFuzziness(fuzz)
+					fq.SetBoost(0.5 * boostOf(f))
+					fields = append(fields, fq)
+				}
+			}
+			if len(fields) > 0 {
+				clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
 			}
 		}
-		clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
-	}
-	for _, an := range analyzers {
 		for _, g := range ix.synonyms[an] {
-			clauses = append(clauses, expandSynonyms(g, p.matched[an])...)
+			clauses = append(clauses, expandSynonyms(g, p.matched[an], an)...)
+		}
+	}
+	var unknown []string
+	for t := range fuzzed {
+		if !knownSomewhere[t] {
+			unknown = append(unknown, t)
 		}
 	}
 	// The words of the query as typed, stop words included, against the
@@ -319,7 +333,7 @@ func setOf(list []string) map[string]bool {
 
 // expandSynonyms adds the other variants of a group whose variant the query
 // contains, a little below the words actually typed.
-func expandSynonyms(g synonymGroup, present map[string]bool) []query.Query {
+func expandSynonyms(g synonymGroup, present map[string]bool, an string) []query.Query {
 	hit := -1
 	for i, v := range g {
 		all := true
@@ -344,7 +358,7 @@ func expandSynonyms(g synonymGroup, present map[string]bool) []query.Query {
 			var parts []query.Query
 			for _, t := range v {
 				tq := bleve.NewTermQuery(t)
-				tq.SetField(fb.name)
+				tq.SetField(field(an, fb.name))
 				parts = append(parts, tq)
 			}
 			var fq query.Query = parts[0]
@@ -396,15 +410,15 @@ func (ix *Index) tokens(an, text string) analysis.TokenStream {
 }
 
 // dictContains reports whether a term occurs in the title or body of any
-// article.
-func dictContains(reader index.IndexReader) func(string) bool {
+// article of the analyzer's languages.
+func dictContains(reader index.IndexReader, an string) func(string) bool {
 	rc, ok := reader.(index.IndexReaderContains)
 	if !ok {
 		return func(string) bool { return true }
 	}
 	var dicts []index.FieldDictContains
 	for _, f := range []string{fieldBody, fieldTitle} {
-		if d, err := rc.FieldDictContains(f); err == nil {
+		if d, err := rc.FieldDictContains(field(an, f)); err == nil {
 			dicts = append(dicts, d)
 		}
 	}
