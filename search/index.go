@@ -3,6 +3,7 @@
 package search
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/orbitask/portal/kb"
 )
@@ -24,6 +26,10 @@ type Index struct {
 	analyzers []string                   // analyzers of the languages with articles
 	noise     map[string]map[string]bool // analyzer → analysed noise words
 	rawNoise  map[string]map[string]bool // analyzer → noise words as typed (lowercased)
+	// sharedAnalyzer is true for an analyzer that serves several of the
+	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
+	// a language filter.
+	sharedAnalyzer map[string]bool
 }
 
 // Config says where the index lives.
@@ -144,6 +150,16 @@ func build(idxPath, metaPath string, k *kb.KB) (bleve.Index, error) {
 		idx.Close()
 		return nil, fmt.Errorf("search: build: %w", err)
 	}
+	// One segment makes every term lookup one dictionary probe instead of
+	// one per segment; the index is written once and then only read.
+	if adv, err := idx.Advanced(); err == nil {
+		if s, ok := adv.(*scorch.Scorch); ok {
+			if err := s.ForceMerge(context.Background(), nil); err != nil {
+				idx.Close()
+				return nil, fmt.Errorf("search: merge: %w", err)
+			}
+		}
+	}
 	raw, _ := json.Marshal(meta{MappingVersion, k.Fingerprint, len(k.Articles), time.Now().UTC()})
 	if err := os.WriteFile(metaPath, raw, 0o644); err != nil {
 		idx.Close()
@@ -165,11 +181,10 @@ func document(a *kb.Article) map[string]interface{} {
 	}
 	an := analyzerFor(a.Lang)
 	return map[string]interface{}{
-		fieldType:       an,
-		fieldLang:       a.Lang,
-		fieldTitleWords: a.Title,
-		fieldCategory:   a.Category,
-		fieldTagKeys:    a.Tags,
+		fieldType:     an,
+		fieldLang:     a.Lang,
+		fieldCategory: a.Category,
+		fieldTagKeys:  a.Tags,
 		an: map[string]interface{}{
 			fieldTitle:       a.Title,
 			fieldDescription: a.Description,
@@ -177,6 +192,7 @@ func document(a *kb.Article) map[string]interface{} {
 			fieldHeadings:    headings,
 			fieldBody:        a.Text,
 			fieldSpell:       a.Title + "\n" + a.Text,
+			fieldTitleWords:  a.Title,
 		},
 	}
 }

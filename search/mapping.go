@@ -35,7 +35,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the analysis changes, so
 // that an index built by an older portal is rebuilt rather than misread.
-const MappingVersion = 4
+const MappingVersion = 5
 
 // Field names in the index.
 const (
@@ -171,8 +171,8 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 			sub.AddFieldMappingsAt(fb.name, text(an))
 		}
 		sub.AddFieldMappingsAt(fieldSpell, text(analyzerGeneric))
+		sub.AddFieldMappingsAt(fieldTitleWords, text(analyzerGeneric))
 		dm.AddSubDocumentMapping(an, sub)
-		dm.AddFieldMappingsAt(fieldTitleWords, text(analyzerGeneric))
 		dm.AddFieldMappingsAt(fieldLang, kw())
 		dm.AddFieldMappingsAt(fieldCategory, kw())
 		dm.AddFieldMappingsAt(fieldTagKeys, kw())

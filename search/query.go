@@ -70,8 +70,10 @@ type synonymGroup [][]string
 
 func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
 	ix := &Index{idx: idx, kb: k, synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}, rawNoise: map[string]map[string]bool{}}
+	langsOf := map[string]int{}
 	for _, lang := range k.Languages() {
 		an := analyzerFor(lang)
+		langsOf[an]++
 		if _, done := ix.noise[an]; !done {
 			ix.analyzers = append(ix.analyzers, an)
 			ix.noise[an] = ix.noiseTerms(an, an)
@@ -88,6 +90,10 @@ func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
 				ix.synonyms[an] = append(ix.synonyms[an], sg)
 			}
 		}
+	}
+	ix.sharedAnalyzer = map[string]bool{}
+	for an, n := range langsOf {
+		ix.sharedAnalyzer[an] = n > 1
 	}
 	return ix, nil
 }
@@ -154,7 +160,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		return res, nil
 	}
 	var filters []query.Query
-	if q.Lang != "" {
+	if q.Lang != "" && ix.sharedAnalyzer[analyzerFor(q.Lang)] {
+		// Other languages' articles share this analyzer's fields.
 		filters = append(filters, filterTerm(q.Lang, fieldLang))
 	}
 	if q.Category != "" {
@@ -295,23 +302,34 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 	// titled the same way, and the stop words the analyzer drops are what
 	// tell such questions apart. BM25 keeps common words cheap. On the
 	// covidfaq set this lifts Recall@5 from 0.83 to 0.93 (docs/benchmarks.md).
-	typed := map[string]bool{}
+	var typed []string
+	seenTyped := map[string]bool{}
 	for _, w := range ix.terms(analyzerGeneric, q.Text) {
-		if typed[w] || rawNoise[w] {
-			continue
+		if !seenTyped[w] && !rawNoise[w] {
+			seenTyped[w] = true
+			typed = append(typed, w)
 		}
-		typed[w] = true
-		tq := bleve.NewTermQuery(w)
-		tq.SetField(fieldTitleWords)
-		tq.SetBoost(titleWordsBoost)
-		clauses = append(clauses, tq)
 	}
-	if q.Prefix {
-		// Three letters at least: shorter prefixes expand to thousands of
-		// title words on a large knowledge base and say little.
-		if w := lastWord(q.Text); utf8.RuneCountInString(w) >= 3 {
-			pq := bleve.NewPrefixQuery(w)
-			pq.SetField(fieldTitleWords)
+	// Three letters at least for a prefix: shorter ones expand to thousands
+	// of title words on a large knowledge base and say little.
+	prefix := ""
+	if w := lastWord(q.Text); q.Prefix && utf8.RuneCountInString(w) >= 3 {
+		prefix = w
+	}
+	for _, an := range analyzers {
+		contains := fieldContains(reader, field(an, fieldTitleWords))
+		for _, w := range typed {
+			if !contains(w) {
+				continue
+			}
+			tq := bleve.NewTermQuery(w)
+			tq.SetField(field(an, fieldTitleWords))
+			tq.SetBoost(titleWordsBoost)
+			clauses = append(clauses, tq)
+		}
+		if prefix != "" {
+			pq := bleve.NewPrefixQuery(prefix)
+			pq.SetField(field(an, fieldTitleWords))
 			pq.SetBoost(2)
 			clauses = append(clauses, pq)
 		}
@@ -412,13 +430,18 @@ func (ix *Index) tokens(an, text string) analysis.TokenStream {
 // dictContains reports whether a term occurs in the title or body of any
 // article of the analyzer's languages.
 func dictContains(reader index.IndexReader, an string) func(string) bool {
+	return fieldContains(reader, field(an, fieldBody), field(an, fieldTitle))
+}
+
+// fieldContains reports whether a term occurs in any of the fields.
+func fieldContains(reader index.IndexReader, fields ...string) func(string) bool {
 	rc, ok := reader.(index.IndexReaderContains)
 	if !ok {
 		return func(string) bool { return true }
 	}
 	var dicts []index.FieldDictContains
-	for _, f := range []string{fieldBody, fieldTitle} {
-		if d, err := rc.FieldDictContains(field(an, f)); err == nil {
+	for _, f := range fields {
+		if d, err := rc.FieldDictContains(f); err == nil {
 			dicts = append(dicts, d)
 		}
 	}
