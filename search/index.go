@@ -30,12 +30,16 @@ type Index struct {
 	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
 	// a language filter.
 	sharedAnalyzer map[string]bool
+	cache          *resultCache
 }
 
 // Config says where the index lives.
 type Config struct {
 	Dir    string // directory holding the index; created if missing
 	Logger *slog.Logger
+	// CacheSize is how many recent results are kept; 0 means
+	// DefaultCacheSize and a negative value disables the cache.
+	CacheSize int
 }
 
 // meta is stored beside the index; a mismatch means the index is stale.
@@ -84,6 +88,11 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		idx.Close()
 		return nil, stats, err
 	}
+	size := cfg.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	ix.cache = newResultCache(size)
 	stats.Duration = time.Since(start)
 	return ix, stats, nil
 }

@@ -139,6 +139,22 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
+	key := cacheKey(q)
+	if res, ok := ix.cache.get(key); ok {
+		res.Took = time.Since(start)
+		return res, nil
+	}
+	res, err := ix.search(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	ix.cache.put(key, res)
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// search runs a validated query against the index.
+func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 	adv, err := ix.idx.Advanced()
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
@@ -156,7 +172,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	p, unknown := ix.plan(reader, analyzers, q)
 	var res Result
 	if p == nil {
-		res.Took = time.Since(start)
 		return res, nil
 	}
 	var filters []query.Query
@@ -215,7 +230,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if len(unknown) > 0 {
 		res.DidYouMean = ix.didYouMean(reader, analyzers[0], q.Text, q.Prefix)
 	}
-	res.Took = time.Since(start)
 	return res, nil
 }
 

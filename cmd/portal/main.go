@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +38,7 @@ Serve flags (each also settable by environment variable):
   --content DIR    Markdown articles          PORTAL_CONTENT  (default ./content)
   --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
+  --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
 
 A flag wins over its environment variable. The search index in DIR/search is
 derived data: it is reused when the content and the index format are
@@ -49,10 +51,11 @@ is any; otherwise it prints a one-line summary and exits 0.
 
 // Config is everything serve needs, from flags and the environment.
 type Config struct {
-	Addr     string
-	Content  string
-	Data     string
-	LogLevel slog.Level
+	Addr        string
+	Content     string
+	Data        string
+	LogLevel    slog.Level
+	SearchCache int
 }
 
 func main() {
@@ -111,8 +114,16 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Content, "content", env("PORTAL_CONTENT", "./content"), "content directory")
 	fs.StringVar(&cfg.Data, "data", env("PORTAL_DATA", "./data"), "data directory")
 	fs.StringVar(&level, "log-level", env("PORTAL_LOG_LEVEL", "info"), "log level")
+	cacheDefault, err := strconv.Atoi(env("PORTAL_SEARCH_CACHE", strconv.Itoa(search.DefaultCacheSize)))
+	if err != nil || cacheDefault < 0 {
+		return cfg, fmt.Errorf("PORTAL_SEARCH_CACHE: not a count: %q", os.Getenv("PORTAL_SEARCH_CACHE"))
+	}
+	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.SearchCache < 0 {
+		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see portal --help)", fs.Arg(0))
@@ -147,7 +158,11 @@ func serve(cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer ev.Close()
-	ix, stats, err := search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log}, k)
+	cacheSize := cfg.SearchCache
+	if cacheSize == 0 {
+		cacheSize = -1 // search.Config reads 0 as "default"
+	}
+	ix, stats, err := search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log, CacheSize: cacheSize}, k)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func run(docs, lang string, sets []string, verbose bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ix, _, err := search.Open(search.Config{Dir: dir}, k)
+	ix, _, err := search.Open(search.Config{Dir: dir, CacheSize: -1}, k)
 	if err != nil {
 		return err
 	}
