@@ -153,6 +153,11 @@ func rewriteRef(dest, dir string, a *Article, image bool, res resolver, assets m
 	if strings.HasSuffix(strings.ToLower(u.Path), ".md") && !image {
 		t, ok := res.articleAt(target)
 		if !ok {
+			if res.fileExists(target) {
+				// The target exists but was refused; its own problems are
+				// reported on it, and this article is not to blame.
+				return dest, ""
+			}
 			return dest, "broken link to " + strconv.Quote(u.Path) + ": no such article"
 		}
 		out := t.URL()

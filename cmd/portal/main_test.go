@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckReportsProblemsWithFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"en/good.md":     "---\ntitle: Good\n---\nSee [bad](bad.md).\n",
+		"en/bad.md":      "---\ntitle: Bad\nlang: english\n---\n",
+		"en/no-title.md": "---\ntags: [x]\n---\nBody\n",
+		"en/link.md":     "---\ntitle: Link\n---\n\n[gone](gone.md)\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	code, out, _ := runCmd("check", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "en/bad.md") + `:3: unknown language "english"`,
+		filepath.Join(dir, "en/no-title.md") + ":1: missing title in front matter",
+		filepath.Join(dir, "en/link.md") + `:5: broken link to "gone.md": no such article`,
+	} {
+		if !strings.Contains(out, want+"") {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := strings.Count(out, "\n"); got != 3 {
+		t.Errorf("%d lines, want one per problem (3):\n%s", got, out)
+	}
+}
+
+func TestCheckBundledContentIsClean(t *testing.T) {
+	code, out, errs := runCmd("check", "../../content")
+	if code != 0 {
+		t.Fatalf("bundled content has problems (exit %d):\n%s%s", code, out, errs)
+	}
+	if !strings.HasPrefix(out, "ok: ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("summary = %q, want one ok line", out)
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	if code, _, _ := runCmd("check"); code != 2 {
+		t.Errorf("check without DIR: exit %d, want 2", code)
+	}
+	if code, _, errs := runCmd("check", filepath.Join(t.TempDir(), "missing")); code != 2 || !strings.Contains(errs, "missing") {
+		t.Errorf("check missing dir: exit %d, %q", code, errs)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "--help"}, {"-h"}} {
+		code, out, _ := runCmd(args...)
+		if code != 0 || !strings.Contains(out, "portal check DIR") || !strings.Contains(out, "PORTAL_CONTENT") {
+			t.Errorf("%v: exit %d, output %q", args, code, out)
+		}
+	}
+	if code, _, errs := runCmd("frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errs)
+	}
+}
+
+func TestServeFlagsAndEnvironment(t *testing.T) {
+	t.Setenv("PORTAL_ADDR", "")
+	t.Setenv("PORTAL_CONTENT", "")
+	t.Setenv("PORTAL_DATA", "")
+	t.Setenv("PORTAL_SEARCH_CACHE", "")
+	cfg, err := parseServe(nil, nil)
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Content != "./content" || cfg.Data != "./data" || cfg.SearchCache != 4096 {
+		t.Fatalf("defaults = %+v, %v", cfg, err)
+	}
+	t.Setenv("PORTAL_ADDR", "0.0.0.0:9000")
+	t.Setenv("PORTAL_DATA", "/var/lib/portal")
+	cfg, err = parseServe([]string{"--addr", "127.0.0.1:9001", "--log-level", "debug"}, nil)
+	if err != nil || cfg.Addr != "127.0.0.1:9001" || cfg.Data != "/var/lib/portal" || cfg.LogLevel.String() != "DEBUG" {
+		t.Fatalf("flag must win over environment, environment over default: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"--log-level", "loud"}, {"--search-cache", "-1"}, {"--nope"}, {"extra"}} {
+		if _, err := parseServe(bad, nil); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	t.Setenv("PORTAL_SEARCH_CACHE", "many")
+	if _, err := parseServe(nil, nil); err == nil || !strings.Contains(err.Error(), "PORTAL_SEARCH_CACHE") {
+		t.Errorf("bad PORTAL_SEARCH_CACHE: %v", err)
+	}
+}
