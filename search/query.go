@@ -261,7 +261,6 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 	// so a search over every language fuzzes only the largest ones.
 	const fuzzyLanguages = 4
 	var clauses []query.Query
-	knownSomewhere := map[string]bool{}
 	fuzzed := map[string]bool{}
 	for i, an := range analyzers {
 		contains := dictContains(reader, an)
@@ -274,7 +273,6 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 			done[t] = true
 			var fields []query.Query
 			if contains(t) {
-				knownSomewhere[t] = true
 				for _, fb := range fieldBoosts {
 					tq := bleve.NewTermQuery(t)
 					tq.SetField(field(an, fb.name))
@@ -305,9 +303,11 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 			clauses = append(clauses, expandSynonyms(g, p.matched[an], an)...)
 		}
 	}
+	// "Did you mean" needs one language to correct against; across all
+	// languages a word unknown in one is often a word of another.
 	var unknown []string
-	for t := range fuzzed {
-		if !knownSomewhere[t] {
+	if len(analyzers) == 1 {
+		for t := range fuzzed {
 			unknown = append(unknown, t)
 		}
 	}
