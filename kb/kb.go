@@ -32,6 +32,8 @@ type KB struct {
 	byID    map[string]*Article
 	aliases map[string]*Article
 	byKey   map[string][]*Article
+	byLang  map[string][]*Article // in the order of Articles
+	langs   []string              // most articles first
 }
 
 // ErrNotFound is returned when an article, category or asset does not exist.
@@ -181,7 +183,7 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 }
 
 func newKB(root string) *KB {
-	return &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}}
+	return &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}, byLang: map[string][]*Article{}}
 }
 
 // add makes articles servable and orders them.
@@ -210,6 +212,23 @@ func (k *KB) add(articles []*Article) {
 			return a.Weight < b.Weight
 		}
 		return a.Title < b.Title
+	})
+	// Pages ask per language on every request; a 38k-article knowledge
+	// base must not be scanned each time.
+	k.byLang = map[string][]*Article{}
+	for _, a := range k.Articles {
+		k.byLang[a.Lang] = append(k.byLang[a.Lang], a)
+	}
+	k.langs = k.langs[:0]
+	for l := range k.byLang {
+		k.langs = append(k.langs, l)
+	}
+	sort.Slice(k.langs, func(i, j int) bool {
+		ni, nj := len(k.byLang[k.langs[i]]), len(k.byLang[k.langs[j]])
+		if ni != nj {
+			return ni > nj
+		}
+		return k.langs[i] < k.langs[j]
 	})
 }
 

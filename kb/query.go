@@ -48,39 +48,26 @@ func (k *KB) Translations(a *Article) []*Article {
 
 // Languages lists the languages that have articles, most articles first.
 func (k *KB) Languages() []string {
-	count := map[string]int{}
-	for _, a := range k.Articles {
-		count[a.Lang]++
-	}
-	out := make([]string, 0, len(count))
-	for l := range count {
-		out = append(out, l)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if count[out[i]] != count[out[j]] {
-			return count[out[i]] > count[out[j]]
-		}
-		return out[i] < out[j]
-	})
-	return out
+	return append([]string(nil), k.langs...)
 }
 
 // HasLang reports whether any article is in lang.
 func (k *KB) HasLang(lang string) bool {
-	for _, a := range k.Articles {
-		if a.Lang == lang {
-			return true
-		}
-	}
-	return false
+	return len(k.byLang[lang]) > 0
+}
+
+// InLang returns the articles of one language, in the order of Articles.
+// The slice is shared: callers must not modify it.
+func (k *KB) InLang(lang string) []*Article {
+	return k.byLang[lang]
 }
 
 // Categories lists the categories of one language with article counts.
 func (k *KB) Categories(lang string) []Category {
 	idx := map[string]int{}
 	var out []Category
-	for _, a := range k.Articles {
-		if a.Lang != lang || a.Category == "" {
+	for _, a := range k.byLang[lang] {
+		if a.Category == "" {
 			continue
 		}
 		i, ok := idx[a.Category]
@@ -100,8 +87,8 @@ func (k *KB) Categories(lang string) []Category {
 func (k *KB) Category(lang, slug string) (Category, []*Article, bool) {
 	var list []*Article
 	c := Category{Slug: slug, Lang: lang}
-	for _, a := range k.Articles {
-		if a.Lang == lang && a.Category != "" && Slugify(a.Category) == slug {
+	for _, a := range k.byLang[lang] {
+		if a.Category != "" && Slugify(a.Category) == slug {
 			c.Name = a.Category
 			list = append(list, a)
 		}
@@ -112,12 +99,7 @@ func (k *KB) Category(lang, slug string) (Category, []*Article, bool) {
 
 // Recent returns the n most recently updated articles of lang.
 func (k *KB) Recent(lang string, n int) []*Article {
-	var list []*Article
-	for _, a := range k.Articles {
-		if a.Lang == lang {
-			list = append(list, a)
-		}
-	}
+	list := append([]*Article(nil), k.byLang[lang]...)
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Updated().After(list[j].Updated()) })
 	if len(list) > n {
 		list = list[:n]

@@ -441,10 +441,14 @@ func (ix *Index) tokens(an, text string) analysis.TokenStream {
 	return a.Analyze([]byte(text))
 }
 
-// dictContains reports whether a term occurs in the title or body of any
+// dictContains reports whether a term occurs in any searched field of any
 // article of the analyzer's languages.
 func dictContains(reader index.IndexReader, an string) func(string) bool {
-	return fieldContains(reader, field(an, fieldBody), field(an, fieldTitle))
+	fields := make([]string, len(fieldBoosts))
+	for i, fb := range fieldBoosts {
+		fields[i] = field(an, fb.name)
+	}
+	return fieldContains(reader, fields...)
 }
 
 // fieldContains reports whether a term occurs in any of the fields.

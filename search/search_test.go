@@ -58,6 +58,7 @@ func TestSearchBehaviour(t *testing.T) {
 		want string
 	}{
 		{"keywords", Query{Text: "forgotten password", Lang: "en"}, "en/reset-password"},
+		{"word only in tags", Query{Text: "receipts", Lang: "en"}, "en/invoices"},
 		{"stemming", Query{Text: "restoring backups", Lang: "en"}, "en/backup"},
 		{"typo", Query{Text: "pasword reset", Lang: "en"}, "en/reset-password"},
 		// The French stemmer makes "pasword" of "password"; that must not

@@ -31,10 +31,8 @@ func (h *handler) home(c *fiber.Ctx) error {
 	p := homePage{layout: h.layout(lang, ""), Categories: h.kb.Categories(lang), Recent: h.kb.Recent(lang, 6)}
 	p.Home, p.HeaderSearch = true, false
 	var ids []string
-	for _, a := range h.kb.Articles {
-		if a.Lang == lang {
-			ids = append(ids, a.ID)
-		}
+	for _, a := range h.kb.InLang(lang) {
+		ids = append(ids, a.ID)
 	}
 	scores, err := h.ev.MostHelpful(c.UserContext(), ids, 5)
 	if err != nil {
