@@ -120,7 +120,8 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 			link := ast.NewLink()
 			link.Destination = append([]byte("#"), id.([]byte)...)
 			link.SetAttributeString("class", []byte("anchor"))
-			link.SetAttributeString("aria-hidden", []byte("true"))
+			// goldmark renders no aria-* on links; a title names the link.
+			link.SetAttributeString("title", []byte("Link to this section"))
 			link.AppendChild(link, ast.NewString([]byte("#")))
 			h.AppendChild(h, link)
 			return ast.WalkSkipChildren, nil
