@@ -21,11 +21,11 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/orbitask/portal/internal/benchquery"
 	"github.com/orbitask/portal/kb"
 )
 
@@ -187,22 +187,13 @@ func (cl *client) do(req []byte) (int, error) {
 	return status, nil
 }
 
-// makePaths builds /api/search requests from two or three words of random
-// articles' titles and descriptions.
+// makePaths builds /api/search requests from benchmark queries.
 func makePaths(k *kb.KB, n int, withLang bool) []string {
-	rng := rand.New(rand.NewSource(2))
 	var out []string
-	for len(out) < n && len(k.Articles) > 0 {
-		a := k.Articles[rng.Intn(len(k.Articles))]
-		words := strings.Fields(a.Description + " " + a.Title)
-		if len(words) < 2 {
-			continue
-		}
-		w := 2 + rng.Intn(2)
-		s := rng.Intn(max(1, len(words)-w))
-		v := url.Values{"q": {strings.Join(words[s:min(len(words), s+w)], " ")}, "limit": {"10"}}
+	for _, q := range benchquery.Sample(k, n, 2) {
+		v := url.Values{"q": {q.Text}, "limit": {"10"}}
 		if withLang {
-			v.Set("lang", a.Lang)
+			v.Set("lang", q.Lang)
 		}
 		out = append(out, "/api/search?"+v.Encode())
 	}

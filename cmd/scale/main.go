@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orbitask/portal/internal/benchquery"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -96,7 +96,7 @@ func warm(content, data string, n int) error {
 	defer ix.Close()
 	fmt.Printf("restart, unchanged content, new process: %.2fs (snapshot used=%v, index rebuilt=%v)\n", time.Since(t0).Seconds(), cached, st.Rebuilt)
 
-	qs := makeQueries(k, n)
+	qs := benchquery.Sample(k, n, 1)
 	ctx := context.Background()
 	for _, mode := range []struct {
 		name string
@@ -109,13 +109,13 @@ func warm(content, data string, n int) error {
 		{"keywords, all languages", func(text, lang string) search.Query { return search.Query{Text: text, Limit: 10} }},
 	} {
 		for _, q := range qs[:min(200, len(qs))] { // warm-up
-			ix.Search(ctx, mode.q(q.text, q.lang))
+			ix.Search(ctx, mode.q(q.Text, q.Lang))
 		}
 		var lat []time.Duration
 		var hits int
 		for _, q := range qs {
 			s := time.Now()
-			r, err := ix.Search(ctx, mode.q(q.text, q.lang))
+			r, err := ix.Search(ctx, mode.q(q.Text, q.Lang))
 			lat = append(lat, time.Since(s))
 			if err == nil && len(r.Hits) > 0 {
 				hits++
@@ -127,26 +127,6 @@ func warm(content, data string, n int) error {
 	}
 	fmt.Printf("peak RSS of the serving process: %s\n", peakRSS())
 	return nil
-}
-
-type query struct{ text, lang string }
-
-// makeQueries takes two or three words from the title and description of
-// random articles, in the article's language: what a customer would type.
-func makeQueries(k *kb.KB, n int) []query {
-	rng := rand.New(rand.NewSource(1))
-	var out []query
-	for len(out) < n {
-		a := k.Articles[rng.Intn(len(k.Articles))]
-		words := strings.Fields(a.Description + " " + a.Title)
-		if len(words) < 2 {
-			continue
-		}
-		w := 2 + rng.Intn(2)
-		start := rng.Intn(max(1, len(words)-w))
-		out = append(out, query{strings.Join(words[start:min(len(words), start+w)], " "), a.Lang})
-	}
-	return out
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,34 @@
+// Package benchquery makes the queries the benchmark tools send: what a
+// customer would type, drawn from the knowledge base being measured.
+package benchquery
+
+import (
+	"math/rand"
+	"strings"
+
+	"github.com/orbitask/portal/kb"
+)
+
+// Query is one benchmark query in the language of the article it came from.
+type Query struct {
+	Text string
+	Lang string
+}
+
+// Sample takes two or three consecutive words from the description and
+// title of n random articles (the same n for the same seed).
+func Sample(k *kb.KB, n int, seed int64) []Query {
+	rng := rand.New(rand.NewSource(seed))
+	var out []Query
+	for len(out) < n && len(k.Articles) > 0 {
+		a := k.Articles[rng.Intn(len(k.Articles))]
+		words := strings.Fields(a.Description + " " + a.Title)
+		if len(words) < 2 {
+			continue
+		}
+		w := 2 + rng.Intn(2)
+		start := rng.Intn(max(1, len(words)-w))
+		out = append(out, Query{strings.Join(words[start:min(len(words), start+w)], " "), a.Lang})
+	}
+	return out
+}
