@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
 	"github.com/yuin/goldmark"
@@ -72,7 +73,7 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			if n.Type() == ast.TypeBlock {
-				txt.WriteString("\n")
+				endBlock(&txt)
 			}
 			return ast.WalkContinue, nil
 		}
@@ -134,6 +135,22 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 	}
 	out.html = template.HTML(buf.String())
 	return out
+}
+
+// endBlock separates blocks in the plain text. A heading or list item runs
+// into the next block in a snippet ("Restore a backup A restore replaces…")
+// unless something marks the boundary.
+func endBlock(b *strings.Builder) {
+	s := strings.TrimRight(b.String(), " \n")
+	if s == "" {
+		return
+	}
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if strings.ContainsRune(".!?:;·…", last) {
+		b.WriteString("\n")
+		return
+	}
+	b.WriteString(" · ")
 }
 
 // rewriteRef turns a relative reference into a public URL. Links to ".md"

@@ -11,9 +11,10 @@ import (
 	"github.com/yuin/goldmark"
 )
 
-// snapshotVersion changes whenever parsing or the snapshot format changes,
-// so a snapshot written by an older portal is not trusted.
-const snapshotVersion = 1
+// snapshotVersion changes whenever parsing, text extraction or the snapshot
+// format changes, so a snapshot written by an older portal is not trusted
+// (and, being part of the fingerprint, the index is rebuilt too).
+const snapshotVersion = 2
 
 // snapshot is a parsed knowledge base, saved so that a restart with
 // unchanged content skips YAML and Markdown parsing (at 38k articles, most of
