@@ -1,0 +1,471 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	cdpkb "github.com/chromedp/chromedp/kb"
+
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+)
+
+const (
+	// browserTestTimeout bounds a whole browser test, start of Chromium
+	// included.
+	browserTestTimeout = 60 * time.Second
+	// stepTimeout bounds one step, so that a stuck wait fails its subtest
+	// and leaves time for the others.
+	stepTimeout = 15 * time.Second
+)
+
+// TestBrowser drives a real Chromium against the portal serving the
+// knowledge base that ships in ../content: instant search with the keyboard,
+// the feedback form, and the search page with JavaScript off. No page may
+// throw an exception or violate the Content-Security-Policy. The test skips
+// when no browser is installed, except on CI (CI=true), where that fails.
+func TestBrowser(t *testing.T) {
+	chromium := findBrowser(t)
+	base, ev := serveBundledPortal(t)
+	browser := startBrowser(t, chromium)
+
+	t.Run("instant search", func(t *testing.T) {
+		tab := openTab(t, browser)
+		step(t, tab, "open the home page",
+			chromedp.Navigate(base+"/"),
+			// has-instant is added by app.js: the script ran under the CSP.
+			chromedp.WaitReady(chromedp.CSS("form.search--big.has-instant")),
+		)
+
+		// Ctrl+K and "/" pressed on the page body jump to the big search box.
+		for _, key := range []struct {
+			name  string
+			press chromedp.Action[chromedp.Void]
+		}{
+			{"Ctrl+K", chromedp.KeyEvent("k", chromedp.KeyModifiers(chromedp.ModifierCtrl))},
+			{"/", pressKeys("/")},
+		} {
+			if got := value(t, tab, "blur", chromedp.Evaluate[string](`document.activeElement.blur(), document.activeElement.tagName`)); got != "BODY" {
+				t.Fatalf("before %s: the focus is on %s, want the page body", key.name, got)
+			}
+			step(t, tab, "press "+key.name, key.press)
+			if got := value(t, tab, "the focused element", chromedp.Evaluate[string](`document.activeElement.id`)); got != "q-main" {
+				t.Fatalf("after %s on the page body the focus is on %q, want the search box q-main", key.name, got)
+			}
+		}
+
+		// Type key by key into whatever has the focus.
+		const query = "reset pasword"
+		step(t, tab, "type "+query, pressKeys(query))
+		if got := value(t, tab, "the search box", chromedp.Value(chromedp.ID("q-main"))); got != query {
+			t.Fatalf("search box holds %q, want %q", got, query)
+		}
+		// The list is complete once its last option offers all results for
+		// the whole query (an earlier, shorter query may be shown for a moment).
+		q, _ := json.Marshal("“" + query + "”")
+		value(t, tab, "wait for suggestions",
+			chromedp.Poll[bool](`(() => {
+				const list = document.querySelector("form.search--big [role=listbox]");
+				const all = list && list.querySelector(".instant__all");
+				return !!all && !list.hidden && all.textContent.includes(`+string(q)+`);
+			})()`, chromedp.WithPollingTimeout(0)),
+		)
+		type suggestions struct {
+			Options  []string `json:"options"`  // text of each option, "See all results" last
+			Marks    int      `json:"marks"`    // <mark> elements inside options
+			Live     string   `json:"live"`     // the aria-live region
+			Expanded string   `json:"expanded"` // aria-expanded of the box
+		}
+		got := value(t, tab, "read the suggestions", chromedp.Evaluate[suggestions](`(() => {
+			const form = document.querySelector("form.search--big");
+			return {
+				options: [...form.querySelectorAll("[role=listbox] [role=option]")].map(o => o.textContent),
+				marks: form.querySelectorAll("[role=listbox] [role=option] mark").length,
+				live: form.querySelector("[aria-live]").textContent,
+				expanded: document.getElementById("q-main").getAttribute("aria-expanded"),
+			};
+		})()`))
+		if len(got.Options) < 2 {
+			t.Fatalf("suggestions for %q: %q, want articles before “See all results”", query, got.Options)
+		}
+		if !strings.Contains(got.Options[0], "Reset a forgotten password") {
+			t.Errorf("first suggestion = %q, want the article “Reset a forgotten password”", got.Options[0])
+		}
+		if got.Marks == 0 {
+			t.Errorf("no <mark> inside the suggestions %q", got.Options)
+		}
+		if !regexp.MustCompile(`^[1-9][0-9]* results?$`).MatchString(got.Live) {
+			t.Errorf("live region says %q, want “N results”", got.Live)
+		}
+		if got.Expanded != "true" {
+			t.Errorf("search box aria-expanded = %q, want true", got.Expanded)
+		}
+
+		step(t, tab, "press ArrowDown", pressKeys(cdpkb.ArrowDown))
+		if ok := value(t, tab, "the active option", chromedp.Evaluate[bool](`(() => {
+			const first = document.querySelector("form.search--big [role=option]");
+			return first.getAttribute("aria-selected") === "true" &&
+				document.getElementById("q-main").getAttribute("aria-activedescendant") === first.id;
+		})()`)); !ok {
+			t.Fatal("after ArrowDown the first suggestion is not the active option")
+		}
+		value(t, tab, "press Enter and wait for the next page",
+			chromedp.WaitEvent(page.LoadEventFired, nil, pressKeys(cdpkb.Enter)))
+		if got, want := value(t, tab, "the location", chromedp.Location()), base+"/kb/en/reset-password"; got != want {
+			t.Fatalf("Enter on the first suggestion went to %s, want %s", got, want)
+		}
+		if got := value(t, tab, "the heading", chromedp.Text(chromedp.CSS("h1"))); got != "Reset a forgotten password" {
+			t.Errorf("h1 = %q, want the article's title", got)
+		}
+	})
+
+	t.Run("article feedback", func(t *testing.T) {
+		tab := openTab(t, browser)
+		article := base + "/kb/en/reset-password"
+		step(t, tab, "open the article",
+			chromedp.Navigate(article),
+			chromedp.WaitReady(chromedp.CSS("form.feedback__form")),
+		)
+
+		href := value(t, tab, "the table of contents", chromedp.AttributeValue(chromedp.CSS(".toc a"), "href"))
+		if !href.Exists || !strings.HasPrefix(href.Value, "#") || len(href.Value) < 2 {
+			t.Errorf("first link of the table of contents: href %q, want #HEADING", href.Value)
+		} else if !value(t, tab, "the heading of the first entry",
+			chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById(%q) !== null`, href.Value[1:]))) {
+			t.Errorf("the table of contents links %s, but no element has that id", href.Value)
+		}
+
+		// A marker on window survives only if the page is not reloaded.
+		step(t, tab, "mark the document", chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`))
+		step(t, tab, "vote yes",
+			chromedp.Click(chromedp.CSS(`form.feedback__form button[value="yes"]`)),
+			chromedp.WaitVisible(chromedp.CSS(".feedback__thanks")),
+		)
+		if got := value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for your feedback!" {
+			t.Errorf("thanks = %q", got)
+		}
+		if got := value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+			t.Error("voting loaded a new page; want the thanks in place")
+		}
+		if got := value(t, tab, "the location", chromedp.Location()); got != article {
+			t.Errorf("after voting the location is %s, want %s", got, article)
+		}
+		yes, no, err := ev.VoteCounts(t.Context(), "en/reset-password")
+		if err != nil || yes != 1 || no != 0 {
+			t.Errorf("stored votes = %d yes, %d no (%v); want 1 yes", yes, no, err)
+		}
+	})
+
+	t.Run("search page without JavaScript", func(t *testing.T) {
+		tab := openTab(t, browser)
+		step(t, tab, "turn off JavaScript", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+			_, err := cdp.Call(ctx, target, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+
+		step(t, tab, "search for backup",
+			chromedp.Navigate(base+"/search?q=backup&lang=en"),
+			chromedp.WaitReady(chromedp.CSS(".hits")),
+		)
+		type results struct {
+			Scripted   bool     `json:"scripted"`   // app.js enhanced the page
+			Titles     int      `json:"titles"`     // result titles
+			TitleLinks []string `json:"titleLinks"` // href of the links in them
+			Marks      int      `json:"marks"`      // <mark> inside result snippets
+			Facets     []string `json:"facets"`     // href of the facet links
+		}
+		got := value(t, tab, "read the results", chromedp.Evaluate[results](`({
+			scripted: document.querySelector("form.has-instant") !== null,
+			titles: document.querySelectorAll(".hit__title").length,
+			titleLinks: [...document.querySelectorAll(".hit__title a[href]")].map(a => a.getAttribute("href")),
+			marks: document.querySelectorAll(".hit__snippet mark").length,
+			facets: [...document.querySelectorAll(".facets a.facet__value[href]")].map(a => a.getAttribute("href")),
+		})`))
+		if got.Scripted {
+			t.Error("app.js ran although JavaScript is off")
+		}
+		if got.Titles == 0 || len(got.TitleLinks) != got.Titles {
+			t.Errorf("%d result titles, %d of them links (%q); want every title a link", got.Titles, len(got.TitleLinks), got.TitleLinks)
+		}
+		for _, href := range got.TitleLinks {
+			if !strings.HasPrefix(href, "/kb/en/") {
+				t.Errorf("result links %q, want an English article", href)
+			}
+		}
+		if got.Marks == 0 {
+			t.Error("no <mark> inside a result snippet")
+		}
+		if len(got.Facets) == 0 {
+			t.Error("no facet link")
+		}
+		for _, href := range got.Facets {
+			if !strings.HasPrefix(href, "/search?") {
+				t.Errorf("facet links %q, want a search", href)
+			}
+		}
+
+		const nothing = "zzzqqqxx"
+		step(t, tab, "search for "+nothing,
+			chromedp.Navigate(base+"/search?q="+nothing+"&lang=en"),
+			chromedp.WaitReady(chromedp.CSS(".empty")),
+		)
+		if got := value(t, tab, "the no-results message", chromedp.Text(chromedp.CSS(".empty__title"))); !strings.Contains(got, nothing) {
+			t.Errorf("no-results message %q does not show the query", got)
+		}
+		ask := value(t, tab, "the link to support", chromedp.Evaluate[string](
+			`(document.querySelector('.empty a[href^="/tickets/new"]') || {}).href || ""`))
+		if !strings.HasPrefix(ask, base+"/tickets/new") {
+			t.Errorf("no-results message links %q, want a link to /tickets/new", ask)
+		}
+	})
+}
+
+// findBrowser returns the path of Chromium or Chrome. Without one the test
+// is skipped, or fails on CI.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	const msg = "chromium not installed; install Debian's chromium package to run browser tests"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// serveBundledPortal serves the portal over the shipped knowledge base on a
+// real port, and returns its address and the event store.
+func serveBundledPortal(t *testing.T) (string, *events.Store) {
+	t.Helper()
+	k, err := kb.Load("../content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Problems) > 0 {
+		t.Fatalf("problems in ../content: %v", k.Problems)
+	}
+	ix, _, err := search.Open(search.Config{Dir: t.TempDir()}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	ev, err := events.Open(filepath.Join(t.TempDir(), "portal.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	app, err := New(Config{}, ix, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := app.Shutdown(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), ev
+}
+
+// startBrowser starts a headless browser with a fresh profile that lives
+// until the test ends, at most browserTestTimeout.
+func startBrowser(t *testing.T, execPath string) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc) // waits for the browser to exit, before the profile is removed
+	browser, closeBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(closeBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start %s: %v", execPath, err)
+	}
+	return browser
+}
+
+// openTab opens a tab of browser for one subtest. When the subtest ends it
+// closes the tab and fails the subtest if a page in it threw an exception or
+// reported a Content Security Policy violation.
+func openTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	tab, closeTab := chromedp.NewContext(browser)
+	var (
+		mu       sync.Mutex
+		problems []string // fail the test
+		notes    []string // other errors, logged to help a reader
+	)
+	add := func(list *[]string, format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		*list = append(*list, fmt.Sprintf(format, args...))
+	}
+	err := chromedp.Listen(tab, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			add(&problems, "JavaScript exception: %s", exceptionText(ev.ExceptionDetails))
+		case *runtime.EventConsoleAPICalled:
+			text := consoleText(ev.Args)
+			if mentionsCSP(text) {
+				add(&problems, "console.%s: %s", ev.Type, text)
+			} else if ev.Type == runtime.ConsoleAPICalledTypeError {
+				add(&notes, "console.error: %s", text)
+			}
+		case *cdplog.EventEntryAdded:
+			if e := ev.Entry; e != nil && mentionsCSP(e.Text) {
+				add(&problems, "browser log (%s): %s", e.Source, e.Text)
+			} else if e != nil && e.Level == cdplog.EntryLevelError {
+				add(&notes, "browser log (%s): %s %s", e.Source, e.Text, e.URL)
+			}
+		}
+	})
+	if err != nil {
+		closeTab()
+		t.Fatalf("open a tab: %v", err)
+	}
+	t.Cleanup(func() {
+		closeTab()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range notes {
+			t.Log(n)
+		}
+		for _, p := range problems {
+			t.Error(p)
+		}
+	})
+	return tab
+}
+
+// pressKeys presses the keys as a keyboard does: the keyDown event carries
+// the key's text, so the browser types it (or submits a form on Enter) only
+// when no keydown handler prevented that. chromedp.KeyEvent sends the text
+// in a separate char event, which a keydown handler cannot cancel.
+func pressKeys(keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		for _, r := range keys {
+			events := cdpkb.Encode(r)
+			var down *input.DispatchKeyEventParams
+			for _, e := range events {
+				switch e.Type {
+				case cdpkb.KeyDown:
+					down = e
+				case cdpkb.KeyChar:
+					down.Text, down.UnmodifiedText = e.Text, e.UnmodifiedText
+				}
+			}
+			for _, e := range events {
+				if e.Type == cdpkb.KeyChar {
+					continue
+				}
+				if _, err := cdp.Call(ctx, target, input.DispatchKeyEvent, *e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// step runs the steps in tab, within stepTimeout, and stops the test with
+// what when one fails.
+func step(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value runs a in tab, within stepTimeout, and returns its value; it stops
+// the test with what when a fails.
+func value[T any](t *testing.T, tab context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func mentionsCSP(s string) bool {
+	return strings.Contains(strings.ToLower(s), "content security policy")
+}
+
+// consoleText joins the arguments of a console call as the console shows
+// them, closely enough to search.
+func consoleText(args []*runtime.RemoteObject) string {
+	var parts []string
+	for _, a := range args {
+		switch {
+		case a == nil:
+		case a.Type == runtime.RemoteObjectTypeString:
+			var s string
+			if json.Unmarshal(a.Value, &s) == nil {
+				parts = append(parts, s)
+			}
+		case a.Description != "":
+			parts = append(parts, a.Description)
+		case len(a.Value) > 0:
+			parts = append(parts, string(a.Value))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func exceptionText(d *runtime.ExceptionDetails) string {
+	if d == nil {
+		return "(no details)"
+	}
+	text := d.Text
+	if d.Exception != nil && d.Exception.Description != "" {
+		text += " " + d.Exception.Description
+	}
+	return fmt.Sprintf("%s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+}
