@@ -93,10 +93,6 @@ func warm(content, data string, n int) error {
 	}
 	defer ix.Close()
 	fmt.Printf("restart, unchanged content, new process: %.2fs (snapshot used=%v, index rebuilt=%v)\n", time.Since(t0).Seconds(), cached, st.Rebuilt)
-	// Measured here: segments merged away during the build are deleted
-	// only once the index is opened again.
-	fmt.Printf("data size on disk: index %.1f MB, snapshot %.1f MB\n",
-		float64(dirSize(filepath.Join(data, "search")))/1e6, float64(dirSize(filepath.Join(data, "kb.snapshot")))/1e6)
 
 	qs := benchquery.Sample(k, n, 1)
 	ctx := context.Background()
@@ -127,6 +123,10 @@ func warm(content, data string, n int) error {
 		fmt.Printf("query latency (%s, %d queries, %d with hits): median %.3f ms, p99 %.3f ms\n",
 			mode.name, len(lat), hits, ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
 	}
+	// Measured last: segments merged away during the build are deleted in
+	// the background after the index is opened again.
+	fmt.Printf("data size on disk: index %.1f MB, snapshot %.1f MB\n",
+		float64(dirSize(filepath.Join(data, "search")))/1e6, float64(dirSize(filepath.Join(data, "kb.snapshot")))/1e6)
 	fmt.Printf("peak RSS of the serving process: %s\n", peakRSS())
 	return nil
 }
