@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math/bits"
 	"sort"
 	"strings"
 	"time"
@@ -272,11 +273,18 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 			}
 			done[t] = true
 			var fields []query.Query
-			if contains(t) {
-				for _, fb := range fieldBoosts {
+			if in := contains(t); in != 0 {
+				// Only fields that have the term get a clause. Bleve scales a
+				// disjunction by matched/total clauses; scaling each boost by
+				// present/all fields keeps the scores of querying every field.
+				scale := float64(bits.OnesCount(in)) / float64(len(fieldBoosts))
+				for i, fb := range fieldBoosts {
+					if in&(1<<i) == 0 {
+						continue
+					}
 					tq := bleve.NewTermQuery(t)
 					tq.SetField(field(an, fb.name))
-					tq.SetBoost(fb.boost)
+					tq.SetBoost(fb.boost * scale)
 					fields = append(fields, tq)
 				}
 			} else if allowFuzzy && utf8.RuneCountInString(t) >= 4 {
@@ -333,7 +341,7 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 	for _, an := range analyzers {
 		contains := fieldContains(reader, field(an, fieldTitleWords))
 		for _, w := range typed {
-			if !contains(w) {
+			if contains(w) == 0 {
 				continue
 			}
 			tq := bleve.NewTermQuery(w)
@@ -441,9 +449,9 @@ func (ix *Index) tokens(an, text string) analysis.TokenStream {
 	return a.Analyze([]byte(text))
 }
 
-// dictContains reports whether a term occurs in any searched field of any
-// article of the analyzer's languages.
-func dictContains(reader index.IndexReader, an string) func(string) bool {
+// dictContains reports in which of the searched fields (bit i for
+// fieldBoosts[i]) a term occurs, in any article of the analyzer's languages.
+func dictContains(reader index.IndexReader, an string) func(string) uint {
 	fields := make([]string, len(fieldBoosts))
 	for i, fb := range fieldBoosts {
 		fields[i] = field(an, fb.name)
@@ -451,25 +459,30 @@ func dictContains(reader index.IndexReader, an string) func(string) bool {
 	return fieldContains(reader, fields...)
 }
 
-// fieldContains reports whether a term occurs in any of the fields.
-func fieldContains(reader index.IndexReader, fields ...string) func(string) bool {
+// fieldContains reports in which of the fields (bit i for fields[i]) a term
+// occurs.
+func fieldContains(reader index.IndexReader, fields ...string) func(string) uint {
+	all := uint(1)<<len(fields) - 1
 	rc, ok := reader.(index.IndexReaderContains)
 	if !ok {
-		return func(string) bool { return true }
+		return func(string) uint { return all }
 	}
-	var dicts []index.FieldDictContains
-	for _, f := range fields {
-		if d, err := rc.FieldDictContains(f); err == nil {
-			dicts = append(dicts, d)
+	dicts := make([]index.FieldDictContains, len(fields))
+	for i, f := range fields {
+		d, err := rc.FieldDictContains(f)
+		if err != nil {
+			return func(string) uint { return all }
 		}
+		dicts[i] = d
 	}
-	return func(t string) bool {
-		for _, d := range dicts {
+	return func(t string) uint {
+		var in uint
+		for i, d := range dicts {
 			if ok, err := d.Contains([]byte(t)); err == nil && ok {
-				return true
+				in |= 1 << i
 			}
 		}
-		return len(dicts) == 0
+		return in
 	}
 }
 

@@ -1,7 +1,7 @@
 // Command loadgen puts a running portal under search load: C concurrent
 // clients, each on its own keep-alive connection, sending its next query as
-// soon as the previous answer is read, for a fixed duration. It reports
-// throughput and latency percentiles.
+// soon as the previous answer is read (or, with -rate, on a fixed schedule),
+// for a fixed duration. It reports throughput and latency percentiles.
 //
 // It speaks minimal HTTP/1.1 itself rather than using net/http: on a 2-core
 // machine the client shares the CPU with the portal, and net/http's client
@@ -38,9 +38,10 @@ func main() {
 	nq := flag.Int("queries", 5000, "distinct queries")
 	zipf := flag.Float64("zipf", 0, "draw queries with a Zipf distribution of this exponent (> 1); 0 draws uniformly")
 	withLang := flag.Bool("lang", true, "send each query with its article's language")
+	rate := flag.Float64("rate", 0, "requests per second from all clients together; 0 sends as fast as answered")
 	flag.Parse()
 	if *content == "" {
-		fmt.Fprintln(os.Stderr, "usage: loadgen -content DIR [-url URL] [-c N] [-d DURATION] [-zipf S]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen -content DIR [-url URL] [-c N] [-d DURATION] [-rate R] [-zipf S]")
 		os.Exit(2)
 	}
 	u, err := url.Parse(*base)
@@ -58,8 +59,8 @@ func main() {
 	for i, p := range paths {
 		reqs[i] = []byte("GET " + p + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: loadgen\r\n\r\n")
 	}
-	run(u.Host, reqs, *clients, *warm, *zipf) // warm-up, discarded
-	lat, errs, elapsed := run(u.Host, reqs, *clients, *dur, *zipf)
+	run(u.Host, reqs, *clients, *warm, *zipf, *rate) // warm-up, discarded
+	lat, errs, elapsed := run(u.Host, reqs, *clients, *dur, *zipf, *rate)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if len(lat) == 0 {
 		fmt.Fprintf(os.Stderr, "loadgen: no successful requests (%d errors)\n", errs)
@@ -70,12 +71,21 @@ func main() {
 	if *zipf > 1 {
 		dist = fmt.Sprintf("zipf s=%.2f", *zipf)
 	}
-	fmt.Printf("clients %d, duration %s, distinct queries %d (%s)\n", *clients, elapsed.Round(time.Millisecond), len(paths), dist)
+	pace := "as fast as answered"
+	if *rate > 0 {
+		pace = fmt.Sprintf("offered %.0f req/s", *rate)
+	}
+	fmt.Printf("clients %d (%s), duration %s, distinct queries %d (%s)\n", *clients, pace, elapsed.Round(time.Millisecond), len(paths), dist)
 	fmt.Printf("requests %d ok, %d errors, %.0f req/s\n", len(lat), errs, float64(len(lat))/elapsed.Seconds())
 	fmt.Printf("latency ms: p50 %.2f, p90 %.2f, p99 %.2f, max %.2f\n", pct(0.50), pct(0.90), pct(0.99), pct(1))
 }
 
-func run(host string, reqs [][]byte, clients int, d time.Duration, zipf float64) ([]time.Duration, int64, time.Duration) {
+// run sends requests for d. With rate > 0 the clients together send rate
+// requests per second on a fixed schedule, and a latency counts from when a
+// request was due, so a stalled server is not hidden by clients that wait
+// for it (coordinated omission); with rate 0 each client sends as fast as
+// it is answered.
+func run(host string, reqs [][]byte, clients int, d time.Duration, zipf, rate float64) ([]time.Duration, int64, time.Duration) {
 	deadline := time.Now().Add(d)
 	var errs atomic.Int64
 	var mu sync.Mutex
@@ -86,6 +96,12 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf float64)
 		wg.Add(1)
 		go func(seed int64) {
 			defer wg.Done()
+			var interval time.Duration
+			if rate > 0 {
+				interval = time.Duration(float64(clients) / rate * float64(time.Second))
+			}
+			// Clients start spread over one interval, not all at once.
+			due := start.Add(time.Duration(seed-1) * interval / time.Duration(clients))
 			rng := rand.New(rand.NewSource(seed))
 			pick := func() int { return rng.Intn(len(reqs)) }
 			if zipf > 1 {
@@ -104,6 +120,13 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf float64)
 					}
 				}
 				t := time.Now()
+				if interval > 0 {
+					if wait := time.Until(due); wait > 0 {
+						time.Sleep(wait)
+					}
+					t = due
+					due = due.Add(interval)
+				}
 				status, err := conn.do(reqs[pick()])
 				if err != nil {
 					errs.Add(1)
