@@ -3,6 +3,7 @@
 package kb
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -240,6 +242,11 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 		s.problems = append(s.problems, Problem{rel, 1, "cannot read file: " + readErr.Error()})
 		return s
 	}
+	if !utf8.Valid(raw) {
+		line := 1 + bytes.Count(raw[:firstInvalidUTF8(raw)], []byte("\n"))
+		s.problems = append(s.problems, Problem{rel, line, "not UTF-8 text (save the file as UTF-8)"})
+		return s
+	}
 	header, body, bodyLine, err := splitFrontMatter(raw)
 	if err == nil {
 		s.fm, err = parseFrontMatter(header)
@@ -416,4 +423,17 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 		}
 	}
 	return syn, sum[:], problems
+}
+
+// firstInvalidUTF8 returns the offset of the first byte that is not part of
+// valid UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }

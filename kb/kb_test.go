@@ -167,6 +167,7 @@ func TestCheckProblems(t *testing.T) {
 		{"broken internal link", map[string]string{"en/bad.md": "---\ntitle: A\n---\n\nIntro.\n\nSee [that](nothere.md).\n"}, `en/bad.md:7: broken link to "nothere.md": no such article`},
 		{"missing image", map[string]string{"en/bad.md": "---\ntitle: A\n---\n![x](img/none.png)\n"}, `en/bad.md:4: missing image "img/none.png"`},
 		{"link outside content", map[string]string{"en/bad.md": "---\ntitle: A\n---\n[x](../../etc/passwd)\n"}, `en/bad.md:4: link "../../etc/passwd" points outside the content directory`},
+		{"not UTF-8", map[string]string{"en/bad.md": "---\ntitle: A\n---\nok\n\xff\xfe\n"}, "en/bad.md:5: not UTF-8 text"},
 		{"toml front matter", map[string]string{"en/bad.md": "+++\ntitle = 'A'\n+++\n"}, "en/bad.md:1: TOML front matter"},
 		{"bad synonyms", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nfoo: bar: baz\n"}, "synonyms.yaml:3: expected"},
 	}
