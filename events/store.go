@@ -9,16 +9,13 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -73,65 +70,17 @@ func Open(path string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=NORMAL"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sqlitedb.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("events: open: %w", err)
+		return nil, fmt.Errorf("events: %w", err)
 	}
-	if err := migrate(db); err != nil {
+	if err := sqlitedb.Migrate(db, "events", migrations, "migrations"); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("events: %w", err)
 	}
 	s := &Store{db: db, log: log, queue: make(chan event, queueSize), done: make(chan struct{}), exited: make(chan struct{})}
 	go s.writer()
 	return s, nil
-}
-
-// migrate applies each numbered migration in its own transaction.
-func migrate(db *sql.DB) error {
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("events: migrate: %w", err)
-	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("events: migrate: %w", err)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		name := strings.TrimPrefix(f, "migrations/")
-		num, _, _ := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if err != nil {
-			return fmt.Errorf("events: migration %s: name must start with a number", name)
-		}
-		var seen int
-		if err := db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&seen); err != nil {
-			return fmt.Errorf("events: migrate: %w", err)
-		}
-		if seen > 0 {
-			continue
-		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("events: migrate: %w", err)
-		}
-		tx, err := db.Begin()
-		if err != nil {
-			return fmt.Errorf("events: migrate: %w", err)
-		}
-		if _, err := tx.Exec(string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("events: migration %s: %w", name, err)
-		}
-		if _, err := tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("events: migration %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("events: migration %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 // RecordSearch queues a search event. It never blocks: a full queue drops
