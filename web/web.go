@@ -98,24 +98,10 @@ func badRequest(msg string) error {
 	return fiber.NewError(fiber.StatusBadRequest, msg)
 }
 
-// handleError is the one place where errors become status codes: a bad
-// query is the caller's mistake (400), a missing thing is 404, and anything
-// else is a server error, logged here and only here.
+// handleError answers a failed request with the status httpError gives;
+// server errors are logged here and only here.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
-	code, msg := fiber.StatusInternalServerError, "Something went wrong on our side. Please try again later."
-	var fe *fiber.Error
-	switch {
-	case errors.Is(err, search.ErrInvalidQuery):
-		code = fiber.StatusBadRequest
-		msg = strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
-	case errors.Is(err, kb.ErrNotFound):
-		code, msg = fiber.StatusNotFound, "not found"
-	case errors.As(err, &fe):
-		code, msg = fe.Code, fe.Message
-		if code == fiber.StatusNotFound {
-			msg = "not found"
-		}
-	}
+	code, msg := httpError(err)
 	if code >= 500 {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
 	}
@@ -123,6 +109,25 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(code).JSON(fiber.Map{"error": msg})
 	}
 	return h.renderError(c, code, msg)
+}
+
+// httpError is the one place where errors become status codes: a bad query
+// is the caller's mistake (400), a missing thing is 404, and anything else is
+// a server error whose details stay in the log.
+func httpError(err error) (int, string) {
+	var fe *fiber.Error
+	switch {
+	case errors.Is(err, search.ErrInvalidQuery):
+		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
+	case errors.Is(err, kb.ErrNotFound):
+		return fiber.StatusNotFound, "not found"
+	case errors.As(err, &fe):
+		if fe.Code == fiber.StatusNotFound {
+			return fe.Code, "not found"
+		}
+		return fe.Code, fe.Message
+	}
+	return fiber.StatusInternalServerError, "Something went wrong on our side. Please try again later."
 }
 
 // securityHeaders sets the headers every response carries.

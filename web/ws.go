@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gorilla/websocket"
+)
+
+// WebSocket timing: pings keep idle connections alive through proxies; a
+// peer that answers no ping within pongWait is gone.
+const (
+	pingEvery = 25 * time.Second
+	pongWait  = 60 * time.Second
+	writeWait = 10 * time.Second
+)
+
+// upgrader upgrades WebSocket requests from pages of this site only.
+// gorilla/websocket needs http.Hijacker, which Fiber's adaptor provides
+// with fasthttp v1.56 or newer (go.mod pins it; TestWebSocketUpgrade
+// proves it).
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferSize: 4096,
+	CheckOrigin:     sameOrigin,
+}
+
+// sameOrigin accepts a request whose Origin names the host it was sent to,
+// or no Origin at all (not a browser, so no cross-site risk).
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// websocketHandler upgrades the request and hands the connection to serve,
+// which owns it until it returns. A request that is not a valid WebSocket
+// handshake, or comes from another site, is refused by the upgrader with an
+// HTTP error (400 or 403).
+func websocketHandler(check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
+	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if check != nil {
+			if err := check(r); err != nil {
+				status, msg := httpError(err)
+				http.Error(w, msg, status)
+				return
+			}
+		}
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader has answered
+		}
+		defer conn.Close()
+		conn.SetReadLimit(64 << 10)
+		serve(conn, r)
+	})
+}
+
+// keepAlive pings conn until done is closed; a failed ping closes conn, so
+// the reader notices a dead peer.
+func keepAlive(conn *websocket.Conn, done <-chan struct{}) {
+	conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				conn.Close()
+				return
+			}
+		}
+	}
+}
