@@ -131,6 +131,13 @@ func (s *Store) writer() {
 }
 
 func (s *Store) write(batch []event) error {
+	if err := s.writeBatch(batch); err != nil {
+		return fmt.Errorf("events: write: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) writeBatch(batch []event) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err

@@ -71,6 +71,10 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 	}
 	fsys := os.DirFS(root)
 	var files []string
+	// Other files (images, attachments) count in the fingerprint by name,
+	// size and time, so that adding a missing image invalidates a snapshot
+	// that refused the article for lacking it.
+	others := sha256.New()
 	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -84,6 +88,8 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 		}
 		if strings.HasSuffix(strings.ToLower(name), ".md") && !strings.HasPrefix(name, "_") {
 			files = append(files, p)
+		} else if info, err := d.Info(); err == nil {
+			fmt.Fprintf(others, "%s\x00%d\x00%d\n", p, info.Size(), info.ModTime().UnixNano())
 		}
 		return nil
 	})
@@ -106,6 +112,7 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 	}
 	syn, synHash, synProblems := loadSynonyms(fsys)
 	fp.Write(synHash)
+	fp.Write(others.Sum(nil))
 	fingerprint := hex.EncodeToString(fp.Sum(nil))
 
 	md := newMarkdown()
@@ -284,6 +291,10 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 		return s
 	}
 	slug := strings.Trim(fm.Slug, "/")
+	if slug != "" && !validSlug(slug) {
+		s.problems = append(s.problems, Problem{rel, keyLine(header, "slug") + 1, fmt.Sprintf("invalid slug %q: use letters, digits, '-', '_' and '/' between non-empty parts, no '.' or '..' parts", fm.Slug)})
+		return s
+	}
 	if slug == "" {
 		slug = strings.TrimSuffix(rel, path.Ext(rel))
 		if strings.HasSuffix(slug, "/index") {
@@ -436,4 +447,15 @@ func firstInvalidUTF8(b []byte) int {
 		i += size
 	}
 	return len(b)
+}
+
+// validSlug accepts path-like slugs whose parts are non-empty, not "." or
+// "..", and free of characters that would end the URL path.
+func validSlug(slug string) bool {
+	for _, part := range strings.Split(slug, "/") {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "?#\\ \t") {
+			return false
+		}
+	}
+	return true
 }

@@ -168,6 +168,7 @@ func TestCheckProblems(t *testing.T) {
 		{"missing image", map[string]string{"en/bad.md": "---\ntitle: A\n---\n![x](img/none.png)\n"}, `en/bad.md:4: missing image "img/none.png"`},
 		{"link outside content", map[string]string{"en/bad.md": "---\ntitle: A\n---\n[x](../../etc/passwd)\n"}, `en/bad.md:4: link "../../etc/passwd" points outside the content directory`},
 		{"not UTF-8", map[string]string{"en/bad.md": "---\ntitle: A\n---\nok\n\xff\xfe\n"}, "en/bad.md:5: not UTF-8 text"},
+		{"bad slug", map[string]string{"en/bad.md": "---\ntitle: A\nslug: ../../static/x\n---\n"}, `en/bad.md:3: invalid slug "../../static/x"`},
 		{"toml front matter", map[string]string{"en/bad.md": "+++\ntitle = 'A'\n+++\n"}, "en/bad.md:1: TOML front matter"},
 		{"bad synonyms", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nfoo: bar: baz\n"}, "synonyms.yaml:3: expected"},
 	}
@@ -279,6 +280,18 @@ func TestSnapshotReusedOnlyForUnchangedContent(t *testing.T) {
 	}
 	if b, _ := k3.Get("en", "b"); b.Title != "B2" {
 		t.Fatalf("title = %q", b.Title)
+	}
+	// An image added later must invalidate a snapshot that lacked it.
+	write(t, dir, "en/c.md", "---\ntitle: C\n---\n![later](later.png)\n")
+	k4, _, _ := LoadCached(dir, cache)
+	if _, ok := k4.Get("en", "c"); ok {
+		t.Fatal("article with a missing image was served")
+	}
+	k4.WriteSnapshot(cache)
+	write(t, dir, "en/later.png", "png")
+	k5, cached, _ := LoadCached(dir, cache)
+	if _, ok := k5.Get("en", "c"); cached || !ok {
+		t.Fatalf("after adding the image: cached=%v, served=%v", cached, ok)
 	}
 	os.WriteFile(cache, []byte("garbage"), 0o644)
 	if _, cached, err := LoadCached(dir, cache); err != nil || cached {

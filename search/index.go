@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -31,6 +32,7 @@ type Index struct {
 	// a language filter.
 	sharedAnalyzer map[string]bool
 	cache          *resultCache
+	lock           *os.File
 }
 
 // Config says where the index lives.
@@ -71,6 +73,12 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 	}
 	idxPath := filepath.Join(cfg.Dir, "index.bleve")
 	metaPath := filepath.Join(cfg.Dir, "index.meta.json")
+	// One process owns the index: a second one would wait forever on the
+	// index's own lock, or worse, rebuild it under the first one's feet.
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, OpenStats{}, err
+	}
 
 	var stats OpenStats
 	idx, reason := reuse(idxPath, metaPath, k)
@@ -80,14 +88,17 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		var err error
 		idx, err = build(idxPath, metaPath, k)
 		if err != nil {
+			lock.Close()
 			return nil, stats, err
 		}
 	}
 	ix, err := newIndex(idx, k)
 	if err != nil {
 		idx.Close()
+		lock.Close()
 		return nil, stats, err
 	}
+	ix.lock = lock
 	size := cfg.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -206,9 +217,31 @@ func document(a *kb.Article) map[string]interface{} {
 	}
 }
 
-// Close releases the index.
+// Close releases the index and its directory.
 func (ix *Index) Close() error {
-	return ix.idx.Close()
+	err := ix.idx.Close()
+	ix.lock.Close()
+	return err
+}
+
+// ErrInUse is returned by Open when another process has the index open.
+var ErrInUse = errors.New("search index in use by another process")
+
+// lockDir takes an exclusive lock on dir for the life of the process (the
+// kernel releases it if the process dies).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("search: lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("search: %s: %w", dir, ErrInUse)
+		}
+		return nil, fmt.Errorf("search: lock: %w", err)
+	}
+	return f, nil
 }
 
 // KB returns the knowledge base the index was built from.

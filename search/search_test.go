@@ -245,6 +245,11 @@ func TestRestartReusesIndex(t *testing.T) {
 	if r := top(t, ix, Query{Text: "alpacas", Lang: "en"}); len(r.Hits) != 1 {
 		t.Fatalf("reused index: %v", ids(r))
 	}
+	// A second process (here: a second Open) must fail at once, not hang.
+	k0, _ := kb.Load(content)
+	if _, _, err := Open(Config{Dir: data}, k0); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second open: %v, want ErrInUse", err)
+	}
 	ix.Close()
 
 	write("en/b.md", "---\ntitle: Beta\n---\nSecond article about llamas.\n")

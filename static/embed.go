@@ -10,5 +10,5 @@ import (
 //go:embed *.css *.js *.svg
 var files embed.FS
 
-// FS is the set of static files, by name (e.g. "app.css").
-var FS fs.FS = files
+// FS returns the set of static files, by name (e.g. "app.css").
+func FS() fs.FS { return files }

@@ -53,7 +53,7 @@ type categoryPage struct {
 }
 
 func (h *handler) category(c *fiber.Ctx) error {
-	cat, list, ok := h.kb.Category(c.Params("lang"), c.Params("slug"))
+	cat, list, ok := h.kb.Category(c.Params("lang"), unescape(c.Params("slug")))
 	if !ok {
 		return c.Next() // perhaps an alias
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -31,11 +32,11 @@ type assets struct {
 
 func loadAssets() (*assets, error) {
 	as := &assets{urls: map[string]string{}, files: map[string]*staticFile{}}
-	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(static.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(static.FS, p)
+		body, err := fs.ReadFile(static.FS(), p)
 		if err != nil {
 			return err
 		}
@@ -94,14 +95,25 @@ func sendArticleAsset(c *fiber.Ctx, k *kb.KB, a *kb.Article, key string) error {
 		return errNotFound
 	}
 	body, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errNotFound // removed since the knowledge base was loaded
+	}
 	if err != nil {
 		return fmt.Errorf("web: asset %s: %w", key, err)
 	}
 	ext := strings.ToLower(path.Ext(key))
-	c.Set(fiber.HeaderContentType, contentType(ext))
+	ct := contentType(ext)
+	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
-	if ext == ".svg" {
+	switch {
+	case ext == ".svg":
 		c.Set("Content-Security-Policy", svgPolicy)
+	case strings.HasPrefix(ct, "image/") || ct == "application/pdf":
+	default:
+		// Anything else (HTML, scripts, archives) is downloaded, never run
+		// as a page of this site.
+		c.Set("Content-Security-Policy", "sandbox")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(path.Base(key), `"`, "")+`"`)
 	}
 	return c.Send(body)
 }

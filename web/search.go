@@ -95,8 +95,12 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 		}
 		page = n
 	}
-	q := search.Query{Text: sp.q, Lang: sp.lang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Offset: (page - 1) * h.pageSize, Facets: true}
-	farPastEnd := q.Offset > search.MaxOffset
+	// Compare before multiplying: a huge page number would overflow.
+	farPastEnd := page-1 > search.MaxOffset/h.pageSize
+	q := search.Query{Text: sp.q, Lang: sp.lang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Facets: true}
+	if !farPastEnd {
+		q.Offset = (page - 1) * h.pageSize
+	}
 	if farPastEnd {
 		// Beyond what the index pages through: count the matches, show none.
 		q.Offset, q.Limit = 0, 1
@@ -111,7 +115,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	if farPastEnd {
 		res.Hits = nil
 	}
-	if page == 1 {
+	if page == 1 && c.Method() == fiber.MethodGet { // HEAD is not a search
 		h.ev.RecordSearch(events.Search{Query: sp.q, Lang: q.Lang, Source: "page", Total: int(res.Total), Took: res.Took})
 	}
 
@@ -197,7 +201,7 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !q.Prefix {
+	if !q.Prefix && c.Method() == fiber.MethodGet {
 		h.ev.RecordSearch(events.Search{Query: q.Text, Lang: q.Lang, Source: "api", Total: int(res.Total), Took: res.Took})
 	}
 	out := apiResult{

@@ -137,7 +137,7 @@ func TestHealthz(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got["status"] != "ok" || got["articles"] != float64(6) {
+	if got["status"] != "ok" || got["articles"] != float64(7) {
 		t.Errorf("healthz = %s", body)
 	}
 }
@@ -416,6 +416,9 @@ func TestSearchesAreRecorded(t *testing.T) {
 		"/api/search?q=restore&limit=1000", // rejected: not recorded
 	} {
 		p.get(t, target)
+	}
+	for _, target := range []string{"/search?q=head&lang=en", "/api/search?q=head"} {
+		p.do(t, httptest.NewRequest(http.MethodHead, target, nil)) // HEAD: not a search
 	}
 	p.ev.Close() // writes everything queued
 	db, err := sql.Open("sqlite3", p.dbPath)
@@ -710,4 +713,16 @@ func TestHeaderSearchBox(t *testing.T) {
 	}
 	_, body := p.get(t, "/kb/de/backup")
 	wantContains(t, body, `<input id="q-header"`, `<input type="hidden" name="lang" value="de">`)
+}
+
+func TestReviewRegressions(t *testing.T) {
+	p := newPortal(t, Config{})
+	// A category whose name has non-ASCII letters, as browsers send it.
+	res, body := p.get(t, "/kb/cs/category/"+url.PathEscape("účet-a-přihlášení"))
+	wantStatus(t, res, 200)
+	wantContains(t, body, "Účet a přihlášení", "Obnovení hesla")
+	// A page number so large that page×size would overflow.
+	res, body = p.get(t, "/search?q=backup&lang=en&page=1844674407370955162")
+	wantStatus(t, res, 200)
+	wantLacks(t, body, "offset")
 }
