@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -271,12 +270,9 @@ func serveBundledPortal(t *testing.T) (string, *events.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	ev, err := events.Open(filepath.Join(t.TempDir(), "portal.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close() })
-	app, err := New(Config{}, ix, ev)
+	svc := newTestServices(t, ix)
+	ev := svc.Events
+	app, err := New(Config{}, svc.Services)
 	if err != nil {
 		t.Fatal(err)
 	}

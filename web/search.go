@@ -190,6 +190,11 @@ type apiHit struct {
 	Category string        `json:"category"`
 }
 
+func newAPIHit(hit search.Hit) apiHit {
+	a := hit.Article
+	return apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category}
+}
+
 // apiSearch answers GET /api/search. Keystrokes of as-you-type search
 // (prefix=1) are not recorded as searches.
 func (h *handler) apiSearch(c *fiber.Ctx) error {
@@ -212,8 +217,7 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 		DidYouMean: res.DidYouMean,
 	}
 	for _, hit := range res.Hits {
-		a := hit.Article
-		out.Hits = append(out.Hits, apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category})
+		out.Hits = append(out.Hits, newAPIHit(hit))
 	}
 	return c.JSON(out)
 }

@@ -13,9 +13,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/tickets"
 )
 
 // Config tunes the HTTP layer.
@@ -30,12 +33,24 @@ type Config struct {
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
+// Services are the domain components the HTTP layer serves.
+type Services struct {
+	Search  *search.Index
+	Events  *events.Store
+	Tickets *tickets.Store
+	Deflect *deflect.Tracker
+	Hub     *live.Hub // ticket changes, fed by a Feed
+}
+
 // handler holds what the handlers need.
 type handler struct {
 	log      *slog.Logger
 	ix       *search.Index
 	kb       *kb.KB
 	ev       *events.Store
+	tickets  *tickets.Store
+	deflect  *deflect.Tracker
+	hub      *live.Hub
 	views    *views
 	assets   *assets
 	pageSize int
@@ -43,10 +58,11 @@ type handler struct {
 
 // New builds the portal's HTTP application. Templates and static files are
 // checked here, so a broken template fails at start.
-func New(cfg Config, ix *search.Index, ev *events.Store) (*fiber.App, error) {
-	if ix == nil || ev == nil {
-		return nil, errors.New("web: new: a search index and an event store are required")
+func New(cfg Config, s Services) (*fiber.App, error) {
+	if s.Search == nil || s.Events == nil || s.Tickets == nil || s.Deflect == nil || s.Hub == nil {
+		return nil, errors.New("web: new: every service is required")
 	}
+	ix, ev := s.Search, s.Events
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -59,7 +75,8 @@ func New(cfg Config, ix *search.Index, ev *events.Store) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, views: vs, assets: as, pageSize: cfg.PageSize}
+	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
+		views: vs, assets: as, pageSize: cfg.PageSize}
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
@@ -86,6 +103,18 @@ func New(cfg Config, ix *search.Index, ev *events.Store) (*fiber.App, error) {
 	app.Get("/kb/:lang/category/:slug", h.category)
 	app.Get("/kb/:lang/*", h.article)
 	app.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
+
+	app.Get("/tickets/new", h.newTicket)
+	app.Post("/tickets", h.postTicket)
+	app.Get("/tickets/:number", h.showTicket)
+	app.Post("/tickets/:number/replies", h.postReply)
+	app.Post("/api/tickets", h.apiPostTicket)
+	app.Get("/api/tickets/:number/live", websocketHandler(h.log, h.liveCheck, h.liveSocket))
+	app.Get("/api/tickets/:number", h.apiGetTicket)
+	app.Post("/api/tickets/:number/replies", h.apiReply)
+	app.Post("/api/deflect", h.apiDeflect)
+	app.Get("/api/deflect/ws", websocketHandler(h.log, nil, h.deflectSocket))
+	app.Post("/api/deflect/:session/:action", h.apiDeflectAction)
 	app.Use(h.aliasOrNotFound)
 	return app, nil
 }
@@ -106,6 +135,10 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
+		var ve *tickets.ValidationError
+		if errors.As(err, &ve) {
+			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": ve.Fields})
+		}
 		return c.Status(code).JSON(fiber.Map{"error": msg})
 	}
 	return h.renderError(c, code, msg)
@@ -116,11 +149,18 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 // a server error whose details stay in the log.
 func httpError(err error) (int, string) {
 	var fe *fiber.Error
+	var ve *tickets.ValidationError
 	switch {
+	case errors.As(err, &ve):
+		return fiber.StatusUnprocessableEntity, "some fields need attention"
 	case errors.Is(err, search.ErrInvalidQuery):
 		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
-	case errors.Is(err, kb.ErrNotFound):
+	case errors.Is(err, kb.ErrNotFound), errors.Is(err, tickets.ErrNotFound), errors.Is(err, deflect.ErrUnknownSession):
 		return fiber.StatusNotFound, "not found"
+	case errors.Is(err, tickets.ErrClosed):
+		return fiber.StatusConflict, "the ticket is closed; please file a new one"
+	case errors.Is(err, deflect.ErrSessionClosed):
+		return fiber.StatusConflict, "this draft has already been solved or filed"
 	case errors.As(err, &fe):
 		if fe.Code == fiber.StatusNotFound {
 			return fe.Code, "not found"

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ type portal struct {
 	app    *fiber.App
 	ev     *events.Store
 	dbPath string
+	svc    *testServices
 }
 
 func newPortal(t *testing.T, cfg Config) *portal {
@@ -43,17 +43,12 @@ func newPortal(t *testing.T, cfg Config) *portal {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	dbPath := filepath.Join(t.TempDir(), "portal.db")
-	ev, err := events.Open(dbPath, nil)
+	svc := newTestServices(t, ix)
+	app, err := New(cfg, svc.Services)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ev.Close() })
-	app, err := New(cfg, ix, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &portal{app: app, ev: ev, dbPath: dbPath}
+	return &portal{app: app, ev: svc.Events, dbPath: svc.dbPath, svc: svc}
 }
 
 // do sends req and returns the response with its body read.

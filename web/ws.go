@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,11 +45,14 @@ func sameOrigin(r *http.Request) bool {
 // which owns it until it returns. A request that is not a valid WebSocket
 // handshake, or comes from another site, is refused by the upgrader with an
 // HTTP error (400 or 403).
-func websocketHandler(check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
+func websocketHandler(log *slog.Logger, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
 	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if check != nil {
 			if err := check(r); err != nil {
 				status, msg := httpError(err)
+				if status >= 500 {
+					log.Error("request failed", "path", r.URL.Path, "error", err)
+				}
 				http.Error(w, msg, status)
 				return
 			}

@@ -20,9 +20,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/tickets"
 	"github.com/orbitask/portal/web"
 )
 
@@ -31,6 +35,10 @@ const usage = `portal: a knowledge-base-first support portal.
 Usage:
   portal [serve] [flags]   serve the portal (the default)
   portal check DIR         validate a content tree and exit
+  portal ticket status NUMBER STATUS [--data DIR]
+                           set a ticket's status (new, open, waiting, solved, closed)
+  portal ticket reply NUMBER TEXT [--data DIR]
+                           reply to a ticket as support
   portal help              show this help
 
 Serve flags (each also settable by environment variable):
@@ -45,9 +53,17 @@ derived data: it is reused when the content and the index format are
 unchanged, and rebuilt otherwise. Articles with problems are logged and left
 out; the rest are served.
 
+ticket changes a ticket in the data directory of a running portal (or one
+that is stopped); open ticket pages show the change within a moment. It
+stands in for the agent console until that exists.
+
 check prints one line per problem as "path:line: message" and exits 1 if there
 is any; otherwise it prints a one-line summary and exits 0.
 `
+
+// feedInterval bounds how long a change made by another process (the
+// ticket command) takes to reach open ticket pages.
+const feedInterval = 50 * time.Millisecond
 
 // Config is everything serve needs, from flags and the environment.
 type Config struct {
@@ -90,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return check(args[0], stdout, stderr)
+	case "ticket":
+		return ticketCommand(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -169,12 +187,36 @@ func serve(cfg Config, log *slog.Logger) error {
 	defer ix.Close()
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
-	app, err := web.New(web.Config{Logger: log}, ix, ev)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := sqlitedb.Open(filepath.Join(cfg.Data, "portal.db"))
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer db.Close()
+	var feed *web.Feed
+	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log,
+		OnEvent: func(tickets.Event) { feed.Kick() }})
+	if err != nil {
+		return err
+	}
+	tracker, err := deflect.Open(deflect.Config{DB: db, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer tracker.Close()
+	hub := live.New(0)
+	if feed, err = web.NewFeed(ctx, ts, hub, log); err != nil {
+		return err
+	}
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	go feed.Run(feedCtx, feedInterval)
+
+	app, err := web.New(web.Config{Logger: log}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub})
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.Addr) }()
 	log.Info("serving", "url", "http://"+cfg.Addr, "startup", time.Since(start).Round(time.Millisecond))
@@ -213,5 +255,73 @@ func check(dir string, stdout, stderr io.Writer) int {
 	}
 	sort.Strings(parts)
 	fmt.Fprintf(stdout, "ok: %d articles in %d languages (%s), no problems\n", len(k.Articles), len(count), strings.Join(parts, ", "))
+	return 0
+}
+
+// ticketCommand is `portal ticket status|reply NUMBER ARG [--data DIR]`.
+func ticketCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ticket", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := os.Getenv("PORTAL_DATA")
+	if data == "" {
+		data = "./data"
+	}
+	fs.StringVar(&data, "data", data, "data directory")
+	// Flags may come after the positional arguments.
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			fmt.Fprintln(stderr, "portal ticket:", err)
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 3 || (pos[0] != "status" && pos[0] != "reply") {
+		fmt.Fprintln(stderr, "usage: portal ticket status NUMBER STATUS [--data DIR]\n       portal ticket reply NUMBER TEXT [--data DIR]")
+		return 2
+	}
+	number, err := strconv.Atoi(strings.TrimPrefix(pos[1], "#"))
+	if err != nil || number <= 0 {
+		fmt.Fprintf(stderr, "portal ticket: NUMBER: %q is not a ticket number\n", pos[1])
+		return 2
+	}
+	db, err := sqlitedb.Open(filepath.Join(data, "portal.db"))
+	if err != nil {
+		fmt.Fprintln(stderr, "portal ticket:", err)
+		return 1
+	}
+	defer db.Close()
+	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: data})
+	if err != nil {
+		fmt.Fprintln(stderr, "portal ticket:", err)
+		return 1
+	}
+	ctx := context.Background()
+	var ev tickets.Event
+	if pos[0] == "status" {
+		ev, err = ts.SetStatus(ctx, number, tickets.Status(pos[2]), tickets.ActorCLI)
+	} else {
+		ev, err = ts.Reply(ctx, number, tickets.ActorSupport, pos[2])
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "portal ticket: #%d: %v\n", number, err)
+		if errors.Is(err, tickets.ErrNotFound) {
+			return 1
+		}
+		var ve *tickets.ValidationError
+		if errors.As(err, &ve) {
+			return 2
+		}
+		return 1
+	}
+	if pos[0] == "status" {
+		fmt.Fprintf(stdout, "#%d: status %s (event %d)\n", number, ev.Status, ev.Seq)
+	} else {
+		fmt.Fprintf(stdout, "#%d: reply added (event %d)\n", number, ev.Seq)
+	}
 	return 0
 }

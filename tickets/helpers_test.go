@@ -1,0 +1,134 @@
+package tickets
+
+import (
+	"bytes"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orbitask/portal/sqlitedb"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is a store on a real SQLite file in a temporary directory.
+type env struct {
+	*Store
+	dir    string
+	dbPath string
+	db     *sql.DB
+	clock  *clock
+	logs   *syncBuffer
+
+	mu     sync.Mutex
+	events []Event // as OnEvent saw them
+}
+
+func (e *env) seen() []Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Event(nil), e.events...)
+}
+
+// prague returns a time in the support desk's zone.
+func prague(tb testing.TB, y int, m time.Month, d, h, min int) time.Time {
+	tb.Helper()
+	loc, err := time.LoadLocation("Europe/Prague")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return time.Date(y, m, d, h, min, 0, 0, loc)
+}
+
+// newEnv opens a store; prepare, if given, runs on the data directory first
+// (to write a customers.yaml).
+func newEnv(tb testing.TB, prepare func(dir string)) *env {
+	tb.Helper()
+	dir := tb.TempDir()
+	if prepare != nil {
+		prepare(dir)
+	}
+	e := &env{dir: dir, dbPath: filepath.Join(dir, "portal.db"), logs: &syncBuffer{},
+		clock: &clock{t: prague(tb, 2026, time.March, 4, 10, 0)}} // a Wednesday
+	db, err := sqlitedb.Open(e.dbPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	e.db = db
+	s, err := Open(Config{
+		DB: db, DataDir: dir, Now: e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		OnEvent: func(ev Event) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.events = append(e.events, ev)
+		},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.Store = s
+	return e
+}
+
+// count returns the rows of a table.
+func (e *env) count(tb testing.TB, table string) int {
+	tb.Helper()
+	var n int
+	if err := e.db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func validTicket() NewTicket {
+	return NewTicket{
+		Name:        "Jana Nováková",
+		Company:     "Acme Ltd",
+		Phone:       "+420 777 123 456",
+		Email:       "jana@acme.example",
+		Subject:     "The invoice export does not work",
+		Description: "When I click the export button, nothing happens and the page shows an error. It worked before the upgrade.",
+		Severity:    3,
+	}
+}

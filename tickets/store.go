@@ -1,0 +1,698 @@
+// Package tickets owns support tickets: validation of what a customer files,
+// the plan and SLA target it gets, its conversation and status, and the
+// events a live page follows. It knows nothing of HTTP; side effects reach
+// the outside through Config.OnEvent.
+package tickets
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orbitask/portal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Status is where a ticket stands.
+type Status string
+
+// The statuses, in their usual order.
+const (
+	StatusNew     Status = "new"
+	StatusOpen    Status = "open"
+	StatusWaiting Status = "waiting" // waiting on the customer
+	StatusSolved  Status = "solved"
+	StatusClosed  Status = "closed"
+)
+
+func (s Status) valid() bool {
+	switch s {
+	case StatusNew, StatusOpen, StatusWaiting, StatusSolved, StatusClosed:
+		return true
+	}
+	return false
+}
+
+// Authors of messages and actors of events.
+const (
+	ActorCustomer = "customer"
+	ActorSupport  = "support"
+	ActorCLI      = "cli" // the portal command line, until the agent console exists
+)
+
+// Event kinds.
+const (
+	KindFiled  = "filed"
+	KindStatus = "status"
+	KindReply  = "reply"
+	KindSLA    = "sla" // reserved for the business calendar, which recomputes targets; nothing emits it yet
+)
+
+// ErrNotFound is returned for a ticket that does not exist, and equally for
+// one that exists but was asked for with a wrong or missing token.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned for a status change or a reply on a closed ticket:
+// closed is final. (Solved is the status a customer's reply reopens.)
+var ErrClosed = errors.New("ticket is closed")
+
+// Config configures a Store.
+type Config struct {
+	DB      *sql.DB          // opened with sqlitedb.Open (its immediate transactions number tickets safely); Open migrates it
+	DataDir string           // attachments go to DataDir/attachments/<sha256 hex>; customers.yaml is DataDir/customers.yaml
+	Now     func() time.Time // nil = time.Now
+	Logger  *slog.Logger     // nil = discard
+	// OnEvent is called after a change is committed (ticket filed, status
+	// changed, reply added), in the goroutine that made the change, so the
+	// caller can broadcast it live. It must not block for long.
+	OnEvent func(Event)
+}
+
+// Store files and changes tickets.
+type Store struct {
+	db       *sql.DB
+	attDir   string
+	now      func() time.Time
+	log      *slog.Logger
+	onEvent  func(Event)
+	calendar Calendar
+	plans    *plans
+	stop     stopIndex
+	// writeMu serialises this process's write transactions, so they queue
+	// here instead of in SQLite's busy handler, which polls with sleeps.
+	// Other processes (the command line) still wait on the busy timeout.
+	writeMu sync.Mutex
+}
+
+// Open migrates the database and returns a Store. It fails on a malformed
+// customers.yaml (later changes to the file that are malformed are logged and
+// the last good version kept).
+func Open(cfg Config) (*Store, error) {
+	if cfg.DB == nil || cfg.DataDir == "" {
+		return nil, fmt.Errorf("tickets: open: DB and DataDir are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OnEvent == nil {
+		cfg.OnEvent = func(Event) {}
+	}
+	if err := sqlitedb.Migrate(cfg.DB, "tickets", migrations, "migrations"); err != nil {
+		return nil, fmt.Errorf("tickets: open: %w", err)
+	}
+	attDir := filepath.Join(cfg.DataDir, "attachments")
+	if err := os.MkdirAll(attDir, 0o755); err != nil {
+		return nil, fmt.Errorf("tickets: open: %w", err)
+	}
+	cal, err := DefaultCalendar()
+	if err != nil {
+		return nil, err
+	}
+	if err := cal.validate(); err != nil {
+		return nil, err
+	}
+	p, err := newPlans(filepath.Join(cfg.DataDir, "customers.yaml"), cfg.Now, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: open: %w", err)
+	}
+	return &Store{
+		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent,
+		calendar: cal, plans: p, stop: newStopIndex(),
+	}, nil
+}
+
+// Ticket is a filed ticket.
+type Ticket struct {
+	ID                int64
+	Number            int // human-readable, from 1001
+	Status            Status
+	Plan              Plan
+	Organisation      string // from customers.yaml; "" on the default Basic plan
+	Severity          int
+	Subject           string
+	Lang              string
+	AnswerInEnglish   bool
+	Name              string
+	Company           string
+	Phone             string
+	Email             string
+	Version           string
+	Deployment        string
+	Environment       string
+	ErrorMessages     string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	SLADue            time.Time // zero for the individual plan
+	CallRequired      bool      // severity 1 and 2: support follows up by phone
+	DeflectionSession string
+	Messages          []Message // the first is the description
+	History           []Event
+	Attachments       []AttachmentInfo
+}
+
+// Message is one message of a ticket's conversation.
+type Message struct {
+	ID        int64
+	Author    string // "customer" | "support"
+	Body      string
+	CreatedAt time.Time
+}
+
+// Event is one change to a ticket, as the live feed carries it.
+type Event struct {
+	Seq     int64     // global, strictly increasing; the live feed's sequence number
+	Number  int       // ticket number
+	Kind    string    // "filed" | "status" | "reply" | "sla"
+	Status  Status    // for "filed" and "status": the new status
+	Message *Message  // for "reply"
+	SLADue  time.Time // for "filed" and "sla"; zero when the plan has none
+	Actor   string    // "customer" | "support" | "cli"
+	At      time.Time
+}
+
+// eventData is the JSON in ticket_events.data.
+type eventData struct {
+	Status Status `json:"status,omitempty"`
+	From   Status `json:"from,omitempty"`
+	Plan   Plan   `json:"plan,omitempty"`
+	SLADue string `json:"sla_due,omitempty"`
+}
+
+// File validates t and stores it in one transaction: the ticket, its first
+// message (the description), its attachments' metadata and a "filed" event.
+// Attachment files are written to DataDir/attachments first. It returns the
+// ticket and its access token, which is not stored (only its SHA-256 is) and
+// cannot be recovered. A *ValidationError means nothing was stored.
+func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
+	c, err := validate(t, s.stop)
+	if err != nil {
+		return Ticket{}, "", err
+	}
+	infos := make([]AttachmentInfo, len(c.attachments))
+	for i, a := range c.attachments {
+		if err := writeAttachment(s.attDir, a.SHA256, a.data); err != nil {
+			return Ticket{}, "", fmt.Errorf("tickets: file: attachment %s: %w", a.Name, err)
+		}
+		infos[i] = a.AttachmentInfo
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+	}
+	cust := s.plans.lookup(c.Email)
+	now := s.now().UTC()
+	due, _ := s.calendar.Due(cust.Plan, now)
+	tk := Ticket{
+		Status: StatusNew, Plan: cust.Plan, Organisation: cust.Organisation,
+		Severity: c.Severity, Subject: c.Subject, Lang: c.lang, AnswerInEnglish: answerInEnglish(c.lang),
+		Name: c.Name, Company: c.Company, Phone: c.Phone, Email: c.Email,
+		Version: c.Version, Deployment: string(c.Deployment), Environment: c.Environment, ErrorMessages: c.ErrorMessages,
+		CreatedAt: now, UpdatedAt: now, SLADue: due, CallRequired: c.Severity <= 2,
+		DeflectionSession: c.DeflectionSession, Attachments: infos,
+	}
+	first := Message{Author: ActorCustomer, Body: c.Description, CreatedAt: now}
+	ev := Event{Kind: KindFiled, Status: StatusNew, SLADue: due, Actor: ActorCustomer, At: now}
+
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO tickets (number, token_hash, status, plan, organisation, severity,
+			subject, lang, answer_in_english, name, company, phone, email, version, deployment, environment,
+			error_messages, created_at, updated_at, sla_due, call_required, deflection_session)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tk.Number, hash[:], tk.Status, tk.Plan, tk.Organisation, tk.Severity,
+			tk.Subject, tk.Lang, tk.AnswerInEnglish, tk.Name, tk.Company, tk.Phone, tk.Email, tk.Version, tk.Deployment, tk.Environment,
+			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(due), tk.CallRequired, tk.DeflectionSession)
+		if err != nil {
+			return err
+		}
+		if tk.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if first.ID, err = insertMessage(ctx, tx, tk.ID, first); err != nil {
+			return err
+		}
+		for _, a := range tk.Attachments {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size) VALUES (?, ?, ?, ?, ?)`,
+				tk.ID, a.Name, a.ContentType, a.SHA256, a.Size); err != nil {
+				return err
+			}
+		}
+		ev.Number = tk.Number
+		ev.Seq, err = insertEvent(ctx, tx, tk.ID, ev, eventData{Status: StatusNew, Plan: tk.Plan, SLADue: nullTimeString(due)}, 0)
+		return err
+	})
+	if err != nil {
+		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+	}
+	tk.Messages = []Message{first}
+	tk.History = []Event{ev}
+	s.log.Info("ticket filed", "number", tk.Number, "plan", tk.Plan, "severity", tk.Severity, "lang", tk.Lang)
+	s.onEvent(ev)
+	return tk, token, nil
+}
+
+// newToken returns a ticket's access token (32 random bytes, base64url) and
+// the SHA-256 that is stored in its place.
+func newToken() (string, [32]byte, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", [32]byte{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	return token, sha256.Sum256([]byte(token)), nil
+}
+
+// Get returns the ticket with that number if token is its access token. A
+// wrong or missing token gives ErrNotFound, exactly as a missing ticket does;
+// the hashes are compared in constant time.
+func (s *Store) Get(ctx context.Context, number int, token string) (Ticket, error) {
+	want := sha256.Sum256([]byte(token))
+	tk, stored, err := s.load(ctx, number)
+	found := err == nil
+	if errors.Is(err, ErrNotFound) {
+		stored = make([]byte, len(want)) // compare anyway, so a missing ticket costs the same
+	} else if err != nil {
+		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, err)
+	}
+	match := subtle.ConstantTimeCompare(stored, want[:]) == 1
+	if !found || !match || token == "" {
+		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, ErrNotFound)
+	}
+	return tk, nil
+}
+
+// GetByNumber returns a ticket without checking a token, for trusted callers
+// (the command line, later the agent console).
+func (s *Store) GetByNumber(ctx context.Context, number int) (Ticket, error) {
+	tk, _, err := s.load(ctx, number)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, err)
+	}
+	return tk, nil
+}
+
+// load reads a ticket with its messages, attachments and history in one
+// statement, so that they are one consistent snapshot: a live page that
+// shows it and then asks for EventsAfter its last Seq neither misses nor
+// doubles a change. It also returns the token hash.
+func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
+	var (
+		tk                                 Ticket
+		hash                               []byte
+		created, updated                   string
+		due                                sql.NullString
+		messagesJSON, attsJSON, eventsJSON string
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.number, t.token_hash, t.status, t.plan, t.organisation, t.severity,
+		t.subject, t.lang, t.answer_in_english, t.name, t.company, t.phone, t.email, t.version, t.deployment,
+		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.call_required, t.deflection_session,
+		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at) ORDER BY m.id)
+			FROM ticket_messages m WHERE m.ticket_id = t.id),
+		(SELECT json_group_array(json_array(a.name, a.content_type, a.sha256, a.size) ORDER BY a.id)
+			FROM ticket_attachments a WHERE a.ticket_id = t.id),
+		(SELECT json_group_array(json_array(e.id, e.kind, e.actor, json(e.data), e.at, e.message_id) ORDER BY e.id)
+			FROM ticket_events e WHERE e.ticket_id = t.id)
+		FROM tickets t WHERE t.number = ?`, number).Scan(
+		&tk.ID, &tk.Number, &hash, &tk.Status, &tk.Plan, &tk.Organisation, &tk.Severity,
+		&tk.Subject, &tk.Lang, &tk.AnswerInEnglish, &tk.Name, &tk.Company, &tk.Phone, &tk.Email, &tk.Version, &tk.Deployment,
+		&tk.Environment, &tk.ErrorMessages, &created, &updated, &due, &tk.CallRequired, &tk.DeflectionSession,
+		&messagesJSON, &attsJSON, &eventsJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Ticket{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return Ticket{}, nil, err
+	}
+	var perr error
+	tk.CreatedAt, perr = parseTime(created, perr)
+	tk.UpdatedAt, perr = parseTime(updated, perr)
+	if due.Valid {
+		tk.SLADue, perr = parseTime(due.String, perr)
+	}
+
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal([]byte(messagesJSON), &rows); err != nil {
+		return Ticket{}, nil, fmt.Errorf("messages: %w", err)
+	}
+	byID := map[int64]*Message{}
+	tk.Messages = make([]Message, len(rows))
+	for i, r := range rows {
+		var at string
+		perr = unmarshalRow(r, perr, &tk.Messages[i].ID, &tk.Messages[i].Author, &tk.Messages[i].Body, &at)
+		tk.Messages[i].CreatedAt, perr = parseTime(at, perr)
+	}
+	sort.Slice(tk.Messages, func(i, j int) bool { return tk.Messages[i].ID < tk.Messages[j].ID })
+	for i := range tk.Messages {
+		byID[tk.Messages[i].ID] = &tk.Messages[i]
+	}
+
+	rows = nil
+	if err := json.Unmarshal([]byte(attsJSON), &rows); err != nil {
+		return Ticket{}, nil, fmt.Errorf("attachments: %w", err)
+	}
+	tk.Attachments = make([]AttachmentInfo, len(rows))
+	for i, r := range rows {
+		a := &tk.Attachments[i]
+		perr = unmarshalRow(r, perr, &a.Name, &a.ContentType, &a.SHA256, &a.Size)
+	}
+
+	rows = nil
+	if err := json.Unmarshal([]byte(eventsJSON), &rows); err != nil {
+		return Ticket{}, nil, fmt.Errorf("events: %w", err)
+	}
+	tk.History = make([]Event, len(rows))
+	for i, r := range rows {
+		var (
+			data  eventData
+			at    string
+			msgID *int64
+		)
+		e := &tk.History[i]
+		perr = unmarshalRow(r, perr, &e.Seq, &e.Kind, &e.Actor, &data, &at, &msgID)
+		e.Number = tk.Number
+		e.At, perr = parseTime(at, perr)
+		perr = data.apply(e, perr)
+		if msgID != nil {
+			if m, ok := byID[*msgID]; ok {
+				m := *m
+				e.Message = &m
+			}
+		}
+	}
+	sort.Slice(tk.History, func(i, j int) bool { return tk.History[i].Seq < tk.History[j].Seq })
+	if perr != nil {
+		return Ticket{}, nil, perr
+	}
+	return tk, hash, nil
+}
+
+// unmarshalRow decodes the columns of a JSON array row into dst, unless an
+// earlier step failed.
+func unmarshalRow(row []json.RawMessage, err error, dst ...any) error {
+	if err != nil {
+		return err
+	}
+	if len(row) != len(dst) {
+		return fmt.Errorf("row has %d columns, want %d", len(row), len(dst))
+	}
+	for i := range dst {
+		if err := json.Unmarshal(row[i], dst[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply copies the event data into e.
+func (d eventData) apply(e *Event, err error) error {
+	e.Status = d.Status
+	if d.SLADue != "" {
+		e.SLADue, err = parseTime(d.SLADue, err)
+	}
+	return err
+}
+
+// SetStatus changes a ticket's status. Any status may follow any other,
+// except that closed is final (ErrClosed) and setting the current status
+// again is refused as a *ValidationError, so that a mistyped command says so
+// instead of recording a change that changed nothing. actor is "customer",
+// "support" or "cli".
+func (s *Store) SetStatus(ctx context.Context, number int, status Status, actor string) (Event, error) {
+	if !status.valid() {
+		return Event{}, &ValidationError{Fields: map[string]string{"status": "must be new, open, waiting, solved or closed"}}
+	}
+	if !validActor(actor) {
+		return Event{}, fmt.Errorf("tickets: set status: unknown actor %q", actor)
+	}
+	var ev Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		id, current, err := lockTicket(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if current == StatusClosed {
+			return ErrClosed
+		}
+		if current == status {
+			return &ValidationError{Fields: map[string]string{"status": "the ticket is already " + string(status)}}
+		}
+		ev, err = s.changeStatus(ctx, tx, id, number, current, status, actor)
+		return err
+	})
+	if err != nil {
+		var verr *ValidationError
+		if errors.As(err, &verr) {
+			return Event{}, verr
+		}
+		return Event{}, fmt.Errorf("tickets: set status #%d: %w", number, err)
+	}
+	s.log.Info("ticket status changed", "number", number, "status", status, "actor", actor)
+	s.onEvent(ev)
+	return ev, nil
+}
+
+// Reply adds a message to a ticket's conversation. A customer's reply on a
+// solved ticket reopens it, and one on a ticket waiting on the customer moves
+// it back to open: both record a status event after the reply event. A
+// reply on a closed ticket is refused (ErrClosed); the customer files a new
+// ticket. author is "customer" or "support"; the returned event is the
+// reply's.
+func (s *Store) Reply(ctx context.Context, number int, author, body string) (Event, error) {
+	if author != ActorCustomer && author != ActorSupport {
+		return Event{}, fmt.Errorf("tickets: reply: unknown author %q", author)
+	}
+	body = strings.TrimSpace(body)
+	if msg := checkText(body, true, maxLong, true); msg != "" {
+		return Event{}, &ValidationError{Fields: map[string]string{"body": msg}}
+	}
+	var reply, status Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		id, current, err := lockTicket(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if current == StatusClosed {
+			return ErrClosed
+		}
+		now := s.now().UTC()
+		m := Message{Author: author, Body: body, CreatedAt: now}
+		if m.ID, err = insertMessage(ctx, tx, id, m); err != nil {
+			return err
+		}
+		reply = Event{Number: number, Kind: KindReply, Message: &m, Actor: author, At: now}
+		if reply.Seq, err = insertEvent(ctx, tx, id, reply, eventData{}, m.ID); err != nil {
+			return err
+		}
+		if author == ActorCustomer && (current == StatusSolved || current == StatusWaiting) {
+			status, err = s.changeStatus(ctx, tx, id, number, current, StatusOpen, author)
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, formatTime(now), id)
+		return err
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("tickets: reply #%d: %w", number, err)
+	}
+	s.log.Info("ticket reply", "number", number, "author", author)
+	s.onEvent(reply)
+	if status.Seq != 0 {
+		s.onEvent(status)
+	}
+	return reply, nil
+}
+
+// changeStatus updates the ticket and records the status event.
+func (s *Store) changeStatus(ctx context.Context, tx *sql.Tx, id int64, number int, from, to Status, actor string) (Event, error) {
+	now := s.now().UTC()
+	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?`, to, formatTime(now), id); err != nil {
+		return Event{}, err
+	}
+	ev := Event{Number: number, Kind: KindStatus, Status: to, Actor: actor, At: now}
+	var err error
+	ev.Seq, err = insertEvent(ctx, tx, id, ev, eventData{Status: to, From: from}, 0)
+	return ev, err
+}
+
+// lockTicket returns the id and status of a ticket inside a write
+// transaction (which already holds SQLite's write lock).
+func lockTicket(ctx context.Context, tx *sql.Tx, number int) (int64, Status, error) {
+	var id int64
+	var st Status
+	err := tx.QueryRowContext(ctx, `SELECT id, status FROM tickets WHERE number = ?`, number).Scan(&id, &st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNotFound
+	}
+	return id, st, err
+}
+
+// EventsAfter returns the events of one ticket with Seq > after, oldest
+// first: what a reconnecting live page missed. ErrNotFound if there is no
+// such ticket. The caller checks the token (Get) first.
+func (s *Store) EventsAfter(ctx context.Context, number int, after int64) ([]Event, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM tickets WHERE number = ?`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("tickets: events of #%d: %w", number, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
+	}
+	evs, err := s.events(ctx, `WHERE e.ticket_id = ? AND e.id > ? ORDER BY e.id`, id, after)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
+	}
+	return evs, nil
+}
+
+// maxEventsSince caps one EventsSince call.
+const maxEventsSince = 1000
+
+// EventsSince returns up to limit events of all tickets with Seq > after,
+// oldest first (limit <= 0 or over 1000 means 1000). A poller that passes the
+// last Seq it saw picks up every change, including those another process
+// (the command line) made: SQLite's single writer makes Seqs visible in
+// increasing order.
+func (s *Store) EventsSince(ctx context.Context, after int64, limit int) ([]Event, error) {
+	if limit <= 0 || limit > maxEventsSince {
+		limit = maxEventsSince
+	}
+	evs, err := s.events(ctx, `WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("tickets: events since %d: %w", after, err)
+	}
+	return evs, nil
+}
+
+func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT e.id, t.number, e.kind, e.actor, e.data, e.at,
+		m.id, m.author, m.body, m.created_at
+		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+		LEFT JOIN ticket_messages m ON m.id = e.message_id `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	evs := []Event{}
+	for rows.Next() {
+		var (
+			e                        Event
+			data, at                 string
+			msgID                    sql.NullInt64
+			author, body, msgCreated sql.NullString
+		)
+		if err := rows.Scan(&e.Seq, &e.Number, &e.Kind, &e.Actor, &data, &at, &msgID, &author, &body, &msgCreated); err != nil {
+			return nil, err
+		}
+		var d eventData
+		if err := json.Unmarshal([]byte(data), &d); err != nil {
+			return nil, err
+		}
+		var perr error
+		e.At, perr = parseTime(at, perr)
+		perr = d.apply(&e, perr)
+		if msgID.Valid {
+			m := Message{ID: msgID.Int64, Author: author.String, Body: body.String}
+			m.CreatedAt, perr = parseTime(msgCreated.String, perr)
+			e.Message = &m
+		}
+		if perr != nil {
+			return nil, perr
+		}
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}
+
+// write runs fn in a write transaction, one at a time within this process.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)`,
+		ticketID, m.Author, m.Body, formatTime(m.CreatedAt))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, ticketID int64, e Event, d eventData, messageID int64) (int64, error) {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return 0, err
+	}
+	var msg any
+	if messageID != 0 {
+		msg = messageID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, kind, actor, message_id, data, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		ticketID, e.Kind, e.Actor, msg, string(data), formatTime(e.At))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func validActor(a string) bool {
+	return a == ActorCustomer || a == ActorSupport || a == ActorCLI
+}
+
+// Times are stored as RFC 3339 text in UTC, with nanoseconds.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+func nullTimeString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+func parseTime(s string, err error) (time.Time, error) {
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,193 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+)
+
+// maxSuggestions is how many articles are shown beside a draft.
+const maxSuggestions = 5
+
+// draftIn is a ticket draft, sent over the WebSocket or POST /api/deflect.
+type draftIn struct {
+	Type    string `json:"type"` // "draft" on the WebSocket
+	Session string `json:"session"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+	Lang    string `json:"lang"`
+	QueryID int64  `json:"query_id"` // echoed, so a client can drop stale answers
+}
+
+// draftOut answers a draft with the articles that may solve it.
+type draftOut struct {
+	Type        string   `json:"type"`
+	Session     string   `json:"session"`
+	QueryID     int64    `json:"query_id"`
+	Suggestions []apiHit `json:"suggestions"`
+}
+
+// suggest records the draft in its deflection session (starting one if it
+// has none) and finds the articles to show beside it.
+func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
+	out := draftOut{Type: "suggestions", Session: in.Session, QueryID: in.QueryID, Suggestions: []apiHit{}}
+	lang := ""
+	if in.Lang != "" {
+		l, ok := kb.NormalizeLang(in.Lang)
+		if !ok {
+			return out, badRequest("lang: unknown language " + strconv.Quote(in.Lang))
+		}
+		lang = l
+	}
+	if out.Session == "" {
+		id, err := h.deflect.Start(ctx, lang)
+		if err != nil {
+			return out, err
+		}
+		out.Session = id
+	} else if err := h.deflect.Touch(ctx, out.Session); err != nil {
+		return out, err
+	}
+	text := strings.TrimSpace(in.Subject + "\n" + in.Body)
+	if text == "" {
+		return out, nil
+	}
+	res, err := h.ix.Search(ctx, search.Query{Text: truncateUTF8(text, search.MaxTextBytes), Lang: lang, Limit: maxSuggestions})
+	if err != nil {
+		return out, err
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, hit := range res.Hits {
+		out.Suggestions = append(out.Suggestions, newAPIHit(hit))
+		ids = append(ids, hit.Article.ID)
+	}
+	if err := h.deflect.Suggested(ctx, out.Session, text, ids); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// apiDeflect is POST /api/deflect, the fallback when WebSockets fail.
+func (h *handler) apiDeflect(c *fiber.Ctx) error {
+	var in draftIn
+	if err := json.Unmarshal(c.Body(), &in); err != nil {
+		return badRequest("body: must be a JSON object with subject and body")
+	}
+	out, err := h.suggest(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// apiDeflectAction is POST /api/deflect/:session/(opened|solved|continued).
+func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
+	session := c.Params("session")
+	var in struct {
+		Article string `json:"article"`
+	}
+	if len(c.Body()) > 0 {
+		if err := json.Unmarshal(c.Body(), &in); err != nil {
+			return badRequest("body: must be a JSON object")
+		}
+	}
+	ctx := c.UserContext()
+	var err error
+	switch c.Params("action") {
+	case "opened", "solved":
+		if _, ok := h.kb.ByID(in.Article); !ok {
+			return badRequest("article: no such article " + strconv.Quote(in.Article))
+		}
+		if c.Params("action") == "opened" {
+			err = h.deflect.Opened(ctx, session, in.Article)
+		} else {
+			err = h.deflect.Solved(ctx, session, in.Article)
+		}
+	case "continued":
+		err = h.deflect.Continued(ctx, session)
+	default:
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// deflectSocket serves /api/deflect/ws: the client sends drafts as the
+// customer types, the server answers each with suggestions. Drafts that
+// arrive while one is being searched replace each other, so the server
+// answers the latest and never falls behind a fast typist.
+func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
+	ctx := r.Context()
+	done := make(chan struct{})
+	defer close(done)
+	go keepAlive(conn, done)
+
+	latest := make(chan draftIn, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			var in draftIn
+			if err := conn.ReadJSON(&in); err != nil {
+				readErr <- err
+				return
+			}
+			select { // replace a draft not yet searched
+			case <-latest:
+			default:
+			}
+			latest <- in
+		}
+	}()
+	session := ""
+	for {
+		select {
+		case <-readErr:
+			return
+		case in := <-latest:
+			if in.Session == "" {
+				in.Session = session
+			}
+			out, err := h.suggest(ctx, in)
+			if err != nil {
+				code, msg := httpError(err)
+				if code >= 500 {
+					h.log.Error("deflection", "error", err)
+				}
+				conn.SetWriteDeadline(time.Now().Add(writeWait))
+				if conn.WriteJSON(fiber.Map{"type": "error", "status": code, "error": msg, "query_id": in.QueryID}) != nil {
+					return
+				}
+				continue
+			}
+			session = out.Session
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteJSON(out); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}

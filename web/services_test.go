@@ -1,0 +1,58 @@
+package web
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/tickets"
+)
+
+// testServices opens every service on real files in a temporary directory,
+// with a live feed running, as `portal serve` wires them.
+type testServices struct {
+	Services
+	dir    string
+	dbPath string
+	feed   *Feed
+}
+
+func newTestServices(t *testing.T, ix *search.Index) *testServices {
+	t.Helper()
+	dir := t.TempDir()
+	ts := &testServices{dir: dir, dbPath: filepath.Join(dir, "portal.db")}
+	ev, err := events.Open(ts.dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	db, err := sqlitedb.Open(ts.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir, OnEvent: func(tickets.Event) { ts.feed.Kick() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracker, err := deflect.Open(deflect.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tracker.Close() })
+	hub := live.New(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if ts.feed, err = NewFeed(ctx, store, hub, nil); err != nil {
+		t.Fatal(err)
+	}
+	go ts.feed.Run(ctx, 20*time.Millisecond)
+	ts.Services = Services{Search: ix, Events: ev, Tickets: store, Deflect: tracker, Hub: hub}
+	return ts
+}

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/tickets"
+)
+
+// Limits of a filing's attachments, as the form announces them; the tickets
+// package enforces its own.
+const (
+	maxAttachments   = 5
+	maxAttachmentMB  = 10
+	attachmentAccept = ".log,.txt,.json,.zip,.gz,.png,.jpg,.jpeg,.gif,.pdf"
+)
+
+type option struct{ Value, Label string }
+
+type severityOption struct {
+	Level             int
+	Name, Description string
+}
+
+// severities are the policy's levels, in the customer's words.
+var severities = []severityOption{
+	{1, "Urgent", "Production is down or production data is lost, and there is no way to work around it."},
+	{2, "High", "The product works, but production use is severely limited for a large part of your business, with no workaround."},
+	{3, "Normal", "Partial, non-critical loss of use; your business continues, with or without a workaround."},
+	{4, "Low", "A usage question, a documentation error or an idea for an improvement."},
+}
+
+var deployments = []option{
+	{string(tickets.DeploymentCloud), "Orbitask Cloud (hosted by us)"},
+	{string(tickets.DeploymentOwnServer), "Own server, recommended installation"},
+	{string(tickets.DeploymentOther), "Other"},
+}
+
+var ticketLanguages = []option{
+	{"", "Detect from my text"}, {"en", "English"}, {"fr", "Français"}, {"de", "Deutsch"}, {"cs", "Čeština"},
+}
+
+type ticketNewPage struct {
+	layout
+	Values          map[string]string
+	Errors          map[string]string
+	Severities      []severityOption
+	Deployments     []option
+	Languages       []option
+	MaxAttachments  int
+	MaxAttachmentMB int
+	AttachmentTypes string
+}
+
+func (h *handler) ticketNewPage(lang string, values, errs map[string]string) ticketNewPage {
+	p := ticketNewPage{
+		layout: h.layout(lang, "Contact support"), Values: values, Errors: errs,
+		Severities: severities, Deployments: deployments, Languages: ticketLanguages,
+		MaxAttachments: maxAttachments, MaxAttachmentMB: maxAttachmentMB, AttachmentTypes: attachmentAccept,
+	}
+	if p.Values == nil {
+		p.Values = map[string]string{}
+	}
+	if p.Errors == nil {
+		p.Errors = map[string]string{}
+	}
+	return p
+}
+
+// newTicket is GET /tickets/new: the draft with live suggestions.
+func (h *handler) newTicket(c *fiber.Ctx) error {
+	lang := pickLang(h.kb, c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
+	values := map[string]string{"subject": c.Query("subject")}
+	return h.render(c, fiber.StatusOK, "ticket_new", h.ticketNewPage(lang, values, nil))
+}
+
+// formFields are the ticket form's text fields.
+var formFields = []string{"name", "company", "phone", "email", "subject", "description", "severity",
+	"version", "deployment", "environment", "error_messages", "lang", "deflection_session"}
+
+// readNewTicket reads a filing from a form (urlencoded or multipart) or JSON.
+func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
+	values := map[string]string{}
+	var atts []tickets.Attachment
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
+		var raw map[string]any
+		if err := json.Unmarshal(c.Body(), &raw); err != nil {
+			return tickets.NewTicket{}, nil, badRequest("body: not a JSON object")
+		}
+		for _, f := range formFields {
+			switch v := raw[f].(type) {
+			case string:
+				values[f] = v
+			case float64:
+				values[f] = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+		}
+	} else {
+		for _, f := range formFields {
+			values[f] = c.FormValue(f)
+		}
+		if form, err := c.MultipartForm(); err == nil {
+			for _, fh := range form.File["attachments"] {
+				a, err := readAttachment(fh)
+				if err != nil {
+					return tickets.NewTicket{}, values, err
+				}
+				if a.Name != "" || len(a.Data) > 0 {
+					atts = append(atts, a)
+				}
+			}
+		}
+	}
+	severity, _ := strconv.Atoi(strings.TrimSpace(values["severity"]))
+	return tickets.NewTicket{
+		Name: values["name"], Company: values["company"], Phone: values["phone"], Email: values["email"],
+		Subject: values["subject"], Description: values["description"], Severity: severity,
+		Version: values["version"], Environment: values["environment"], ErrorMessages: values["error_messages"],
+		Deployment: tickets.Deployment(values["deployment"]), Lang: values["lang"],
+		DeflectionSession: values["deflection_session"], Attachments: atts,
+	}, values, nil
+}
+
+func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
+	if fh.Size > maxAttachmentMB<<20 {
+		return tickets.Attachment{}, &tickets.ValidationError{Fields: map[string]string{
+			"attachments": fmt.Sprintf("%s is larger than %d MB", fh.Filename, maxAttachmentMB)}}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxAttachmentMB<<20+1))
+	if err != nil {
+		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
+	}
+	return tickets.Attachment{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}, nil
+}
+
+// file stores a ticket and ends its deflection session as filed.
+func (h *handler) file(ctx context.Context, nt tickets.NewTicket) (tickets.Ticket, string, error) {
+	t, token, err := h.tickets.File(ctx, nt)
+	if err != nil {
+		return t, "", err
+	}
+	if nt.DeflectionSession != "" {
+		// The session is the customer's draft; a stale or unknown one must
+		// not fail a ticket that is already filed.
+		if err := h.deflect.Filed(ctx, nt.DeflectionSession, t.Number); err != nil {
+			h.log.Warn("deflection session not marked filed", "session", nt.DeflectionSession, "ticket", t.Number, "error", err)
+		}
+	}
+	return t, token, nil
+}
+
+// postTicket is POST /tickets, the form without JavaScript too.
+func (h *handler) postTicket(c *fiber.Ctx) error {
+	nt, values, err := readNewTicket(c)
+	if err == nil {
+		var t tickets.Ticket
+		var token string
+		t, token, err = h.file(c.UserContext(), nt)
+		if err == nil {
+			return c.Redirect(ticketURL(t.Number, token)+"&new=1", fiber.StatusSeeOther)
+		}
+	}
+	var ve *tickets.ValidationError
+	if errors.As(err, &ve) {
+		lang := pickLang(h.kb, "", c.Get(fiber.HeaderAcceptLanguage))
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(lang, values, ve.Fields))
+	}
+	return err
+}
+
+// apiPostTicket is POST /api/tickets (JSON or multipart).
+func (h *handler) apiPostTicket(c *fiber.Ctx) error {
+	nt, _, err := readNewTicket(c)
+	if err != nil {
+		return err
+	}
+	t, token, err := h.file(c.UserContext(), nt)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
+		"id": t.ID, "number": t.Number, "token": token, "status": t.Status, "url": ticketURL(t.Number, token),
+	})
+}
+
+func ticketURL(number int, token string) string {
+	return fmt.Sprintf("/tickets/%d?token=%s", number, url.QueryEscape(token))
+}
+
+// ticketNumber reads the :number parameter; anything else is not found.
+func ticketNumber(c *fiber.Ctx) (int, error) {
+	n, err := strconv.Atoi(c.Params("number"))
+	if err != nil || n <= 0 {
+		return 0, errNotFound
+	}
+	return n, nil
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(c *fiber.Ctx) string {
+	v := c.Get(fiber.HeaderAuthorization)
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+// apiGetTicket is GET /api/tickets/:number with the ticket's token.
+func (h *handler) apiGetTicket(c *fiber.Ctx) error {
+	n, err := ticketNumber(c)
+	if err != nil {
+		return err
+	}
+	t, err := h.tickets.Get(c.UserContext(), n, bearer(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(newAPITicket(t))
+}
+
+// apiReply is POST /api/tickets/:number/replies {"body"} from the customer.
+func (h *handler) apiReply(c *fiber.Ctx) error {
+	n, err := ticketNumber(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.tickets.Get(c.UserContext(), n, bearer(c)); err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(c.Body(), &in); err != nil {
+		return badRequest("body: must be a JSON object with body")
+	}
+	ev, err := h.tickets.Reply(c.UserContext(), n, tickets.ActorCustomer, in.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(newAPIEvent(ev))
+}
+
+type ticketPage struct {
+	layout
+	Ticket  ticketView
+	Token   string
+	New     bool
+	Link    string
+	LiveURL string
+	LastSeq int64
+	Flash   string
+}
+
+// showTicket is GET /tickets/:number?token=…, the customer's private page.
+func (h *handler) showTicket(c *fiber.Ctx) error {
+	n, err := ticketNumber(c)
+	if err != nil {
+		return err
+	}
+	token := c.Query("token")
+	t, err := h.tickets.Get(c.UserContext(), n, token)
+	if err != nil {
+		return err
+	}
+	lang := t.Lang
+	if !h.kb.HasLang(lang) {
+		lang = "en"
+	}
+	p := ticketPage{
+		layout: h.layout(lang, fmt.Sprintf("Ticket #%d", t.Number)), Ticket: newTicketView(t), Token: token,
+		New: c.Query("new") == "1", Link: c.BaseURL() + ticketURL(t.Number, token),
+		LiveURL: fmt.Sprintf("/api/tickets/%d/live?token=%s", t.Number, url.QueryEscape(token)),
+		LastSeq: lastSeq(t),
+	}
+	if c.Query("replied") == "1" {
+		p.Flash = "Your reply was sent."
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // private: never cached
+	c.Set("Referrer-Policy", "no-referrer")     // the token is in the URL
+	return h.render(c, fiber.StatusOK, "ticket", p)
+}
+
+// postReply is POST /tickets/:number/replies from the ticket page's form.
+func (h *handler) postReply(c *fiber.Ctx) error {
+	n, err := ticketNumber(c)
+	if err != nil {
+		return err
+	}
+	token := c.FormValue("token")
+	if _, err := h.tickets.Get(c.UserContext(), n, token); err != nil {
+		return err
+	}
+	if _, err := h.tickets.Reply(c.UserContext(), n, tickets.ActorCustomer, c.FormValue("body")); err != nil {
+		return err
+	}
+	return c.Redirect(ticketURL(n, token)+"&replied=1#messages", fiber.StatusSeeOther)
+}
+
+// liveCheck refuses, before the upgrade, a live feed for a ticket that does
+// not exist or a wrong token (404), or a bad after (400).
+func (h *handler) liveCheck(r *http.Request) error {
+	_, _, _, err := h.liveParams(r)
+	return err
+}
+
+func (h *handler) liveParams(r *http.Request) (tickets.Ticket, string, int64, error) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // api tickets N live
+	if len(parts) != 4 {
+		return tickets.Ticket{}, "", 0, errNotFound
+	}
+	n, err := strconv.Atoi(parts[2])
+	if err != nil || n <= 0 {
+		return tickets.Ticket{}, "", 0, errNotFound
+	}
+	token := r.URL.Query().Get("token")
+	var after int64
+	if s := r.URL.Query().Get("after"); s != "" {
+		after, err = strconv.ParseInt(s, 10, 64)
+		if err != nil || after < 0 {
+			return tickets.Ticket{}, "", 0, badRequest("after: must be a sequence number")
+		}
+	}
+	t, err := h.tickets.Get(r.Context(), n, token)
+	return t, token, after, err
+}
+
+// liveSocket serves /api/tickets/:number/live: a snapshot first, then every
+// change as it happens. A client resuming with after=SEQ also gets, with the
+// snapshot, the events it missed.
+func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
+	// Subscribe before reading the ticket, so that nothing committed in
+	// between is lost; what the snapshot already holds is skipped by seq.
+	n, _ := strconv.Atoi(strings.Split(strings.Trim(r.URL.Path, "/"), "/")[2])
+	sub := h.hub.Subscribe(ticketTopic(n))
+	defer sub.Close()
+	t, _, after, err := h.liveParams(r)
+	if err != nil {
+		return
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go keepAlive(conn, done)
+	closed := make(chan struct{})
+	go func() { // the client sends nothing; reading notices a close
+		defer close(closed)
+		for {
+			if _, _, err := conn.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+
+	last := lastSeq(t)
+	snap := fiber.Map{"type": "snapshot", "seq": last, "ticket": newAPITicket(t)}
+	if after > 0 {
+		missed := []apiEvent{}
+		for _, ev := range t.History {
+			if ev.Seq > after {
+				missed = append(missed, newAPIEvent(ev))
+			}
+		}
+		snap["missed"] = missed
+	}
+	conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := conn.WriteJSON(snap); err != nil {
+		return
+	}
+	for {
+		select {
+		case <-closed:
+			return
+		case m, ok := <-sub.C:
+			if !ok { // dropped for falling behind: the client reconnects with after=
+				conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(writeWait))
+				return
+			}
+			if m.Seq <= last {
+				continue
+			}
+			last = m.Seq
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteMessage(websocket.TextMessage, m.Data); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func lastSeq(t tickets.Ticket) int64 {
+	var last int64
+	for _, ev := range t.History {
+		last = max(last, ev.Seq)
+	}
+	return last
+}
+
+func ticketTopic(number int) string { return "ticket:" + strconv.Itoa(number) }
