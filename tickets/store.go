@@ -82,18 +82,24 @@ type Config struct {
 	// changed, reply added), in the goroutine that made the change, so the
 	// caller can broadcast it live. It must not block for long.
 	OnEvent func(Event)
+	// OnFiledTx is called inside the filing's transaction for a ticket that
+	// names its deflection session, so that the session's "filed" event
+	// commits (or rolls back) with the ticket. An error rolls the filing back.
+	OnFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
 }
 
 // Store files and changes tickets.
 type Store struct {
-	db       *sql.DB
-	attDir   string
-	now      func() time.Time
-	log      *slog.Logger
-	onEvent  func(Event)
-	calendar Calendar
-	plans    *plans
-	stop     stopIndex
+	db      *sql.DB
+	attDir  string
+	now     func() time.Time
+	log     *slog.Logger
+	onEvent func(Event)
+	// onFiledTx: see Config.OnFiledTx
+	onFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
+	calendar  Calendar
+	plans     *plans
+	stop      stopIndex
 	// writeMu serialises this process's write transactions, so they queue
 	// here instead of in SQLite's busy handler, which polls with sleeps.
 	// Other processes (the command line) still wait on the busy timeout.
@@ -116,6 +122,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
+	if cfg.OnFiledTx == nil {
+		cfg.OnFiledTx = func(context.Context, *sql.Tx, string, int) error { return nil }
+	}
 	if err := sqlitedb.Migrate(cfg.DB, "tickets", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
@@ -135,7 +144,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	return &Store{
-		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent,
+		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx,
 		calendar: cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
@@ -260,7 +269,10 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		}
 		ev.Number = tk.Number
 		ev.Seq, err = insertEvent(ctx, tx, tk.ID, ev, eventData{Status: StatusNew, Plan: tk.Plan, SLADue: nullTimeString(due)}, 0)
-		return err
+		if err != nil || tk.DeflectionSession == "" {
+			return err
+		}
+		return s.onFiledTx(ctx, tx, tk.DeflectionSession, tk.Number)
 	})
 	if err != nil {
 		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)

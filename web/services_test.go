@@ -37,15 +37,16 @@ func newTestServices(t *testing.T, ix *search.Index) *testServices {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir, OnEvent: func(tickets.Event) { ts.feed.Kick() }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tracker, err := deflect.Open(deflect.Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tracker.Close() })
+	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir,
+		OnEvent: func(tickets.Event) { ts.feed.Kick() }, OnFiledTx: FiledInSession(tracker)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hub := live.New(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -150,20 +152,25 @@ func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
 	return tickets.Attachment{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}, nil
 }
 
-// file stores a ticket and ends its deflection session as filed.
+// file stores a ticket; its deflection session is marked filed in the same
+// transaction (see FiledInSession).
 func (h *handler) file(ctx context.Context, nt tickets.NewTicket) (tickets.Ticket, string, error) {
-	t, token, err := h.tickets.File(ctx, nt)
-	if err != nil {
-		return t, "", err
-	}
-	if nt.DeflectionSession != "" {
-		// The session is the customer's draft; a stale or unknown one must
-		// not fail a ticket that is already filed.
-		if err := h.deflect.Filed(ctx, nt.DeflectionSession, t.Number); err != nil {
-			h.log.Warn("deflection session not marked filed", "session", nt.DeflectionSession, "ticket", t.Number, "error", err)
+	return h.tickets.File(ctx, nt)
+}
+
+// FiledInSession is the tickets.Config.OnFiledTx hook: it records the
+// "filed" event of the ticket's deflection session inside the filing's
+// transaction. A session that is unknown or already ended (a draft kept in
+// a browser for days) must not stop the customer from filing, so only
+// database errors fail the filing.
+func FiledInSession(tracker *deflect.Tracker) func(context.Context, *sql.Tx, string, int) error {
+	return func(ctx context.Context, tx *sql.Tx, session string, number int) error {
+		err := tracker.FiledTx(ctx, tx, session, number)
+		if errors.Is(err, deflect.ErrUnknownSession) || errors.Is(err, deflect.ErrSessionClosed) {
+			return nil
 		}
+		return err
 	}
-	return t, token, nil
 }
 
 // postTicket is POST /tickets, the form without JavaScript too.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -47,6 +48,10 @@ func sameOrigin(r *http.Request) bool {
 // HTTP error (400 or 403).
 func websocketHandler(log *slog.Logger, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
 	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The adaptor's request context is Fiber's request, which Fiber
+		// keeps using after the connection is hijacked; the socket's work
+		// must not share it (the race detector catches it).
+		r = r.WithContext(context.Background())
 		if check != nil {
 			if err := check(r); err != nil {
 				status, msg := httpError(err)

@@ -194,17 +194,17 @@ func serve(cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	var feed *web.Feed
-	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log,
-		OnEvent: func(tickets.Event) { feed.Kick() }})
-	if err != nil {
-		return err
-	}
 	tracker, err := deflect.Open(deflect.Config{DB: db, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer tracker.Close()
+	var feed *web.Feed
+	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log,
+		OnEvent: func(tickets.Event) { feed.Kick() }, OnFiledTx: web.FiledInSession(tracker)})
+	if err != nil {
+		return err
+	}
 	hub := live.New(0)
 	if feed, err = web.NewFeed(ctx, ts, hub, log); err != nil {
 		return err

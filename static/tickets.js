@@ -1,0 +1,1099 @@
+// Orbitask support portal: the ticket pages. On the new-ticket page it keeps
+// the draft on this device, suggests articles while the customer types and
+// reveals the rest of the form on request; on a ticket's page it follows the
+// ticket live. Both pages work without this script, as plain forms.
+(function () {
+  "use strict";
+
+  var DRAFT_KEY = "orbitask.ticketDraft";
+  var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+  var SUGGEST_DEBOUNCE_MS = 150;
+  var SAVE_DEBOUNCE_MS = 400;
+  var CONNECT_WAIT_MS = 1000; // how long a draft waits for a connecting socket
+  var MAX_SUGGESTIONS = 5;
+  var BACKOFF_MIN_MS = 1000;
+  var BACKOFF_MAX_MS = 30000;
+
+  var STATUS_LABELS = {
+    new: "New",
+    open: "Open",
+    waiting: "Waiting for your reply",
+    solved: "Solved",
+    closed: "Closed",
+  };
+  var PLAN_LABELS = { basic: "Basic", priority: "Priority", individual: "Individual" };
+  var SEVERITY_NAMES = { 1: "Urgent", 2: "High", 3: "Normal", 4: "Low" };
+  var LANG_NAMES = { en: "English", de: "Deutsch", fr: "Français", cs: "Čeština" };
+
+  // ---- helpers ----
+
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) {
+      e.className = className;
+    }
+    if (text) {
+      e.textContent = text;
+    }
+    return e;
+  }
+
+  // decode turns HTML entities back into text without interpreting markup:
+  // a <textarea> parses its content as text only.
+  var decoder = document.createElement("textarea");
+  function decode(s) {
+    decoder.innerHTML = s;
+    return decoder.value;
+  }
+
+  // appendSnippet adds a server snippet (escaped text with <mark> tags) to
+  // node as text nodes and <mark> elements; nothing else becomes markup.
+  function appendSnippet(node, html) {
+    var marked = false;
+    String(html).split(/(<mark>|<\/mark>)/).forEach(function (part) {
+      if (part === "<mark>" || part === "</mark>") {
+        marked = part === "<mark>";
+        return;
+      }
+      if (!part) {
+        return;
+      }
+      var text = document.createTextNode(decode(part));
+      if (marked) {
+        var m = document.createElement("mark");
+        m.appendChild(text);
+        node.appendChild(m);
+      } else {
+        node.appendChild(text);
+      }
+    });
+  }
+
+  // safeURL allows only http(s) links (relative ones included).
+  function safeURL(u) {
+    try {
+      var parsed = new URL(String(u), window.location.href);
+      if (parsed.protocol === "http:" || parsed.protocol === "https:") {
+        return parsed.href;
+      }
+    } catch (e) {
+      // fall through
+    }
+    return "#";
+  }
+
+  function langName(code) {
+    if (!code) {
+      return "";
+    }
+    var base = String(code).toLowerCase().split(/[-_]/)[0];
+    return LANG_NAMES[base] ? LANG_NAMES[base] + (base === code ? "" : " (" + code + ")") : code;
+  }
+
+  function postJSON(url, data, keepalive) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(data || {}),
+    }).then(function (res) {
+      if (!res.ok) {
+        throw new Error(url + ": " + res.status);
+      }
+      return res;
+    });
+  }
+
+  // Backoff yields reconnection delays: 1 s doubling up to 30 s, each with
+  // ±20 % jitter so that many pages do not reconnect in step.
+  function Backoff() {
+    this.attempt = 0;
+  }
+  Backoff.prototype.next = function () {
+    var base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, this.attempt));
+    this.attempt++;
+    return Math.min(BACKOFF_MAX_MS, Math.round(base * (0.8 + 0.4 * Math.random())));
+  };
+  Backoff.prototype.reset = function () {
+    this.attempt = 0;
+  };
+
+  var storage = {
+    get: function () {
+      try {
+        var raw = window.localStorage.getItem(DRAFT_KEY);
+        var d = raw ? JSON.parse(raw) : null;
+        if (!d || typeof d !== "object") {
+          return null;
+        }
+        if (d.saved && Date.now() - d.saved > DRAFT_MAX_AGE_MS) {
+          window.localStorage.removeItem(DRAFT_KEY);
+          return null;
+        }
+        return d;
+      } catch (e) {
+        return null;
+      }
+    },
+    set: function (d) {
+      try {
+        window.localStorage.setItem(DRAFT_KEY, JSON.stringify(d));
+      } catch (e) {
+        // storage full or disabled: the draft just does not survive a reload
+      }
+    },
+    clear: function () {
+      try {
+        window.localStorage.removeItem(DRAFT_KEY);
+      } catch (e) {
+        // ignore
+      }
+    },
+  };
+
+  var dateTimeFormat = null;
+  try {
+    dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  } catch (e) {
+    dateTimeFormat = null;
+  }
+
+  // formatTime shows an RFC 3339 time in the reader's time zone.
+  function formatTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) {
+      return "";
+    }
+    return dateTimeFormat ? dateTimeFormat.format(d) : d.toLocaleString();
+  }
+
+  function timeElement(iso, className) {
+    var t = el("time", className, formatTime(iso));
+    var d = new Date(iso);
+    if (!isNaN(d.getTime())) {
+      t.dateTime = d.toISOString();
+    }
+    return t;
+  }
+
+  function formatBytes(n) {
+    if (!isFinite(n) || n < 0) {
+      return "";
+    }
+    if (n < 1024) {
+      return n + (n === 1 ? " byte" : " bytes");
+    }
+    if (n < 1024 * 1024) {
+      return Math.round(n / 1024) + " KB";
+    }
+    return (n / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function wsBase() {
+    return (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host;
+  }
+
+  // ---- the new-ticket page ----
+
+  function TicketDraft(form) {
+    var subject = form.querySelector("#subject");
+    var description = form.querySelector("#description");
+    var details = document.getElementById("ticket-details");
+    var continueButton = document.getElementById("continue");
+    var panel = document.getElementById("suggestions");
+    if (!subject || !description || !details || !continueButton || !panel) {
+      return;
+    }
+    var sessionInput = form.querySelector('input[name="deflection_session"]');
+    var langSelect = form.querySelector('select[name="lang"]');
+    var hint = document.getElementById("suggestions-hint");
+    var draftStatus = document.getElementById("draft-status");
+    var summary = document.getElementById("error-summary");
+    var hasErrors = form.hasAttribute("data-has-errors") || !!summary;
+
+    var session = sessionInput ? sessionInput.value : "";
+    var continued = false;
+    var done = false; // solved: nothing more to send
+
+    // Draft persistence.
+    var saveTimer = 0;
+    function saveNow() {
+      clearTimeout(saveTimer);
+      if (done) {
+        return;
+      }
+      if (!subject.value.trim() && !description.value.trim()) {
+        storage.clear();
+        return;
+      }
+      storage.set({
+        subject: subject.value,
+        description: description.value,
+        session: session || undefined,
+        continued: continued || undefined,
+        saved: Date.now(),
+      });
+    }
+    function scheduleSave() {
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveNow, SAVE_DEBOUNCE_MS);
+    }
+
+    var saved = storage.get();
+    if (saved && !subject.value && !description.value && (saved.subject || saved.description)) {
+      subject.value = saved.subject || "";
+      description.value = saved.description || "";
+      if (!session && saved.session) {
+        session = String(saved.session);
+      }
+      continued = !!saved.continued;
+      if (draftStatus) {
+        draftStatus.textContent = "We restored the draft you had not sent yet.";
+      }
+    }
+    if (sessionInput && session) {
+      sessionInput.value = session;
+    }
+
+    // The rest of the form waits behind "continue", unless the server sent
+    // the form back with errors.
+    function reveal(focus) {
+      continueButton.setAttribute("aria-expanded", "true");
+      continueButton.hidden = true;
+      if (details.hidden) {
+        details.hidden = false;
+      }
+      if (focus) {
+        var first =
+          details.querySelector('input[type="radio"]:checked') ||
+          details.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
+        (first || details).focus();
+      }
+    }
+    function continueToForm() {
+      var wasHidden = details.hidden;
+      if (session && wasHidden) {
+        postJSON("/api/deflect/" + encodeURIComponent(session) + "/continued", {}, true).catch(function () {});
+      }
+      continued = true;
+      saveNow();
+      reveal(true);
+    }
+    if (hasErrors || continued) {
+      reveal(false);
+      if (summary) {
+        summary.focus();
+      }
+    } else {
+      details.hidden = true;
+      continueButton.hidden = false;
+    }
+    continueButton.addEventListener("click", continueToForm);
+
+    if (hint) {
+      hint.textContent = "As you type, articles that may answer your question appear here. They open in a new tab, so your draft stays.";
+    }
+
+    // Suggestions, over a WebSocket with HTTP as the fallback.
+    var ws = null;
+    var wsTimer = 0;
+    var backoff = new Backoff();
+    var sent = 0; // query_id of the newest draft sent
+    var pending = 0; // query_id awaiting an answer, 0 if none
+    var queued = false; // a draft waits for the socket to open
+    var queuedTimer = 0;
+    var typingTimer = 0;
+    var controller = null;
+    var shownKey = "";
+
+    function currentLang() {
+      var v = langSelect ? langSelect.value : "";
+      return v && v !== "other" ? v : undefined;
+    }
+
+    function draftMessage() {
+      sent++;
+      return {
+        type: "draft",
+        session: session || undefined,
+        subject: subject.value,
+        body: description.value,
+        lang: currentLang(),
+        query_id: sent,
+      };
+    }
+
+    function isEmptyDraft() {
+      return !subject.value.trim() && !description.value.trim();
+    }
+
+    function suggest() {
+      clearTimeout(typingTimer);
+      if (done) {
+        return;
+      }
+      if (isEmptyDraft()) {
+        sent++; // answers still on the way are stale now
+        pending = 0;
+        show([]);
+        return;
+      }
+      if (ws && ws.readyState === WebSocket.OPEN) {
+        sendOverSocket();
+      } else if (ws && ws.readyState === WebSocket.CONNECTING) {
+        queued = true;
+        clearTimeout(queuedTimer);
+        queuedTimer = setTimeout(function () {
+          if (queued) {
+            queued = false;
+            sendOverHTTP(draftMessage());
+          }
+        }, CONNECT_WAIT_MS);
+      } else {
+        sendOverHTTP(draftMessage());
+      }
+    }
+
+    function sendOverSocket() {
+      var msg = draftMessage();
+      try {
+        ws.send(JSON.stringify(msg));
+        pending = msg.query_id;
+      } catch (e) {
+        sendOverHTTP(msg);
+      }
+    }
+
+    function sendOverHTTP(msg) {
+      if (controller) {
+        controller.abort();
+      }
+      controller = typeof AbortController === "function" ? new AbortController() : null;
+      pending = msg.query_id;
+      fetch("/api/deflect", {
+        method: "POST",
+        credentials: "same-origin",
+        signal: controller ? controller.signal : undefined,
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(msg),
+      })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error("deflect: " + res.status);
+          }
+          return res.json();
+        })
+        .then(function (data) {
+          if (data && typeof data.query_id !== "number") {
+            data.query_id = msg.query_id;
+          }
+          receive(data);
+        })
+        .catch(function () {
+          // No suggestions this time; the next pause in typing tries again.
+        });
+    }
+
+    function receive(data) {
+      if (!data || typeof data !== "object" || done) {
+        return;
+      }
+      if (data.type && data.type !== "suggestions") {
+        return;
+      }
+      if (data.session && data.session !== session) {
+        session = String(data.session);
+        if (sessionInput) {
+          sessionInput.value = session;
+        }
+        scheduleSave();
+      }
+      if (typeof data.query_id === "number" && data.query_id < sent) {
+        return; // an answer to an older draft
+      }
+      pending = 0;
+      show(Array.isArray(data.suggestions) ? data.suggestions : []);
+    }
+
+    function connect() {
+      clearTimeout(wsTimer);
+      if (done || typeof WebSocket !== "function") {
+        return;
+      }
+      var sock;
+      try {
+        sock = new WebSocket(wsBase() + "/api/deflect/ws");
+      } catch (e) {
+        reconnectLater();
+        return;
+      }
+      ws = sock;
+      sock.addEventListener("open", function () {
+        if (ws !== sock) {
+          return;
+        }
+        if (queued) {
+          queued = false;
+          clearTimeout(queuedTimer);
+          sendOverSocket();
+        }
+      });
+      sock.addEventListener("message", function (e) {
+        if (ws !== sock) {
+          return;
+        }
+        backoff.reset();
+        var data;
+        try {
+          data = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        receive(data);
+      });
+      sock.addEventListener("close", function () {
+        if (ws !== sock) {
+          return;
+        }
+        ws = null;
+        if (done) {
+          return;
+        }
+        // Whatever the socket still owed us, ask over HTTP.
+        if (queued || pending) {
+          queued = false;
+          clearTimeout(queuedTimer);
+          if (!isEmptyDraft()) {
+            sendOverHTTP(draftMessage());
+          }
+        }
+        reconnectLater();
+      });
+    }
+
+    function reconnectLater() {
+      clearTimeout(wsTimer);
+      if (!done) {
+        wsTimer = setTimeout(connect, backoff.next());
+      }
+    }
+
+    function opened(id) {
+      if (session) {
+        postJSON("/api/deflect/" + encodeURIComponent(session) + "/opened", { article: id }, true).catch(function () {});
+      }
+    }
+
+    function show(list) {
+      list = list.slice(0, MAX_SUGGESTIONS);
+      var key = JSON.stringify(
+        list.map(function (s) {
+          return [s.id, s.title, s.snippet, s.lang];
+        })
+      );
+      if (key === shownKey) {
+        return; // unchanged: do not make screen readers repeat it
+      }
+      shownKey = key;
+      panel.textContent = "";
+      if (!list.length) {
+        if (!isEmptyDraft()) {
+          panel.appendChild(el("p", "suggestions__empty", "No matching articles yet. Add more details, or continue to send your ticket."));
+        }
+        return;
+      }
+      panel.appendChild(
+        el("p", "suggestions__count", list.length === 1 ? "1 article may answer your question:" : list.length + " articles may answer your question:")
+      );
+      var ol = el("ol", "suggestions__list");
+      list.forEach(function (s, i) {
+        var li = el("li", "suggestion");
+        var title = el("h3", "suggestion__title");
+        var a = el("a", "suggestion__link", s.title || "Untitled article");
+        a.id = "suggestion-" + i;
+        a.href = safeURL(s.url);
+        a.target = "_blank";
+        a.rel = "noopener";
+        if (s.lang) {
+          a.hreflang = s.lang;
+        }
+        a.appendChild(el("span", "visually-hidden", " (opens in a new tab)"));
+        a.addEventListener("click", function () {
+          opened(s.id);
+        });
+        a.addEventListener("auxclick", function (e) {
+          if (e.button === 1) {
+            opened(s.id);
+          }
+        });
+        title.appendChild(a);
+        li.appendChild(title);
+        if (s.snippet) {
+          var snippet = el("p", "suggestion__snippet");
+          appendSnippet(snippet, s.snippet);
+          li.appendChild(snippet);
+        }
+        var meta = el("p", "suggestion__meta");
+        if (s.category) {
+          meta.appendChild(el("span", "suggestion__category", String(s.category)));
+        }
+        if (s.lang) {
+          var lang = el("span", "suggestion__lang", langName(s.lang));
+          lang.lang = s.lang;
+          meta.appendChild(lang);
+        }
+        if (meta.childNodes.length) {
+          li.appendChild(meta);
+        }
+        var solvedButton = el("button", "button suggestion__solved", "This solved my problem");
+        solvedButton.type = "button";
+        solvedButton.setAttribute("aria-describedby", a.id);
+        solvedButton.addEventListener("click", function () {
+          solve(s, solvedButton, li);
+        });
+        li.appendChild(solvedButton);
+        ol.appendChild(li);
+      });
+      panel.appendChild(ol);
+    }
+
+    function solve(s, button, li) {
+      button.disabled = true;
+      var old = li.querySelector(".suggestion__error");
+      if (old) {
+        old.remove();
+      }
+      var finishWith = function () {
+        finish(s);
+      };
+      if (!session) {
+        finishWith();
+        return;
+      }
+      postJSON("/api/deflect/" + encodeURIComponent(session) + "/solved", { article: s.id })
+        .then(finishWith)
+        .catch(function () {
+          button.disabled = false;
+          var msg = el("p", "suggestion__error", "Sorry, we could not record that. Please try again.");
+          msg.setAttribute("role", "alert");
+          li.appendChild(msg);
+        });
+    }
+
+    // finish replaces the form with thanks once an article solved the problem.
+    function finish(s) {
+      done = true;
+      clearTimeout(typingTimer);
+      clearTimeout(saveTimer);
+      clearTimeout(wsTimer);
+      clearTimeout(queuedTimer);
+      if (controller) {
+        controller.abort();
+      }
+      if (ws) {
+        var sock = ws;
+        ws = null;
+        sock.close();
+      }
+      storage.clear();
+
+      var box = el("section", "solved");
+      box.id = "solved";
+      box.tabIndex = -1;
+      box.setAttribute("aria-labelledby", "solved-title");
+      var h = el("h2", "solved__title", "Glad we could help!");
+      h.id = "solved-title";
+      box.appendChild(h);
+      var p = el("p", null, "You told us that ");
+      var a = el("a", null, s.title || "the article");
+      a.href = safeURL(s.url);
+      p.appendChild(a);
+      p.appendChild(document.createTextNode(" answered your question, so no ticket was sent. Your draft has been cleared."));
+      box.appendChild(p);
+      var next = el("p", "solved__links");
+      var home = el("a", "button", "Back to the help center");
+      home.href = "/";
+      var again = el("a", "button", "I still need help");
+      again.href = "/tickets/new";
+      next.appendChild(home);
+      next.appendChild(document.createTextNode(" "));
+      next.appendChild(again);
+      box.appendChild(next);
+      if (summary) {
+        summary.remove();
+      }
+      form.replaceWith(box);
+      box.focus();
+    }
+
+    function onDraftInput() {
+      scheduleSave();
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(suggest, SUGGEST_DEBOUNCE_MS);
+    }
+    [subject, description].forEach(function (field) {
+      field.addEventListener("input", onDraftInput);
+      field.addEventListener("paste", onDraftInput);
+    });
+    if (langSelect) {
+      langSelect.addEventListener("change", function () {
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(suggest, SUGGEST_DEBOUNCE_MS);
+      });
+    }
+
+    var submitButton = form.querySelector('button[type="submit"]');
+    form.addEventListener("submit", function (e) {
+      if (sessionInput && session) {
+        sessionInput.value = session;
+      }
+      if (details.hidden) {
+        // Enter in the subject: show the rest of the form first.
+        e.preventDefault();
+        continueToForm();
+        return;
+      }
+      saveNow();
+      if (submitButton) {
+        // After the browser has taken the submission: no second ticket.
+        setTimeout(function () {
+          submitButton.disabled = true;
+        }, 0);
+      }
+    });
+    window.addEventListener("pageshow", function () {
+      if (submitButton) {
+        submitButton.disabled = false;
+      }
+    });
+    window.addEventListener("pagehide", saveNow);
+
+    connect();
+    if (!isEmptyDraft()) {
+      suggest();
+    }
+  }
+
+  // ---- a ticket's page ----
+
+  function TicketPage(root) {
+    var copyButton = document.getElementById("copy-link");
+    if (copyButton) {
+      // Just filed: the draft is a ticket now.
+      storage.clear();
+      enhanceCopy(copyButton);
+    }
+
+    localizeTimes(root);
+    root.querySelectorAll("[data-size]").forEach(function (s) {
+      var text = formatBytes(Number(s.getAttribute("data-size")));
+      if (text) {
+        s.textContent = text;
+      }
+    });
+
+    var replyForm = document.getElementById("reply-form");
+    if (replyForm) {
+      var replyButton = replyForm.querySelector('button[type="submit"]');
+      replyForm.addEventListener("submit", function () {
+        if (replyButton) {
+          setTimeout(function () {
+            replyButton.disabled = true;
+          }, 0);
+        }
+      });
+      window.addEventListener("pageshow", function () {
+        if (replyButton) {
+          replyButton.disabled = false;
+        }
+      });
+    }
+
+    var liveURL = document.body.getAttribute("data-live-url") || root.getAttribute("data-live-url");
+    if (liveURL && typeof WebSocket === "function") {
+      LiveTicket(root, liveURL);
+    }
+  }
+
+  function localizeTimes(scope) {
+    scope.querySelectorAll("time[datetime]").forEach(function (t) {
+      var text = formatTime(t.getAttribute("datetime"));
+      if (text) {
+        t.title = t.textContent;
+        t.textContent = text;
+      }
+    });
+  }
+
+  function enhanceCopy(button) {
+    var input = document.getElementById("private-link");
+    var status = document.getElementById("copy-status");
+    if (!input) {
+      return;
+    }
+    button.hidden = false;
+    function say(text) {
+      if (status) {
+        status.textContent = "";
+        setTimeout(function () {
+          status.textContent = text;
+        }, 50);
+      }
+    }
+    function selectLink() {
+      input.focus();
+      input.select();
+      input.setSelectionRange(0, input.value.length);
+    }
+    function fallback() {
+      selectLink();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (e) {
+        ok = false;
+      }
+      say(ok ? "Link copied." : "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.");
+    }
+    input.addEventListener("focus", function () {
+      input.select();
+    });
+    button.addEventListener("click", function () {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(function () {
+          say("Link copied.");
+        }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
+  // LiveTicket follows a ticket over its WebSocket: a snapshot on every
+  // connection, then events with increasing sequence numbers.
+  function LiveTicket(root, liveURL) {
+    var statusBadge = document.getElementById("status");
+    var liveStatus = document.getElementById("live-status");
+    var messages = document.getElementById("messages");
+    var history = document.getElementById("history");
+    var sla = document.getElementById("sla");
+    var plan = document.getElementById("plan");
+    var severity = document.getElementById("severity");
+    var callNote = document.getElementById("call-note");
+    var replyForm = document.getElementById("reply-form");
+    var closedNote = document.getElementById("closed-note");
+    var reopenHint = document.getElementById("reopen-hint");
+    var announcer = document.getElementById("ticket-announce");
+    var customer = root.getAttribute("data-customer") || "You";
+
+    var lastSeq = Number(document.body.getAttribute("data-last-seq") || root.getAttribute("data-last-seq")) || 0;
+    var backoff = new Backoff();
+    var ws = null;
+    var timer = 0;
+    var state = "";
+
+    function setLive(s) {
+      if (!liveStatus || s === state) {
+        return;
+      }
+      state = s;
+      liveStatus.setAttribute("data-state", s);
+      liveStatus.textContent = s === "live" ? "Live" : s === "offline" ? "Offline — reconnecting…" : "Connecting…";
+    }
+
+    function announce(text) {
+      if (!announcer) {
+        return;
+      }
+      announcer.textContent = "";
+      setTimeout(function () {
+        announcer.textContent = text;
+      }, 50);
+    }
+
+    function url() {
+      var u = new URL(liveURL, window.location.href);
+      if (u.protocol === "http:") {
+        u.protocol = "ws:";
+      } else if (u.protocol === "https:") {
+        u.protocol = "wss:";
+      }
+      u.searchParams.set("after", String(lastSeq));
+      return u.href;
+    }
+
+    function statusLabel(s) {
+      return STATUS_LABELS[s] || String(s);
+    }
+
+    function setStatus(s) {
+      if (!s || !statusBadge) {
+        return false;
+      }
+      var changed = statusBadge.getAttribute("data-status") !== s;
+      statusBadge.setAttribute("data-status", s);
+      if (changed) {
+        statusBadge.textContent = statusLabel(s);
+      }
+      if (replyForm) {
+        replyForm.hidden = s === "closed";
+      }
+      if (closedNote) {
+        closedNote.hidden = s !== "closed";
+      }
+      if (reopenHint) {
+        reopenHint.hidden = s !== "solved";
+      }
+      return changed;
+    }
+
+    function setSLA(due) {
+      if (!sla) {
+        return false;
+      }
+      var d = due ? new Date(due) : null;
+      if (d && isNaN(d.getTime())) {
+        return false;
+      }
+      var old = sla.getAttribute("data-sla-due");
+      var oldTime = old ? new Date(old).getTime() : 0;
+      var newTime = d ? d.getTime() : 0;
+      if (oldTime === newTime) {
+        return false; // keep the server's wording
+      }
+      sla.textContent = "";
+      if (d) {
+        sla.setAttribute("data-sla-due", d.toISOString());
+        sla.appendChild(document.createTextNode("Resolution by "));
+        sla.appendChild(timeElement(due));
+      } else {
+        sla.removeAttribute("data-sla-due");
+        sla.textContent = "As agreed with your organisation";
+      }
+      return true;
+    }
+
+    function setPlan(p) {
+      if (!plan || !p || plan.getAttribute("data-plan") === p) {
+        return;
+      }
+      plan.setAttribute("data-plan", p);
+      plan.textContent = PLAN_LABELS[p] || p;
+    }
+
+    function setSeverity(n) {
+      if (!severity || !n || severity.getAttribute("data-severity") === String(n)) {
+        return;
+      }
+      severity.setAttribute("data-severity", String(n));
+      severity.textContent = n + (SEVERITY_NAMES[n] ? " — " + SEVERITY_NAMES[n] : "");
+    }
+
+    function messageNode(m) {
+      var author = m.author === "support" ? "support" : "customer";
+      var art = el("article", "message message--" + author);
+      var header = el("header", "message__header");
+      header.appendChild(el("span", "message__author", author === "support" ? "Orbitask support" : customer));
+      header.appendChild(document.createTextNode(" "));
+      header.appendChild(timeElement(m.created_at, "message__time"));
+      art.appendChild(header);
+      art.appendChild(el("div", "message__body", m.body || ""));
+      return art;
+    }
+
+    function historyText(h) {
+      if (h.text) {
+        return String(h.text);
+      }
+      var who = h.actor === "support" ? " by support" : h.actor === "customer" ? " by you" : "";
+      switch (h.kind) {
+        case "filed":
+          return "Ticket filed";
+        case "status":
+          return "Status changed to " + statusLabel(h.status).toLowerCase() + who;
+        case "reply":
+          var author = (h.message && h.message.author) || h.actor;
+          return author === "support" ? "Support replied" : "You replied";
+        case "sla":
+          return "Resolution target changed";
+        default:
+          return String(h.kind || "Update");
+      }
+    }
+
+    function historyNode(h) {
+      var li = el("li", "history__item");
+      if (h.kind) {
+        li.setAttribute("data-kind", h.kind);
+      }
+      li.appendChild(timeElement(h.at || h.created_at, "history__time"));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "history__text", historyText(h)));
+      return li;
+    }
+
+    function sameList(container, key) {
+      if (container.getAttribute("data-key") === key) {
+        return true;
+      }
+      container.setAttribute("data-key", key);
+      return false;
+    }
+
+    function applySnapshot(t) {
+      if (!t || typeof t !== "object") {
+        return;
+      }
+      setStatus(t.status);
+      setPlan(t.plan);
+      setSeverity(t.severity);
+      if ("sla_due" in t) {
+        setSLA(t.sla_due);
+      }
+      if (callNote && typeof t.call_required === "boolean") {
+        callNote.hidden = !t.call_required;
+      }
+      if (messages && Array.isArray(t.messages)) {
+        var mk = JSON.stringify(t.messages);
+        if (!sameList(messages, mk)) {
+          messages.textContent = "";
+          t.messages.forEach(function (m) {
+            messages.appendChild(messageNode(m));
+          });
+        }
+      }
+      if (history && Array.isArray(t.history)) {
+        var hk = JSON.stringify(t.history);
+        if (!sameList(history, hk)) {
+          history.textContent = "";
+          t.history.forEach(function (h) {
+            history.appendChild(historyNode(h));
+          });
+        }
+      }
+    }
+
+    function applyEvent(ev) {
+      if (!ev || typeof ev !== "object") {
+        return;
+      }
+      switch (ev.kind) {
+        case "filed":
+          setStatus(ev.status);
+          if ("sla_due" in ev) {
+            setSLA(ev.sla_due);
+          }
+          break;
+        case "status":
+          if (setStatus(ev.status)) {
+            announce("Status changed to " + statusLabel(ev.status) + ".");
+          }
+          break;
+        case "reply":
+          if (ev.message && messages) {
+            messages.appendChild(messageNode(ev.message));
+            messages.removeAttribute("data-key");
+            if (ev.message.author === "support") {
+              announce("New reply from Orbitask support.");
+            }
+          }
+          break;
+        case "sla":
+          if (setSLA(ev.sla_due)) {
+            announce("The resolution target changed.");
+          }
+          break;
+      }
+      if (history) {
+        history.appendChild(historyNode(ev));
+        history.removeAttribute("data-key");
+      }
+    }
+
+    function receive(msg) {
+      if (!msg || typeof msg !== "object") {
+        return;
+      }
+      var seq = Number(msg.seq) || 0;
+      if (msg.type === "snapshot") {
+        backoff.reset();
+        applySnapshot(msg.ticket);
+        if (seq > lastSeq) {
+          lastSeq = seq;
+        }
+      } else if (msg.type === "event") {
+        if (seq && seq <= lastSeq) {
+          return; // already shown
+        }
+        applyEvent(msg.event);
+        if (seq > lastSeq) {
+          lastSeq = seq;
+        }
+      }
+    }
+
+    function connect() {
+      clearTimeout(timer);
+      var sock;
+      try {
+        sock = new WebSocket(url());
+      } catch (e) {
+        setLive("offline");
+        reconnectLater();
+        return;
+      }
+      ws = sock;
+      sock.addEventListener("open", function () {
+        if (ws === sock) {
+          setLive("live");
+        }
+      });
+      sock.addEventListener("message", function (e) {
+        if (ws !== sock) {
+          return;
+        }
+        var msg;
+        try {
+          msg = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        receive(msg);
+      });
+      sock.addEventListener("close", function () {
+        if (ws !== sock) {
+          return;
+        }
+        ws = null;
+        setLive("offline");
+        reconnectLater();
+      });
+    }
+
+    function reconnectLater() {
+      clearTimeout(timer);
+      timer = setTimeout(connect, backoff.next());
+    }
+
+    // Back online: try now rather than at the end of the backoff.
+    window.addEventListener("online", function () {
+      if (!ws) {
+        backoff.reset();
+        connect();
+      }
+    });
+
+    setLive("connecting");
+    connect();
+  }
+
+  var ticketForm = document.getElementById("ticket-form");
+  if (ticketForm) {
+    TicketDraft(ticketForm);
+  }
+  var ticket = document.getElementById("ticket");
+  if (ticket) {
+    TicketPage(ticket);
+  }
+})();

@@ -1,0 +1,287 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/tickets"
+)
+
+const validTicketJSON = `{"name":"Jana Novak","company":"Acme","phone":"+420 601 555 010","email":"jana@acme.example",
+	"subject":"Cannot log in after upgrade","description":"Since the upgrade to 6.4.2 every login fails with Invalid credentials.",
+	"severity":2,"deployment":"own-server","version":"6.4.2"}`
+
+func (p *portal) postJSON(t *testing.T, target, body string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return p.do(t, req)
+}
+
+func countTickets(t *testing.T, p *portal) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", p.svc.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM tickets`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func itoa(n int) string     { return strconv.Itoa(n) }
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestTicketAPI(t *testing.T) {
+	p := newPortal(t, Config{})
+	res, body := p.postJSON(t, "/api/tickets", validTicketJSON)
+	wantStatus(t, res, 201)
+	var filed struct {
+		ID     int64  `json:"id"`
+		Number int    `json:"number"`
+		Token  string `json:"token"`
+		Status string `json:"status"`
+		URL    string `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(body), &filed); err != nil {
+		t.Fatal(err)
+	}
+	if filed.Number < 1001 || len(filed.Token) < 22 || filed.Status != "new" || !strings.HasPrefix(filed.URL, "/tickets/") {
+		t.Fatalf("filed = %+v", filed)
+	}
+
+	res, body = p.get(t, "/api/tickets/"+itoa(filed.Number), "Authorization", "Bearer "+filed.Token)
+	wantStatus(t, res, 200)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"number", "status", "plan", "severity", "subject", "lang", "created_at", "sla_due", "call_required", "messages", "history"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("ticket lacks %q: %s", k, body)
+		}
+	}
+	if got["plan"] != "basic" || got["call_required"] != true || got["lang"] != "en" {
+		t.Errorf("plan/call_required/lang = %v %v %v", got["plan"], got["call_required"], got["lang"])
+	}
+	if _, err := time.Parse(time.RFC3339, got["sla_due"].(string)); err != nil {
+		t.Errorf("sla_due not RFC 3339: %v", got["sla_due"])
+	}
+
+	for _, auth := range []string{"", "Bearer wrong", "Bearer " + filed.Token + "x"} {
+		res, body := p.get(t, "/api/tickets/"+itoa(filed.Number), "Authorization", auth)
+		wantStatus(t, res, 404)
+		wantLacks(t, body, "Jana")
+	}
+	res, _ = p.get(t, "/api/tickets/99999", "Authorization", "Bearer "+filed.Token)
+	wantStatus(t, res, 404)
+
+	// Invalid: 422 naming every field, nothing stored.
+	before := countTickets(t, p)
+	res, body = p.postJSON(t, "/api/tickets", `{"name":"","email":"not-an-address","severity":7,"subject":"x","description":"y"}`)
+	wantStatus(t, res, 422)
+	var bad struct {
+		Error  string            `json:"error"`
+		Fields map[string]string `json:"fields"`
+	}
+	json.Unmarshal([]byte(body), &bad)
+	for _, f := range []string{"name", "email", "severity", "phone", "company"} {
+		if bad.Fields[f] == "" {
+			t.Errorf("no message for %s: %s", f, body)
+		}
+	}
+	if countTickets(t, p) != before {
+		t.Error("an invalid ticket was stored")
+	}
+
+	// A customer reply.
+	res, body = p.postJSON(t, "/api/tickets/"+itoa(filed.Number)+"/replies", `{"body":"Here is the log."}`, "Authorization", "Bearer "+filed.Token)
+	wantStatus(t, res, 201)
+	wantContains(t, body, `"kind":"reply"`)
+}
+
+func TestTicketFormAndPage(t *testing.T) {
+	p := newPortal(t, Config{})
+	form := url.Values{"name": {"Jana"}, "company": {"Acme"}, "phone": {"+420 601 555 010"}, "email": {"jana@acme.example"},
+		"subject": {"<script>alert(1)</script> export fails"}, "description": {"The CSV export stops at 50%."}, "severity": {"3"}}
+	req := httptest.NewRequest(http.MethodPost, "/tickets", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, _ := p.do(t, req)
+	wantStatus(t, res, 303)
+	loc := res.Header.Get("Location")
+	if !strings.Contains(loc, "token=") || !strings.Contains(loc, "new=1") {
+		t.Fatalf("Location = %q", loc)
+	}
+	res, body := p.get(t, loc)
+	wantStatus(t, res, 200)
+	wantContains(t, body, "&lt;script&gt;alert(1)&lt;/script&gt; export fails", "The CSV export stops at 50%.")
+	wantLacks(t, body, "<script>alert(1)")
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Error("the private ticket page may be cached")
+	}
+	wrong := strings.Replace(loc, "token=", "token=x", 1)
+	res, _ = p.get(t, wrong)
+	wantStatus(t, res, 404)
+
+	// Invalid form: 422, the form again with the message, nothing stored.
+	form.Set("email", "nope")
+	req = httptest.NewRequest(http.MethodPost, "/tickets", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, body = p.do(t, req)
+	wantStatus(t, res, 422)
+	wantContains(t, body, "e-mail")
+}
+
+func TestDeflectAPI(t *testing.T) {
+	p := newPortal(t, Config{})
+	res, body := p.postJSON(t, "/api/deflect", `{"subject":"Forgot my password","body":"I cannot reset my password, please help","lang":"en"}`)
+	wantStatus(t, res, 200)
+	var out draftOut
+	json.Unmarshal([]byte(body), &out)
+	if out.Session == "" || len(out.Suggestions) == 0 || out.Suggestions[0].ID != "en/account/reset-password" {
+		t.Fatalf("deflect = %s", body)
+	}
+	res, _ = p.postJSON(t, "/api/deflect/"+out.Session+"/opened", `{"article":"en/account/reset-password"}`)
+	wantStatus(t, res, 200)
+	res, _ = p.postJSON(t, "/api/deflect/"+out.Session+"/solved", `{"article":"en/account/reset-password"}`)
+	wantStatus(t, res, 200)
+	res, _ = p.postJSON(t, "/api/deflect", `{"session":"`+out.Session+`","subject":"again"}`)
+	wantStatus(t, res, 409)
+	res, _ = p.postJSON(t, "/api/deflect/nosuchsession/continued", `{}`)
+	wantStatus(t, res, 404)
+	res, _ = p.postJSON(t, "/api/deflect/"+out.Session+"/solved", `{"article":"en/nope"}`)
+	wantStatus(t, res, 400)
+	res, _ = p.postJSON(t, "/api/deflect", `not json`)
+	wantStatus(t, res, 400)
+}
+
+// serve runs the app on a real port, for WebSocket clients.
+func (p *portal) serve(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.app.Listener(ln)
+	t.Cleanup(func() { p.app.Shutdown() })
+	return ln.Addr().String()
+}
+
+func dialWS(t *testing.T, host, path, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	return d.Dial("ws://"+host+path, h)
+}
+
+func TestWebSocketUpgradeAndDeflection(t *testing.T) {
+	p := newPortal(t, Config{})
+	host := p.serve(t)
+	conn, _, err := dialWS(t, host, "/api/deflect/ws", "http://"+host)
+	if err != nil {
+		t.Fatalf("upgrade through Fiber failed: %v", err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := conn.WriteJSON(draftIn{Type: "draft", Subject: "backup", Body: "how do I restore a backup", Lang: "en", QueryID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var out draftOut
+	if err := conn.ReadJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Session == "" || out.QueryID != 1 || len(out.Suggestions) == 0 || out.Suggestions[0].ID != "en/backup" {
+		t.Fatalf("suggestions = %+v", out)
+	}
+	// Another site's page may not open the socket.
+	if _, res, err := dialWS(t, host, "/api/deflect/ws", "http://evil.example"); err == nil || res == nil || res.StatusCode != 403 {
+		t.Errorf("foreign origin: err %v, status %v", err, res)
+	}
+}
+
+func TestLiveTicketFeed(t *testing.T) {
+	p := newPortal(t, Config{})
+	host := p.serve(t)
+	ctx := context.Background()
+	tk, token, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := "/api/tickets/" + itoa(tk.Number) + "/live?token=" + url.QueryEscape(token)
+
+	if _, res, err := dialWS(t, host, "/api/tickets/"+itoa(tk.Number)+"/live?token=wrong", ""); err == nil || res.StatusCode != 404 {
+		t.Fatalf("wrong token: err %v, status %v", err, res)
+	}
+	conn, _, err := dialWS(t, host, live, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var snap struct {
+		Type   string    `json:"type"`
+		Seq    int64     `json:"seq"`
+		Ticket apiTicket `json:"ticket"`
+	}
+	if err := conn.ReadJSON(&snap); err != nil || snap.Type != "snapshot" || snap.Ticket.Status != "new" || snap.Seq == 0 {
+		t.Fatalf("snapshot = %+v, %v", snap, err)
+	}
+	// A change made elsewhere (as `portal ticket status` does) arrives live.
+	ev, err := p.svc.Tickets.SetStatus(ctx, tk.Number, tickets.StatusOpen, tickets.ActorCLI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		Type  string   `json:"type"`
+		Seq   int64    `json:"seq"`
+		Event apiEvent `json:"event"`
+	}
+	if err := conn.ReadJSON(&msg); err != nil || msg.Type != "event" || msg.Seq != ev.Seq || msg.Event.Status != "open" {
+		t.Fatalf("live event = %+v, %v", msg, err)
+	}
+	if _, err := p.svc.Tickets.Reply(ctx, tk.Number, tickets.ActorSupport, "Could you send the log?"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.ReadJSON(&msg); err != nil || msg.Event.Kind != "reply" || msg.Seq <= ev.Seq || msg.Event.Message.Body != "Could you send the log?" {
+		t.Fatalf("reply event = %+v, %v", msg, err)
+	}
+	conn.Close()
+
+	// Reconnecting with after= gets what it missed with the snapshot.
+	conn2, _, err := dialWS(t, host, live+"&after="+itoa64(snap.Seq), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	conn2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var resumed struct {
+		Type   string     `json:"type"`
+		Seq    int64      `json:"seq"`
+		Missed []apiEvent `json:"missed"`
+	}
+	if err := conn2.ReadJSON(&resumed); err != nil || resumed.Type != "snapshot" || len(resumed.Missed) != 2 ||
+		resumed.Missed[0].Kind != "status" || resumed.Missed[1].Kind != "reply" {
+		t.Fatalf("resumed = %+v, %v", resumed, err)
+	}
+}
