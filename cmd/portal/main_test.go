@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/tickets"
 )
 
 func runCmd(args ...string) (int, string, string) {
@@ -99,5 +104,53 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("PORTAL_SEARCH_CACHE", "many")
 	if _, err := parseServe(nil, nil); err == nil || !strings.Contains(err.Error(), "PORTAL_SEARCH_CACHE") {
 		t.Errorf("bad PORTAL_SEARCH_CACHE: %v", err)
+	}
+}
+
+func TestTicketCommand(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlitedb.Open(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, token, err := store.File(context.Background(), tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	num := strconv.Itoa(tk.Number)
+
+	if code, out, errs := runCmd("ticket", "status", num, "open", "--data", dir); code != 0 || !strings.Contains(out, "status open") {
+		t.Fatalf("status: exit %d %q %q", code, out, errs)
+	}
+	if code, out, errs := runCmd("ticket", "reply", "#"+num, "Please send the log.", "--data", dir); code != 0 || !strings.Contains(out, "reply added") {
+		t.Fatalf("reply: exit %d %q %q", code, out, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"ticket", "status", num, "done", "--data", dir}, 2, "status"},
+		{[]string{"ticket", "status", "99999", "open", "--data", dir}, 1, "not found"},
+		{[]string{"ticket", "status", "abc", "open", "--data", dir}, 2, "not a ticket number"},
+		{[]string{"ticket", "frob", num, "x", "--data", dir}, 2, "usage"},
+	} {
+		if code, _, errs := runCmd(c.args...); code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, c.code, c.msg)
+		}
+	}
+
+	db, _ = sqlitedb.Open(filepath.Join(dir, "portal.db"))
+	defer db.Close()
+	store, _ = tickets.Open(tickets.Config{DB: db, DataDir: dir})
+	got, err := store.Get(context.Background(), tk.Number, token)
+	if err != nil || got.Status != tickets.StatusOpen || len(got.Messages) != 2 || got.Messages[1].Author != tickets.ActorSupport {
+		t.Fatalf("after the commands: %+v, %v", got, err)
 	}
 }
