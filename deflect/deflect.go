@@ -397,6 +397,9 @@ func (t *Tracker) FiledTx(ctx context.Context, tx *sql.Tx, id string, ticketNumb
 	if ticketNumber <= 0 {
 		return fmt.Errorf("deflect: filed: ticket number %d must be positive", ticketNumber)
 	}
+	if !validID(id) {
+		return fmt.Errorf("deflect: filed: %w", ErrUnknownSession)
+	}
 	// Everything here goes through tx: the caller holds the write lock, and
 	// perhaps the pool's only connection. The database decides whether the
 	// session is open; memory may lag behind an earlier FiledTx.
