@@ -17,7 +17,7 @@
   var STATUS_LABELS = {
     new: "New",
     open: "Open",
-    waiting: "Waiting for your reply",
+    waiting: "Waiting on you",
     solved: "Solved",
     closed: "Closed",
   };
@@ -74,7 +74,7 @@
     try {
       var parsed = new URL(String(u), window.location.href);
       if (parsed.protocol === "http:" || parsed.protocol === "https:") {
-        return parsed.href;
+        return String(u); // as the server wrote it, e.g. "/kb/en/backup"
       }
     } catch (e) {
       // fall through
@@ -190,6 +190,24 @@
     return (n / (1024 * 1024)).toFixed(1) + " MB";
   }
 
+  // renderSLA writes the commitment text and, when there is a due time, that
+  // time in the reader's time zone (the server's text names it in UTC).
+  function renderSLA(node, text, due) {
+    node.textContent = text;
+    node.setAttribute("data-sla-text", text);
+    var d = due ? new Date(due) : null;
+    if (!d || isNaN(d.getTime())) {
+      node.removeAttribute("data-sla-due");
+      return;
+    }
+    node.setAttribute("data-sla-due", d.toISOString());
+    var local = el("span", "sla__local");
+    local.appendChild(document.createTextNode(" Your time: "));
+    local.appendChild(timeElement(due));
+    local.appendChild(document.createTextNode("."));
+    node.appendChild(local);
+  }
+
   function wsBase() {
     return (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host;
   }
@@ -218,11 +236,13 @@
 
     // Draft persistence.
     var saveTimer = 0;
+    var dirty = false; // changed since the last save: another tab's draft is not ours to overwrite
     function saveNow() {
       clearTimeout(saveTimer);
-      if (done) {
+      if (done || !dirty) {
         return;
       }
+      dirty = false;
       if (!subject.value.trim() && !description.value.trim()) {
         storage.clear();
         return;
@@ -236,6 +256,7 @@
       });
     }
     function scheduleSave() {
+      dirty = true;
       clearTimeout(saveTimer);
       saveTimer = setTimeout(saveNow, SAVE_DEBOUNCE_MS);
     }
@@ -277,6 +298,7 @@
         postJSON("/api/deflect/" + encodeURIComponent(session) + "/continued", {}, true).catch(function () {});
       }
       continued = true;
+      dirty = true;
       saveNow();
       reveal(true);
     }
@@ -380,12 +402,19 @@
       })
         .then(function (res) {
           if (!res.ok) {
-            throw new Error("deflect: " + res.status);
+            if (msg.query_id === pending) {
+              pending = 0;
+            }
+            failed(res.status, msg.query_id);
+            return null;
           }
           return res.json();
         })
         .then(function (data) {
-          if (data && typeof data.query_id !== "number") {
+          if (!data) {
+            return;
+          }
+          if (typeof data.query_id !== "number") {
             data.query_id = msg.query_id;
           }
           receive(data);
@@ -395,8 +424,41 @@
         });
     }
 
+    // forgetSession drops a session the server no longer knows or has
+    // ended (a draft kept for days): the next draft starts a new one.
+    function forgetSession() {
+      session = "";
+      if (sessionInput) {
+        sessionInput.value = "";
+      }
+      scheduleSave();
+    }
+
+    function failed(status, queryID) {
+      if ((status === 404 || status === 409) && session) {
+        forgetSession();
+        if (ws) {
+          // A new connection: the old one may remember the dead session.
+          var sock = ws;
+          ws = null;
+          sock.close();
+          reconnectLater();
+        }
+        if (queryID === sent) {
+          suggest(); // the newest draft again, without the dead session
+        }
+      }
+    }
+
     function receive(data) {
       if (!data || typeof data !== "object" || done) {
+        return;
+      }
+      if (data.type === "error") {
+        if (typeof data.query_id !== "number" || data.query_id >= sent) {
+          pending = 0;
+        }
+        failed(Number(data.status), data.query_id);
         return;
       }
       if (data.type && data.type !== "suggestions") {
@@ -539,6 +601,9 @@
           meta.appendChild(el("span", "suggestion__category", String(s.category)));
         }
         if (s.lang) {
+          if (s.category) {
+            meta.appendChild(document.createTextNode(" · "));
+          }
           var lang = el("span", "suggestion__lang", langName(s.lang));
           lang.lang = s.lang;
           meta.appendChild(lang);
@@ -686,6 +751,10 @@
     }
 
     localizeTimes(root);
+    var sla = document.getElementById("sla");
+    if (sla && sla.getAttribute("data-sla-due")) {
+      renderSLA(sla, sla.textContent.trim(), sla.getAttribute("data-sla-due"));
+    }
     root.querySelectorAll("[data-size]").forEach(function (s) {
       var text = formatBytes(Number(s.getAttribute("data-size")));
       if (text) {
@@ -848,7 +917,11 @@
       return changed;
     }
 
-    function setSLA(due) {
+    var slaText = sla ? sla.getAttribute("data-sla-text") || sla.textContent.trim() : "";
+
+    // setSLA shows a new commitment: the server's words when it sends them
+    // (snapshots do), with the due time in the reader's time zone.
+    function setSLA(due, text) {
       if (!sla) {
         return false;
       }
@@ -857,20 +930,18 @@
         return false;
       }
       var old = sla.getAttribute("data-sla-due");
-      var oldTime = old ? new Date(old).getTime() : 0;
-      var newTime = d ? d.getTime() : 0;
-      if (oldTime === newTime) {
-        return false; // keep the server's wording
+      var sameTime = (old ? new Date(old).getTime() : 0) === (d ? d.getTime() : 0);
+      if (!text) {
+        if (sameTime) {
+          return false;
+        }
+        text = d ? "New resolution target." : "Resolution as agreed in your individual support terms.";
       }
-      sla.textContent = "";
-      if (d) {
-        sla.setAttribute("data-sla-due", d.toISOString());
-        sla.appendChild(document.createTextNode("Resolution by "));
-        sla.appendChild(timeElement(due));
-      } else {
-        sla.removeAttribute("data-sla-due");
-        sla.textContent = "As agreed with your organisation";
+      if (sameTime && text === slaText) {
+        return false;
       }
+      slaText = text;
+      renderSLA(sla, text, d ? due : null);
       return true;
     }
 
@@ -887,7 +958,7 @@
         return;
       }
       severity.setAttribute("data-severity", String(n));
-      severity.textContent = n + (SEVERITY_NAMES[n] ? " — " + SEVERITY_NAMES[n] : "");
+      severity.textContent = n + (SEVERITY_NAMES[n] ? " – " + SEVERITY_NAMES[n] : "");
     }
 
     function messageNode(m) {
@@ -949,7 +1020,7 @@
       setPlan(t.plan);
       setSeverity(t.severity);
       if ("sla_due" in t) {
-        setSLA(t.sla_due);
+        setSLA(t.sla_due, t.sla_text);
       }
       if (callNote && typeof t.call_required === "boolean") {
         callNote.hidden = !t.call_required;
@@ -981,7 +1052,7 @@
       switch (ev.kind) {
         case "filed":
           setStatus(ev.status);
-          if ("sla_due" in ev) {
+          if (ev.sla_due) {
             setSLA(ev.sla_due);
           }
           break;
@@ -1000,7 +1071,7 @@
           }
           break;
         case "sla":
-          if (setSLA(ev.sla_due)) {
+          if (setSLA(ev.sla_due || null)) {
             announce("The resolution target changed.");
           }
           break;

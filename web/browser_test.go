@@ -22,7 +22,6 @@ import (
 	"github.com/chromedp/chromedp"
 	cdpkb "github.com/chromedp/chromedp/kb"
 
-	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -43,7 +42,8 @@ const (
 // when no browser is installed, except on CI (CI=true), where that fails.
 func TestBrowser(t *testing.T) {
 	chromium := findBrowser(t)
-	base, ev := serveBundledPortal(t)
+	base, svc := serveBundledPortal(t)
+	ev := svc.Events
 	browser := startBrowser(t, chromium)
 
 	t.Run("instant search", func(t *testing.T) {
@@ -255,8 +255,8 @@ func findBrowser(t *testing.T) string {
 }
 
 // serveBundledPortal serves the portal over the shipped knowledge base on a
-// real port, and returns its address and the event store.
-func serveBundledPortal(t *testing.T) (string, *events.Store) {
+// real port, and returns its address and its services.
+func serveBundledPortal(t *testing.T) (string, *testServices) {
 	t.Helper()
 	k, err := kb.Load("../content")
 	if err != nil {
@@ -271,7 +271,6 @@ func serveBundledPortal(t *testing.T) (string, *events.Store) {
 	}
 	t.Cleanup(func() { ix.Close() })
 	svc := newTestServices(t, ix)
-	ev := svc.Events
 	app, err := New(Config{}, svc.Services)
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +289,7 @@ func serveBundledPortal(t *testing.T) (string, *events.Store) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return "http://" + ln.Addr().String(), ev
+	return "http://" + ln.Addr().String(), svc
 }
 
 // startBrowser starts a headless browser with a fresh profile that lives

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/tickets"
+)
+
+// TestBrowserTicketJourney is the customer's way through the portal in a
+// real Chromium: type a draft and see a bundled article suggested, decide it
+// does not help, file the ticket, then watch its page change when support
+// changes the status from another process — without a reload.
+func TestBrowserTicketJourney(t *testing.T) {
+	chromium := findBrowser(t)
+	base, svc := serveBundledPortal(t)
+	browser := startBrowser(t, chromium)
+	tab := openTab(t, browser)
+
+	step(t, tab, "open the ticket form",
+		chromedp.Navigate(base+"/tickets/new"),
+		chromedp.WaitReady(chromedp.ID("subject")),
+		chromedp.Click(chromedp.ID("subject")),
+	)
+	step(t, tab, "type the subject", pressKeys("I forgot my password"))
+	step(t, tab, "type the description",
+		chromedp.Click(chromedp.ID("description")),
+		pressKeys("The reset e-mail never arrives."),
+	)
+	step(t, tab, "see the article suggested",
+		chromedp.WaitVisible(chromedp.CSS(`#suggestions a[href="/kb/en/reset-password"]`)),
+	)
+	step(t, tab, "none of these help",
+		chromedp.Click(chromedp.ID("continue")),
+		chromedp.WaitVisible(chromedp.ID("name")),
+	)
+	step(t, tab, "fill in the contact details",
+		chromedp.SendKeys(chromedp.ID("name"), "Jana Novak"),
+		chromedp.SendKeys(chromedp.ID("company"), "Acme Ltd"),
+		chromedp.SendKeys(chromedp.ID("phone"), "+420 601 555 010"),
+		chromedp.SendKeys(chromedp.ID("email"), "jana@acme.example"),
+		chromedp.Click(chromedp.ID("severity-3")),
+	)
+	session := value(t, tab, "the deflection session", chromedp.Evaluate[string](`document.getElementById("deflection_session").value`))
+	value(t, tab, "file the ticket",
+		chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("subject"))))
+	loc := value(t, tab, "the location", chromedp.Location())
+	u, err := url.Parse(loc)
+	if err != nil || !strings.HasPrefix(u.Path, "/tickets/") || u.Query().Get("token") == "" {
+		t.Fatalf("after filing the browser is at %s, want the private ticket page", loc)
+	}
+	number, err := strconv.Atoi(strings.TrimPrefix(u.Path, "/tickets/"))
+	if err != nil {
+		t.Fatalf("ticket number in %s: %v", loc, err)
+	}
+	if got := value(t, tab, "the status", chromedp.AttributeValue(chromedp.ID("status"), "data-status")); got.Value != "new" {
+		t.Fatalf("status = %q, want new", got.Value)
+	}
+	step(t, tab, "wait until the page is live",
+		chromedp.WaitReady(chromedp.CSS(`#live-status`)),
+		chromedp.Poll[chromedp.Void](`document.getElementById("live-status").textContent.trim().startsWith("Live")`),
+		chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`),
+	)
+
+	// Support changes the status from the command line: another process,
+	// another database handle, the same data directory.
+	db, err := sqlitedb.Open(filepath.Join(svc.dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cli, err := tickets.Open(tickets.Config{DB: db, DataDir: svc.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.SetStatus(context.Background(), number, tickets.StatusOpen, tickets.ActorCLI); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "see the status change without a reload",
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").dataset.status === "open"`),
+	)
+	if got := value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+		t.Error("the page reloaded; want the status applied in place")
+	}
+	if _, err := cli.Reply(context.Background(), number, tickets.ActorSupport, "Could you check your spam folder?"); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "see support's reply appear",
+		chromedp.Poll[chromedp.Void](`document.getElementById("messages").textContent.includes("Could you check your spam folder?")`),
+	)
+
+	// The draft was a deflection session, and filing ended it.
+	trail, err := svc.Deflect.Trail(context.Background(), session)
+	if err != nil || len(trail) == 0 {
+		t.Fatalf("deflection trail of %q: %v, %v", session, trail, err)
+	}
+	var kinds []string
+	for _, ev := range trail {
+		kinds = append(kinds, ev.Kind)
+	}
+	joined := strings.Join(kinds, " ")
+	for _, want := range []string{"started", "suggested", "continued", "filed"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("deflection events %q lack %q", joined, want)
+		}
+	}
+}
