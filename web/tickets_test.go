@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -46,8 +47,10 @@ func countTickets(t *testing.T, p *portal) int {
 	return n
 }
 
-func itoa(n int) string     { return strconv.Itoa(n) }
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func liveMessage(seq int64, data []byte) live.Message { return live.Message{Seq: seq, Data: data} }
+func itoa64(n int64) string                           { return strconv.FormatInt(n, 10) }
 
 func TestTicketAPI(t *testing.T) {
 	p := newPortal(t, Config{})
@@ -283,5 +286,64 @@ func TestLiveTicketFeed(t *testing.T) {
 	if err := conn2.ReadJSON(&resumed); err != nil || resumed.Type != "snapshot" || len(resumed.Missed) != 2 ||
 		resumed.Missed[0].Kind != "status" || resumed.Missed[1].Kind != "reply" {
 		t.Fatalf("resumed = %+v, %v", resumed, err)
+	}
+}
+
+func TestLiveSlowWatcherIsDroppedOthersKeepUp(t *testing.T) {
+	p := newPortal(t, Config{})
+	host := p.serve(t)
+	ctx := context.Background()
+	tk, token, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/tickets/" + itoa(tk.Number) + "/live?token=" + url.QueryEscape(token)
+	slow, _, err := dialWS(t, host, path, "") // never reads after connecting
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fast, _, err := dialWS(t, host, path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	topic := ticketTopic(tk.Number)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.svc.Hub.Subscribers(topic) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fast.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, _, err := fast.ReadMessage(); err != nil { // snapshot
+		t.Fatal(err)
+	}
+	// Far more than socket buffers hold: the slow watcher's writes block,
+	// its queue fills, and the hub drops it.
+	const n = 600
+	payload := strings.Repeat("x", 64<<10)
+	got := make(chan int)
+	go func() {
+		count := 0
+		for count < n {
+			if _, _, err := fast.ReadMessage(); err != nil {
+				break
+			}
+			count++
+		}
+		got <- count
+	}()
+	for i := 1; i <= n; i++ {
+		data, _ := json.Marshal(map[string]any{"type": "event", "seq": 1000 + i, "pad": payload})
+		p.svc.Hub.Publish(topic, liveMessage(int64(1000+i), data))
+	}
+	if count := <-got; count != n {
+		t.Fatalf("the fast watcher got %d of %d events", count, n)
+	}
+	for p.svc.Hub.Subscribers(topic) != 1 && time.Now().Before(deadline.Add(10*time.Second)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := p.svc.Hub.Subscribers(topic); s != 1 {
+		t.Fatalf("subscribers = %d, want only the fast watcher left", s)
 	}
 }
