@@ -51,6 +51,7 @@ func cacheKey(q Query) string {
 	b.WriteByte(0)
 	b.WriteString(strconv.FormatBool(q.Prefix))
 	b.WriteString(strconv.FormatBool(q.Facets))
+	b.WriteString(strconv.FormatBool(q.Draft))
 	b.WriteByte(0)
 	text := strings.Join(strings.Fields(q.Text), " ")
 	if q.Prefix && strings.HasSuffix(q.Text, " ") {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -39,8 +40,12 @@ type Query struct {
 	Limit    int    // 1..MaxLimit; 0 means 10
 	Offset   int
 	Prefix   bool // as-you-type: the last word may be unfinished
-	Facets   bool // count categories and tags of all matches
-	Exclude  string
+	// Draft marks a ticket draft being typed: an unfinished last word is
+	// left out (the next keystroke may change it) and no "did you mean" is
+	// computed.
+	Draft   bool
+	Facets  bool // count categories and tags of all matches
+	Exclude string
 }
 
 // Hit is one matching article.
@@ -140,6 +145,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
+	if q.Draft {
+		q.Text = withoutUnfinishedWord(q.Text)
+	}
 	key := cacheKey(q)
 	if res, ok := ix.cache.get(key); ok {
 		res.Took = time.Since(start)
@@ -228,7 +236,7 @@ func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 	if f, ok := sr.Facets["tags"]; ok {
 		res.Tags = facetValues(f)
 	}
-	if len(unknown) > 0 {
+	if len(unknown) > 0 && !q.Draft {
 		res.DidYouMean = ix.didYouMean(reader, analyzers[0], q.Text, q.Prefix)
 	}
 	return res, nil
@@ -261,11 +269,18 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 	// Fuzzy matching costs a walk of the term dictionary per word and field,
 	// so a search over every language fuzzes only the largest ones.
 	const fuzzyLanguages = 4
+	maxFuzzy := 8
+	if q.Draft {
+		maxFuzzy = 4 // a draft's subject line, not its paragraphs
+	}
 	var clauses []query.Query
 	fuzzed := map[string]bool{}
 	for i, an := range analyzers {
 		contains := dictContains(reader, an)
-		allowFuzzy := len(analyzers) == 1 || i < fuzzyLanguages
+		// A long text (a ticket draft) has enough real words to rank by;
+		// building a Levenshtein automaton per unknown word was more than
+		// half the cost of searching a draft.
+		allowFuzzy := (len(analyzers) == 1 || i < fuzzyLanguages) && len(p.matched[an]) <= maxFuzzy
 		done := map[string]bool{}
 		for _, t := range analysed[an] {
 			if !p.matched[an][t] || done[t] {
@@ -507,4 +522,18 @@ func facetValues(f *bsearch.FacetResult) []Facet {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
+}
+
+// withoutUnfinishedWord drops the last word of text unless a space or
+// punctuation ends it, or it is the only word.
+func withoutUnfinishedWord(text string) string {
+	last, _ := utf8.DecodeLastRuneInString(text)
+	if last == utf8.RuneError || !(unicode.IsLetter(last) || unicode.IsDigit(last)) {
+		return text
+	}
+	i := strings.LastIndexFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if i < 0 || strings.TrimSpace(text[:i]) == "" {
+		return text
+	}
+	return text[:i+1]
 }

@@ -294,3 +294,22 @@ func TestCzechStemmer(t *testing.T) {
 		}
 	}
 }
+
+func TestDraftIgnoresUnfinishedWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"cannot restore the backu":   "cannot restore the ",
+		"cannot restore the backup ": "cannot restore the backup ",
+		"cannot restore the backup.": "cannot restore the backup.",
+		"backu":                      "backu",
+		"zapomenuté hes":             "zapomenuté ",
+	} {
+		if got := withoutUnfinishedWord(in); got != want {
+			t.Errorf("withoutUnfinishedWord(%q) = %q, want %q", in, got, want)
+		}
+	}
+	ix := openFixture(t)
+	r := top(t, ix, Query{Text: "I need to restore my backu", Lang: "en", Draft: true})
+	if len(r.Hits) == 0 || r.Hits[0].Article.ID != "en/backup" || r.DidYouMean != "" {
+		t.Errorf("draft = %v, did you mean %q", ids(r), r.DidYouMean)
+	}
+}

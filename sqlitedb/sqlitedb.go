@@ -23,6 +23,11 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
+	// Few connections: SQLite has one writer at a time, and writers waiting
+	// for it poll (the busy timeout). Hundreds of pooled connections polling
+	// at once starved each other past the timeout ("database is locked")
+	// under load; waiting in the pool's queue is fair and cheap.
+	db.SetMaxOpenConns(8)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)

@@ -62,7 +62,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 	if text == "" {
 		return out, nil
 	}
-	res, err := h.ix.Search(ctx, search.Query{Text: truncateUTF8(text, search.MaxTextBytes), Lang: lang, Limit: maxSuggestions})
+	res, err := h.ix.Search(ctx, search.Query{Text: truncateUTF8(text, search.MaxTextBytes), Lang: lang, Limit: maxSuggestions, Draft: true})
 	if err != nil {
 		return out, err
 	}
