@@ -10,6 +10,9 @@ import "sync"
 type Message struct {
 	Seq  int64
 	Data []byte
+	// Encoded optionally carries Data already encoded for the transport
+	// (e.g. a WebSocket frame), made once for all subscribers.
+	Encoded any
 }
 
 // Hub holds the subscribers of every topic.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/tickets"
 )
@@ -81,7 +83,13 @@ func (f *Feed) publishNew(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			f.hub.Publish(ticketTopic(ev.Number), live.Message{Seq: ev.Seq, Data: data})
+			// Framed once here, not once per watcher: with 10,000 watchers
+			// of one ticket the per-connection work is what adds up.
+			frame, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+			if err != nil {
+				return err
+			}
+			f.hub.Publish(ticketTopic(ev.Number), live.Message{Seq: ev.Seq, Data: data, Encoded: frame})
 			f.cursor = ev.Seq
 		}
 		if len(evs) < 1000 {

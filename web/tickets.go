@@ -404,7 +404,13 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 			}
 			last = m.Seq
 			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.TextMessage, m.Data); err != nil {
+			var err error
+			if frame, ok := m.Encoded.(*websocket.PreparedMessage); ok {
+				err = conn.WritePreparedMessage(frame)
+			} else {
+				err = conn.WriteMessage(websocket.TextMessage, m.Data)
+			}
+			if err != nil {
 				return
 			}
 		}

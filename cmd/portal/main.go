@@ -63,7 +63,7 @@ is any; otherwise it prints a one-line summary and exits 0.
 
 // feedInterval bounds how long a change made by another process (the
 // ticket command) takes to reach open ticket pages.
-const feedInterval = 50 * time.Millisecond
+const feedInterval = 20 * time.Millisecond
 
 // Config is everything serve needs, from flags and the environment.
 type Config struct {
