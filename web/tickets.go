@@ -361,9 +361,12 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 	if err != nil {
 		return
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go keepAlive(conn, done)
+	// Pings from this loop rather than a goroutine of their own: with
+	// 10,000 watchers every goroutine per connection costs memory.
+	conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
 	closed := make(chan struct{})
 	go func() { // the client sends nothing; reading notices a close
 		defer close(closed)
@@ -393,6 +396,10 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 		select {
 		case <-closed:
 			return
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				return
+			}
 		case m, ok := <-sub.C:
 			if !ok { // dropped for falling behind: the client reconnects with after=
 				conn.WriteControl(websocket.CloseMessage,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,9 @@ const (
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
 	WriteBufferSize: 4096,
+	// Write buffers are borrowed only while writing: 10,000 mostly idle
+	// watchers need not hold 4 KB each.
+	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     sameOrigin,
 }
 
