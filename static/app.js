@@ -321,6 +321,9 @@
     });
   }
 
+  // Shared with tickets.js, which the ticket pages load after this file.
+  window.Orbitask = { appendSnippet: appendSnippet };
+
   document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);
   document.querySelectorAll("form[data-feedback]").forEach(enhanceFeedback);
 })();

@@ -38,36 +38,9 @@
     return e;
   }
 
-  // decode turns HTML entities back into text without interpreting markup:
-  // a <textarea> parses its content as text only.
-  var decoder = document.createElement("textarea");
-  function decode(s) {
-    decoder.innerHTML = s;
-    return decoder.value;
-  }
-
-  // appendSnippet adds a server snippet (escaped text with <mark> tags) to
-  // node as text nodes and <mark> elements; nothing else becomes markup.
-  function appendSnippet(node, html) {
-    var marked = false;
-    String(html).split(/(<mark>|<\/mark>)/).forEach(function (part) {
-      if (part === "<mark>" || part === "</mark>") {
-        marked = part === "<mark>";
-        return;
-      }
-      if (!part) {
-        return;
-      }
-      var text = document.createTextNode(decode(part));
-      if (marked) {
-        var m = document.createElement("mark");
-        m.appendChild(text);
-        node.appendChild(m);
-      } else {
-        node.appendChild(text);
-      }
-    });
-  }
+  // appendSnippet is app.js's (loaded first, by the layout): one place
+  // turns a server snippet into text nodes and <mark> elements.
+  var appendSnippet = window.Orbitask.appendSnippet;
 
   // safeURL allows only http(s) links (relative ones included).
   function safeURL(u) {
