@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -346,4 +348,46 @@ func TestLiveSlowWatcherIsDroppedOthersKeepUp(t *testing.T) {
 	if s := p.svc.Hub.Subscribers(topic); s != 1 {
 		t.Fatalf("subscribers = %d, want only the fast watcher left", s)
 	}
+}
+
+func TestTicketMultipartWithAttachment(t *testing.T) {
+	p := newPortal(t, Config{})
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
+		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("attachments", "production.log")
+	fw.Write([]byte("2026-11-25 10:00:01 ERROR job 42 failed: timeout\n"))
+	fw, _ = w.CreateFormFile("attachments", "../../etc/evil.exe")
+	fw.Write([]byte("MZ\x90\x00 not a log"))
+	w.Close()
+	req := httptest.NewRequest(http.MethodPost, "/api/tickets", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	res, body := p.do(t, req)
+	wantStatus(t, res, 422) // the executable is refused, and with it the filing
+	wantContains(t, body, `"attachments"`)
+
+	buf.Reset()
+	w = multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
+		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
+		w.WriteField(k, v)
+	}
+	fw, _ = w.CreateFormFile("attachments", "production.log")
+	fw.Write([]byte("2026-11-25 10:00:01 ERROR job 42 failed: timeout\n"))
+	w.Close()
+	req = httptest.NewRequest(http.MethodPost, "/api/tickets", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	res, body = p.do(t, req)
+	wantStatus(t, res, 201)
+	var filed struct {
+		Number int    `json:"number"`
+		Token  string `json:"token"`
+	}
+	json.Unmarshal([]byte(body), &filed)
+	res, body = p.get(t, "/api/tickets/"+itoa(filed.Number), "Authorization", "Bearer "+filed.Token)
+	wantStatus(t, res, 200)
+	wantContains(t, body, `"attachments":[{"name":"production.log","size":49}]`)
 }
