@@ -56,13 +56,6 @@ func Migrate(db *sql.DB, owner string, fsys fs.FS, dir string) error {
 		if err != nil {
 			return fmt.Errorf("sqlitedb: migration %s/%s: name must start with a number", owner, name)
 		}
-		var seen int
-		if err := db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE owner = ? AND version = ?`, owner, version).Scan(&seen); err != nil {
-			return fmt.Errorf("sqlitedb: migrate %s: %w", owner, err)
-		}
-		if seen > 0 {
-			continue
-		}
 		body, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return fmt.Errorf("sqlitedb: migrate %s: %w", owner, err)
@@ -74,12 +67,22 @@ func Migrate(db *sql.DB, owner string, fsys fs.FS, dir string) error {
 	return nil
 }
 
+// apply runs one migration unless it was applied already. The check is in
+// the migration's own (immediate, hence exclusive) transaction: two
+// processes starting on a new data directory must not both apply it.
 func apply(db *sql.DB, owner string, version int, body string) error {
 	tx, err := db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	var seen int
+	if err := tx.QueryRow(`SELECT count(*) FROM schema_migrations WHERE owner = ? AND version = ?`, owner, version).Scan(&seen); err != nil {
+		return err
+	}
+	if seen > 0 {
+		return nil
+	}
 	if _, err := tx.Exec(body); err != nil {
 		return err
 	}

@@ -202,6 +202,7 @@ func (h *handler) apiPostTicket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // carries the token
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
 		"id": t.ID, "number": t.Number, "token": token, "status": t.Status, "url": ticketURL(t.Number, token),
 	})
@@ -239,6 +240,7 @@ func (h *handler) apiGetTicket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(newAPITicket(t))
 }
 
@@ -273,6 +275,9 @@ type ticketPage struct {
 	LiveURL string
 	LastSeq int64
 	Flash   string
+	// A reply that was refused, shown again with the reason.
+	ReplyBody  string
+	ReplyError string
 }
 
 // showTicket is GET /tickets/:number?token=…, the customer's private page.
@@ -286,22 +291,30 @@ func (h *handler) showTicket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	p := h.ticketPage(c, t, token)
+	p.New = c.Query("new") == "1"
+	if c.Query("replied") == "1" {
+		p.Flash = "Your reply was sent."
+	}
+	return h.render(c, fiber.StatusOK, "ticket", p)
+}
+
+// ticketPage fills the ticket page and sets the headers a private page
+// needs.
+func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticketPage {
 	lang := t.Lang
 	if !h.kb.HasLang(lang) {
 		lang = "en"
 	}
 	p := ticketPage{
 		layout: h.layout(lang, fmt.Sprintf("Ticket #%d", t.Number)), Ticket: newTicketView(t), Token: token,
-		New: c.Query("new") == "1", Link: c.BaseURL() + ticketURL(t.Number, token),
+		Link:    c.BaseURL() + ticketURL(t.Number, token),
 		LiveURL: fmt.Sprintf("/api/tickets/%d/live?token=%s", t.Number, url.QueryEscape(token)),
 		LastSeq: lastSeq(t),
 	}
-	if c.Query("replied") == "1" {
-		p.Flash = "Your reply was sent."
-	}
 	c.Set(fiber.HeaderCacheControl, "no-store") // private: never cached
 	c.Set("Referrer-Policy", "no-referrer")     // the token is in the URL
-	return h.render(c, fiber.StatusOK, "ticket", p)
+	return p
 }
 
 // postReply is POST /tickets/:number/replies from the ticket page's form.
@@ -311,11 +324,19 @@ func (h *handler) postReply(c *fiber.Ctx) error {
 		return err
 	}
 	token := c.FormValue("token")
-	if _, err := h.tickets.Get(c.UserContext(), n, token); err != nil {
+	t, err := h.tickets.Get(c.UserContext(), n, token)
+	if err != nil {
 		return err
 	}
-	if _, err := h.tickets.Reply(c.UserContext(), n, tickets.ActorCustomer, c.FormValue("body")); err != nil {
-		return err
+	body := c.FormValue("body")
+	if _, err := h.tickets.Reply(c.UserContext(), n, tickets.ActorCustomer, body); err != nil {
+		var ve *tickets.ValidationError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		p := h.ticketPage(c, t, token)
+		p.ReplyBody, p.ReplyError = body, "Your reply was not sent: "+ve.Fields["body"]+"."
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 	}
 	return c.Redirect(ticketURL(n, token)+"&replied=1#messages", fiber.StatusSeeOther)
 }
