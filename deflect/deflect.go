@@ -687,71 +687,30 @@ func (t *Tracker) flush(ctx context.Context, all bool) error {
 		return nil
 	}
 
-	tx, err := t.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("flush: %w", err)
-	}
-	defer tx.Rollback()
-	now = t.clock()
-	type done struct {
-		s        *session
-		taken    []intent
-		activity time.Time
-		filings  int
-		over     bool
-	}
-	var written []done
-	restore := func() {
-		for _, d := range written {
-			d.s.mu.Lock()
-			d.s.ready = append(d.taken, d.s.ready...)
-			d.s.mu.Unlock()
-		}
-	}
-	for _, s := range work {
-		s.mu.Lock()
-		if s.ended || !due(s, now) {
-			s.mu.Unlock()
-			continue
-		}
-		pendingDue := s.hasPending && (all || now.Sub(s.pending.at) >= t.burstGap)
-		taken := s.take(pendingDue)
-		d := done{s: s, taken: taken, activity: s.lastActivity, filings: s.filings}
-		s.mu.Unlock()
-		var rows []row
-		for _, in := range taken {
-			rows = append(rows, suggestedRow(in))
-		}
-		err := writeSession(ctx, tx, s.id, d.activity, rows, nil)
-		if errors.Is(err, errNotOpen) {
-			d.over = true
-		} else if err != nil {
-			written = append(written, d)
-			restore()
-			return fmt.Errorf("flush: %w", err)
-		}
-		written = append(written, d)
-	}
-	if err := tx.Commit(); err != nil {
-		restore()
-		return fmt.Errorf("flush: %w", err)
-	}
-	for _, d := range written {
-		if d.over {
-			t.forget(d.s)
-			continue
-		}
-		d.s.mu.Lock()
-		d.s.settled = max(d.s.settled, d.filings)
-		d.s.persisted = later(d.s.persisted, d.activity)
-		if !d.s.hasPending && len(d.s.ready) == 0 && !d.s.unsure() {
-			t.pendMu.Lock()
-			delete(t.pend, d.s)
-			t.pendMu.Unlock()
-		}
-		d.s.mu.Unlock()
-	}
-	return nil
+	return t.writeBatch(ctx, "flush", work,
+		func(s *session, now time.Time) (sessionWrite, []row, *ending, bool) {
+			if !due(s, now) {
+				return sessionWrite{}, nil, nil, false
+			}
+			pendingDue := s.hasPending && (all || now.Sub(s.pending.at) >= t.burstGap)
+			w := sessionWrite{s: s, taken: s.take(pendingDue), activity: s.lastActivity, filings: s.filings}
+			var rows []row
+			for _, in := range w.taken {
+				rows = append(rows, suggestedRow(in))
+			}
+			return w, rows, nil, true
+		},
+		func(w sessionWrite) {
+			w.s.mu.Lock()
+			w.s.settled = max(w.s.settled, w.filings)
+			w.s.persisted = later(w.s.persisted, w.activity)
+			if !w.s.hasPending && len(w.s.ready) == 0 && !w.s.unsure() {
+				t.pendMu.Lock()
+				delete(t.pend, w.s)
+				t.pendMu.Unlock()
+			}
+			w.s.mu.Unlock()
+		})
 }
 
 // sweep abandons open sessions idle for longer than AbandonAfter and
@@ -778,23 +737,55 @@ func (t *Tracker) sweep(ctx context.Context) error {
 		return nil
 	}
 
+	return t.writeBatch(ctx, "sweep", work,
+		func(s *session, _ time.Time) (sessionWrite, []row, *ending, bool) {
+			w := sessionWrite{s: s, activity: s.lastActivity}
+			if !s.lastActivity.Before(cutoff) {
+				return w, nil, nil, true // only the last activity
+			}
+			w.taken, w.over = s.take(true), true
+			var rows []row
+			for _, in := range w.taken {
+				rows = append(rows, suggestedRow(in))
+			}
+			rows = append(rows, row{kind: KindAbandoned, at: now})
+			return w, rows, &ending{outcome: "abandoned", at: now}, true
+		},
+		func(w sessionWrite) {
+			w.s.mu.Lock()
+			w.s.persisted = later(w.s.persisted, w.activity)
+			w.s.mu.Unlock()
+		})
+}
+
+// sessionWrite is one session's part of a batch written by flush or sweep.
+type sessionWrite struct {
+	s        *session
+	taken    []intent // taken from memory; put back if the batch fails
+	activity time.Time
+	filings  int
+	over     bool // the session has ended, by this batch or before
+}
+
+// writeBatch writes, in one transaction, what plan gives for each session
+// still open (plan runs with the session locked, with the time after the
+// write lock was taken; false skips the session). If the batch fails, the
+// intents it took go back to memory; if it commits, ended sessions are
+// forgotten and settle is called for the others.
+func (t *Tracker) writeBatch(ctx context.Context, op string, work []*session,
+	plan func(s *session, now time.Time) (sessionWrite, []row, *ending, bool), settle func(sessionWrite)) error {
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sweep: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer tx.Rollback()
-	type done struct {
-		s        *session
-		taken    []intent
-		activity time.Time
-		over     bool // ended, by this sweep or before
-	}
-	var written []done
+	now := t.clock()
+	var written []sessionWrite
 	restore := func() {
-		for _, d := range written {
-			d.s.mu.Lock()
-			d.s.ready = append(d.taken, d.s.ready...)
-			d.s.mu.Unlock()
+		for _, w := range written {
+			w.s.mu.Lock()
+			w.s.ready = append(w.taken, w.s.ready...)
+			w.s.mu.Unlock()
 		}
 	}
 	for _, s := range work {
@@ -803,41 +794,30 @@ func (t *Tracker) sweep(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		d := done{s: s, activity: s.lastActivity}
-		var rows []row
-		var end *ending
-		if s.lastActivity.Before(cutoff) {
-			d.taken = s.take(true)
-			for _, in := range d.taken {
-				rows = append(rows, suggestedRow(in))
-			}
-			rows = append(rows, row{kind: KindAbandoned, at: now})
-			end = &ending{outcome: "abandoned", at: now}
-			d.over = true
-		}
+		w, rows, end, ok := plan(s, now)
 		s.mu.Unlock()
-		err := writeSession(ctx, tx, s.id, d.activity, rows, end)
-		if errors.Is(err, errNotOpen) {
-			d.over = true
-		} else if err != nil {
-			written = append(written, d)
-			restore()
-			return fmt.Errorf("sweep: %w", err)
+		if !ok {
+			continue
 		}
-		written = append(written, d)
+		err := writeSession(ctx, tx, s.id, w.activity, rows, end)
+		written = append(written, w)
+		if errors.Is(err, errNotOpen) {
+			written[len(written)-1].over = true
+		} else if err != nil {
+			restore()
+			return fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		restore()
-		return fmt.Errorf("sweep: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	for _, d := range written {
-		if d.over {
-			t.forget(d.s)
+	for _, w := range written {
+		if w.over {
+			t.forget(w.s)
 			continue
 		}
-		d.s.mu.Lock()
-		d.s.persisted = later(d.s.persisted, d.activity)
-		d.s.mu.Unlock()
+		settle(w)
 	}
 	return nil
 }
