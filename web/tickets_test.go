@@ -229,11 +229,7 @@ func TestLiveTicketFeed(t *testing.T) {
 	p := newPortal(t, Config{})
 	host := p.serve(t)
 	ctx := context.Background()
-	tk, token, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
-		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tk, token := fileTestTicket(t, p)
 	live := "/api/tickets/" + itoa(tk.Number) + "/live?token=" + url.QueryEscape(token)
 
 	if _, res, err := dialWS(t, host, "/api/tickets/"+itoa(tk.Number)+"/live?token=wrong", ""); err == nil || res.StatusCode != 404 {
@@ -295,12 +291,7 @@ func TestLiveTicketFeed(t *testing.T) {
 func TestLiveSlowWatcherIsDroppedOthersKeepUp(t *testing.T) {
 	p := newPortal(t, Config{})
 	host := p.serve(t)
-	ctx := context.Background()
-	tk, token, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
-		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tk, token := fileTestTicket(t, p)
 	path := "/api/tickets/" + itoa(tk.Number) + "/live?token=" + url.QueryEscape(token)
 	slow, _, err := dialWS(t, host, path, "") // never reads after connecting
 	if err != nil {
@@ -359,11 +350,7 @@ func TestLiveSlowWatcherIsDroppedOthersKeepUp(t *testing.T) {
 func TestTicketMultipartWithAttachment(t *testing.T) {
 	p := newPortal(t, Config{})
 	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
-		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
-		w.WriteField(k, v)
-	}
+	w := ticketForm(&buf)
 	fw, _ := w.CreateFormFile("attachments", "production.log")
 	fw.Write([]byte("2026-11-25 10:00:01 ERROR job 42 failed: timeout\n"))
 	fw, _ = w.CreateFormFile("attachments", "../../etc/evil.exe")
@@ -376,11 +363,7 @@ func TestTicketMultipartWithAttachment(t *testing.T) {
 	wantContains(t, body, `"attachments"`)
 
 	buf.Reset()
-	w = multipart.NewWriter(&buf)
-	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
-		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
-		w.WriteField(k, v)
-	}
+	w = ticketForm(&buf)
 	fw, _ = w.CreateFormFile("attachments", "production.log")
 	fw.Write([]byte("2026-11-25 10:00:01 ERROR job 42 failed: timeout\n"))
 	w.Close()
@@ -401,11 +384,7 @@ func TestTicketMultipartWithAttachment(t *testing.T) {
 func TestLargeAttachmentWithinTheAnnouncedLimit(t *testing.T) {
 	p := newPortal(t, Config{})
 	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
-		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
-		w.WriteField(k, v)
-	}
+	w := ticketForm(&buf)
 	fw, _ := w.CreateFormFile("attachments", "production.log")
 	line := "2026-11-25 10:00:01 INFO job 42 still queued behind the import\n"
 	fw.Write(bytes.Repeat([]byte(line), 8<<20/len(line))) // 8 MB: more than Fiber's default limit
@@ -422,15 +401,33 @@ func TestLargeAttachmentWithinTheAnnouncedLimit(t *testing.T) {
 
 func TestBlankReplyFromThePageNamesTheField(t *testing.T) {
 	p := newPortal(t, Config{})
-	tk, token, err := p.svc.Tickets.File(context.Background(), tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
-		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tk, token := fileTestTicket(t, p)
 	form := url.Values{"token": {token}, "body": {"   "}}
 	req := httptest.NewRequest(http.MethodPost, "/tickets/"+itoa(tk.Number)+"/replies", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, body := p.do(t, req)
 	wantStatus(t, res, 422)
 	wantContains(t, body, `id="reply-error"`, "Your reply was not sent", `id="reply-form"`)
+}
+
+// fileTestTicket files a valid ticket directly in the store.
+func fileTestTicket(t *testing.T, p *portal) (tickets.Ticket, string) {
+	t.Helper()
+	tk, token, err := p.svc.Tickets.File(context.Background(), tickets.NewTicket{Name: "Jana", Company: "Acme",
+		Phone: "+420 601 555 010", Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk, token
+}
+
+// ticketForm starts a multipart filing with every required field; the
+// caller adds attachments and closes it.
+func ticketForm(buf *bytes.Buffer) *multipart.Writer {
+	w := multipart.NewWriter(buf)
+	for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": "jana@acme.example",
+		"subject": "Jobs stuck", "description": "Background jobs have been queued for an hour.", "severity": "3"} {
+		w.WriteField(k, v)
+	}
+	return w
 }
