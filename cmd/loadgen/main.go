@@ -11,22 +11,19 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"math/rand"
-	"net"
 	"net/url"
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/orbitask/portal/internal/benchquery"
+	"github.com/orbitask/portal/internal/rawhttp"
 	"github.com/orbitask/portal/kb"
 )
 
@@ -113,11 +110,11 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf, rate fl
 				pick = func() int { return int(z.Uint64()) }
 			}
 			var mine []time.Duration
-			var conn *client
+			var conn *rawhttp.Conn
 			for time.Now().Before(deadline) {
 				if conn == nil {
 					var err error
-					if conn, err = dial(host); err != nil {
+					if conn, err = rawhttp.Dial(host); err != nil {
 						errs.Add(1)
 						time.Sleep(10 * time.Millisecond)
 						continue
@@ -131,10 +128,10 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf, rate fl
 					t = due
 					due = due.Add(interval)
 				}
-				status, err := conn.do(reqs[pick()])
+				status, _, err := conn.Do(reqs[pick()], 10*time.Second, false)
 				if err != nil {
 					errs.Add(1)
-					conn.close()
+					conn.Close()
 					conn = nil
 					continue
 				}
@@ -145,7 +142,7 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf, rate fl
 				mine = append(mine, time.Since(t))
 			}
 			if conn != nil {
-				conn.close()
+				conn.Close()
 			}
 			mu.Lock()
 			all = append(all, mine...)
@@ -154,64 +151,6 @@ func run(host string, reqs [][]byte, clients int, d time.Duration, zipf, rate fl
 	}
 	wg.Wait()
 	return all, errs.Load(), time.Since(start)
-}
-
-// client is one keep-alive HTTP/1.1 connection that reads responses with a
-// Content-Length (what the portal sends).
-type client struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-func dial(host string) (*client, error) {
-	c, err := net.Dial("tcp", host)
-	if err != nil {
-		return nil, err
-	}
-	return &client{c, bufio.NewReaderSize(c, 64<<10)}, nil
-}
-
-func (cl *client) close() { cl.c.Close() }
-
-func (cl *client) do(req []byte) (int, error) {
-	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := cl.c.Write(req); err != nil {
-		return 0, err
-	}
-	line, err := cl.r.ReadSlice('\n')
-	if err != nil {
-		return 0, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, fmt.Errorf("bad status line %q", line)
-	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, err
-	}
-	length := -1
-	for {
-		h, err := cl.r.ReadSlice('\n')
-		if err != nil {
-			return 0, err
-		}
-		if len(h) <= 2 {
-			break
-		}
-		if len(h) > 15 && bytes.EqualFold(h[:15], []byte("Content-Length:")) {
-			length, err = strconv.Atoi(string(bytes.TrimSpace(h[15:])))
-			if err != nil {
-				return 0, err
-			}
-		}
-	}
-	if length < 0 {
-		return 0, fmt.Errorf("response without Content-Length")
-	}
-	if _, err := cl.r.Discard(length); err != nil {
-		return 0, err
-	}
-	return status, nil
 }
 
 // makePaths builds /api/search requests from benchmark queries.

@@ -5,13 +5,11 @@ package main
 // client.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/orbitask/portal/internal/rawhttp"
 	"github.com/orbitask/portal/kb"
 )
 
@@ -242,26 +241,22 @@ func loadDrafts(tsv, content, lang string) ([]draft, error) {
 // dbPath is the portal's database in a data directory.
 func dbPath(data string) string { return filepath.Join(data, "portal.db") }
 
-// httpConn is one keep-alive HTTP/1.1 connection speaking just what the
-// portal answers: responses with a Content-Length. net/http's client costs
-// about as much CPU per request as the portal's answer (see cmd/loadgen).
+// httpConn is one keep-alive connection that posts JSON.
 type httpConn struct {
-	c    net.Conn
-	r    *bufio.Reader
+	*rawhttp.Conn
 	host string
 	req  []byte
-	resp []byte
 }
 
 func dialHTTP(host string) (*httpConn, error) {
-	c, err := net.Dial("tcp", host)
+	c, err := rawhttp.Dial(host)
 	if err != nil {
 		return nil, err
 	}
-	return &httpConn{c: c, r: bufio.NewReaderSize(c, 16<<10), host: host}, nil
+	return &httpConn{Conn: c, host: host}, nil
 }
 
-func (h *httpConn) close() { h.c.Close() }
+func (h *httpConn) close() { h.Close() }
 
 // postJSON sends body to path and returns the status and the response body,
 // which is valid until the next call.
@@ -274,45 +269,5 @@ func (h *httpConn) postJSON(path string, body []byte) (int, []byte, error) {
 	h.req = strconv.AppendInt(h.req, int64(len(body)), 10)
 	h.req = append(h.req, "\r\n\r\n"...)
 	h.req = append(h.req, body...)
-	h.c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := h.c.Write(h.req); err != nil {
-		return 0, nil, err
-	}
-	line, err := h.r.ReadSlice('\n')
-	if err != nil {
-		return 0, nil, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, nil, fmt.Errorf("bad status line %q", line)
-	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, nil, err
-	}
-	length := -1
-	for {
-		hd, err := h.r.ReadSlice('\n')
-		if err != nil {
-			return 0, nil, err
-		}
-		if len(hd) <= 2 {
-			break
-		}
-		if len(hd) > 15 && bytes.EqualFold(hd[:15], []byte("Content-Length:")) {
-			if length, err = strconv.Atoi(string(bytes.TrimSpace(hd[15:]))); err != nil {
-				return 0, nil, err
-			}
-		}
-	}
-	if length < 0 {
-		return 0, nil, errors.New("response without Content-Length")
-	}
-	if cap(h.resp) < length {
-		h.resp = make([]byte, length)
-	}
-	h.resp = h.resp[:length]
-	if _, err := io.ReadFull(h.r, h.resp); err != nil {
-		return 0, nil, err
-	}
-	return status, h.resp, nil
+	return h.Do(h.req, 30*time.Second, true)
 }
