@@ -1,0 +1,367 @@
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Session is a signed-in browser.
+type Session struct {
+	Token     string    // the cookie's value: 32 random bytes, base64url; only its SHA-256 is stored
+	User      User      // check User.MustChangePassword before letting it do anything else
+	CSRF      string    // CSRFToken(Token), for forms
+	ExpiresAt time.Time // when it ends unless used again; never past login + SessionMax
+}
+
+// Limits: a password's length, and how much of a client's address and user
+// agent a session keeps.
+const (
+	minPassword  = 12   // characters
+	maxPassword  = 1024 // bytes: hashing cost grows with length
+	maxIP        = 64   // bytes
+	maxUserAgent = 512  // bytes
+)
+
+// randomToken returns prefix and 32 random bytes in base64url, and the
+// SHA-256 of the whole, which is what is stored.
+func randomToken(prefix string) (string, [32]byte, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", [32]byte{}, err
+	}
+	token := prefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return token, sha256.Sum256([]byte(token)), nil
+}
+
+// CSRFToken returns the anti-forgery token for a session: a hash of the
+// session token, so it needs no storage. A cross-site page can neither read
+// the cookie nor this token, so it cannot forge a form that carries it.
+func CSRFToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("csrf:" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// CheckCSRF reports, in constant time, whether given is the CSRF token of
+// the session.
+func CheckCSRF(sessionToken, given string) bool {
+	if sessionToken == "" || given == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(CSRFToken(sessionToken)), []byte(given)) == 1
+}
+
+// Login checks an email and password and starts a session. An unknown
+// email, a wrong password and a disabled account all give ErrBadCredentials
+// and cost the same (an unknown email is checked against a dummy hash).
+// After 5 failures for an email, or 20 from an ip, within 15 minutes, it
+// returns a *RateLimitError (ErrRateLimited) without checking the password,
+// even a right one; a successful login clears the email's failures. ip may
+// be "" (no per-address limit). Logins and failures go to the audit log.
+func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string) (Session, error) {
+	email, ip, userAgent = normEmail(email), clip(ip, maxIP), clip(userAgent, maxUserAgent)
+	now := s.now().UTC()
+	wait, err := s.retryAfter(ctx, email, ip, now)
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
+	if wait > 0 {
+		return Session{}, fmt.Errorf("staff: login: %w", &RateLimitError{RetryAfter: wait})
+	}
+	u, hash, err := s.credentials(ctx, `u.email = ?`, email)
+	known := err == nil
+	if errors.Is(err, ErrNotFound) {
+		hash = s.dummyHash
+	} else if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
+	ok, params, err := verifyPassword(hash, password)
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login %s: %w", email, err)
+	}
+	var reason string
+	switch {
+	case !known:
+		reason = "unknown email"
+	case !ok:
+		reason = "wrong password"
+	case u.Disabled:
+		reason = "account disabled"
+	}
+	if reason != "" {
+		if err := s.recordFailure(ctx, email, ip, reason, now); err != nil {
+			return Session{}, fmt.Errorf("staff: login: %w", err)
+		}
+		s.log.Info("staff login failed", "email", email, "ip", ip, "reason", reason)
+		return Session{}, fmt.Errorf("staff: login: %w", ErrBadCredentials)
+	}
+
+	// A hash made with other parameters than today's is replaced while the
+	// password is at hand, so raising the cost reaches every account.
+	var rehash string
+	if params != s.params {
+		if rehash, err = hashPassword(password, s.params); err != nil {
+			return Session{}, fmt.Errorf("staff: login: %w", err)
+		}
+	}
+	token, tokenHash, err := randomToken("")
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
+	expires := s.expiry(now, now)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ?`, email); err != nil {
+			return err
+		}
+		// Expired sessions are swept here rather than by a timer.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE expires_at <= ?`, formatTime(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tokenHash[:], u.ID, formatTime(now), formatTime(now), formatTime(expires), ip, userAgent); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET last_login_at = ? WHERE id = ?`, formatTime(now), u.ID); err != nil {
+			return err
+		}
+		if rehash != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = ? WHERE id = ?`, rehash, u.ID); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, now, u.ID, u.Email, actionLogin, u.Email, map[string]string{"ip": ip})
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
+	u.LastLoginAt = now
+	s.log.Info("staff login", "email", email, "ip", ip)
+	return Session{Token: token, User: u, CSRF: CSRFToken(token), ExpiresAt: expires}, nil
+}
+
+// expiry is when a session created at created and last used at seen ends.
+func (s *Store) expiry(created, seen time.Time) time.Time {
+	idle, absolute := seen.Add(s.idle), created.Add(s.max)
+	if idle.Before(absolute) {
+		return idle
+	}
+	return absolute
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// credentials returns a user and its password hash.
+func (s *Store) credentials(ctx context.Context, where string, arg any) (User, string, error) {
+	var hash string
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM staff_users u WHERE `+where, arg), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, "", ErrNotFound
+	}
+	return u, hash, err
+}
+
+// retryAfter returns how long until a login for email from ip may be tried
+// again, or 0 if it may be tried now. A failure counts while it is younger
+// than the window; the wait is until enough of them have aged out to leave
+// the count under the limit. Concurrent attempts may overshoot a limit by a
+// few; that is acceptable for a rate limit.
+func (s *Store) retryAfter(ctx context.Context, email, ip string, now time.Time) (time.Duration, error) {
+	since := formatTime(now.Add(-failureWindow))
+	var wait time.Duration
+	check := func(column, value string, limit int) error {
+		var at string
+		err := s.db.QueryRowContext(ctx, `SELECT at FROM staff_login_failures WHERE `+column+` = ? AND at > ?
+			ORDER BY at DESC LIMIT 1 OFFSET ?`, value, since, limit-1).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // under the limit
+		}
+		if err != nil {
+			return err
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return err
+		}
+		wait = max(wait, t.Add(failureWindow).Sub(now))
+		return nil
+	}
+	if err := check("email", email, maxAccountFailures); err != nil {
+		return 0, err
+	}
+	if ip != "" {
+		if err := check("ip", ip, maxIPFailures); err != nil {
+			return 0, err
+		}
+	}
+	return wait, nil
+}
+
+// recordFailure counts a failed login and prunes failures that no longer
+// count, so the table stays the size of one window.
+func (s *Store) recordFailure(ctx context.Context, email, ip, reason string, now time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, formatTime(now.Add(-failureWindow))); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at) VALUES (?, ?, ?)`, email, ip, formatTime(now)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, 0, anonymous, actionLoginFailed, email, map[string]string{"ip": ip, "reason": reason})
+	})
+}
+
+// Session returns the session whose cookie holds token, and slides its idle
+// expiry. Unknown, expired and logged-out sessions, and those of a disabled
+// account, give ErrUnauthenticated. last_seen_at is written at most once a
+// minute, so the idle limit holds to within a minute.
+func (s *Store) Session(ctx context.Context, token string) (Session, error) {
+	if token == "" {
+		return Session{}, fmt.Errorf("staff: session: %w", ErrUnauthenticated)
+	}
+	hash := sha256.Sum256([]byte(token))
+	var created, seen, expires string
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, s.created_at, s.last_seen_at, s.expires_at
+		FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash[:]), &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, fmt.Errorf("staff: session: %w", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: session: %w", err)
+	}
+	var times [3]time.Time
+	for i, t := range []string{created, seen, expires} {
+		if times[i], err = parseTime(t); err != nil {
+			return Session{}, fmt.Errorf("staff: session: %w", err)
+		}
+	}
+	createdAt, seenAt, expiresAt := times[0], times[1], times[2]
+	now := s.now().UTC()
+	if u.Disabled || !now.Before(expiresAt) {
+		return Session{}, fmt.Errorf("staff: session: %w", ErrUnauthenticated)
+	}
+	if now.Sub(seenAt) >= touchEvery {
+		expiresAt = s.expiry(createdAt, now)
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET last_seen_at = ?, expires_at = ? WHERE token_hash = ?`,
+				formatTime(now), formatTime(expiresAt), hash[:])
+			return err
+		})
+		if err != nil {
+			return Session{}, fmt.Errorf("staff: session: %w", err)
+		}
+	}
+	return Session{Token: token, User: u, CSRF: CSRFToken(token), ExpiresAt: expiresAt}, nil
+}
+
+// Logout ends the session whose cookie holds token. Ending one that does not
+// exist (expired, or logged out already) is not an error.
+func (s *Store) Logout(ctx context.Context, token string) error {
+	hash := sha256.Sum256([]byte(token))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var (
+			id    int64
+			email string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT u.id, u.email FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+			WHERE s.token_hash = ?`, hash[:]).Scan(&id, &email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE token_hash = ?`, hash[:]); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now().UTC(), id, email, actionLogout, email, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("staff: logout: %w", err)
+	}
+	return nil
+}
+
+// SetPassword replaces a user's password after checking the current one, and
+// clears MustChangePassword. Every other session of the user ends; the one
+// whose token is keepSession (the browser making the change; "" for none)
+// stays signed in. Access tokens are not affected.
+//
+// A *ValidationError names "password" (the new one: at least 12 characters,
+// not the current one) or "current_password" (wrong). Wrong current
+// passwords count as failed logins for the account, so that a borrowed
+// session cannot guess it faster than the login form could; past the limit
+// it returns a *RateLimitError. A disabled account gives ErrUnauthenticated.
+func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, keepSession string) error {
+	switch {
+	case utf8.RuneCountInString(next) < minPassword:
+		return invalid("password", fmt.Sprintf("must be at least %d characters", minPassword))
+	case len(next) > maxPassword:
+		return invalid("password", fmt.Sprintf("must be at most %d bytes", maxPassword))
+	case next == current:
+		return invalid("password", "must differ from the current password")
+	}
+	u, hash, err := s.credentials(ctx, `u.id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("staff: set password of user %d: %w", userID, err)
+	}
+	if u.Disabled {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, ErrUnauthenticated)
+	}
+	now := s.now().UTC()
+	wait, err := s.retryAfter(ctx, u.Email, "", now)
+	if err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
+	if wait > 0 {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, &RateLimitError{RetryAfter: wait})
+	}
+	ok, _, err := verifyPassword(hash, current)
+	if err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, u.Email, "", "wrong current password", now); err != nil {
+			return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+		}
+		return invalid("current_password", "is not your current password")
+	}
+	newHash, err := hashPassword(next, s.params)
+	if err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
+	keep := sha256.Sum256([]byte(keepSession))
+	var ended int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = ?, must_change_password = 0 WHERE id = ?`, newHash, u.ID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE user_id = ? AND token_hash <> ?`, u.ID, keep[:])
+		if err != nil {
+			return err
+		}
+		ended, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ?`, u.Email); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, u.ID, u.Email, actionPassword, u.Email, map[string]string{"sessions_ended": fmt.Sprint(ended)})
+	})
+	if err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
+	s.log.Info("staff password changed", "email", u.Email, "sessions_ended", ended)
+	return nil
+}

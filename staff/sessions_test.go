@@ -1,0 +1,271 @@
+package staff
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t)
+	u, pw := e.addUser(t, "jana@example.com", RoleOperator)
+	e.clock.Add(time.Hour)
+	s := e.login(t, " Jana@Example.com", pw)
+	if len(s.Token) != 43 || s.User.ID != u.ID || !s.User.MustChangePassword || s.CSRF != CSRFToken(s.Token) {
+		t.Errorf("session = %+v", s)
+	}
+	if !s.User.LastLoginAt.Equal(e.clock.Now()) || !s.ExpiresAt.Equal(e.clock.Now().Add(12*time.Hour)) {
+		t.Errorf("last login %v, expires %v", s.User.LastLoginAt, s.ExpiresAt)
+	}
+	got, err := e.Session(e.ctx, s.Token)
+	if err != nil || got.User.ID != u.ID || got.Token != s.Token || got.CSRF != s.CSRF {
+		t.Errorf("Session = %+v, %v", got, err)
+	}
+	// Only the hash is stored.
+	if n := e.count(t, `SELECT count(*) FROM staff_sessions WHERE token_hash = ?`, s.Token); n != 0 {
+		t.Error("session token stored in clear")
+	}
+	if n := e.count(t, `SELECT count(*) FROM staff_sessions WHERE ip = '192.0.2.1' AND user_agent = 'test-agent'`); n != 1 {
+		t.Error("ip and user agent not stored")
+	}
+
+	for _, tc := range []struct{ name, email, password string }{
+		{"wrong password", "jana@example.com", pw + "x"},
+		{"unknown email", "nobody@example.com", pw},
+		{"empty", "", ""},
+	} {
+		_, err := e.Login(e.ctx, tc.email, tc.password, "192.0.2.9", "")
+		if !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("%s: err = %v, want ErrBadCredentials", tc.name, err)
+		}
+	}
+	for _, bad := range []string{"", "nonsense", s.Token + "x", TokenPrefix + s.Token} {
+		_, err := e.Session(e.ctx, bad)
+		wantErr(t, err, ErrUnauthenticated)
+	}
+}
+
+func TestLoginRateLimitPerAccount(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	fail := func(ip string) error {
+		_, err := e.Login(e.ctx, "jana@example.com", "wrong password", ip, "")
+		return err
+	}
+	// A success clears the failures before it.
+	for range 4 {
+		wantErr(t, fail("192.0.2.1"), ErrBadCredentials)
+	}
+	e.login(t, "jana@example.com", pw)
+	for i := range 5 {
+		e.clock.Add(time.Minute)
+		wantErr(t, fail(fmt.Sprintf("192.0.2.%d", i+1)), ErrBadCredentials) // from several addresses
+	}
+	// The sixth attempt is refused, even with the right password, and
+	// for an unknown email the limit is the same (no account enumeration).
+	_, err := e.Login(e.ctx, "JANA@example.com", pw, "198.51.100.1", "")
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v, want a *RateLimitError", err)
+	}
+	// The first counted failure was 5 minutes ago; it leaves the window in 10.
+	if rl.RetryAfter != 11*time.Minute {
+		t.Errorf("RetryAfter = %v, want 11m", rl.RetryAfter)
+	}
+	e.clock.Add(rl.RetryAfter - time.Second)
+	_, err = e.Login(e.ctx, "jana@example.com", pw, "198.51.100.1", "")
+	wantErr(t, err, ErrRateLimited)
+	e.clock.Add(time.Second) // the oldest failure no longer counts
+	e.login(t, "jana@example.com", pw)
+	if n := e.count(t, `SELECT count(*) FROM staff_login_failures WHERE email = 'jana@example.com'`); n != 0 {
+		t.Errorf("%d failures left after a success", n)
+	}
+
+	for range 5 {
+		fail("192.0.2.1")
+	}
+	_, err = e.Login(e.ctx, "nobody@example.com", "x", "192.0.2.1", "")
+	wantErr(t, err, ErrBadCredentials) // another account from the same address is not limited
+}
+
+func TestLoginRateLimitPerIP(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	for i := range 20 {
+		_, err := e.Login(e.ctx, fmt.Sprintf("guess%d@example.com", i), "x", "203.0.113.7", "")
+		wantErr(t, err, ErrBadCredentials)
+	}
+	_, err := e.Login(e.ctx, "jana@example.com", pw, "203.0.113.7", "")
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfter != failureWindow {
+		t.Fatalf("err = %v, want rate limited for 15m", err)
+	}
+	e.login(t, "jana@example.com", pw) // from another address
+	e.clock.Add(failureWindow)
+	if _, err := e.Login(e.ctx, "jana@example.com", pw, "203.0.113.7", ""); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+	// Failures that no longer count are pruned.
+	e.Login(e.ctx, "x@example.com", "x", "203.0.113.8", "")
+	if n := e.count(t, `SELECT count(*) FROM staff_login_failures`); n != 1 {
+		t.Errorf("%d failures stored, want 1", n)
+	}
+}
+
+func TestSessionIdleExpiry(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	s := e.login(t, "jana@example.com", pw)
+	e.clock.Add(12*time.Hour - time.Second)
+	got, err := e.Session(e.ctx, s.Token) // used: the idle limit slides
+	if err != nil || !got.ExpiresAt.Equal(e.clock.Now().Add(12*time.Hour)) {
+		t.Fatalf("Session = %+v, %v", got, err)
+	}
+	e.clock.Add(12*time.Hour - time.Second)
+	if _, err := e.Session(e.ctx, s.Token); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(12 * time.Hour)
+	_, err = e.Session(e.ctx, s.Token)
+	wantErr(t, err, ErrUnauthenticated)
+	// The next login sweeps it away.
+	e.login(t, "jana@example.com", pw)
+	if n := e.count(t, `SELECT count(*) FROM staff_sessions`); n != 1 {
+		t.Errorf("%d sessions stored, want 1", n)
+	}
+}
+
+func TestSessionAbsoluteExpiry(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	start := e.clock.Now()
+	s := e.login(t, "jana@example.com", pw)
+	var last Session
+	for e.clock.Now().Before(start.Add(7*24*time.Hour - 6*time.Hour)) {
+		e.clock.Add(6 * time.Hour)
+		var err error
+		if last, err = e.Session(e.ctx, s.Token); err != nil {
+			t.Fatalf("at %v: %v", e.clock.Now().Sub(start), err)
+		}
+	}
+	if want := start.Add(7 * 24 * time.Hour); !last.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want the absolute limit %v", last.ExpiresAt, want)
+	}
+	e.clock.Add(6 * time.Hour)
+	_, err := e.Session(e.ctx, s.Token)
+	wantErr(t, err, ErrUnauthenticated)
+}
+
+func TestSessionTouchedAtMostOnceAMinute(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	s := e.login(t, "jana@example.com", pw)
+	seen := func() string {
+		var at string
+		e.db.QueryRow(`SELECT last_seen_at FROM staff_sessions`).Scan(&at)
+		return at
+	}
+	first := seen()
+	e.clock.Add(59 * time.Second)
+	e.Session(e.ctx, s.Token)
+	if seen() != first {
+		t.Error("last_seen_at written within a minute")
+	}
+	e.clock.Add(time.Second)
+	e.Session(e.ctx, s.Token)
+	if seen() != formatTime(e.clock.Now()) {
+		t.Errorf("last_seen_at = %s, want now", seen())
+	}
+}
+
+func TestLogout(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	s1 := e.login(t, "jana@example.com", pw)
+	s2 := e.login(t, "jana@example.com", pw)
+	if err := e.Logout(e.ctx, s1.Token); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Session(e.ctx, s1.Token)
+	wantErr(t, err, ErrUnauthenticated)
+	if _, err := e.Session(e.ctx, s2.Token); err != nil {
+		t.Errorf("the other session ended: %v", err)
+	}
+	if err := e.Logout(e.ctx, s1.Token); err != nil {
+		t.Errorf("second logout: %v", err)
+	}
+	if err := e.Logout(e.ctx, ""); err != nil {
+		t.Errorf("empty logout: %v", err)
+	}
+}
+
+func TestSetPassword(t *testing.T) {
+	e := newEnv(t)
+	u, once := e.addUser(t, "jana@example.com", RoleAgent)
+	here := e.login(t, "jana@example.com", once)
+	elsewhere := e.login(t, "jana@example.com", once)
+	tok, _ := e.CreateToken(e.ctx, "jana@example.com", "", "test")
+	next := "a long enough passphrase"
+
+	for _, tc := range []struct {
+		name, current, next, field string
+	}{
+		{"short", once, "short", "password"},
+		{"eleven", once, strings.Repeat("é", 11), "password"},
+		{"huge", once, strings.Repeat("x", 2000), "password"},
+		{"same", once, once, "password"},
+		{"wrong current", "not it", next, "current_password"},
+	} {
+		err := e.SetPassword(e.ctx, u.ID, tc.current, tc.next, here.Token)
+		if f := fields(t, err); len(f) != 1 || f[tc.field] == "" {
+			t.Errorf("%s: fields = %v, want %q", tc.name, f, tc.field)
+		}
+	}
+	wantErr(t, e.SetPassword(e.ctx, 999, once, next, ""), ErrNotFound)
+	if err := e.SetPassword(e.ctx, u.ID, once, next, here.Token); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.Session(e.ctx, here.Token); err != nil || s.User.MustChangePassword {
+		t.Errorf("current session: %+v, %v", s, err)
+	}
+	_, err := e.Session(e.ctx, elsewhere.Token)
+	wantErr(t, err, ErrUnauthenticated)
+	if _, err := e.Authenticate(e.ctx, tok); err != nil {
+		t.Errorf("access token stopped working: %v", err)
+	}
+	_, err = e.Login(e.ctx, "jana@example.com", once, "", "")
+	wantErr(t, err, ErrBadCredentials)
+	e.login(t, "jana@example.com", next)
+
+	// Guessing the current password is limited like logging in.
+	for range 5 {
+		e.SetPassword(e.ctx, u.ID, "guess", "another long passphrase", "")
+	}
+	wantErr(t, e.SetPassword(e.ctx, u.ID, next, "another long passphrase", ""), ErrRateLimited)
+	_, err = e.Login(e.ctx, "jana@example.com", next, "", "")
+	wantErr(t, err, ErrRateLimited)
+}
+
+func TestCSRF(t *testing.T) {
+	a, b := "session-a", "session-b"
+	if CSRFToken(a) == CSRFToken(b) || CSRFToken(a) == a || len(CSRFToken(a)) != 43 {
+		t.Errorf("CSRFToken(a) = %q", CSRFToken(a))
+	}
+	for _, tc := range []struct {
+		session, given string
+		want           bool
+	}{
+		{a, CSRFToken(a), true},
+		{a, CSRFToken(b), false},
+		{a, CSRFToken(a)[:42], false},
+		{a, "", false},
+		{"", CSRFToken(""), false},
+		{a, a, false},
+	} {
+		if got := CheckCSRF(tc.session, tc.given); got != tc.want {
+			t.Errorf("CheckCSRF(%q, %q) = %v", tc.session, tc.given, got)
+		}
+	}
+}

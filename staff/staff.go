@@ -1,0 +1,231 @@
+// Package staff owns staff accounts: their roles and passwords, browser
+// sessions, personal access tokens for scripts, login rate limiting and the
+// staff audit log. It knows nothing of HTTP; the web layer puts Session.Token
+// in a cookie and maps the errors here to status codes.
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orbitask/portal/sqlitedb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Role is what a staff member may do.
+type Role string
+
+// The roles.
+const (
+	RoleAgent    Role = "agent"    // works tickets
+	RoleOperator Role = "operator" // an agent who also sees metrics and changes settings
+	RoleWriter   Role = "writer"   // publishes articles
+)
+
+// Allows reports whether a user with role r may do what needs role need:
+// an operator may do what an agent may; a writer's work is separate.
+func (r Role) Allows(need Role) bool {
+	switch r {
+	case RoleOperator:
+		return need == RoleOperator || need == RoleAgent
+	case RoleAgent:
+		return need == RoleAgent
+	case RoleWriter:
+		return need == RoleWriter
+	}
+	return false
+}
+
+func (r Role) valid() bool {
+	return r == RoleAgent || r == RoleOperator || r == RoleWriter
+}
+
+// ErrNotFound is returned for a user that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrBadCredentials is returned by Login for an unknown email, a wrong
+// password and a disabled account alike, so a caller cannot tell which.
+var ErrBadCredentials = errors.New("wrong email or password")
+
+// ErrUnauthenticated is returned for a session or access token that is
+// unknown, expired, revoked or belongs to a disabled account.
+var ErrUnauthenticated = errors.New("not signed in")
+
+// ErrRateLimited is wrapped by *RateLimitError.
+var ErrRateLimited = errors.New("too many failed logins")
+
+// RateLimitError is returned by Login (and SetPassword) after too many
+// failures; errors.Is(err, ErrRateLimited) holds. RetryAfter is when the
+// oldest counted failure leaves the window, for a Retry-After header.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("%v; try again in %s", ErrRateLimited, e.RetryAfter.Round(time.Second))
+}
+
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+
+// ValidationError lists every field at fault, keyed by field name ("email",
+// "name", "role", "password", "current_password", "action"). Nothing is
+// stored when it is returned.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	return "staff: invalid: " + strings.Join(parts, "; ")
+}
+
+func invalid(field, msg string) error {
+	return &ValidationError{Fields: map[string]string{field: msg}}
+}
+
+// Login limits: failures counted in a sliding window, per account (the email
+// as typed) and per client address.
+const (
+	failureWindow      = 15 * time.Minute
+	maxAccountFailures = 5
+	maxIPFailures      = 20
+)
+
+// touchEvery bounds how often a session's last_seen_at or a token's
+// last_used_at is written: once a minute is precise enough and spares a write
+// per request.
+const touchEvery = time.Minute
+
+// Config configures a Store.
+type Config struct {
+	DB          *sql.DB          // opened with sqlitedb.Open; Open migrates it
+	Now         func() time.Time // nil = time.Now
+	Logger      *slog.Logger     // nil = discard
+	SessionIdle time.Duration    // a session unused this long ends; 0 = 12h
+	SessionMax  time.Duration    // a session ends this long after login however used; 0 = 7 days
+	// Argon2id cost of new password hashes. Zero means the OWASP minimum
+	// (19 MiB, 2 passes), which production should keep or raise; tests
+	// lower them to run fast. Existing hashes are verified with the
+	// parameters stored in them, and rehashed at the next login when these
+	// differ.
+	HashMemoryKiB uint32
+	HashTime      uint32
+}
+
+// Store keeps staff accounts, sessions, tokens and the audit log.
+type Store struct {
+	db        *sql.DB
+	now       func() time.Time
+	log       *slog.Logger
+	idle, max time.Duration
+	params    hashParams
+	dummyHash string // verified for unknown emails, so they cost what a wrong password does
+	writeMu   sync.Mutex
+}
+
+// Open migrates the database and returns a Store.
+func Open(cfg Config) (*Store, error) {
+	if cfg.DB == nil {
+		return nil, fmt.Errorf("staff: open: DB is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = 12 * time.Hour
+	}
+	if cfg.SessionMax <= 0 {
+		cfg.SessionMax = 7 * 24 * time.Hour
+	}
+	p := defaultParams
+	if cfg.HashMemoryKiB != 0 {
+		p.memory = cfg.HashMemoryKiB
+	}
+	if cfg.HashTime != 0 {
+		p.time = cfg.HashTime
+	}
+	if p.memory < 8*uint32(p.threads) {
+		return nil, fmt.Errorf("staff: open: HashMemoryKiB must be at least %d", 8*uint32(p.threads))
+	}
+	if err := sqlitedb.Migrate(cfg.DB, "staff", migrations, "migrations"); err != nil {
+		return nil, fmt.Errorf("staff: open: %w", err)
+	}
+	dummy, err := newPassword()
+	if err != nil {
+		return nil, fmt.Errorf("staff: open: %w", err)
+	}
+	dummyHash, err := hashPassword(dummy, p)
+	if err != nil {
+		return nil, fmt.Errorf("staff: open: %w", err)
+	}
+	return &Store{
+		db: cfg.DB, now: cfg.Now, log: cfg.Logger, idle: cfg.SessionIdle, max: cfg.SessionMax,
+		params: p, dummyHash: dummyHash,
+	}, nil
+}
+
+// write runs fn in a transaction. writeMu serialises this process's write
+// transactions, so they queue here instead of in SQLite's busy handler, which
+// polls with sleeps. Other processes (the command line) still wait on the
+// busy timeout.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeLayout is fixed-width, so stored times sort and compare as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return parseTime(s.String)
+}
