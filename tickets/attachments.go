@@ -215,3 +215,19 @@ func writeAttachment(dir, sum string, data []byte) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// OpenAttachment opens the stored file of a ticket's attachment, found by
+// its content hash among the ticket's attachments (ErrNotFound otherwise),
+// for trusted callers (the agent console).
+func (s *Store) OpenAttachment(t Ticket, sha string) (AttachmentInfo, *os.File, error) {
+	for _, a := range t.Attachments {
+		if a.SHA256 == sha {
+			f, err := os.Open(filepath.Join(s.attDir, a.SHA256))
+			if err != nil {
+				return AttachmentInfo{}, nil, fmt.Errorf("tickets: attachment of #%d: %w", t.Number, err)
+			}
+			return a, f, nil
+		}
+	}
+	return AttachmentInfo{}, nil, fmt.Errorf("tickets: attachment of #%d: %w", t.Number, ErrNotFound)
+}

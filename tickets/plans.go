@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/orbitask/portal/calendar"
 )
 
 // Plan is a customer's support plan.
@@ -35,6 +35,14 @@ type customersFile struct {
 		Name    string   `yaml:"name"`
 		Domains []string `yaml:"domains"`
 		Plan    Plan     `yaml:"plan"`
+		Terms   *struct {
+			Resolution *struct {
+				WorkingHours    *float64 `yaml:"working_hours"`
+				EndOfWorkingDay *int     `yaml:"end_of_working_day"`
+			} `yaml:"resolution"`
+			CallAfterReplies int  `yaml:"call_after_replies"`
+			Queue            Plan `yaml:"queue"`
+		} `yaml:"terms"`
 	} `yaml:"organisations"`
 }
 
@@ -42,99 +50,37 @@ type customersFile struct {
 type customer struct {
 	Organisation string
 	Plan         Plan
+	// Individual terms (plan individual only): the resolution target
+	// (nil = as agreed, no clock), how many agent replies before support
+	// calls, and which plan's place in the queue the tickets take.
+	Resolution       *calendar.Target
+	CallAfterReplies int
+	Queue            Plan
 }
 
-// plans maps e-mail domains to organisations and plans, from customers.yaml.
-// It looks at the file's modification time (and size) at most once a second
-// and re-reads it when they changed. A malformed file keeps the last good
-// mapping and is logged; a missing file means everyone is on Basic.
-type plans struct {
-	path string
-	now  func() time.Time
-	log  *slog.Logger
-
-	mu        sync.Mutex
-	checked   time.Time // when the file was last looked at
-	modTime   time.Time // of the version last read, good or bad
-	size      int64
-	exists    bool
-	byDomain  map[string]customer
-	lastError error // of the last read, nil when it was good
-}
-
-func newPlans(path string, now func() time.Time, log *slog.Logger) (*plans, error) {
-	p := &plans{path: path, now: now, log: log, byDomain: map[string]customer{}}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refresh(true)
-	if p.lastError != nil {
-		return nil, p.lastError
-	}
-	return p, nil
-}
+// customers maps e-mail domains to organisations, plans and terms.
+type customers map[string]customer
 
 // lookup returns the organisation and plan of an e-mail address: by its
 // domain, matched exactly and case-insensitively (a subdomain is another
 // domain); Basic with no organisation when the domain is not listed.
-func (p *plans) lookup(email string) customer {
+func (cs customers) lookup(email string) customer {
 	_, domain, _ := strings.Cut(email, "@")
-	domain = strings.ToLower(domain)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if now := p.now(); now.Sub(p.checked) >= time.Second || now.Before(p.checked) {
-		p.refresh(false)
-	}
-	if c, ok := p.byDomain[domain]; ok {
+	if c, ok := cs[strings.ToLower(domain)]; ok {
 		return c
 	}
 	return customer{Plan: PlanBasic}
 }
 
-// refresh re-reads the file if it changed since the last read. p.mu is held.
-func (p *plans) refresh(force bool) {
-	p.checked = p.now()
-	info, err := os.Stat(p.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if p.exists || force {
-			p.exists, p.modTime, p.size, p.lastError = false, time.Time{}, 0, nil
-			p.byDomain = map[string]customer{}
-			if !force {
-				p.log.Info("customers file removed: every customer is on the Basic plan", "path", p.path)
-			}
-		}
-		return
-	}
-	if err != nil {
-		p.fail(fmt.Errorf("tickets: customers: %w", err), force)
-		return
-	}
-	if !force && p.exists && info.ModTime().Equal(p.modTime) && info.Size() == p.size {
-		return
-	}
-	p.exists, p.modTime, p.size = true, info.ModTime(), info.Size()
-	byDomain, err := readCustomers(p.path)
-	if err != nil {
-		p.fail(err, force)
-		return
-	}
-	p.byDomain, p.lastError = byDomain, nil
-	p.log.Info("customers file loaded", "path", p.path, "domains", len(byDomain))
-}
-
-// fail records a failed read; at start (force) the caller reports it.
-func (p *plans) fail(err error, force bool) {
-	p.lastError = err
-	if force {
-		return
-	}
-	p.log.Error("customers file not loaded; keeping the previous version", "path", p.path, "err", err)
+func newPlans(path string, now func() time.Time, log *slog.Logger) (*reloading[customers], error) {
+	return newReloading(path, "customers file", readCustomers, func() customers { return customers{} }, now, log)
 }
 
 // readCustomers parses a customers file strictly: unknown keys, unknown
 // plans, organisations without a name or domains, and a domain listed twice
 // are errors, because a typo there would silently move a paying customer to
 // Basic.
-func readCustomers(path string) (map[string]customer, error) {
+func readCustomers(path string) (customers, error) {
 	body, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: customers: %w", err)
@@ -145,7 +91,7 @@ func readCustomers(path string) (map[string]customer, error) {
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("tickets: customers: %s: %w", path, err)
 	}
-	byDomain := map[string]customer{}
+	byDomain := customers{}
 	for i, o := range f.Organisations {
 		name := strings.TrimSpace(o.Name)
 		if name == "" {
@@ -153,6 +99,42 @@ func readCustomers(path string) (map[string]customer, error) {
 		}
 		if !o.Plan.valid() {
 			return nil, fmt.Errorf("tickets: customers: %s: %s: plan %q is not basic, priority or individual", path, name, o.Plan)
+		}
+		c := customer{Organisation: name, Plan: o.Plan, Queue: o.Plan}
+		if o.Terms != nil {
+			if o.Plan != PlanIndividual {
+				return nil, fmt.Errorf("tickets: customers: %s: %s: terms: only the individual plan has terms of its own", path, name)
+			}
+			if r := o.Terms.Resolution; r != nil {
+				switch {
+				case (r.WorkingHours == nil) == (r.EndOfWorkingDay == nil):
+					return nil, fmt.Errorf("tickets: customers: %s: %s: terms.resolution: give working_hours or end_of_working_day", path, name)
+				case r.WorkingHours != nil && *r.WorkingHours <= 0:
+					return nil, fmt.Errorf("tickets: customers: %s: %s: terms.resolution.working_hours: must be more than 0", path, name)
+				case r.EndOfWorkingDay != nil && *r.EndOfWorkingDay < 0:
+					return nil, fmt.Errorf("tickets: customers: %s: %s: terms.resolution.end_of_working_day: must be 0 or more", path, name)
+				case r.WorkingHours != nil:
+					t := calendar.WithinWorkingHours(time.Duration(*r.WorkingHours * float64(time.Hour)))
+					c.Resolution = &t
+				default:
+					t := calendar.ByEndOfWorkingDay(*r.EndOfWorkingDay)
+					c.Resolution = &t
+				}
+			}
+			if o.Terms.CallAfterReplies < 0 {
+				return nil, fmt.Errorf("tickets: customers: %s: %s: terms.call_after_replies: must be 0 (the default) or more", path, name)
+			}
+			c.CallAfterReplies = o.Terms.CallAfterReplies
+			switch o.Terms.Queue {
+			case "", PlanPriority:
+				c.Queue = PlanPriority
+			case PlanBasic:
+				c.Queue = PlanBasic
+			default:
+				return nil, fmt.Errorf("tickets: customers: %s: %s: terms.queue: %q is not priority or basic", path, name, o.Terms.Queue)
+			}
+		} else if o.Plan == PlanIndividual {
+			c.Queue = PlanPriority
 		}
 		if len(o.Domains) == 0 {
 			return nil, fmt.Errorf("tickets: customers: %s: %s: no domains", path, name)
@@ -165,7 +147,7 @@ func readCustomers(path string) (map[string]customer, error) {
 			if prev, ok := byDomain[d]; ok {
 				return nil, fmt.Errorf("tickets: customers: %s: domain %s is listed for both %s and %s", path, d, prev.Organisation, name)
 			}
-			byDomain[d] = customer{Organisation: name, Plan: o.Plan}
+			byDomain[d] = c
 		}
 	}
 	return byDomain, nil

@@ -19,10 +19,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -56,12 +56,17 @@ const (
 	ActorCLI      = "cli" // the portal command line, until the agent console exists
 )
 
-// Event kinds.
+// Event kinds. Notes, assignments and call flags are internal: the
+// customer never sees them.
 const (
-	KindFiled  = "filed"
-	KindStatus = "status"
-	KindReply  = "reply"
-	KindSLA    = "sla" // reserved for the business calendar, which recomputes targets; nothing emits it yet
+	KindFiled    = "filed"
+	KindStatus   = "status"
+	KindReply    = "reply"    // a message to the other side
+	KindNote     = "note"     // an agent's internal note, possibly recording a call
+	KindSeverity = "severity" // an agent changed the severity, with a reason
+	KindAssign   = "assign"
+	KindCall     = "call" // the call flag was raised (reply rule, severity) or cleared by a call
+	KindSLA      = "sla"  // the resolution target moved: the clock resumed after a pause
 )
 
 // ErrNotFound is returned for a ticket that does not exist, and equally for
@@ -97,8 +102,8 @@ type Store struct {
 	onEvent func(Event)
 	// onFiledTx: see Config.OnFiledTx
 	onFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
-	calendar  Calendar
-	plans     *plans
+	calendar  *reloading[*calendar.Calendar]
+	plans     *reloading[customers]
 	stop      stopIndex
 	// writeMu serialises this process's write transactions, so they queue
 	// here instead of in SQLite's busy handler, which polls with sleeps.
@@ -132,12 +137,9 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(attDir, 0o755); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
-	cal, err := DefaultCalendar()
+	cal, err := newReloading(filepath.Join(cfg.DataDir, "calendar.yaml"), "calendar file", calendar.Load, calendar.Default, cfg.Now, cfg.Logger)
 	if err != nil {
-		return nil, err
-	}
-	if err := cal.validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	p, err := newPlans(filepath.Join(cfg.DataDir, "customers.yaml"), cfg.Now, cfg.Logger)
 	if err != nil {
@@ -170,8 +172,14 @@ type Ticket struct {
 	ErrorMessages     string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
-	SLADue            time.Time // zero for the individual plan
-	CallRequired      bool      // severity 1 and 2: support follows up by phone
+	SLADue            time.Time // zero when the plan has no fixed target (individual: as agreed)
+	SLAPausedAt       time.Time // the clock stopped then (waiting on the customer, or solved); zero while it runs
+	CallRequired      bool      // support must call the submitter: severity 1 and 2, or the reply rule
+	CallReason        string    // "severity" | "reply_rule" | ""
+	AgentReplies      int       // replies to the customer, in all
+	RepliesSinceCall  int       // what the reply rule counts
+	CallAfterReplies  int       // the plan's reply limit: a call is due after this many replies
+	Assignee          Staff     // zero: unassigned
 	DeflectionSession string
 	Messages          []Message // the first is the description
 	History           []Event
@@ -184,6 +192,9 @@ type Message struct {
 	Author    string // "customer" | "support"
 	Body      string
 	CreatedAt time.Time
+	Internal  bool   // an agent's note: never shown to the customer
+	Call      bool   // a note recording a call with the submitter
+	StaffName string // the agent who wrote it; "" for the customer and the command line
 }
 
 // Event is one change to a ticket, as the live feed carries it.
@@ -196,14 +207,42 @@ type Event struct {
 	SLADue  time.Time // for "filed" and "sla"; zero when the plan has none
 	Actor   string    // "customer" | "support" | "cli"
 	At      time.Time
+	// Staff is the agent who acted (actor "support" from the console); zero
+	// otherwise.
+	Staff    Staff
+	Internal bool   // never shown to the customer (notes, assignment, call flags)
+	From     Status // for "status": the previous status
+	Severity int    // for "severity": the new severity
+	Reason   string // for "severity": why; for "call": what raised the flag (severity, reply_rule)
+	Assignee Staff  // for "assign": the new assignee, zero when unassigned
+	Call     string // for "call": "required" or "done"
+}
+
+// Staff is a member of the support team acting on a ticket. The tickets
+// package keeps the id and the name at the time of the action; accounts
+// live elsewhere.
+type Staff struct {
+	ID   int64
+	Name string
 }
 
 // eventData is the JSON in ticket_events.data.
 type eventData struct {
-	Status Status `json:"status,omitempty"`
-	From   Status `json:"from,omitempty"`
-	Plan   Plan   `json:"plan,omitempty"`
-	SLADue string `json:"sla_due,omitempty"`
+	Status       Status `json:"status,omitempty"`
+	From         Status `json:"from,omitempty"`
+	Plan         Plan   `json:"plan,omitempty"`
+	SLADue       string `json:"sla_due,omitempty"`
+	Severity     int    `json:"severity,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	AssigneeID   int64  `json:"assignee_id,omitempty"`
+	AssigneeName string `json:"assignee_name,omitempty"`
+	Call         string `json:"call,omitempty"`
+}
+
+// dataOf is the stored form of an event's details.
+func dataOf(e Event) eventData {
+	return eventData{Status: e.Status, From: e.From, SLADue: nullTimeString(e.SLADue), Severity: e.Severity,
+		Reason: e.Reason, AssigneeID: e.Assignee.ID, AssigneeName: e.Assignee.Name, Call: e.Call}
 }
 
 // File validates t and stores it in one transaction: the ticket, its first
@@ -227,16 +266,19 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	if err != nil {
 		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
 	}
-	cust := s.plans.lookup(c.Email)
+	cust := s.plans.get().lookup(c.Email)
 	now := s.now().UTC()
-	due, _ := s.calendar.Due(cust.Plan, now)
+	due, _ := s.calendar.get().Due(s.target(cust), now)
 	tk := Ticket{
 		Status: StatusNew, Plan: cust.Plan, Organisation: cust.Organisation,
 		Severity: c.Severity, Subject: c.Subject, Lang: c.lang, AnswerInEnglish: answerInEnglish(c.lang),
 		Name: c.Name, Company: c.Company, Phone: c.Phone, Email: c.Email,
 		Version: c.Version, Deployment: string(c.Deployment), Environment: c.Environment, ErrorMessages: c.ErrorMessages,
-		CreatedAt: now, UpdatedAt: now, SLADue: due, CallRequired: c.Severity <= 2,
+		CreatedAt: now, UpdatedAt: now, SLADue: due, CallAfterReplies: callAfterReplies(cust),
 		DeflectionSession: c.DeflectionSession, Attachments: infos,
+	}
+	if c.Severity <= 2 { // the policy: severity 1 and 2 are followed up by phone
+		tk.CallRequired, tk.CallReason = true, callReasonSeverity
 	}
 	first := Message{Author: ActorCustomer, Body: c.Description, CreatedAt: now}
 	ev := Event{Kind: KindFiled, Status: StatusNew, SLADue: due, Actor: ActorCustomer, At: now}
@@ -247,18 +289,20 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO tickets (number, token_hash, status, plan, organisation, severity,
 			subject, lang, answer_in_english, name, company, phone, email, version, deployment, environment,
-			error_messages, created_at, updated_at, sla_due, call_required, deflection_session)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			error_messages, created_at, updated_at, sla_due, call_required, call_reason, call_after_replies, queue_rank,
+			deflection_session)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tk.Number, hash[:], tk.Status, tk.Plan, tk.Organisation, tk.Severity,
 			tk.Subject, tk.Lang, tk.AnswerInEnglish, tk.Name, tk.Company, tk.Phone, tk.Email, tk.Version, tk.Deployment, tk.Environment,
-			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(due), tk.CallRequired, tk.DeflectionSession)
+			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(due), tk.CallRequired, tk.CallReason, tk.CallAfterReplies,
+			queueRank(cust.Queue), tk.DeflectionSession)
 		if err != nil {
 			return err
 		}
 		if tk.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if first.ID, err = insertMessage(ctx, tx, tk.ID, first); err != nil {
+		if first.ID, err = insertMessage(ctx, tx, tk.ID, first, 0); err != nil {
 			return err
 		}
 		for _, a := range tk.Attachments {
@@ -268,7 +312,9 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 			}
 		}
 		ev.Number = tk.Number
-		ev.Seq, err = insertEvent(ctx, tx, tk.ID, ev, eventData{Status: StatusNew, Plan: tk.Plan, SLADue: nullTimeString(due)}, 0)
+		d := dataOf(ev)
+		d.Plan = tk.Plan
+		ev.Seq, err = insertEvent(ctx, tx, tk.ID, ev, d, 0)
 		if err != nil || tk.DeflectionSession == "" {
 			return err
 		}
@@ -295,9 +341,10 @@ func newToken() (string, [32]byte, error) {
 	return token, sha256.Sum256([]byte(token)), nil
 }
 
-// Get returns the ticket with that number if token is its access token. A
-// wrong or missing token gives ErrNotFound, exactly as a missing ticket does;
-// the hashes are compared in constant time.
+// Get returns the ticket with that number, as its customer sees it (see
+// ForCustomer), if token is its access token. A wrong or missing token gives
+// ErrNotFound, exactly as a missing ticket does; the hashes are compared in
+// constant time.
 func (s *Store) Get(ctx context.Context, number int, token string) (Ticket, error) {
 	want := sha256.Sum256([]byte(token))
 	tk, stored, err := s.load(ctx, number)
@@ -311,11 +358,12 @@ func (s *Store) Get(ctx context.Context, number int, token string) (Ticket, erro
 	if !found || !match || token == "" {
 		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, ErrNotFound)
 	}
-	return tk, nil
+	return tk.ForCustomer(), nil
 }
 
-// GetByNumber returns a ticket without checking a token, for trusted callers
-// (the command line, later the agent console).
+// GetByNumber returns a whole ticket, internal notes included, without
+// checking a token, for trusted callers (the agent console, the command
+// line).
 func (s *Store) GetByNumber(ctx context.Context, number int) (Ticket, error) {
 	tk, _, err := s.load(ctx, number)
 	if err != nil {
@@ -333,22 +381,26 @@ func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
 		tk                                 Ticket
 		hash                               []byte
 		created, updated                   string
-		due                                sql.NullString
+		due, paused                        sql.NullString
 		messagesJSON, attsJSON, eventsJSON string
 	)
 	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.number, t.token_hash, t.status, t.plan, t.organisation, t.severity,
 		t.subject, t.lang, t.answer_in_english, t.name, t.company, t.phone, t.email, t.version, t.deployment,
-		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.call_required, t.deflection_session,
-		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at) ORDER BY m.id)
+		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.paused_at, t.call_required, t.call_reason,
+		t.agent_replies, t.replies_since_call, t.call_after_replies, coalesce(t.assignee_id, 0), t.assignee_name, t.deflection_session,
+		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at, json(iif(m.internal, 'true', 'false')),
+				json(iif(m.call, 'true', 'false')), m.staff_name) ORDER BY m.id)
 			FROM ticket_messages m WHERE m.ticket_id = t.id),
 		(SELECT json_group_array(json_array(a.name, a.content_type, a.sha256, a.size) ORDER BY a.id)
 			FROM ticket_attachments a WHERE a.ticket_id = t.id),
-		(SELECT json_group_array(json_array(e.id, e.kind, e.actor, json(e.data), e.at, e.message_id) ORDER BY e.id)
+		(SELECT json_group_array(json_array(e.id, e.kind, e.actor, json(e.data), e.at, e.message_id,
+				coalesce(e.staff_id, 0), e.staff_name, json(iif(e.internal, 'true', 'false'))) ORDER BY e.id)
 			FROM ticket_events e WHERE e.ticket_id = t.id)
 		FROM tickets t WHERE t.number = ?`, number).Scan(
 		&tk.ID, &tk.Number, &hash, &tk.Status, &tk.Plan, &tk.Organisation, &tk.Severity,
 		&tk.Subject, &tk.Lang, &tk.AnswerInEnglish, &tk.Name, &tk.Company, &tk.Phone, &tk.Email, &tk.Version, &tk.Deployment,
-		&tk.Environment, &tk.ErrorMessages, &created, &updated, &due, &tk.CallRequired, &tk.DeflectionSession,
+		&tk.Environment, &tk.ErrorMessages, &created, &updated, &due, &paused, &tk.CallRequired, &tk.CallReason,
+		&tk.AgentReplies, &tk.RepliesSinceCall, &tk.CallAfterReplies, &tk.Assignee.ID, &tk.Assignee.Name, &tk.DeflectionSession,
 		&messagesJSON, &attsJSON, &eventsJSON)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, nil, ErrNotFound
@@ -362,6 +414,9 @@ func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
 	if due.Valid {
 		tk.SLADue, perr = parseTime(due.String, perr)
 	}
+	if paused.Valid {
+		tk.SLAPausedAt, perr = parseTime(paused.String, perr)
+	}
 
 	var rows [][]json.RawMessage
 	if err := json.Unmarshal([]byte(messagesJSON), &rows); err != nil {
@@ -371,8 +426,9 @@ func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
 	tk.Messages = make([]Message, len(rows))
 	for i, r := range rows {
 		var at string
-		perr = unmarshalRow(r, perr, &tk.Messages[i].ID, &tk.Messages[i].Author, &tk.Messages[i].Body, &at)
-		tk.Messages[i].CreatedAt, perr = parseTime(at, perr)
+		m := &tk.Messages[i]
+		perr = unmarshalRow(r, perr, &m.ID, &m.Author, &m.Body, &at, &m.Internal, &m.Call, &m.StaffName)
+		m.CreatedAt, perr = parseTime(at, perr)
 	}
 	sort.Slice(tk.Messages, func(i, j int) bool { return tk.Messages[i].ID < tk.Messages[j].ID })
 	for i := range tk.Messages {
@@ -401,7 +457,7 @@ func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
 			msgID *int64
 		)
 		e := &tk.History[i]
-		perr = unmarshalRow(r, perr, &e.Seq, &e.Kind, &e.Actor, &data, &at, &msgID)
+		perr = unmarshalRow(r, perr, &e.Seq, &e.Kind, &e.Actor, &data, &at, &msgID, &e.Staff.ID, &e.Staff.Name, &e.Internal)
 		e.Number = tk.Number
 		e.At, perr = parseTime(at, perr)
 		perr = data.apply(e, perr)
@@ -438,128 +494,16 @@ func unmarshalRow(row []json.RawMessage, err error, dst ...any) error {
 
 // apply copies the event data into e.
 func (d eventData) apply(e *Event, err error) error {
-	e.Status = d.Status
+	e.Status, e.From, e.Severity, e.Reason, e.Call = d.Status, d.From, d.Severity, d.Reason, d.Call
+	e.Assignee = Staff{ID: d.AssigneeID, Name: d.AssigneeName}
 	if d.SLADue != "" {
 		e.SLADue, err = parseTime(d.SLADue, err)
 	}
 	return err
 }
 
-// SetStatus changes a ticket's status. Any status may follow any other,
-// except that closed is final (ErrClosed) and setting the current status
-// again is refused as a *ValidationError, so that a mistyped command says so
-// instead of recording a change that changed nothing. actor is "customer",
-// "support" or "cli".
-func (s *Store) SetStatus(ctx context.Context, number int, status Status, actor string) (Event, error) {
-	if !status.valid() {
-		return Event{}, &ValidationError{Fields: map[string]string{"status": "must be new, open, waiting, solved or closed"}}
-	}
-	if !validActor(actor) {
-		return Event{}, fmt.Errorf("tickets: set status: unknown actor %q", actor)
-	}
-	var ev Event
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		id, current, err := lockTicket(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if current == StatusClosed {
-			return ErrClosed
-		}
-		if current == status {
-			return &ValidationError{Fields: map[string]string{"status": "the ticket is already " + string(status)}}
-		}
-		ev, err = s.changeStatus(ctx, tx, id, number, current, status, actor)
-		return err
-	})
-	if err != nil {
-		var verr *ValidationError
-		if errors.As(err, &verr) {
-			return Event{}, verr
-		}
-		return Event{}, fmt.Errorf("tickets: set status #%d: %w", number, err)
-	}
-	s.log.Info("ticket status changed", "number", number, "status", status, "actor", actor)
-	s.onEvent(ev)
-	return ev, nil
-}
-
-// Reply adds a message to a ticket's conversation. A customer's reply on a
-// solved ticket reopens it, and one on a ticket waiting on the customer moves
-// it back to open: both record a status event after the reply event. A
-// reply on a closed ticket is refused (ErrClosed); the customer files a new
-// ticket. author is "customer" or "support"; the returned event is the
-// reply's.
-func (s *Store) Reply(ctx context.Context, number int, author, body string) (Event, error) {
-	if author != ActorCustomer && author != ActorSupport {
-		return Event{}, fmt.Errorf("tickets: reply: unknown author %q", author)
-	}
-	body = strings.TrimSpace(body)
-	if msg := checkText(body, true, maxLong, true); msg != "" {
-		return Event{}, &ValidationError{Fields: map[string]string{"body": msg}}
-	}
-	var reply, status Event
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		id, current, err := lockTicket(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if current == StatusClosed {
-			return ErrClosed
-		}
-		now := s.now().UTC()
-		m := Message{Author: author, Body: body, CreatedAt: now}
-		if m.ID, err = insertMessage(ctx, tx, id, m); err != nil {
-			return err
-		}
-		reply = Event{Number: number, Kind: KindReply, Message: &m, Actor: author, At: now}
-		if reply.Seq, err = insertEvent(ctx, tx, id, reply, eventData{}, m.ID); err != nil {
-			return err
-		}
-		if author == ActorCustomer && (current == StatusSolved || current == StatusWaiting) {
-			status, err = s.changeStatus(ctx, tx, id, number, current, StatusOpen, author)
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, formatTime(now), id)
-		return err
-	})
-	if err != nil {
-		return Event{}, fmt.Errorf("tickets: reply #%d: %w", number, err)
-	}
-	s.log.Info("ticket reply", "number", number, "author", author)
-	s.onEvent(reply)
-	if status.Seq != 0 {
-		s.onEvent(status)
-	}
-	return reply, nil
-}
-
-// changeStatus updates the ticket and records the status event.
-func (s *Store) changeStatus(ctx context.Context, tx *sql.Tx, id int64, number int, from, to Status, actor string) (Event, error) {
-	now := s.now().UTC()
-	if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?`, to, formatTime(now), id); err != nil {
-		return Event{}, err
-	}
-	ev := Event{Number: number, Kind: KindStatus, Status: to, Actor: actor, At: now}
-	var err error
-	ev.Seq, err = insertEvent(ctx, tx, id, ev, eventData{Status: to, From: from}, 0)
-	return ev, err
-}
-
-// lockTicket returns the id and status of a ticket inside a write
-// transaction (which already holds SQLite's write lock).
-func lockTicket(ctx context.Context, tx *sql.Tx, number int) (int64, Status, error) {
-	var id int64
-	var st Status
-	err := tx.QueryRowContext(ctx, `SELECT id, status FROM tickets WHERE number = ?`, number).Scan(&id, &st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", ErrNotFound
-	}
-	return id, st, err
-}
-
-// EventsAfter returns the events of one ticket with Seq > after, oldest
-// first: what a reconnecting live page missed. ErrNotFound if there is no
+// EventsAfter returns the events of one ticket that its customer may see
+// with Seq > after, oldest first: what a reconnecting live page missed. ErrNotFound if there is no
 // such ticket. The caller checks the token (Get) first.
 func (s *Store) EventsAfter(ctx context.Context, number int, after int64) ([]Event, error) {
 	var id int64
@@ -570,7 +514,7 @@ func (s *Store) EventsAfter(ctx context.Context, number int, after int64) ([]Eve
 	if err != nil {
 		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
 	}
-	evs, err := s.events(ctx, `WHERE e.ticket_id = ? AND e.id > ? ORDER BY e.id`, id, after)
+	evs, err := s.events(ctx, `WHERE e.ticket_id = ? AND e.id > ? AND e.internal = 0 ORDER BY e.id`, id, after)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
 	}
@@ -598,7 +542,8 @@ func (s *Store) EventsSince(ctx context.Context, after int64, limit int) ([]Even
 
 func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT e.id, t.number, e.kind, e.actor, e.data, e.at,
-		m.id, m.author, m.body, m.created_at
+		coalesce(e.staff_id, 0), e.staff_name, e.internal,
+		m.id, m.author, m.body, m.created_at, m.internal, m.call, m.staff_name
 		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
 		LEFT JOIN ticket_messages m ON m.id = e.message_id `+where, args...)
 	if err != nil {
@@ -610,10 +555,12 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 		var (
 			e                        Event
 			data, at                 string
-			msgID                    sql.NullInt64
-			author, body, msgCreated sql.NullString
+			msgID                               sql.NullInt64
+			author, body, msgCreated, staffName sql.NullString
+			internal, call                      sql.NullBool
 		)
-		if err := rows.Scan(&e.Seq, &e.Number, &e.Kind, &e.Actor, &data, &at, &msgID, &author, &body, &msgCreated); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Number, &e.Kind, &e.Actor, &data, &at, &e.Staff.ID, &e.Staff.Name, &e.Internal,
+			&msgID, &author, &body, &msgCreated, &internal, &call, &staffName); err != nil {
 			return nil, err
 		}
 		var d eventData
@@ -624,7 +571,8 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 		e.At, perr = parseTime(at, perr)
 		perr = d.apply(&e, perr)
 		if msgID.Valid {
-			m := Message{ID: msgID.Int64, Author: author.String, Body: body.String}
+			m := Message{ID: msgID.Int64, Author: author.String, Body: body.String,
+				Internal: internal.Bool, Call: call.Bool, StaffName: staffName.String}
 			m.CreatedAt, perr = parseTime(msgCreated.String, perr)
 			e.Message = &m
 		}
@@ -651,9 +599,10 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)`,
-		ticketID, m.Author, m.Body, formatTime(m.CreatedAt))
+func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message, staffID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_messages (ticket_id, author, body, created_at, internal, call, staff_id, staff_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ticketID, m.Author, m.Body, formatTime(m.CreatedAt), m.Internal, m.Call, nullID(staffID), m.StaffName)
 	if err != nil {
 		return 0, err
 	}
@@ -669,20 +618,28 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ticketID int64, e Event, d eve
 	if messageID != 0 {
 		msg = messageID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, kind, actor, message_id, data, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		ticketID, e.Kind, e.Actor, msg, string(data), formatTime(e.At))
+	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, kind, actor, staff_id, staff_name, internal, message_id, data, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ticketID, e.Kind, e.Actor, nullID(e.Staff.ID), e.Staff.Name, e.Internal, msg, string(data), formatTime(e.At))
 	if err != nil {
 		return 0, err
 	}
 	return res.LastInsertId()
 }
 
-func validActor(a string) bool {
-	return a == ActorCustomer || a == ActorSupport || a == ActorCLI
-}
 
-// Times are stored as RFC 3339 text in UTC, with nanoseconds.
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// Times are stored as RFC 3339 text in UTC, fixed-width with nanoseconds,
+// so that they compare correctly as text (the queue's SLA filters do).
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
 
 func nullTime(t time.Time) any {
 	if t.IsZero() {

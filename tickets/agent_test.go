@@ -1,0 +1,319 @@
+package tickets
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var (
+	alice = Staff{ID: 7, Name: "Alice Agent"}
+	bob   = Staff{ID: 8, Name: "Bob Agent"}
+)
+
+// fileAt files a ticket from email with severity at time at.
+func (e *env) fileAt(tb testing.TB, at time.Time, email string, severity int) Ticket {
+	tb.Helper()
+	e.clock.Set(at)
+	nt := validTicket()
+	nt.Email, nt.Severity = email, severity
+	tk, _, err := e.File(context.Background(), nt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tk
+}
+
+func (e *env) ticket(tb testing.TB, number int) Ticket {
+	tb.Helper()
+	tk, err := e.GetByNumber(context.Background(), number)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tk
+}
+
+func TestReplyRule(t *testing.T) {
+	ctx := context.Background()
+	type step struct {
+		do       string // "reply", "reply+solved", "reply+waiting", "call", "customer", "severity2"
+		wantCall bool
+	}
+	tests := []struct {
+		name     string
+		email    string
+		severity int
+		steps    []step
+	}{
+		{"basic: a call after the third reply", "x@basic.example", 3, []step{
+			{"reply", false}, {"customer", false}, {"reply", false}, {"reply+waiting", true}}},
+		{"basic: a call clears the flag and the count restarts", "x@basic.example", 3, []step{
+			{"reply", false}, {"reply", false}, {"reply", true}, {"call", false}, {"reply", false}, {"reply", false}, {"reply", true}}},
+		{"basic: solved by the third reply: no call", "x@basic.example", 4, []step{
+			{"reply", false}, {"reply", false}, {"reply+solved", false}}},
+		{"basic: reopened after three replies: call", "x@basic.example", 4, []step{
+			{"reply", false}, {"reply", false}, {"reply+solved", false}, {"customer", true}}},
+		{"priority: a call after the first reply", "x@acme.example", 3, []step{{"reply", true}}},
+		{"priority: solved by the first reply: no call", "x@acme.example", 3, []step{{"reply+solved", false}}},
+		{"individual terms: after the second reply", "x@globex.example", 3, []step{{"reply", false}, {"reply", true}}},
+		{"severity 1: flagged at filing, cleared by the call", "x@basic.example", 1, []step{{"call", false}}},
+		{"severity 2: flagged at filing, notes do not count", "x@basic.example", 2, []step{{"note", true}, {"call", false}, {"note", false}}},
+		{"raised to severity 2: flagged", "x@basic.example", 3, []step{{"severity2", true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(dir string) { writeCustomers(t, dir, "customers-terms.yaml", time.Now()) })
+			tk := e.fileAt(t, prague(t, 2026, time.March, 4, 10, 0), tt.email, tt.severity)
+			if want := tt.severity <= 2; tk.CallRequired != want || e.ticket(t, tk.Number).CallRequired != want {
+				t.Fatalf("at filing: call required %v, want %v", tk.CallRequired, want)
+			}
+			for i, s := range tt.steps {
+				e.clock.Add(10 * time.Minute)
+				var err error
+				switch s.do {
+				case "reply":
+					_, err = e.Post(ctx, tk.Number, alice, AgentReply{Body: "Try this."})
+				case "reply+solved":
+					_, err = e.Post(ctx, tk.Number, alice, AgentReply{Body: "Fixed.", Status: StatusSolved})
+				case "reply+waiting":
+					_, err = e.Post(ctx, tk.Number, alice, AgentReply{Body: "Which version?", Status: StatusWaiting})
+				case "note":
+					_, err = e.Post(ctx, tk.Number, alice, AgentReply{Body: "Looks like the export bug.", Internal: true})
+				case "call":
+					_, err = e.Post(ctx, tk.Number, alice, AgentReply{Body: "Called Jana; sending a fix.", Internal: true, Call: true})
+				case "customer":
+					_, err = e.Reply(ctx, tk.Number, ActorCustomer, "Still broken.")
+				case "severity2":
+					_, err = e.ChangeSeverity(ctx, tk.Number, 2, "Whole team blocked", alice)
+				}
+				if err != nil {
+					t.Fatalf("step %d %s: %v", i+1, s.do, err)
+				}
+				got := e.ticket(t, tk.Number)
+				if got.CallRequired != s.wantCall {
+					t.Fatalf("after step %d %s: call required %v (reason %q, replies since call %d), want %v",
+						i+1, s.do, got.CallRequired, got.CallReason, got.RepliesSinceCall, s.wantCall)
+				}
+			}
+		})
+	}
+}
+
+func TestSLAClock(t *testing.T) {
+	ctx := context.Background()
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name     string
+		calendar string // calendar.yaml, "" for none
+		email    string
+		filed    string
+		wantDue  string
+	}{
+		// March 2026: Wed 4, Thu 5, Fri 6, Sat 7, Sun 8, Mon 9. CET = UTC+1.
+		{"basic, default calendar", "", "x@basic.example", "2026-03-04T09:00:00Z", "2026-03-09T09:00:00Z"},
+		{"basic, filed Saturday", "", "x@basic.example", "2026-03-07T10:00:00Z", "2026-03-11T16:00:00Z"},
+		{"priority, default calendar", "", "x@acme.example", "2026-03-04T09:00:00Z", "2026-03-05T16:00:00Z"},
+		{"priority, next day a holiday", "holidays:\n  - {date: 2026-03-05, name: Test day}\n", "x@acme.example", "2026-03-04T09:00:00Z", "2026-03-06T16:00:00Z"},
+		{"basic, holiday inside", "holidays: [2026-03-05]\n", "x@basic.example", "2026-03-04T09:00:00Z", "2026-03-10T09:00:00Z"},
+		{"individual terms: 4 working hours", "", "x@globex.example", "2026-03-04T15:00:00Z", "2026-03-05T11:00:00Z"},
+		{"individual, as agreed: no due time", "", "x@hooli.example", "2026-03-04T09:00:00Z", ""},
+		{"basic, calendar with other hours", "working_hours: {start: \"08:00\", end: \"12:00\"}\n", "x@basic.example", "2026-03-04T09:00:00Z", "2026-03-12T09:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(dir string) {
+				writeCustomers(t, dir, "customers-terms.yaml", time.Now())
+				if tt.calendar != "" {
+					if err := os.WriteFile(filepath.Join(dir, "calendar.yaml"), []byte(tt.calendar), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			tk := e.fileAt(t, utc(tt.filed), tt.email, 3)
+			if tt.wantDue == "" {
+				if !tk.SLADue.IsZero() {
+					t.Fatalf("due %s, want none", tk.SLADue)
+				}
+				return
+			}
+			if !tk.SLADue.Equal(utc(tt.wantDue)) {
+				t.Fatalf("due %s, want %s", tk.SLADue.UTC().Format(time.RFC3339), tt.wantDue)
+			}
+		})
+	}
+
+	t.Run("paused while waiting on the customer", func(t *testing.T) {
+		e := newEnv(t, nil)
+		tk := e.fileAt(t, utc("2026-03-04T09:00:00Z"), "x@basic.example", 3) // Wed 10:00 CET → due Mon 10:00 CET
+		e.clock.Set(utc("2026-03-05T14:00:00Z"))                             // Thu 15:00
+		if _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Which version?", Status: StatusWaiting}); err != nil {
+			t.Fatal(err)
+		}
+		got := e.ticket(t, tk.Number)
+		if !got.SLAPausedAt.Equal(utc("2026-03-05T14:00:00Z")) {
+			t.Fatalf("paused at %s", got.SLAPausedAt)
+		}
+		// While paused, the clock shows the working time that was left.
+		c := e.TicketClock(got, utc("2026-03-09T08:00:00Z"))
+		if c.State != SLAPaused || c.Left != 11*time.Hour {
+			t.Fatalf("clock while paused: %+v, want paused with 11h left", c)
+		}
+		e.clock.Set(utc("2026-03-09T10:00:00Z")) // Mon 11:00: the customer answers; paused Thu 15–17, Fri, Mon 9–11 = 12 h
+		if _, err := e.Reply(ctx, tk.Number, ActorCustomer, "Version 5.2."); err != nil {
+			t.Fatal(err)
+		}
+		got = e.ticket(t, tk.Number)
+		if want := utc("2026-03-10T13:00:00Z"); !got.SLADue.Equal(want) || !got.SLAPausedAt.IsZero() || got.Status != StatusOpen {
+			t.Fatalf("after the answer: due %s paused %s status %s; want due %s, running, open", got.SLADue, got.SLAPausedAt, got.Status, want)
+		}
+		last := got.History[len(got.History)-1]
+		if last.Kind != KindSLA || !last.SLADue.Equal(got.SLADue) || last.Internal {
+			t.Fatalf("last event %+v, want a public sla event with the new due time", last)
+		}
+	})
+
+	t.Run("states: ok, at risk, breached", func(t *testing.T) {
+		e := newEnv(t, nil)
+		tk := e.fileAt(t, utc("2026-03-04T09:00:00Z"), "x@basic.example", 3) // due Mon 2026-03-09 10:00 CET
+		for _, c := range []struct {
+			now   string
+			state string
+			left  time.Duration
+		}{
+			{"2026-03-06T13:00:00Z", SLAOK, 4 * time.Hour},            // Fri 14:00: 3 h on Friday, 1 h on Monday
+			{"2026-03-06T16:30:00Z", SLAAtRisk, 1 * time.Hour},        // Fri 17:30, after hours: Mon 9–10 left
+			{"2026-03-07T12:00:00Z", SLAAtRisk, 1 * time.Hour},        // Saturday
+			{"2026-03-09T09:00:00Z", SLABreached, 0},                  // Mon 10:00 exactly
+			{"2026-03-09T11:30:00Z", SLABreached, -150 * time.Minute}, // Mon 12:30
+		} {
+			got := e.TicketClock(tk, utc(c.now))
+			if got.State != c.state || got.Left != c.left {
+				t.Errorf("at %s: %s %v, want %s %v", c.now, got.State, got.Left, c.state, c.left)
+			}
+		}
+	})
+}
+
+func TestInternalNotesNeverReachTheCustomer(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	nt := validTicket()
+	tk, token, err := e.File(ctx, nt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Customer seems annoyed; be gentle.", Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Assign(ctx, tk.Number, bob, alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Please try again now."}); err != nil {
+		t.Fatal(err)
+	}
+	cust, err := e.Get(ctx, tk.Number, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cust.Messages {
+		if m.Internal {
+			t.Errorf("customer sees note %q", m.Body)
+		}
+	}
+	for _, ev := range cust.History {
+		if ev.Internal || ev.Kind == KindNote || ev.Kind == KindAssign {
+			t.Errorf("customer sees event %+v", ev)
+		}
+	}
+	if len(cust.Messages) != 2 {
+		t.Errorf("customer sees %d messages, want description and reply", len(cust.Messages))
+	}
+	missed, err := e.EventsAfter(ctx, tk.Number, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range missed {
+		if ev.Internal {
+			t.Errorf("EventsAfter gives the customer %+v", ev)
+		}
+	}
+	full := e.ticket(t, tk.Number)
+	if len(full.Messages) != 3 || full.Assignee != bob {
+		t.Fatalf("agent view: %d messages, assignee %+v", len(full.Messages), full.Assignee)
+	}
+	// The audit trail: every staff action with who and when.
+	var who []string
+	for _, ev := range full.History {
+		if ev.Actor == ActorSupport {
+			who = append(who, ev.Kind+" by "+ev.Staff.Name)
+		}
+	}
+	if want := []string{"note by Alice Agent", "assign by Alice Agent", "reply by Alice Agent"}; !equalStrings(who, want) {
+		t.Fatalf("audit trail %q, want %q", who, want)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAgentActionsValidate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	tk := e.fileAt(t, prague(t, 2026, time.March, 4, 10, 0), "x@basic.example", 3)
+	for _, c := range []struct {
+		name  string
+		do    func() error
+		field string
+	}{
+		{"blank reply", func() error { _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "  "}); return err }, "body"},
+		{"call as a public reply", func() error {
+			_, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Called", Call: true})
+			return err
+		}, "call"},
+		{"bad status", func() error {
+			_, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "x", Status: "done"})
+			return err
+		}, "status"},
+		{"severity 5", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 5, "why not", alice); return err }, "severity"},
+		{"severity without reason", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 2, " ", alice); return err }, "reason"},
+		{"same severity", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 3, "same", alice); return err }, "severity"},
+		{"unassign an unassigned ticket", func() error { _, err := e.Assign(ctx, tk.Number, Staff{}, alice); return err }, "assignee"},
+	} {
+		err := c.do()
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Fields[c.field] == "" {
+			t.Errorf("%s: %v, want a validation error on %s", c.name, err, c.field)
+		}
+	}
+	if got := e.ticket(t, tk.Number); len(got.Messages) != 1 || len(got.History) != 1 {
+		t.Fatalf("refused actions stored something: %d messages, %d events", len(got.Messages), len(got.History))
+	}
+	if _, err := e.AgentStatus(ctx, tk.Number, StatusClosed, alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "late"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("reply on a closed ticket: %v, want ErrClosed", err)
+	}
+	if _, err := e.Post(ctx, 99999, alice, AgentReply{Body: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reply on a missing ticket: %v, want ErrNotFound", err)
+	}
+}
