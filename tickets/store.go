@@ -553,8 +553,8 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 	evs := []Event{}
 	for rows.Next() {
 		var (
-			e                        Event
-			data, at                 string
+			e                                   Event
+			data, at                            string
 			msgID                               sql.NullInt64
 			author, body, msgCreated, staffName sql.NullString
 			internal, call                      sql.NullBool
@@ -626,7 +626,6 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ticketID int64, e Event, d eve
 	}
 	return res.LastInsertId()
 }
-
 
 // Times are stored as RFC 3339 text in UTC, fixed-width with nanoseconds,
 // so that they compare correctly as text (the queue's SLA filters do).
