@@ -317,3 +317,71 @@ func TestAgentActionsValidate(t *testing.T) {
 		t.Fatalf("reply on a missing ticket: %v, want ErrNotFound", err)
 	}
 }
+
+func TestQueueOrderFiltersAndCounts(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(dir string) { writeCustomers(t, dir, "customers-terms.yaml", time.Now()) })
+	at := func(d, h int) time.Time { return prague(t, 2026, time.March, d, h, 0) }
+	basic4 := e.fileAt(t, at(2, 10), "a@basic.example", 4)  // due Thu 5 10:00
+	basic3 := e.fileAt(t, at(3, 10), "b@basic.example", 3)  // due Fri 6 10:00
+	basic3b := e.fileAt(t, at(2, 11), "c@basic.example", 3) // due Thu 5 11:00
+	prio4 := e.fileAt(t, at(3, 12), "d@acme.example", 4)    // due Wed 4 17:00
+	hooli := e.fileAt(t, at(2, 9), "e@hooli.example", 3)    // individual with Basic's place, as agreed: no due time
+	globex := e.fileAt(t, at(3, 9), "f@globex.example", 2)  // individual (priority place), severity 2: call
+	solved := e.fileAt(t, at(3, 9), "g@basic.example", 1)
+	if _, err := e.AgentStatus(ctx, solved.Number, StatusSolved, alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Assign(ctx, basic3.Number, bob, alice); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at(5, 9)) // Thu 09:00: basic4 due in 1 working hour, basic3b in 2; prio4 and globex breached
+	numbers := func(f QueueFilter) []int {
+		t.Helper()
+		q, err := e.Queue(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []int{}
+		for _, it := range q.Items {
+			out = append(out, it.Number)
+		}
+		return out
+	}
+	eq := func(name string, got, want []int) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %v, want %v", name, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: %v, want %v", name, got, want)
+			}
+		}
+	}
+	// Priority place first (call first within it), then Basic by severity
+	// and due time; no due time last among equals.
+	q, err := e.Queue(ctx, QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int{}
+	for _, it := range q.Items {
+		got = append(got, it.Number)
+	}
+	want := []int{globex.Number, prio4.Number, basic3b.Number, basic3.Number, hooli.Number, basic4.Number}
+	eq("queue order", got, want)
+	if q.Counts.Open != 6 || q.Counts.CallRequired != 1 || q.Counts.Breached != 2 || q.Counts.AtRisk != 2 ||
+		q.Counts.Plan[PlanBasic] != 3 || q.Counts.Plan[PlanIndividual] != 2 || q.Counts.Severity[3] != 3 ||
+		q.Counts.Assignee[bob.ID] != 1 || q.Counts.Assignee[Unassigned] != 5 {
+		t.Fatalf("counts %+v", q.Counts)
+	}
+	eq("at risk", numbers(QueueFilter{AtRisk: true}), []int{basic3b.Number, basic4.Number})
+	eq("breached", numbers(QueueFilter{Breached: true}), []int{globex.Number, prio4.Number})
+	eq("call required", numbers(QueueFilter{CallRequired: true}), []int{globex.Number})
+	eq("plan and severity", numbers(QueueFilter{Plan: PlanBasic, Severity: 3}), []int{basic3b.Number, basic3.Number})
+	eq("assignee", numbers(QueueFilter{Assignee: bob.ID}), []int{basic3.Number})
+	eq("unassigned", numbers(QueueFilter{Assignee: Unassigned, Plan: PlanBasic}), []int{basic3b.Number, basic4.Number})
+	eq("solved", numbers(QueueFilter{Statuses: []Status{StatusSolved}}), []int{solved.Number})
+	eq("page 2", numbers(QueueFilter{Limit: 2, Offset: 2}), []int{basic3b.Number, basic3.Number})
+}

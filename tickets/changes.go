@@ -34,9 +34,13 @@ func callAfterReplies(c customer) int {
 	return priorityCallAfter
 }
 
-// queueRank places a plan in the queue: Priority (and Individual, unless its
-// terms say otherwise) before Basic.
-func queueRank(p Plan) int {
+// queueRank places a customer's tickets in the queue: Priority (and
+// Individual, unless its terms say otherwise) before Basic.
+func queueRank(c customer) int {
+	p := c.Queue
+	if p == "" {
+		p = c.Plan
+	}
 	if p == PlanBasic {
 		return 2
 	}

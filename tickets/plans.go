@@ -69,7 +69,7 @@ func (cs customers) lookup(email string) customer {
 	if c, ok := cs[strings.ToLower(domain)]; ok {
 		return c
 	}
-	return customer{Plan: PlanBasic}
+	return customer{Plan: PlanBasic, Queue: PlanBasic}
 }
 
 func newPlans(path string, now func() time.Time, log *slog.Logger) (*reloading[customers], error) {

@@ -295,7 +295,7 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 			tk.Number, hash[:], tk.Status, tk.Plan, tk.Organisation, tk.Severity,
 			tk.Subject, tk.Lang, tk.AnswerInEnglish, tk.Name, tk.Company, tk.Phone, tk.Email, tk.Version, tk.Deployment, tk.Environment,
 			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(due), tk.CallRequired, tk.CallReason, tk.CallAfterReplies,
-			queueRank(cust.Queue), tk.DeflectionSession)
+			queueRank(cust), tk.DeflectionSession)
 		if err != nil {
 			return err
 		}

@@ -89,11 +89,34 @@ func (f *Feed) publishNew(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			f.hub.Publish(ticketTopic(ev.Number), live.Message{Seq: ev.Seq, Data: data, Encoded: frame})
+			if !ev.Internal { // notes, assignments and call flags stay with the team
+				f.hub.Publish(ticketTopic(ev.Number), live.Message{Seq: ev.Seq, Data: data, Encoded: frame})
+			}
+			if err := f.publishToAgents(ev); err != nil {
+				return err
+			}
 			f.cursor = ev.Seq
 		}
 		if len(evs) < 1000 {
 			return nil
 		}
 	}
+}
+
+// agentsTopic carries every change of every ticket to the console: the
+// queue and open ticket views refresh themselves from it.
+const agentsTopic = "agents"
+
+func (f *Feed) publishToAgents(ev tickets.Event) error {
+	data, err := json.Marshal(struct {
+		Type   string `json:"type"`
+		Seq    int64  `json:"seq"`
+		Number int    `json:"number"`
+		Kind   string `json:"kind"`
+	}{"event", ev.Seq, ev.Number, ev.Kind})
+	if err != nil {
+		return err
+	}
+	f.hub.Publish(agentsTopic, live.Message{Seq: ev.Seq, Data: data})
+	return nil
 }

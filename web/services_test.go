@@ -11,6 +11,7 @@ import (
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -47,6 +48,10 @@ func newTestServices(t *testing.T, ix *search.Index) *testServices {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, err := staff.Open(staff.Config{DB: db, HashMemoryKiB: 64, HashTime: 1}) // cheap hashes: tests sign in often
+	if err != nil {
+		t.Fatal(err)
+	}
 	hub := live.New(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -54,6 +59,6 @@ func newTestServices(t *testing.T, ix *search.Index) *testServices {
 		t.Fatal(err)
 	}
 	go ts.feed.Run(ctx, 20*time.Millisecond)
-	ts.Services = Services{Search: ix, Events: ev, Tickets: store, Deflect: tracker, Hub: hub}
+	ts.Services = Services{Search: ix, Events: ev, Tickets: store, Deflect: tracker, Hub: hub, Staff: st}
 	return ts
 }

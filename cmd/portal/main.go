@@ -26,6 +26,7 @@ import (
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 	"github.com/orbitask/portal/web"
 )
@@ -39,6 +40,13 @@ Usage:
                            set a ticket's status (new, open, waiting, solved, closed)
   portal ticket reply NUMBER TEXT [--data DIR]
                            reply to a ticket as support
+  portal user add --email E --name N --role agent|operator|writer [--data DIR]
+                           create a staff account; prints a one-time password
+  portal user list [--data DIR]
+  portal user disable --email E [--data DIR]
+                           end the account's sessions and tokens
+  portal token create --email E [--name NAME] [--data DIR]
+                           print a personal access token for the agent API
   portal help              show this help
 
 Serve flags (each also settable by environment variable):
@@ -54,8 +62,12 @@ unchanged, and rebuilt otherwise. Articles with problems are logged and left
 out; the rest are served.
 
 ticket changes a ticket in the data directory of a running portal (or one
-that is stopped); open ticket pages show the change within a moment. It
-stands in for the agent console until that exists.
+that is stopped); open ticket pages show the change within a moment.
+
+Staff sign in to the agent console at /agent. The data directory may hold
+calendar.yaml (working days and hours, holidays, per-plan targets; see
+calendar/testdata/calendar.yaml) and customers.yaml (organisations, plans,
+individual terms); both are re-read when they change.
 
 check prints one line per problem as "path:line: message" and exits 1 if there
 is any; otherwise it prints a one-line summary and exits 0.
@@ -108,6 +120,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(args[0], stdout, stderr)
 	case "ticket":
 		return ticketCommand(args, stdout, stderr)
+	case "user":
+		return userCommand(args, stdout, stderr)
+	case "token":
+		return tokenCommand(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -205,6 +221,10 @@ func serve(cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	st, err := staff.Open(staff.Config{DB: db, Logger: log})
+	if err != nil {
+		return err
+	}
 	hub := live.New(0)
 	if feed, err = web.NewFeed(ctx, ts, hub, log); err != nil {
 		return err
@@ -213,7 +233,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	defer stopFeed()
 	go feed.Run(feedCtx, feedInterval)
 
-	app, err := web.New(web.Config{Logger: log}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub})
+	app, err := web.New(web.Config{Logger: log}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub, Staff: st})
 	if err != nil {
 		return err
 	}

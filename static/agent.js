@@ -1,0 +1,156 @@
+// The agent console: live refresh of the queue and of an open ticket, the
+// filters, and linking a knowledge-base article into a reply. Without
+// JavaScript every page still works by reloading.
+(function () {
+  "use strict";
+
+  var dot = document.getElementById("live-dot");
+  var queuePage = document.querySelector('[data-live="queue"]');
+  var ticketPage = document.querySelector('[data-live="ticket"]');
+
+  function setLive(state) {
+    if (dot) dot.setAttribute("data-state", state);
+  }
+
+  // refresh fetches a part of the page again and swaps it in; changes that
+  // arrive while a fetch runs are coalesced into one more fetch.
+  function refresher(url, target) {
+    var busy = false, again = false, timer = null;
+    function run() {
+      if (busy) { again = true; return; }
+      busy = true;
+      fetch(url(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) {
+          if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
+          return r.ok ? r.text() : null;
+        })
+        .then(function (html) {
+          var el = document.getElementById(target);
+          if (html !== null && html !== undefined && el) {
+            var tpl = document.createElement("template");
+            tpl.innerHTML = html;
+            var fresh = tpl.content.getElementById(target) || tpl.content;
+            if (fresh.id === target) {
+              el.replaceWith(fresh);
+            } else {
+              el.replaceChildren(fresh);
+            }
+          }
+        })
+        .catch(function () {})
+        .finally(function () {
+          busy = false;
+          if (again) { again = false; schedule(); }
+        });
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(run, 150);
+    }
+    return schedule;
+  }
+
+  var onEvent = null;
+  if (queuePage) {
+    var query = queuePage.getAttribute("data-query") || "";
+    onEvent = refresher(function () {
+      return "/agent?" + (query ? query + "&" : "") + "part=queue";
+    }, "queue");
+    var filters = document.getElementById("filters");
+    if (filters) {
+      filters.addEventListener("change", function () { filters.submit(); });
+    }
+  }
+  if (ticketPage) {
+    var number = ticketPage.getAttribute("data-number");
+    var refreshTicket = refresher(function () {
+      return "/agent/tickets/" + number + "?part=live";
+    }, "ticket-live");
+    onEvent = function (msg) {
+      if (String(msg.number) === number) refreshTicket();
+    };
+  }
+
+  // One socket for the console's live changes, reconnecting with backoff.
+  if (onEvent && "WebSocket" in window) {
+    var delay = 500;
+    var connect = function () {
+      var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
+      var ws = new WebSocket(proto + "//" + window.location.host + "/agent/live");
+      ws.onopen = function () { setLive("on"); };
+      ws.onmessage = function (e) {
+        var msg;
+        try { msg = JSON.parse(e.data); } catch (err) { return; }
+        if (msg.type === "hello") { delay = 500; return; }
+        if (msg.type === "event") onEvent(msg);
+      };
+      ws.onclose = function () {
+        setLive("off");
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+    };
+    connect();
+  }
+
+  // A note that records a call is internal.
+  var call = document.getElementById("reply-call");
+  var internal = document.getElementById("reply-internal");
+  var send = document.getElementById("reply-send");
+  function label() {
+    if (!send) return;
+    send.textContent = call && call.checked ? "Record call" : internal && internal.checked ? "Save note" : "Send to customer";
+  }
+  if (call && internal) {
+    call.addEventListener("change", function () { if (call.checked) internal.checked = true; label(); });
+    internal.addEventListener("change", function () { if (!internal.checked) call.checked = false; label(); });
+    label();
+  }
+
+  // Link a knowledge-base article: search as you type, insert
+  // "[Title](link)" where the cursor is.
+  var box = document.getElementById("kb-link");
+  var body = document.getElementById("reply-body");
+  if (box && body) {
+    box.hidden = false;
+    var input = document.getElementById("kb-query");
+    var list = document.getElementById("kb-results");
+    var lang = box.getAttribute("data-lang") || "";
+    var timer = null, seq = 0;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        var mine = ++seq;
+        if (!q) { list.replaceChildren(); return; }
+        var url = "/api/search?limit=5&q=" + encodeURIComponent(q) + (lang ? "&lang=" + encodeURIComponent(lang) : "");
+        fetch(url).then(function (r) { return r.json(); }).then(function (res) {
+          if (mine !== seq) return;
+          list.replaceChildren();
+          (res.hits || []).forEach(function (hit) {
+            var li = document.createElement("li");
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "link-button kb-link__hit";
+            b.textContent = hit.title;
+            b.addEventListener("click", function () {
+              var link = "[" + hit.title.replace(/[\[\]]/g, "") + "](" + window.location.origin + hit.url + ")";
+              var start = body.selectionStart, end = body.selectionEnd;
+              body.value = body.value.slice(0, start) + link + body.value.slice(end);
+              body.focus();
+              body.selectionStart = body.selectionEnd = start + link.length;
+            });
+            li.appendChild(b);
+            list.appendChild(li);
+          });
+          if (!list.children.length) {
+            var none = document.createElement("li");
+            none.className = "muted";
+            none.textContent = "No article matches.";
+            list.appendChild(none);
+          }
+        }).catch(function () {});
+      }, 200);
+    });
+  }
+})();

@@ -1,0 +1,476 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/tickets"
+)
+
+// staffUser creates an account and returns it with its one-time password.
+func (p *portal) staffUser(t *testing.T, email string, role staff.Role) (staff.User, string) {
+	t.Helper()
+	u, pw, err := p.svc.Staff.AddUser(context.Background(), email, strings.Split(email, "@")[0]+" Agent", role, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, pw
+}
+
+// staffToken creates an account with a personal access token.
+func (p *portal) staffToken(t *testing.T, email string, role staff.Role) string {
+	t.Helper()
+	p.staffUser(t, email, role)
+	tok, err := p.svc.Staff.CreateToken(context.Background(), email, "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// browser is a staff member's browser: its cookies and the CSRF token of
+// the last page it read.
+type browser struct {
+	p       *portal
+	cookies map[string]string
+	csrf    string
+}
+
+func (p *portal) browser() *browser { return &browser{p: p, cookies: map[string]string{}} }
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) send(t *testing.T, method, target string, form url.Values, header ...string) (*http.Response, string) {
+	t.Helper()
+	var req *http.Request
+	if form != nil {
+		req = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	for name, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: name, Value: v})
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, body := b.p.do(t, req)
+	for _, c := range res.Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c.Value
+		}
+	}
+	if m := csrfField.FindStringSubmatch(body); m != nil {
+		b.csrf = m[1]
+	}
+	return res, body
+}
+
+// login signs in (changing the one-time password if asked) and returns the
+// password now in force.
+func (b *browser) login(t *testing.T, email, password string) string {
+	t.Helper()
+	b.send(t, "GET", "/agent/login", nil)
+	res, _ := b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {email}, "password": {password}})
+	wantStatus(t, res, http.StatusSeeOther)
+	if res.Header.Get("Location") == "/agent/password" {
+		b.send(t, "GET", "/agent/password", nil)
+		next := password + "-but-longer"
+		res, _ = b.send(t, "POST", "/agent/password", url.Values{"csrf": {b.csrf}, "current_password": {password},
+			"password": {next}, "confirm": {next}})
+		wantStatus(t, res, http.StatusSeeOther)
+		return next
+	}
+	return password
+}
+
+func TestStaffLogin(t *testing.T) {
+	p := newPortal(t, Config{})
+	_, otp := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+
+	res, _ := b.send(t, "GET", "/agent", nil)
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/agent/login") {
+		t.Fatalf("not signed in: redirect to %q, want the login page", loc)
+	}
+	res, body := b.send(t, "GET", "/agent/login", nil)
+	wantStatus(t, res, http.StatusOK)
+	wantNoInlineCode(t, body)
+
+	// The login form's own CSRF token is required.
+	res, _ = b.send(t, "POST", "/agent/login", url.Values{"csrf": {"forged"}, "email": {"alice@orbitask.example"}, "password": {otp}})
+	wantStatus(t, res, http.StatusForbidden)
+	b.send(t, "GET", "/agent/login", nil)
+	res, body = b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {"alice@orbitask.example"}, "password": {"wrong password"}})
+	wantStatus(t, res, http.StatusUnauthorized)
+	wantContains(t, body, "Wrong e-mail or password.")
+
+	// The one-time password leads to the password page, and nowhere else.
+	res, _ = b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {"alice@orbitask.example"}, "password": {otp}})
+	wantStatus(t, res, http.StatusSeeOther)
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == sessionCookie {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over plain HTTP", session)
+	}
+	res, _ = b.send(t, "GET", "/agent", nil)
+	if res.Header.Get("Location") != "/agent/password" {
+		t.Fatalf("with a one-time password /agent sends to %q", res.Header.Get("Location"))
+	}
+	b.send(t, "GET", "/agent/password", nil)
+	res, body = b.send(t, "POST", "/agent/password", url.Values{"csrf": {b.csrf}, "current_password": {otp},
+		"password": {"short"}, "confirm": {"short"}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantContains(t, body, "field__error")
+	res, _ = b.send(t, "POST", "/agent/password", url.Values{"csrf": {b.csrf}, "current_password": {otp},
+		"password": {"correct horse battery"}, "confirm": {"correct horse battery"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	res, body = b.send(t, "GET", "/agent", nil)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "Queue", "alice Agent")
+	wantNoInlineCode(t, body)
+
+	// Logging out needs the CSRF token too, and ends the session.
+	res, _ = b.send(t, "POST", "/agent/logout", url.Values{})
+	wantStatus(t, res, http.StatusForbidden)
+	res, _ = b.send(t, "POST", "/agent/logout", url.Values{"csrf": {b.csrf}})
+	wantStatus(t, res, http.StatusSeeOther)
+	res, _ = b.send(t, "GET", "/agent", nil)
+	wantStatus(t, res, http.StatusSeeOther)
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	p := newPortal(t, Config{})
+	p.staffUser(t, "bob@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+	b.send(t, "GET", "/agent/login", nil)
+	for i := 0; i < 5; i++ {
+		res, _ := b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {"bob@orbitask.example"}, "password": {"guess"}})
+		wantStatus(t, res, http.StatusUnauthorized)
+	}
+	res, body := b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {"bob@orbitask.example"}, "password": {"guess"}})
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	wantContains(t, body, "Too many failed sign-ins")
+}
+
+func TestConsoleRefusesForgedForms(t *testing.T) {
+	p := newPortal(t, Config{})
+	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+	b.login(t, "alice@orbitask.example", pw)
+	tk, _ := fileTestTicket(t, p)
+	target := "/agent/tickets/" + itoa(tk.Number) + "/replies"
+	b.send(t, "GET", "/agent/tickets/"+itoa(tk.Number), nil)
+	for name, c := range map[string]struct {
+		form   url.Values
+		header []string
+	}{
+		"no token":     {url.Values{"body": {"Hello"}}, nil},
+		"wrong token":  {url.Values{"body": {"Hello"}, "csrf": {"x" + b.csrf}}, nil},
+		"other origin": {url.Values{"body": {"Hello"}, "csrf": {b.csrf}}, []string{"Origin", "https://evil.example"}},
+	} {
+		res, _ := b.send(t, "POST", target, c.form, c.header...)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", name, res.StatusCode)
+		}
+	}
+	got, _ := p.svc.Tickets.GetByNumber(context.Background(), tk.Number)
+	if len(got.Messages) != 1 {
+		t.Fatalf("a refused form stored a reply: %d messages", len(got.Messages))
+	}
+	res, _ := b.send(t, "POST", target, url.Values{"body": {"Hello"}, "csrf": {b.csrf}})
+	wantStatus(t, res, http.StatusSeeOther)
+}
+
+func TestRoles(t *testing.T) {
+	p := newPortal(t, Config{})
+	_, agentPW := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	_, opPW := p.staffUser(t, "olga@orbitask.example", staff.RoleOperator)
+	agentToken := p.staffToken(t, "anna@orbitask.example", staff.RoleAgent)
+	writerToken := p.staffToken(t, "wendy@orbitask.example", staff.RoleWriter)
+	tk, customerToken := fileTestTicket(t, p)
+
+	agent := p.browser()
+	agent.login(t, "alice@orbitask.example", agentPW)
+	res, _ := agent.send(t, "GET", "/operator", nil)
+	wantStatus(t, res, http.StatusForbidden) // an agent cannot reach operator pages
+	op := p.browser()
+	op.login(t, "olga@orbitask.example", opPW)
+	res, body := op.send(t, "GET", "/operator", nil)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "Business calendar", "Europe/Prague")
+	res, _ = op.send(t, "GET", "/agent", nil) // an operator has agent rights
+	wantStatus(t, res, http.StatusOK)
+
+	queue := "/api/agent/queue"
+	for _, c := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"the customer's ticket token", "Bearer " + customerToken, http.StatusUnauthorized},
+		{"a made-up token", "Bearer ob_pat_nothing", http.StatusUnauthorized},
+		{"a writer's token", "Bearer " + writerToken, http.StatusForbidden},
+		{"an agent's token", "Bearer " + agentToken, http.StatusOK},
+	} {
+		res, _ := p.get(t, queue, "Authorization", c.auth)
+		if res.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, res.StatusCode, c.want)
+		}
+	}
+	res, _ = p.get(t, "/api/operator/audit", "Authorization", "Bearer "+agentToken)
+	wantStatus(t, res, http.StatusForbidden)
+
+	// A disabled account reads nothing more: its token and sessions end.
+	if err := p.svc.Staff.DisableUser(context.Background(), "anna@orbitask.example", "test"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = p.get(t, "/api/agent/tickets/"+itoa(tk.Number), "Authorization", "Bearer "+agentToken)
+	wantStatus(t, res, http.StatusUnauthorized)
+	if err := p.svc.Staff.DisableUser(context.Background(), "alice@orbitask.example", "test"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = agent.send(t, "GET", "/agent/tickets/"+itoa(tk.Number), nil)
+	wantStatus(t, res, http.StatusSeeOther)
+}
+
+func TestAgentAPI(t *testing.T) {
+	p := newPortal(t, Config{})
+	token := p.staffToken(t, "anna@orbitask.example", staff.RoleAgent)
+	auth := []string{"Authorization", "Bearer " + token}
+	ctx := context.Background()
+	file := func(email string, severity int) tickets.Ticket {
+		tk, _, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+			Email: email, Subject: "Export fails", Description: "The export stops.", Severity: severity})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	writeFile(t, p.svc.dir+"/customers.yaml", "organisations:\n  - {name: Acme, domains: [acme.example], plan: priority}\n")
+	time.Sleep(1100 * time.Millisecond) // customers.yaml is looked at once a second
+	basic4 := file("a@basic.example", 4)
+	basic1 := file("b@basic.example", 1)
+	prio3 := file("c@acme.example", 3)
+	basic3 := file("d@basic.example", 3)
+
+	res, body := p.get(t, "/api/agent/queue", auth...)
+	wantStatus(t, res, http.StatusOK)
+	var q struct {
+		Tickets []struct {
+			Number       int     `json:"number"`
+			Plan         string  `json:"plan"`
+			Severity     int     `json:"severity"`
+			SLADue       *string `json:"sla_due"`
+			CallRequired bool    `json:"call_required"`
+			Phone        string  `json:"phone"`
+		} `json:"tickets"`
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(body), &q); err != nil {
+		t.Fatal(err)
+	}
+	var order []int
+	for _, it := range q.Tickets {
+		order = append(order, it.Number)
+		if it.SLADue == nil || it.Plan == "" || it.Phone == "" {
+			t.Errorf("queue item %+v lacks plan, sla_due or phone", it)
+		}
+	}
+	// Priority first; then the severity-1 call; then severity, due time.
+	want := []int{prio3.Number, basic1.Number, basic3.Number, basic4.Number}
+	if len(order) != 4 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] || order[3] != want[3] {
+		t.Fatalf("queue order %v, want %v", order, want)
+	}
+	if !q.Tickets[1].CallRequired {
+		t.Error("severity 1 ticket not flagged for a call")
+	}
+	res, body = p.get(t, "/api/agent/queue?plan=basic&severity=3", auth...)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, `"total":1`)
+	res, body = p.get(t, "/api/agent/queue?severity=9", auth...)
+	wantStatus(t, res, http.StatusBadRequest)
+	wantContains(t, body, "severity")
+
+	// A reply reaches the customer; a note does not.
+	path := "/api/agent/tickets/" + itoa(prio3.Number)
+	res, body = p.postJSON(t, path+"/replies", `{"body":"Please try **again**."}`, auth...)
+	wantStatus(t, res, http.StatusCreated)
+	res, _ = p.postJSON(t, path+"/replies", `{"body":"Suspect the proxy.","internal":true}`, auth...)
+	wantStatus(t, res, http.StatusCreated)
+	res, body = p.postJSON(t, path+"/replies", `{"body":""}`, auth...)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantContains(t, body, `"body"`)
+	res, _ = p.postJSON(t, path+"/status", `{"status":"solved"}`, auth...)
+	wantStatus(t, res, http.StatusOK)
+	res, body = p.postJSON(t, path+"/status", `{"status":"finished"}`, auth...)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantContains(t, body, `"status"`)
+	res, _ = p.postJSON(t, "/api/agent/tickets/999999/status", `{"status":"open"}`, auth...)
+	wantStatus(t, res, http.StatusNotFound)
+
+	res, body = p.get(t, path, auth...)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "Suspect the proxy.", `"name":"anna Agent"`, `"status":"solved"`)
+	full, _ := p.svc.Tickets.GetByNumber(ctx, prio3.Number)
+	// Priority: the first reply did not solve it (the status came later), so
+	// support calls.
+	if !full.CallRequired || full.CallReason != "reply_rule" {
+		t.Errorf("priority ticket after one unsolved reply: call %v (%q), want the reply rule's flag", full.CallRequired, full.CallReason)
+	}
+}
+
+func TestAgentPagesShowTheTicket(t *testing.T) {
+	p := newPortal(t, Config{})
+	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+	b.login(t, "alice@orbitask.example", pw)
+	ctx := context.Background()
+	tk, _, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jean Dupont", Company: "Acme", Phone: "+33 1 23 45 67 89",
+		Email: "jean@acme.example", Subject: "<script>alert(1)</script> L'export ne fonctionne pas",
+		Description: "Bonjour, quand je clique sur le bouton d'export, rien ne se passe et la page affiche une erreur. <img src=x onerror=alert(1)>",
+		Severity:    2, Version: "5.2", Deployment: tickets.DeploymentCloud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/agent/tickets/" + itoa(tk.Number)
+	res, body := b.send(t, "GET", page, nil)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "&#43;33 1 23 45 67 89", "Call the submitter", "Answer in <strong>Français</strong>", "5.2",
+		"&lt;script&gt;alert(1)&lt;/script&gt;")
+	wantLacks(t, body, "<script>alert(1)", "<img src=x")
+	wantNoInlineCode(t, body)
+
+	// Reply in Markdown, then a call note that clears the flag.
+	res, _ = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"Merci, **essayez** ceci."}, "status": {"waiting"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	res, body = b.send(t, "GET", res.Header.Get("Location"), nil)
+	wantContains(t, body, "<strong>essayez</strong>", "Reply sent")
+	res, _ = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"Appelé, OK."}, "internal": {"1"}, "call": {"1"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	res, body = b.send(t, "GET", page, nil)
+	wantLacks(t, body, `id="call-banner"`)
+	wantContains(t, body, "recorded a call", "alice Agent")
+	// A refused action keeps the draft and names the field.
+	res, body = b.send(t, "POST", page+"/severity", url.Values{"csrf": {b.csrf}, "severity": {"3"}, "reason": {""}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantContains(t, body, "<strong>reason</strong>")
+	res, _ = b.send(t, "POST", page+"/assign", url.Values{"csrf": {b.csrf}, "assignee": {"me"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	res, body = b.send(t, "GET", "/agent?assignee=me", nil)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "#"+itoa(tk.Number))
+	res, body = b.send(t, "GET", "/agent?assignee=none", nil)
+	wantLacks(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An agent's reply reaches the customer's open page live, a note never
+// does, and both reach the other agents' console.
+func TestAgentChangesGoLive(t *testing.T) {
+	p := newPortal(t, Config{})
+	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+	b.login(t, "alice@orbitask.example", pw)
+	token := p.staffToken(t, "anna@orbitask.example", staff.RoleAgent)
+	tk, customerToken := fileTestTicket(t, p)
+	host := p.serve(t)
+
+	cust, _, err := dialWS(t, host, "/api/tickets/"+itoa(tk.Number)+"/live?token="+url.QueryEscape(customerToken), "http://"+host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cust.Close()
+	var snap map[string]any
+	cust.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := cust.ReadJSON(&snap); err != nil || snap["type"] != "snapshot" {
+		t.Fatalf("customer snapshot %v, %v", snap, err)
+	}
+
+	if _, resp, err := dialWS(t, host, "/agent/live", "http://"+host); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("console feed without a session: %v %v, want 401", resp, err)
+	}
+	hdr := http.Header{"Origin": {"http://" + host}, "Cookie": {sessionCookie + "=" + b.cookies[sessionCookie]}}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	console, _, err := d.Dial("ws://"+host+"/agent/live", hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer console.Close()
+	var hello map[string]any
+	console.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := console.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
+		t.Fatalf("console hello %v, %v", hello, err)
+	}
+
+	auth := []string{"Authorization", "Bearer " + token}
+	path := "/api/agent/tickets/" + itoa(tk.Number) + "/replies"
+	if res, _ := p.postJSON(t, path, `{"body":"Internal: it is the proxy.","internal":true}`, auth...); res.StatusCode != http.StatusCreated {
+		t.Fatalf("note: %d", res.StatusCode)
+	}
+	if res, _ := p.postJSON(t, path, `{"body":"Please restart the export."}`, auth...); res.StatusCode != http.StatusCreated {
+		t.Fatalf("reply: %d", res.StatusCode)
+	}
+
+	var got struct {
+		Type  string `json:"type"`
+		Event struct {
+			Kind    string `json:"kind"`
+			Message *struct {
+				Body string `json:"body"`
+			} `json:"message"`
+		} `json:"event"`
+	}
+	cust.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := cust.ReadJSON(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event.Kind != "reply" || got.Event.Message == nil || got.Event.Message.Body != "Please restart the export." {
+		t.Fatalf("customer's first live event %+v, want the reply (never the note)", got)
+	}
+	var kinds []string
+	for len(kinds) < 2 {
+		var m struct {
+			Number int    `json:"number"`
+			Kind   string `json:"kind"`
+		}
+		console.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if err := console.ReadJSON(&m); err != nil {
+			t.Fatalf("console after %v: %v", kinds, err)
+		}
+		if m.Number == tk.Number {
+			kinds = append(kinds, m.Kind)
+		}
+	}
+	if kinds[0] != "note" || kinds[1] != "reply" {
+		t.Fatalf("console saw %v, want note then reply", kinds)
+	}
+}

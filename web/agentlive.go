@@ -1,0 +1,67 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/staff"
+)
+
+// agentLiveCheck admits, before the upgrade, only a signed-in agent's
+// browser (the upgrader then checks that it comes from this site).
+func (h *handler) agentLiveCheck(r *http.Request) error {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return staff.ErrUnauthenticated
+	}
+	sess, err := h.staff.Session(r.Context(), ck.Value)
+	if err != nil {
+		return err
+	}
+	if !sess.User.Role.Allows(staff.RoleAgent) || sess.User.MustChangePassword {
+		return errForbidden
+	}
+	return nil
+}
+
+// agentLiveSocket serves /agent/live: a small message for every change of
+// any ticket ({"type":"event","seq","number","kind"}); the page fetches
+// what it shows again, so ordering and filters stay the server's.
+func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
+	sub := h.hub.Subscribe(agentsTopic)
+	defer sub.Close()
+	done := make(chan struct{})
+	defer close(done)
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for {
+			if _, _, err := conn.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	go keepAlive(conn, done)
+	conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := conn.WriteJSON(map[string]string{"type": "hello"}); err != nil {
+		return
+	}
+	for {
+		select {
+		case <-closed:
+			return
+		case m, ok := <-sub.C:
+			if !ok {
+				conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(writeWait))
+				return
+			}
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteMessage(websocket.TextMessage, m.Data); err != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package web
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/tickets"
+)
+
+type operatorPage struct {
+	agentLayout
+	Calendar string
+	Targets  []planTarget
+	Holidays []calendar.Holiday
+	Users    []staff.User
+	Audit    []staff.AuditEntry
+}
+
+type planTarget struct{ Plan, Target string }
+
+// operator is GET /operator: the settings in force and the staff's
+// activity, for operators only.
+func (h *handler) operator(c *fiber.Ctx) error {
+	users, err := h.staff.Users(c.UserContext())
+	if err != nil {
+		return err
+	}
+	audit, err := h.staff.Audit(c.UserContext(), 50)
+	if err != nil {
+		return err
+	}
+	cal := h.tickets.Calendar()
+	now := time.Now()
+	p := operatorPage{agentLayout: h.agentLayout(c, "Operations"), Calendar: cal.Describe(),
+		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
+	p.Section = "operator"
+	for plan, t := range cal.Targets() {
+		p.Targets = append(p.Targets, planTarget{planLabels[tickets.Plan(plan)], t.String()})
+	}
+	sort.Slice(p.Targets, func(i, j int) bool { return p.Targets[i].Plan < p.Targets[j].Plan })
+	return h.renderAgent(c, fiber.StatusOK, "operator", p)
+}
+
+// apiAudit is GET /api/operator/audit: the staff audit log, newest first.
+func (h *handler) apiAudit(c *fiber.Ctx) error {
+	limit, err := queryInt(c, "limit", 0, 1000)
+	if err != nil {
+		return err
+	}
+	entries, err := h.staff.Audit(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"entries": entries})
+}
