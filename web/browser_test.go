@@ -322,12 +322,13 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 	return browser
 }
 
-// openTab opens a tab of browser for one subtest. When the subtest ends it
+// openTab opens a tab of browser for one subtest (with
+// chromedp.WithNewBrowserContext, in a profile of its own: another person). When the subtest ends it
 // closes the tab and fails the subtest if a page in it threw an exception or
 // reported a Content Security Policy violation.
-func openTab(t *testing.T, browser context.Context) context.Context {
+func openTab(t *testing.T, browser context.Context, opts ...chromedp.ContextOption) context.Context {
 	t.Helper()
-	tab, closeTab := chromedp.NewContext(browser)
+	tab, closeTab := chromedp.NewContext(browser, opts...)
 	var (
 		mu       sync.Mutex
 		problems []string // fail the test
