@@ -71,6 +71,12 @@
     };
   }
 
+  // Clocks move without events: a ticket becomes "at risk" or "breached"
+  // as working time passes, so the view is refreshed every minute too.
+  if (onEvent) {
+    setInterval(function () { onEvent({ number: ticketPage ? ticketPage.getAttribute("data-number") : 0 }); }, 60000);
+  }
+
   // One socket for the console's live changes, reconnecting with backoff.
   if (onEvent && "WebSocket" in window) {
     var delay = 500;
