@@ -162,9 +162,12 @@ func (h *handler) login(c *fiber.Ctx) error {
 	return c.Redirect(safeNext(p.Next), fiber.StatusSeeOther)
 }
 
+// setSessionCookie sets a browser-session cookie: the server ends the session
+// (after idle hours, or days in all), and a fixed cookie expiry would cut
+// off an agent who is still working.
 func (h *handler) setSessionCookie(c *fiber.Ctx, sess staff.Session) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure(), Expires: sess.ExpiresAt})
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure(), SessionOnly: true})
 }
 
 // safeNext keeps a redirect after sign-in on this site's console.

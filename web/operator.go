@@ -55,5 +55,17 @@ func (h *handler) apiAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"entries": entries})
+	type entry struct {
+		At      time.Time         `json:"at"`
+		ActorID int64             `json:"actor_id,omitempty"`
+		Actor   string            `json:"actor"`
+		Action  string            `json:"action"`
+		Subject string            `json:"subject,omitempty"`
+		Detail  map[string]string `json:"detail,omitempty"`
+	}
+	out := make([]entry, len(entries))
+	for i, e := range entries {
+		out[i] = entry{e.At.UTC(), e.ActorID, e.Actor, e.Action, e.Subject, e.Detail}
+	}
+	return c.JSON(fiber.Map{"entries": out})
 }
