@@ -16,6 +16,7 @@ import (
 
 type homePage struct {
 	layout
+	KBLang      string // language of the articles listed; may differ from Lang
 	Categories  []kb.Category
 	MostHelpful []helpfulArticle
 	Recent      []*kb.Article
@@ -27,11 +28,12 @@ type helpfulArticle struct {
 }
 
 func (h *handler) home(c *fiber.Ctx) error {
-	lang := pickLang(h.kb, c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
-	p := homePage{layout: h.layout(lang, ""), Categories: h.kb.Categories(lang), Recent: h.kb.Recent(lang, 6)}
-	p.Home, p.HeaderSearch = true, false
+	lang := h.requestLang(c)
+	articles := h.kbLang(c, lang)
+	p := homePage{layout: h.layout(lang, ""), KBLang: articles, Categories: h.kb.Categories(articles), Recent: h.kb.Recent(articles, 6)}
+	p.Home, p.HeaderSearch, p.SearchLang = true, false, articles
 	var ids []string
-	for _, a := range h.kb.InLang(lang) {
+	for _, a := range h.kb.InLang(articles) {
 		ids = append(ids, a.ID)
 	}
 	scores, err := h.ev.MostHelpful(c.UserContext(), ids, 5)
@@ -57,7 +59,9 @@ func (h *handler) category(c *fiber.Ctx) error {
 	if !ok {
 		return c.Next() // perhaps an alias
 	}
-	return h.render(c, fiber.StatusOK, "category", categoryPage{layout: h.layout(cat.Lang, cat.Name), Category: cat, Articles: list})
+	p := categoryPage{layout: h.layout(h.wordsLang(cat.Lang), cat.Name), Category: cat, Articles: list}
+	p.SearchLang = cat.Lang
+	return h.render(c, fiber.StatusOK, "category", p)
 }
 
 type articlePage struct {
@@ -88,12 +92,12 @@ func (h *handler) article(c *fiber.Ctx) error {
 
 func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	p := articlePage{
-		layout:       h.layout(a.Lang, a.Title),
+		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
 		Translations: h.kb.Translations(a),
 		Voted:        c.Query("voted") == "1",
 	}
-	p.Description = a.Description
+	p.Description, p.SearchLang = a.Description, a.Lang
 	for _, hd := range a.Headings {
 		if hd.Level == 2 || hd.Level == 3 {
 			p.TOC = append(p.TOC, hd)

@@ -5,11 +5,75 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 )
 
-// pickLang chooses the language of a page: the one asked for, if it has
-// articles; else the best match of the Accept-Language header among the
+// A page has two languages that usually agree: the language of its words
+// (the i18n bundle's: en, fr, de, cs), and the language of the articles it
+// lists or searches (any language the knowledge base has).
+//
+//   - An article or category page is in its article's language, words and
+//     all (English words for a language the bundle lacks).
+//   - A ticket's page is in the language asked for with ?lang=, else the
+//     ticket's own if the bundle has it, else English: tickets in other
+//     languages are answered in English (ticketLang).
+//   - Any other page is in the language asked for with ?lang=, else the
+//     best of the Accept-Language header, else English (requestLang). The
+//     articles it lists are in that language too if there are any in it,
+//     else in the language pickLang chooses (kbLang).
+
+// requestLang is the language of the words of a page that is not about an
+// article or a ticket: ?lang= if the bundle has it, else the best match of
+// Accept-Language, else English.
+func (h *handler) requestLang(c *fiber.Ctx) string {
+	if l := h.i18n.Match(c.Query("lang")); l != "" {
+		return l
+	}
+	if l := h.i18n.Match(c.Get(fiber.HeaderAcceptLanguage)); l != "" {
+		return l
+	}
+	return i18n.DefaultLang
+}
+
+// kbLang is the language of the articles a page in lang lists: the one
+// asked for with ?lang= if it has articles, else lang if it has, else
+// pickLang's choice.
+func (h *handler) kbLang(c *fiber.Ctx, lang string) string {
+	if l, ok := kb.NormalizeLang(c.Query("lang")); ok && h.kb.HasLang(l) {
+		return l
+	}
+	if h.kb.HasLang(lang) {
+		return lang
+	}
+	return pickLang(h.kb, "", c.Get(fiber.HeaderAcceptLanguage))
+}
+
+// ticketLang is the language of a ticket's page: ?lang= if the bundle has
+// it, else the ticket's language if the bundle has it, else English.
+func (h *handler) ticketLang(c *fiber.Ctx, ticketLang string) string {
+	if l := h.i18n.Match(c.Query("lang")); l != "" {
+		return l
+	}
+	if l := kb.BaseLang(ticketLang); h.i18n.Has(l) { // as tickets decides who is answered in English
+		return l
+	}
+	return i18n.DefaultLang
+}
+
+// wordsLang is the language of the words of a page about content in lang:
+// lang itself if the bundle has it, else English.
+func (h *handler) wordsLang(lang string) string {
+	if h.i18n.Has(lang) {
+		return lang
+	}
+	return i18n.DefaultLang
+}
+
+// pickLang chooses a language that has articles: the one asked for, if it
+// has articles; else the best match of the Accept-Language header among the
 // languages that have articles; else the default language.
 func pickLang(k *kb.KB, asked, acceptLanguage string) string {
 	if l, ok := kb.NormalizeLang(asked); ok && k.HasLang(l) {

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/events"
-	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
 
@@ -24,7 +23,7 @@ type searchPage struct {
 	Total            int
 	TookMS           string
 	Hits             []search.Hit
-	Categories, Tags []facetLink
+	Categories, Tags facetList
 	DidYouMean       string
 	DidYouMeanURL    string
 	Page, Pages      int
@@ -33,6 +32,12 @@ type searchPage struct {
 	OutOfRange       bool // a page past the last; FirstURL leads back
 	FirstURL         string
 	AskURL           string
+}
+
+// facetList is a facet's values, with the language of the page's words.
+type facetList struct {
+	Lang  string
+	Links []facetLink
 }
 
 // facetLink is one value of a facet, linking to the results with the filter
@@ -77,16 +82,13 @@ func (p searchParams) url(page int) string {
 
 func (h *handler) searchPage(c *fiber.Ctx) error {
 	sp := searchParams{q: strings.TrimSpace(c.Query("q")), lang: c.Query("lang"), category: c.Query("category"), tag: c.Query("tag")}
-	pageLang := kb.DefaultLang
-	if l, ok := kb.NormalizeLang(sp.lang); ok && h.kb.HasLang(l) {
-		pageLang = l
-	}
-	p := searchPage{layout: h.layout(pageLang, "Search"), Q: sp.q, Category: sp.category, Tag: sp.tag}
+	lang := h.requestLang(c)
+	p := searchPage{layout: h.layout(lang, h.i18n.T(lang, "search.title")), Q: sp.q, Category: sp.category, Tag: sp.tag}
 	p.SearchLang, p.HeaderSearch = sp.lang, false
 	if sp.q == "" {
 		return h.render(c, fiber.StatusOK, "search", p)
 	}
-	p.Title = sp.q + " · Search"
+	p.Title = h.i18n.T(lang, "search.title_query", "query", sp.q)
 	page := 1
 	if s := c.Query("page"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -121,10 +123,10 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 
 	p.Searched = true
 	p.Total = int(res.Total)
-	p.TookMS = fmt.Sprintf("%.1f", float64(res.Took.Microseconds())/1000)
+	p.TookMS = strings.Replace(fmt.Sprintf("%.1f", float64(res.Took.Microseconds())/1000), ".", h.i18n.T(lang, "number.decimal"), 1)
 	p.Hits = res.Hits
-	p.Categories = facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })
-	p.Tags = facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })
+	p.Categories = facetList{lang, facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })}
+	p.Tags = facetList{lang, facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })}
 	if res.DidYouMean != "" && p.Total < fewResults {
 		p.DidYouMean = res.DidYouMean
 		s := sp
@@ -132,6 +134,9 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 		p.DidYouMeanURL = s.url(1)
 	}
 	p.AskURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {sp.q}}.Encode(), "+", "%20")
+	if c.Query("lang") != "" {
+		p.AskURL += "&lang=" + url.QueryEscape(lang)
+	}
 	p.Page = page
 	p.Pages = (p.Total + h.pageSize - 1) / h.pageSize
 	if page > p.Pages && p.Total > 0 {

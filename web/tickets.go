@@ -57,7 +57,8 @@ var ticketLanguages = []option{
 type ticketNewPage struct {
 	layout
 	Values          map[string]string
-	Errors          map[string]string
+	Errors          map[string]string // field → message, in Lang
+	ErrorList       []errorItem       // the same, in the form's order, for the summary
 	Severities      []severityOption
 	Deployments     []option
 	Languages       []option
@@ -66,26 +67,76 @@ type ticketNewPage struct {
 	AttachmentTypes string
 }
 
+// errorItem is one line of the form's error summary, linking to its field.
+type errorItem struct {
+	Anchor, Text string
+}
+
+// formErrorFields are the fields of the error summary, in the form's
+// order, with the element each links to and the key of its label.
+var formErrorFields = []struct{ field, anchor, label string }{
+	{"form", "", ""},
+	{"subject", "subject", "new_ticket.subject"},
+	{"description", "description", "new_ticket.description"},
+	{"severity", "severity-1", "new_ticket.severity"},
+	{"name", "name", "new_ticket.name"},
+	{"company", "company", "new_ticket.company"},
+	{"phone", "phone", "new_ticket.phone"},
+	{"email", "email", "new_ticket.email"},
+	{"deployment", "deployment", "new_ticket.deployment"},
+	{"version", "version", "new_ticket.version"},
+	{"environment", "environment", "new_ticket.environment"},
+	{"error_messages", "error_messages", "new_ticket.error_messages"},
+	{"attachments", "attachments", "new_ticket.attachments"},
+	{"lang", "lang", "new_ticket.lang"},
+	{"deflection_session", "", "new_ticket.session"},
+}
+
+// ticketNewPage fills the form in lang, with errs (the tickets package's
+// English messages) translated.
 func (h *handler) ticketNewPage(lang string, values, errs map[string]string) ticketNewPage {
+	w := h.i18n
 	p := ticketNewPage{
-		layout: h.layout(lang, "Contact support"), Values: values, Errors: errs,
-		Severities: severities, Deployments: deployments, Languages: ticketLanguages,
+		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
 		MaxAttachments: maxAttachments, MaxAttachmentMB: maxAttachmentMB, AttachmentTypes: attachmentAccept,
+	}
+	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
+	for _, s := range severities {
+		p.Severities = append(p.Severities, severityOption{s.Level,
+			w.T(lang, fmt.Sprintf("severity.%d.name", s.Level)), w.T(lang, fmt.Sprintf("severity.%d.description", s.Level))})
+	}
+	for _, d := range deployments {
+		p.Deployments = append(p.Deployments, option{d.Value, w.T(lang, "deployment."+deploymentKey(d.Value))})
+	}
+	for _, l := range ticketLanguages {
+		if l.Value == "" {
+			l.Label = w.T(lang, "new_ticket.lang_detect")
+		}
+		p.Languages = append(p.Languages, l)
 	}
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
-	if p.Errors == nil {
-		p.Errors = map[string]string{}
+	for field, msg := range errs {
+		p.Errors[field] = localFieldError(w, lang, msg)
+	}
+	for _, f := range formErrorFields {
+		msg, ok := p.Errors[f.field]
+		if !ok {
+			continue
+		}
+		if f.label != "" {
+			msg = w.T(lang, "new_ticket.error_item", "field", w.T(lang, f.label), "message", msg)
+		}
+		p.ErrorList = append(p.ErrorList, errorItem{f.anchor, msg})
 	}
 	return p
 }
 
 // newTicket is GET /tickets/new: the draft with live suggestions.
 func (h *handler) newTicket(c *fiber.Ctx) error {
-	lang := pickLang(h.kb, c.Query("lang"), c.Get(fiber.HeaderAcceptLanguage))
 	values := map[string]string{"subject": c.Query("subject")}
-	return h.render(c, fiber.StatusOK, "ticket_new", h.ticketNewPage(lang, values, nil))
+	return h.render(c, fiber.StatusOK, "ticket_new", h.ticketNewPage(h.requestLang(c), values, nil))
 }
 
 // formFields are the ticket form's text fields.
@@ -186,10 +237,19 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 	}
 	var ve *tickets.ValidationError
 	if errors.As(err, &ve) {
-		lang := pickLang(h.kb, "", c.Get(fiber.HeaderAcceptLanguage))
-		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(lang, values, ve.Fields))
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Fields))
 	}
 	return err
+}
+
+// formLang is the language of the ticket form sent back for corrections:
+// the page's (the form posts to /tickets?lang=…), else the language chosen
+// for the ticket, else requestLang's.
+func (h *handler) formLang(c *fiber.Ctx, ticketLang string) string {
+	if c.Query("lang") == "" && h.i18n.Has(ticketLang) {
+		return ticketLang
+	}
+	return h.requestLang(c)
 }
 
 // apiPostTicket is POST /api/tickets (JSON or multipart).
@@ -268,13 +328,16 @@ func (h *handler) apiReply(c *fiber.Ctx) error {
 
 type ticketPage struct {
 	layout
-	Ticket  ticketView
-	Token   string
-	New     bool
-	Link    string
-	LiveURL string
-	LastSeq int64
-	Flash   string
+	// AskedLang is the ?lang= the page was opened with, which the reply
+	// form carries on; "" when the page follows the ticket's language.
+	AskedLang string
+	Ticket    ticketView
+	Token     string
+	New       bool
+	Link      string
+	LiveURL   string
+	LastSeq   int64
+	Flash     string
 	// A reply that was refused, shown again with the reason.
 	ReplyBody  string
 	ReplyError string
@@ -294,7 +357,7 @@ func (h *handler) showTicket(c *fiber.Ctx) error {
 	p := h.ticketPage(c, t, token)
 	p.New = c.Query("new") == "1"
 	if c.Query("replied") == "1" {
-		p.Flash = "Your reply was sent."
+		p.Flash = h.i18n.T(p.Lang, "ticket.reply_sent")
 	}
 	return h.render(c, fiber.StatusOK, "ticket", p)
 }
@@ -302,20 +365,26 @@ func (h *handler) showTicket(c *fiber.Ctx) error {
 // ticketPage fills the ticket page and sets the headers a private page
 // needs.
 func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticketPage {
-	lang := t.Lang
-	if !h.kb.HasLang(lang) {
-		lang = "en"
-	}
+	lang := h.ticketLang(c, t.Lang)
 	p := ticketPage{
-		layout: h.layout(lang, fmt.Sprintf("Ticket #%d", t.Number)), Ticket: newTicketView(t), Token: token,
+		layout: h.layout(lang, h.i18n.T(lang, "ticket.title", "number", t.Number)), Ticket: newTicketView(h.i18n, lang, t), Token: token,
 		Link:    c.BaseURL() + ticketURL(t.Number, token),
 		LiveURL: fmt.Sprintf("/api/tickets/%d/live?token=%s", t.Number, url.QueryEscape(token)),
 		LastSeq: lastSeq(t),
 	}
+	if h.i18n.Match(c.Query("lang")) != "" {
+		p.AskedLang = lang
+	}
+	p.addStrings(h.i18n, ticketScriptStrings...)
 	c.Set(fiber.HeaderCacheControl, "no-store") // private: never cached
 	c.Set("Referrer-Policy", "no-referrer")     // the token is in the URL
 	return p
 }
+
+// ticketScriptStrings are the words tickets.js needs on a ticket's page
+// to follow it live.
+var ticketScriptStrings = []string{"ticket.status.", "ticket.plan.", "ticket.sla.", "ticket.live.", "ticket.copy.",
+	"ticket.author.", "ticket.size.", "ticket.history.", "ticket.announce.", "severity."}
 
 // postReply is POST /tickets/:number/replies from the ticket page's form.
 func (h *handler) postReply(c *fiber.Ctx) error {
@@ -335,10 +404,15 @@ func (h *handler) postReply(c *fiber.Ctx) error {
 			return err
 		}
 		p := h.ticketPage(c, t, token)
-		p.ReplyBody, p.ReplyError = body, "Your reply was not sent: "+ve.Fields["body"]+"."
+		p.ReplyBody = body
+		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localFieldError(h.i18n, p.Lang, ve.Fields["body"]))
 		return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 	}
-	return c.Redirect(ticketURL(n, token)+"&replied=1#messages", fiber.StatusSeeOther)
+	next := ticketURL(n, token) + "&replied=1"
+	if l := h.i18n.Match(c.Query("lang")); l != "" {
+		next += "&lang=" + l
+	}
+	return c.Redirect(next+"#messages", fiber.StatusSeeOther)
 }
 
 // liveCheck refuses, before the upgrade, a live feed for a ticket that does

@@ -2,8 +2,12 @@ package web
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -123,20 +127,25 @@ func eventText(ev tickets.Event) string {
 		return "You replied"
 	case tickets.KindSLA:
 		return "Resolution target updated"
+	case tickets.KindSeverity:
+		if ev.Severity >= 1 && ev.Severity <= len(severities) {
+			return fmt.Sprintf("Severity changed to %d – %s", ev.Severity, severities[ev.Severity-1].Name)
+		}
 	}
 	return ev.Kind
 }
 
-// ticketView is a ticket as its page shows it.
+// ticketView is a ticket as its page shows it, in the page's language.
 type ticketView struct {
 	tickets.Ticket
-	Status       string
-	StatusLabel  string
-	Plan         string
-	PlanLabel    string
-	SeverityName string
-	SLAText      string
-	History      []historyLine
+	Status          string
+	StatusLabel     string
+	Plan            string
+	PlanLabel       string
+	SeverityName    string
+	SLAText         string // with the due time in UTC; the page's script shows local time
+	DeploymentLabel string
+	History         []historyLine
 }
 
 type historyLine struct {
@@ -145,14 +154,118 @@ type historyLine struct {
 	Text                string
 }
 
-func newTicketView(t tickets.Ticket) ticketView {
-	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: statusLabels[t.Status],
-		Plan: string(t.Plan), PlanLabel: planLabels[t.Plan], SLAText: slaText(t.Plan, t.SLADue)}
-	if t.Severity >= 1 && t.Severity <= len(severities) {
-		v.SeverityName = fmt.Sprintf("%d – %s", t.Severity, severities[t.Severity-1].Name)
+func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket) ticketView {
+	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: words.T(lang, "ticket.status."+string(t.Status)),
+		Plan: string(t.Plan), PlanLabel: words.T(lang, "ticket.plan."+string(t.Plan)),
+		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, t.Plan, t.SLADue)}
+	if t.Deployment != "" {
+		v.DeploymentLabel = words.T(lang, "ticket.deployment."+deploymentKey(string(t.Deployment)))
 	}
 	for _, ev := range t.History {
-		v.History = append(v.History, historyLine{ev.Kind, string(ev.Status), ev.Actor, ev.At, eventText(ev)})
+		v.History = append(v.History, historyLine{ev.Kind, string(ev.Status), ev.Actor, ev.At, localEventText(words, lang, ev)})
 	}
 	return v
+}
+
+// severityLabel is "2 – High" in lang, or the bare number outside 1..4.
+func severityLabel(words *i18n.Bundle, lang string, n int) string {
+	if n < 1 || n > len(severities) {
+		return strconv.Itoa(n)
+	}
+	return words.T(lang, "severity.label", "level", n, "name", words.T(lang, fmt.Sprintf("severity.%d.name", n)))
+}
+
+// deploymentKey is a deployment's key in the locales ("own-server" → "own_server").
+func deploymentKey(d string) string {
+	return strings.ReplaceAll(d, "-", "_")
+}
+
+// localSLAText is slaText in lang.
+func localSLAText(words *i18n.Bundle, lang string, plan tickets.Plan, due time.Time) string {
+	if due.IsZero() {
+		return words.T(lang, "ticket.sla.individual")
+	}
+	when := words.WeekdayDateTimeUTC(lang, due)
+	if plan == tickets.PlanPriority {
+		return words.T(lang, "ticket.sla.priority", "due", when)
+	}
+	return words.T(lang, "ticket.sla.basic", "due", when)
+}
+
+// localEventText is eventText in lang, for the customer: the page's script
+// writes the same from an event's kind (static/tickets.js, historyText).
+func localEventText(words *i18n.Bundle, lang string, ev tickets.Event) string {
+	switch ev.Kind {
+	case tickets.KindFiled:
+		return words.T(lang, "ticket.history.filed")
+	case tickets.KindStatus:
+		return words.T(lang, "ticket.history.status", "status", words.T(lang, "ticket.status."+string(ev.Status)))
+	case tickets.KindReply:
+		if ev.Message != nil && ev.Message.Author == tickets.ActorSupport {
+			return words.T(lang, "ticket.history.support_replied")
+		}
+		return words.T(lang, "ticket.history.you_replied")
+	case tickets.KindSLA:
+		return words.T(lang, "ticket.history.sla")
+	case tickets.KindSeverity:
+		return words.T(lang, "ticket.history.severity", "severity", severityLabel(words, lang, ev.Severity))
+	}
+	return words.T(lang, "ticket.history.other")
+}
+
+// fieldErrorKeys translate the tickets package's validation messages
+// (English, as the JSON API gives them) for the ticket pages.
+var fieldErrorKeys = map[string]string{
+	"required":                                       "field_error.required",
+	"not valid UTF-8 text":                           "field_error.invalid_utf8",
+	"contains control characters":                    "field_error.control_characters",
+	"must be a single line of text":                  "field_error.single_line",
+	"only digits, spaces, +, -, ( and ) are allowed": "field_error.phone_characters",
+	"must have 6 to 20 digits":                       "field_error.phone_digits",
+	"not an e-mail address":                          "field_error.email",
+	"must be 1, 2, 3 or 4":                           "field_error.severity",
+	"must be cloud, own-server or other":             "field_error.deployment",
+	"not a language code (such as en, fr, de, cs)":   "field_error.lang",
+	"the file is empty":                              "field_error.file_empty",
+	"not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)": "field_error.file_type",
+}
+
+var (
+	tooLongError   = regexp.MustCompile(`^at most (\d+) characters$`)
+	tooManyError   = regexp.MustCompile(`^at most (\d+) files$`)
+	fileSizeError  = regexp.MustCompile(`^(?:larger than|is larger than) (\d+) Mi?B$`)
+	fileSizeError2 = regexp.MustCompile(`^(.+) is larger than (\d+) MB$`) // readAttachment's
+)
+
+// localFieldError translates a validation message; one it does not know
+// stays as it is. An attachments message lists "NAME: problem" parts,
+// separated by "; ".
+func localFieldError(words *i18n.Bundle, lang, msg string) string {
+	if key, ok := fieldErrorKeys[msg]; ok {
+		return words.T(lang, key)
+	}
+	if m := tooLongError.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return words.T(lang, "field_error.too_long", "count", n)
+	}
+	if m := tooManyError.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return words.T(lang, "field_error.too_many_files", "count", n)
+	}
+	if m := fileSizeError2.FindStringSubmatch(msg); m != nil {
+		return words.T(lang, "field_error.file_too_large", "file", m[1], "max", m[2])
+	}
+	parts := strings.Split(msg, "; ")
+	for i, part := range parts {
+		name, problem, ok := strings.Cut(part, ": ")
+		if !ok {
+			continue
+		}
+		if m := fileSizeError.FindStringSubmatch(problem); m != nil {
+			parts[i] = words.T(lang, "field_error.file_too_large", "file", name, "max", m[1])
+		} else if key, ok := fieldErrorKeys[problem]; ok && strings.HasPrefix(key, "field_error.file_") {
+			parts[i] = words.T(lang, key, "file", name)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net/http"
+	"maps"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 )
 
@@ -27,19 +28,21 @@ type views struct {
 }
 
 // parseViews parses every template, so that a broken one fails at start.
-func parseViews(as *assets) (*views, error) {
+// Customer pages take their words from words with t.
+func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 	funcs := template.FuncMap{
+		// t is a message in a language: {{t .Lang "ticket.reply.send"}},
+		// with arguments as name/value pairs: {{t .Lang "ticket.title" "number" 1001}}.
+		// A key ending in _html is markup, its arguments escaped.
+		"t": func(lang, key string, args ...any) any { return translate(words, lang, key, args) },
+		// date and dateTime write a day, or a moment in UTC, in a language:
+		// {{date .Lang .Updated}}.
+		"date":        words.Date,
+		"dateTime":    words.DateTimeUTC,
 		"asset":       as.url,
 		"langName":    langName,
-		"date":        func(t time.Time) string { return t.Format("2 January 2006") },
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return one
-			}
-			return many
-		},
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {
@@ -66,9 +69,25 @@ func parseViews(as *assets) (*views, error) {
 	return vs, nil
 }
 
+// translate is the template function t. Markup in a message is trusted (the
+// locales are ours); the arguments of an _html message are escaped, unless
+// they are already template.HTML.
+func translate(words *i18n.Bundle, lang, key string, args []any) any {
+	if !strings.HasSuffix(key, "_html") {
+		return words.T(lang, key, args...)
+	}
+	escaped := slices.Clone(args)
+	for i := 1; i < len(escaped); i += 2 {
+		if _, ok := escaped[i].(template.HTML); !ok {
+			escaped[i] = template.HTMLEscapeString(fmt.Sprint(escaped[i]))
+		}
+	}
+	return template.HTML(words.T(lang, key, escaped...))
+}
+
 // layout is what every page's frame needs.
 type layout struct {
-	Lang        string // language of the page, for <html lang>
+	Lang        string // language of the page's words, for <html lang>
 	HomeURL     string // the home page in Lang
 	Title       string // page title, without the site name
 	Description string
@@ -80,21 +99,25 @@ type layout struct {
 	Languages    []langLink
 	Status       int
 	Message      string
+	// JSStrings are the words the page's scripts need, embedded as JSON.
+	JSStrings map[string]string
 }
 
 // searchBox is what the "searchbox" template needs: the big box of the
 // home and search pages, or the compact one in the header.
 type searchBox struct {
-	ID, Query, Lang string
-	Big             bool
+	ID, Query string
+	Lang      string // the language searched; "" for all
+	UILang    string // the language of the box's words
+	Big       bool
 }
 
-func newSearchBox(query, lang string, big bool) searchBox {
+func newSearchBox(query, lang, uiLang string, big bool) searchBox {
 	id := "q-header"
 	if big {
 		id = "q-main"
 	}
-	return searchBox{ID: id, Query: query, Lang: lang, Big: big}
+	return searchBox{ID: id, Query: query, Lang: lang, UILang: uiLang, Big: big}
 }
 
 // langLink is an entry of the language switcher.
@@ -119,18 +142,23 @@ func (h *handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	return c.Send(buf.Bytes())
 }
 
-// renderError shows the error page; if even that fails, plain text.
+// renderError shows the error page, in the language of the request; if
+// even that fails, plain text.
 func (h *handler) renderError(c *fiber.Ctx, status int, msg string) error {
-	title := "Page not found"
+	lang := h.requestLang(c)
+	title := h.i18n.T(lang, "error.other", "status", status)
 	switch {
+	case status == fiber.StatusNotFound:
+		title = h.i18n.T(lang, "error.not_found")
 	case status == fiber.StatusBadRequest:
-		title = "Bad request"
+		title = h.i18n.T(lang, "error.bad_request")
 	case status >= 500:
-		title = "Something went wrong"
-	case status != fiber.StatusNotFound:
-		title = fmt.Sprint(status, " ", http.StatusText(status))
+		title = h.i18n.T(lang, "error.server")
 	}
-	l := h.layout(kb.DefaultLang, title)
+	if key, ok := errorMessageKeys[msg]; ok {
+		msg = h.i18n.T(lang, key)
+	}
+	l := h.layout(lang, title)
 	l.Status, l.Message, l.HeaderSearch = status, msg, false
 	if err := h.render(c, status, "error", l); err != nil {
 		h.log.Error("cannot render error page", "error", err)
@@ -140,15 +168,53 @@ func (h *handler) renderError(c *fiber.Ctx, status int, msg string) error {
 	return nil
 }
 
-// layout fills the frame for a page in lang.
+// errorMessageKeys translate the messages of httpError that a customer
+// may see on a page; others (a bad query's details) stay as they are.
+var errorMessageKeys = map[string]string{
+	"Something went wrong on our side. Please try again later.": "error.server_text",
+	"the ticket is closed; please file a new one":               "error.ticket_closed",
+	"this draft has already been solved or filed":               "error.draft_closed",
+	"some fields need attention":                                "new_ticket.fields_need_attention",
+}
+
+// scriptStrings are the words app.js needs on every page: instant search
+// and the feedback form.
+var scriptStrings = []string{"search.instant.", "article.feedback."}
+
+// layout fills the frame for a page whose words are in lang (see
+// requestLang and kbLang); it searches the articles in lang unless the page
+// says otherwise.
 func (h *handler) layout(lang, title string) layout {
 	l := layout{Lang: lang, Title: title, SearchLang: lang, HomeURL: "/?lang=" + url.QueryEscape(lang), HeaderSearch: true}
-	for _, code := range h.kb.Languages() {
-		l.Languages = append(l.Languages, langLink{
-			Code: code, Name: langName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == lang,
-		})
-	}
+	l.Languages = h.languageLinks(lang)
+	l.addStrings(h.i18n, scriptStrings...)
 	return l
+}
+
+// addStrings embeds the words under each prefix for the page's scripts.
+func (l *layout) addStrings(words *i18n.Bundle, prefixes ...string) {
+	if l.JSStrings == nil {
+		l.JSStrings = map[string]string{}
+	}
+	for _, p := range prefixes {
+		maps.Copy(l.JSStrings, words.Strings(l.Lang, p))
+	}
+}
+
+// languageLinks is the language switcher: the languages of the portal's
+// words, then any other language that has articles.
+func (h *handler) languageLinks(current string) []langLink {
+	codes := h.i18n.Languages()
+	for _, code := range h.kb.Languages() {
+		if !slices.Contains(codes, code) {
+			codes = append(codes, code)
+		}
+	}
+	links := make([]langLink, len(codes))
+	for i, code := range codes {
+		links[i] = langLink{Code: code, Name: langName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
+	}
+	return links
 }
 
 // nativeNames are the languages' names in themselves.

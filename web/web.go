@@ -15,6 +15,7 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
@@ -51,6 +52,7 @@ type handler struct {
 	tickets  *tickets.Store
 	deflect  *deflect.Tracker
 	hub      *live.Hub
+	i18n     *i18n.Bundle // the customer pages' words
 	views    *views
 	assets   *assets
 	pageSize int
@@ -71,12 +73,16 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
-	vs, err := parseViews(as)
+	words, err := i18n.Load()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	vs, err := parseViews(as, words)
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		views: vs, assets: as, pageSize: cfg.PageSize}
+		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
