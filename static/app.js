@@ -3,6 +3,56 @@
 (function () {
   "use strict";
 
+  // The page's words: the server embeds those its scripts need as a JSON
+  // data block (not executed, so the Content-Security-Policy allows it).
+  var lang = document.documentElement.lang || "en";
+  var strings = {};
+  try {
+    var block = document.getElementById("i18n-strings");
+    strings = (block && JSON.parse(block.textContent)) || {};
+  } catch (e) {
+    strings = {};
+  }
+
+  // fill replaces {name} placeholders with args' values; unknown ones stay.
+  function fill(text, args) {
+    if (!args) {
+      return text;
+    }
+    return text.replace(/\{([a-z_][a-z0-9_]*)\}/g, function (p, name) {
+      return Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : p;
+    });
+  }
+
+  // t is a message of the page's language with its placeholders filled;
+  // a key the page lacks shows as itself.
+  function t(key, args) {
+    var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    return fill(text, args);
+  }
+
+  var pluralRules = null;
+  try {
+    pluralRules = new Intl.PluralRules(lang);
+  } catch (e) {
+    pluralRules = null;
+  }
+
+  // tn is a plural message for n: the server sends its forms as KEY.one,
+  // KEY.few, KEY.other, and the language's rules pick one.
+  function tn(key, n, args) {
+    var form = pluralRules ? pluralRules.select(n) : n === 1 ? "one" : "other";
+    var k = key + "." + form;
+    if (!Object.prototype.hasOwnProperty.call(strings, k)) {
+      k = key + ".other";
+    }
+    var all = { count: n };
+    for (var name in args || {}) {
+      all[name] = args[name];
+    }
+    return t(k, all);
+  }
+
   var DEBOUNCE_MS = 120;
   var MIN_CHARS = 2;
   var LIMIT = 6;
@@ -62,7 +112,7 @@
     var list = el("ul", "instant");
     list.id = id + "-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggested articles");
+    list.setAttribute("aria-label", t("search.instant.label"));
     list.hidden = true;
     var live = el("div", "visually-hidden");
     live.setAttribute("aria-live", "polite");
@@ -153,10 +203,10 @@
         li.appendChild(snippet);
         addOption(li, hit.url);
       });
-      var all = el("li", "instant__option instant__all", "See all results for “" + q + "”");
+      var all = el("li", "instant__option instant__all", t("search.instant.see_all", { query: q }));
       addOption(all, allResultsURL(q));
       var n = data.hits.length;
-      live.textContent = n === 0 ? "No results" : n === 1 ? "1 result" : n + " results";
+      live.textContent = n === 0 ? t("search.instant.none") : tn("search.instant.count", n);
       open();
     }
 
@@ -303,7 +353,7 @@
           if (!res.ok) {
             throw new Error("vote failed: " + res.status);
           }
-          var thanks = el("p", "feedback__thanks", "Thanks for your feedback!");
+          var thanks = el("p", "feedback__thanks", t("article.feedback.thanks"));
           thanks.setAttribute("role", "status");
           form.replaceWith(thanks);
         })
@@ -313,7 +363,7 @@
           });
           var old = form.querySelector(".feedback__error");
           if (!old) {
-            var msg = el("p", "feedback__error", "Sorry, we could not save your answer. Please try again.");
+            var msg = el("p", "feedback__error", t("article.feedback.error"));
             msg.setAttribute("role", "alert");
             form.appendChild(msg);
           }
@@ -322,7 +372,7 @@
   }
 
   // Shared with tickets.js, which the ticket pages load after this file.
-  window.Orbitask = { appendSnippet: appendSnippet };
+  window.Orbitask = { appendSnippet: appendSnippet, lang: lang, t: t, tn: tn };
 
   document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);
   document.querySelectorAll("form[data-feedback]").forEach(enhanceFeedback);

@@ -14,16 +14,18 @@
   var BACKOFF_MIN_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
 
-  var STATUS_LABELS = {
-    new: "New",
-    open: "Open",
-    waiting: "Waiting on you",
-    solved: "Solved",
-    closed: "Closed",
-  };
-  var PLAN_LABELS = { basic: "Basic", priority: "Priority", individual: "Individual" };
-  var SEVERITY_NAMES = { 1: "Urgent", 2: "High", 3: "Normal", 4: "Low" };
+  // Languages are named in themselves, whatever the page's language.
   var LANG_NAMES = { en: "English", de: "Deutsch", fr: "Français", cs: "Čeština" };
+
+  // The page's words and language, from app.js (loaded first, by the
+  // layout): t(key, args) and tn(key, n, args) for plurals.
+  var t = window.Orbitask.t;
+  var tn = window.Orbitask.tn;
+  var pageLang = window.Orbitask.lang;
+
+  function has(key) {
+    return t(key) !== key;
+  }
 
   // ---- helpers ----
 
@@ -125,29 +127,63 @@
     },
   };
 
-  var dateTimeFormat = null;
-  try {
-    dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  } catch (e) {
-    dateTimeFormat = null;
-  }
+  // Times are shown in the reader's time zone, written the page's way: in
+  // the reader's own variant of the page's language if they have one
+  // (en-GB, de-AT), else in the page's language.
+  var locale = pageLang;
+  (navigator.languages || [navigator.language]).some(function (l) {
+    if (l && String(l).toLowerCase().split("-")[0] === pageLang) {
+      locale = l;
+      return true;
+    }
+    return false;
+  });
 
-  // formatTime shows an RFC 3339 time in the reader's time zone.
-  function formatTime(iso) {
+  function dateFormat(options) {
+    try {
+      return new Intl.DateTimeFormat(locale, options);
+    } catch (e) {
+      return null;
+    }
+  }
+  var dateTimeFormat = dateFormat({ dateStyle: "medium", timeStyle: "short" });
+  var deadlineFormat = dateFormat({
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
+
+  function format(fmt, iso) {
     var d = new Date(iso);
     if (isNaN(d.getTime())) {
       return "";
     }
-    return dateTimeFormat ? dateTimeFormat.format(d) : d.toLocaleString();
+    return fmt ? fmt.format(d) : d.toLocaleString(locale);
+  }
+
+  // formatTime shows an RFC 3339 time in the reader's time zone.
+  function formatTime(iso) {
+    return format(dateTimeFormat, iso);
+  }
+
+  var numberFormat = null;
+  try {
+    numberFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  } catch (e) {
+    numberFormat = null;
   }
 
   function timeElement(iso, className) {
-    var t = el("time", className, formatTime(iso));
+    var node = el("time", className, formatTime(iso));
     var d = new Date(iso);
     if (!isNaN(d.getTime())) {
-      t.dateTime = d.toISOString();
+      node.dateTime = d.toISOString();
     }
-    return t;
+    return node;
   }
 
   function formatBytes(n) {
@@ -155,30 +191,38 @@
       return "";
     }
     if (n < 1024) {
-      return n + (n === 1 ? " byte" : " bytes");
+      return tn("ticket.size.bytes", n);
     }
+    var num = function (x) {
+      return numberFormat ? numberFormat.format(x) : x.toFixed(1);
+    };
     if (n < 1024 * 1024) {
-      return Math.round(n / 1024) + " KB";
+      return t("ticket.size.kb", { size: num(Math.round(n / 1024)) });
     }
-    return (n / (1024 * 1024)).toFixed(1) + " MB";
+    return t("ticket.size.mb", { size: num(Math.round(n / 104857.6) / 10) });
   }
 
-  // renderSLA writes the commitment text and, when there is a due time, that
-  // time in the reader's time zone (the server's text names it in UTC).
-  function renderSLA(node, text, due) {
-    node.textContent = text;
-    node.setAttribute("data-sla-text", text);
+  // slaText states the commitment of a plan in the page's language, with
+  // the due time in the reader's time zone (the server's text names it in
+  // UTC); no due time means terms agreed individually.
+  function slaText(plan, due) {
+    var when = due ? format(deadlineFormat, due) : "";
+    if (!when) {
+      return t("ticket.sla.individual");
+    }
+    return t(plan === "priority" ? "ticket.sla.priority" : "ticket.sla.basic", { due: when });
+  }
+
+  // renderSLA writes the commitment and keeps its due time on the node.
+  function renderSLA(node, plan, due) {
     var d = due ? new Date(due) : null;
     if (!d || isNaN(d.getTime())) {
       node.removeAttribute("data-sla-due");
+      node.textContent = slaText(plan, null);
       return;
     }
     node.setAttribute("data-sla-due", d.toISOString());
-    var local = el("span", "sla__local");
-    local.appendChild(document.createTextNode(" Your time: "));
-    local.appendChild(timeElement(due));
-    local.appendChild(document.createTextNode("."));
-    node.appendChild(local);
+    node.textContent = slaText(plan, due);
   }
 
   function wsBase() {
@@ -243,7 +287,7 @@
       }
       continued = !!saved.continued;
       if (draftStatus) {
-        draftStatus.textContent = "We restored the draft you had not sent yet.";
+        draftStatus.textContent = t("new_ticket.draft.restored");
       }
     }
     if (sessionInput && session) {
@@ -287,7 +331,7 @@
     continueButton.addEventListener("click", continueToForm);
 
     if (hint) {
-      hint.textContent = "As you type, articles that may answer your question appear here. They open in a new tab, so your draft stays.";
+      hint.textContent = t("new_ticket.suggestions.hint");
     }
 
     // Suggestions, over a WebSocket with HTTP as the fallback.
@@ -534,18 +578,16 @@
       panel.textContent = "";
       if (!list.length) {
         if (!isEmptyDraft()) {
-          panel.appendChild(el("p", "suggestions__empty", "No matching articles yet. Add more details, or continue to send your ticket."));
+          panel.appendChild(el("p", "suggestions__empty", t("new_ticket.suggestions.none")));
         }
         return;
       }
-      panel.appendChild(
-        el("p", "suggestions__count", list.length === 1 ? "1 article may answer your question:" : list.length + " articles may answer your question:")
-      );
+      panel.appendChild(el("p", "suggestions__count", tn("new_ticket.suggestions.count", list.length)));
       var ol = el("ol", "suggestions__list");
       list.forEach(function (s, i) {
         var li = el("li", "suggestion");
         var title = el("h3", "suggestion__title");
-        var a = el("a", "suggestion__link", s.title || "Untitled article");
+        var a = el("a", "suggestion__link", s.title || t("new_ticket.suggestions.untitled"));
         a.id = "suggestion-" + i;
         a.href = safeURL(s.url);
         a.target = "_blank";
@@ -553,7 +595,7 @@
         if (s.lang) {
           a.hreflang = s.lang;
         }
-        a.appendChild(el("span", "visually-hidden", " (opens in a new tab)"));
+        a.appendChild(el("span", "visually-hidden", " " + t("new_ticket.suggestions.new_tab")));
         a.addEventListener("click", function () {
           opened(s.id);
         });
@@ -584,7 +626,7 @@
         if (meta.childNodes.length) {
           li.appendChild(meta);
         }
-        var solvedButton = el("button", "button suggestion__solved", "This solved my problem");
+        var solvedButton = el("button", "button suggestion__solved", t("new_ticket.suggestions.solved_button"));
         solvedButton.type = "button";
         solvedButton.setAttribute("aria-describedby", a.id);
         solvedButton.addEventListener("click", function () {
@@ -613,7 +655,7 @@
         .then(finishWith)
         .catch(function () {
           button.disabled = false;
-          var msg = el("p", "suggestion__error", "Sorry, we could not record that. Please try again.");
+          var msg = el("p", "suggestion__error", t("new_ticket.suggestions.error"));
           msg.setAttribute("role", "alert");
           li.appendChild(msg);
         });
@@ -640,20 +682,24 @@
       box.id = "solved";
       box.tabIndex = -1;
       box.setAttribute("aria-labelledby", "solved-title");
-      var h = el("h2", "solved__title", "Glad we could help!");
+      var h = el("h2", "solved__title", t("new_ticket.solved.title"));
       h.id = "solved-title";
       box.appendChild(h);
-      var p = el("p", null, "You told us that ");
-      var a = el("a", null, s.title || "the article");
+      // The sentence names the article with a link: its text is split
+      // around the {article} placeholder.
+      var p = el("p");
+      var a = el("a", null, s.title || t("new_ticket.solved.the_article"));
       a.href = safeURL(s.url);
+      var parts = t("new_ticket.solved.text").split("{article}");
+      p.appendChild(document.createTextNode(parts[0]));
       p.appendChild(a);
-      p.appendChild(document.createTextNode(" answered your question, so no ticket was sent. Your draft has been cleared."));
+      p.appendChild(document.createTextNode(parts.slice(1).join("")));
       box.appendChild(p);
       var next = el("p", "solved__links");
-      var home = el("a", "button", "Back to the help center");
-      home.href = "/";
-      var again = el("a", "button", "I still need help");
-      again.href = "/tickets/new";
+      var home = el("a", "button", t("new_ticket.solved.home"));
+      home.href = "/?lang=" + encodeURIComponent(pageLang);
+      var again = el("a", "button", t("new_ticket.solved.again"));
+      again.href = "/tickets/new?lang=" + encodeURIComponent(pageLang);
       next.appendChild(home);
       next.appendChild(document.createTextNode(" "));
       next.appendChild(again);
@@ -725,8 +771,9 @@
 
     localizeTimes(root);
     var sla = document.getElementById("sla");
+    var plan = document.getElementById("plan");
     if (sla && sla.getAttribute("data-sla-due")) {
-      renderSLA(sla, sla.textContent.trim(), sla.getAttribute("data-sla-due"));
+      renderSLA(sla, plan ? plan.getAttribute("data-plan") : "", sla.getAttribute("data-sla-due"));
     }
     root.querySelectorAll("[data-size]").forEach(function (s) {
       var text = formatBytes(Number(s.getAttribute("data-size")));
@@ -759,11 +806,11 @@
   }
 
   function localizeTimes(scope) {
-    scope.querySelectorAll("time[datetime]").forEach(function (t) {
-      var text = formatTime(t.getAttribute("datetime"));
+    scope.querySelectorAll("time[datetime]").forEach(function (node) {
+      var text = formatTime(node.getAttribute("datetime"));
       if (text) {
-        t.title = t.textContent;
-        t.textContent = text;
+        node.title = node.textContent;
+        node.textContent = text;
       }
     });
   }
@@ -796,7 +843,7 @@
       } catch (e) {
         ok = false;
       }
-      say(ok ? "Link copied." : "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.");
+      say(ok ? t("ticket.copy.copied") : t("ticket.copy.manual"));
     }
     input.addEventListener("focus", function () {
       input.select();
@@ -804,7 +851,7 @@
     button.addEventListener("click", function () {
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(function () {
-          say("Link copied.");
+          say(t("ticket.copy.copied"));
         }, fallback);
       } else {
         fallback();
@@ -827,7 +874,7 @@
     var closedNote = document.getElementById("closed-note");
     var reopenHint = document.getElementById("reopen-hint");
     var announcer = document.getElementById("ticket-announce");
-    var customer = root.getAttribute("data-customer") || "You";
+    var customer = root.getAttribute("data-customer") || t("ticket.author.you");
 
     var lastSeq = Number(document.body.getAttribute("data-last-seq") || root.getAttribute("data-last-seq")) || 0;
     var backoff = new Backoff();
@@ -841,7 +888,7 @@
       }
       state = s;
       liveStatus.setAttribute("data-state", s);
-      liveStatus.textContent = s === "live" ? "Live" : s === "offline" ? "Offline — reconnecting…" : "Connecting…";
+      liveStatus.textContent = t(s === "live" ? "ticket.live.live" : s === "offline" ? "ticket.live.offline" : "ticket.live.connecting");
     }
 
     function announce(text) {
@@ -866,7 +913,13 @@
     }
 
     function statusLabel(s) {
-      return STATUS_LABELS[s] || String(s);
+      return has("ticket.status." + s) ? t("ticket.status." + s) : String(s);
+    }
+
+    // severityLabel is "2 – High" in the page's language.
+    function severityLabel(n) {
+      var name = "severity." + n + ".name";
+      return has(name) ? t("severity.label", { level: n, name: t(name) }) : String(n);
     }
 
     function setStatus(s) {
@@ -890,11 +943,14 @@
       return changed;
     }
 
-    var slaText = sla ? sla.getAttribute("data-sla-text") || sla.textContent.trim() : "";
+    function currentPlan() {
+      return plan ? plan.getAttribute("data-plan") || "" : "";
+    }
 
-    // setSLA shows a new commitment: the server's words when it sends them
-    // (snapshots do), with the due time in the reader's time zone.
-    function setSLA(due, text) {
+    // setSLA shows a new commitment, written here from the plan and the due
+    // time (the server's sla_text is English, for the API). It reports
+    // whether anything changed.
+    function setSLA(due) {
       if (!sla) {
         return false;
       }
@@ -903,18 +959,11 @@
         return false;
       }
       var old = sla.getAttribute("data-sla-due");
-      var sameTime = (old ? new Date(old).getTime() : 0) === (d ? d.getTime() : 0);
-      if (!text) {
-        if (sameTime) {
-          return false;
-        }
-        text = d ? "New resolution target." : "Resolution as agreed in your individual support terms.";
-      }
-      if (sameTime && text === slaText) {
+      var text = slaText(currentPlan(), d ? due : null);
+      if ((old ? new Date(old).getTime() : 0) === (d ? d.getTime() : 0) && sla.textContent === text) {
         return false;
       }
-      slaText = text;
-      renderSLA(sla, text, d ? due : null);
+      renderSLA(sla, currentPlan(), d ? due : null);
       return true;
     }
 
@@ -923,22 +972,23 @@
         return;
       }
       plan.setAttribute("data-plan", p);
-      plan.textContent = PLAN_LABELS[p] || p;
+      plan.textContent = has("ticket.plan." + p) ? t("ticket.plan." + p) : p;
     }
 
     function setSeverity(n) {
       if (!severity || !n || severity.getAttribute("data-severity") === String(n)) {
-        return;
+        return false;
       }
       severity.setAttribute("data-severity", String(n));
-      severity.textContent = n + (SEVERITY_NAMES[n] ? " – " + SEVERITY_NAMES[n] : "");
+      severity.textContent = severityLabel(n);
+      return true;
     }
 
     function messageNode(m) {
       var author = m.author === "support" ? "support" : "customer";
       var art = el("article", "message message--" + author);
       var header = el("header", "message__header");
-      header.appendChild(el("span", "message__author", author === "support" ? "Orbitask support" : customer));
+      header.appendChild(el("span", "message__author", author === "support" ? t("ticket.author.support") : customer));
       header.appendChild(document.createTextNode(" "));
       header.appendChild(timeElement(m.created_at, "message__time"));
       art.appendChild(header);
@@ -946,23 +996,24 @@
       return art;
     }
 
+    // historyText writes an event in the page's language from its kind
+    // (the server's text field is English, for the API); web/ticketviews.go
+    // writes the same on the server (localEventText).
     function historyText(h) {
-      if (h.text) {
-        return String(h.text);
-      }
-      var who = h.actor === "support" ? " by support" : h.actor === "customer" ? " by you" : "";
       switch (h.kind) {
         case "filed":
-          return "Ticket filed";
+          return t("ticket.history.filed");
         case "status":
-          return "Status changed to " + statusLabel(h.status).toLowerCase() + who;
+          return t("ticket.history.status", { status: statusLabel(h.status) });
         case "reply":
           var author = (h.message && h.message.author) || h.actor;
-          return author === "support" ? "Support replied" : "You replied";
+          return t(author === "support" ? "ticket.history.support_replied" : "ticket.history.you_replied");
         case "sla":
-          return "Resolution target changed";
+          return t("ticket.history.sla");
+        case "severity":
+          return h.severity ? t("ticket.history.severity", { severity: severityLabel(h.severity) }) : t("ticket.history.other");
         default:
-          return String(h.kind || "Update");
+          return t("ticket.history.other");
       }
     }
 
@@ -985,33 +1036,33 @@
       return false;
     }
 
-    function applySnapshot(t) {
-      if (!t || typeof t !== "object") {
+    function applySnapshot(ticket) {
+      if (!ticket || typeof ticket !== "object") {
         return;
       }
-      setStatus(t.status);
-      setPlan(t.plan);
-      setSeverity(t.severity);
-      if ("sla_due" in t) {
-        setSLA(t.sla_due, t.sla_text);
+      setStatus(ticket.status);
+      setPlan(ticket.plan);
+      setSeverity(ticket.severity);
+      if ("sla_due" in ticket) {
+        setSLA(ticket.sla_due);
       }
-      if (callNote && typeof t.call_required === "boolean") {
-        callNote.hidden = !t.call_required;
+      if (callNote && typeof ticket.call_required === "boolean") {
+        callNote.hidden = !ticket.call_required;
       }
-      if (messages && Array.isArray(t.messages)) {
-        var mk = JSON.stringify(t.messages);
+      if (messages && Array.isArray(ticket.messages)) {
+        var mk = JSON.stringify(ticket.messages);
         if (!sameList(messages, mk)) {
           messages.textContent = "";
-          t.messages.forEach(function (m) {
+          ticket.messages.forEach(function (m) {
             messages.appendChild(messageNode(m));
           });
         }
       }
-      if (history && Array.isArray(t.history)) {
-        var hk = JSON.stringify(t.history);
+      if (history && Array.isArray(ticket.history)) {
+        var hk = JSON.stringify(ticket.history);
         if (!sameList(history, hk)) {
           history.textContent = "";
-          t.history.forEach(function (h) {
+          ticket.history.forEach(function (h) {
             history.appendChild(historyNode(h));
           });
         }
@@ -1031,7 +1082,7 @@
           break;
         case "status":
           if (setStatus(ev.status)) {
-            announce("Status changed to " + statusLabel(ev.status) + ".");
+            announce(t("ticket.announce.status", { status: statusLabel(ev.status) }));
           }
           break;
         case "reply":
@@ -1039,15 +1090,21 @@
             messages.appendChild(messageNode(ev.message));
             messages.removeAttribute("data-key");
             if (ev.message.author === "support") {
-              announce("New reply from Orbitask support.");
+              announce(t("ticket.announce.reply"));
             }
           }
           break;
         case "sla":
           if (setSLA(ev.sla_due || null)) {
-            announce("The resolution target changed.");
+            announce(t("ticket.announce.sla"));
           }
           break;
+        case "severity":
+          if (setSeverity(ev.severity)) {
+            announce(t("ticket.announce.severity", { severity: severityLabel(ev.severity) }));
+          }
+          break;
+        // Any other kind is only written in the history.
       }
       if (history) {
         history.appendChild(historyNode(ev));
