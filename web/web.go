@@ -19,6 +19,7 @@ import (
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -41,27 +42,30 @@ type Services struct {
 	Tickets *tickets.Store
 	Deflect *deflect.Tracker
 	Hub     *live.Hub // ticket changes, fed by a Feed
+	Staff   *staff.Store
 }
 
 // handler holds what the handlers need.
 type handler struct {
-	log      *slog.Logger
-	ix       *search.Index
-	kb       *kb.KB
-	ev       *events.Store
-	tickets  *tickets.Store
-	deflect  *deflect.Tracker
-	hub      *live.Hub
-	i18n     *i18n.Bundle // the customer pages' words
-	views    *views
-	assets   *assets
-	pageSize int
+	log        *slog.Logger
+	ix         *search.Index
+	kb         *kb.KB
+	ev         *events.Store
+	tickets    *tickets.Store
+	deflect    *deflect.Tracker
+	hub        *live.Hub
+	i18n       *i18n.Bundle // the customer pages' words
+	staff      *staff.Store
+	views      *views
+	agentViews *agentViews
+	assets     *assets
+	pageSize   int
 }
 
 // New builds the portal's HTTP application. Templates and static files are
 // checked here, so a broken template fails at start.
 func New(cfg Config, s Services) (*fiber.App, error) {
-	if s.Search == nil || s.Events == nil || s.Tickets == nil || s.Deflect == nil || s.Hub == nil {
+	if s.Search == nil || s.Events == nil || s.Tickets == nil || s.Deflect == nil || s.Hub == nil || s.Staff == nil {
 		return nil, errors.New("web: new: every service is required")
 	}
 	ix, ev := s.Search, s.Events
@@ -83,6 +87,10 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
+	if h.agentViews, err = parseAgentViews(as, newMarkdown()); err != nil {
+		return nil, fmt.Errorf("web: agent templates: %w", err)
+	}
+	h.staff = s.Staff
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
@@ -123,6 +131,31 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	app.Post("/api/deflect", h.apiDeflect)
 	app.Get("/api/deflect/ws", websocketHandler(h.log, nil, h.deflectSocket))
 	app.Post("/api/deflect/:session/:action", h.apiDeflectAction)
+
+	// The agent console and its API.
+	app.Get("/agent/login", h.loginForm)
+	app.Post("/agent/login", h.login)
+	app.Get("/agent/live", websocketHandler(h.log, h.agentLiveCheck, h.agentLiveSocket))
+	agent := app.Group("/agent", h.staffSession(staff.RoleAgent))
+	agent.Post("/logout", h.logout)
+	agent.Get("/password", h.passwordForm)
+	agent.Post("/password", h.changePassword)
+	agent.Get("/", h.queue)
+	agent.Get("/tickets/:number", h.agentTicketView)
+	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
+	agent.Post("/tickets/:number/replies", h.agentPost)
+	agent.Post("/tickets/:number/status", h.agentSetStatus)
+	agent.Post("/tickets/:number/severity", h.agentSetSeverity)
+	agent.Post("/tickets/:number/assign", h.agentAssign)
+	app.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
+	api := app.Group("/api/agent", h.apiStaff(staff.RoleAgent))
+	api.Get("/queue", h.apiQueue)
+	api.Get("/tickets/:number", h.apiAgentTicket)
+	api.Post("/tickets/:number/replies", h.apiAgentReply)
+	api.Post("/tickets/:number/status", h.apiAgentStatus)
+	api.Post("/tickets/:number/severity", h.apiAgentSeverity)
+	api.Post("/tickets/:number/assign", h.apiAgentAssign)
+	app.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
 	app.Use(h.aliasOrNotFound)
 	return app, nil
 }
@@ -147,6 +180,13 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		if errors.As(err, &ve) {
 			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": ve.Fields})
 		}
+		var sve *staff.ValidationError
+		if errors.As(err, &sve) {
+			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": sve.Fields})
+		}
+		if code == fiber.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
+		}
 		return c.Status(code).JSON(fiber.Map{"error": msg})
 	}
 	return h.renderError(c, code, msg)
@@ -158,9 +198,16 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 func httpError(err error) (int, string) {
 	var fe *fiber.Error
 	var ve *tickets.ValidationError
+	var sve *staff.ValidationError
 	switch {
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.As(err, &sve):
 		return fiber.StatusUnprocessableEntity, "some fields need attention"
+	case errors.Is(err, staff.ErrUnauthenticated), errors.Is(err, staff.ErrBadCredentials):
+		return fiber.StatusUnauthorized, "sign in with a valid staff account or access token"
+	case errors.Is(err, staff.ErrRateLimited):
+		return fiber.StatusTooManyRequests, "too many failed sign-ins; try again later"
+	case errors.Is(err, staff.ErrNotFound):
+		return fiber.StatusNotFound, "not found"
 	case errors.Is(err, search.ErrInvalidQuery):
 		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
 	case errors.Is(err, kb.ErrNotFound), errors.Is(err, tickets.ErrNotFound), errors.Is(err, deflect.ErrUnknownSession):
