@@ -12,6 +12,25 @@
     if (dot) dot.setAttribute("data-state", state);
   }
 
+  // The reply being written survives a failed send, a session that ended
+  // and a reload: it is kept in sessionStorage per ticket until sent.
+  var replyBody = document.getElementById("reply-body");
+  var draftKey = ticketPage ? "orbitask-reply-" + ticketPage.getAttribute("data-number") : "";
+  function dirty() {
+    return !!(replyBody && replyBody.value.trim());
+  }
+  if (replyBody && draftKey && window.sessionStorage) {
+    var sent = /[?&]flash=(reply|note|call)\b/.test(window.location.search);
+    if (sent) {
+      sessionStorage.removeItem(draftKey);
+    } else if (!replyBody.value) {
+      replyBody.value = sessionStorage.getItem(draftKey) || "";
+    }
+    replyBody.addEventListener("input", function () {
+      sessionStorage.setItem(draftKey, replyBody.value);
+    });
+  }
+
   // refresh fetches a part of the page again and swaps it in; changes that
   // arrive while a fetch runs are coalesced into one more fetch.
   function refresher(url, target) {
@@ -21,7 +40,13 @@
       busy = true;
       fetch(url(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) {
-          if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
+          if (r.status === 401 || r.redirected) {
+            // Signed out (elsewhere, or the session ended): reload to the
+            // sign-in page, unless that would throw away a draft.
+            setLive("off");
+            if (!dirty()) window.location.reload();
+            return null;
+          }
           return r.ok ? r.text() : null;
         })
         .then(function (html) {
@@ -129,7 +154,8 @@
         var q = input.value.trim();
         var mine = ++seq;
         if (!q) { list.replaceChildren(); return; }
-        var url = "/api/search?limit=5&q=" + encodeURIComponent(q) + (lang ? "&lang=" + encodeURIComponent(lang) : "");
+        // prefix=1: as-you-type lookups, not recorded as customers' searches.
+        var url = "/api/search?limit=5&prefix=1&q=" + encodeURIComponent(q) + (lang ? "&lang=" + encodeURIComponent(lang) : "");
         fetch(url).then(function (r) { return r.json(); }).then(function (res) {
           if (mine !== seq) return;
           list.replaceChildren();

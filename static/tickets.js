@@ -205,12 +205,19 @@
   // slaText states the commitment of a plan in the page's language, with
   // the due time in the reader's time zone (the server's text names it in
   // UTC); no due time means terms agreed individually.
-  function slaText(plan, due) {
+  // slaText states the commitment; the server says which text applies
+  // (data-sla-kind: basic, priority, individual_due) and Basic's hours.
+  function slaText(plan, due, node) {
     var when = due ? format(deadlineFormat, due) : "";
     if (!when) {
       return t("ticket.sla.individual");
     }
-    return t(plan === "priority" ? "ticket.sla.priority" : "ticket.sla.basic", { due: when });
+    var kind = node && node.getAttribute("data-sla-kind");
+    if (!kind || kind === "individual") {
+      kind = plan === "priority" ? "priority" : plan === "individual" ? "individual_due" : "basic";
+    }
+    var hours = (node && node.getAttribute("data-sla-hours")) || "24";
+    return t("ticket.sla." + kind, { due: when, hours: hours });
   }
 
   // renderSLA writes the commitment and keeps its due time on the node.
@@ -218,11 +225,11 @@
     var d = due ? new Date(due) : null;
     if (!d || isNaN(d.getTime())) {
       node.removeAttribute("data-sla-due");
-      node.textContent = slaText(plan, null);
+      node.textContent = slaText(plan, null, node);
       return;
     }
     node.setAttribute("data-sla-due", d.toISOString());
-    node.textContent = slaText(plan, due);
+    node.textContent = slaText(plan, due, node);
   }
 
   function wsBase() {
@@ -940,6 +947,11 @@
       if (reopenHint) {
         reopenHint.hidden = s !== "solved";
       }
+      var paused = document.getElementById("sla-paused");
+      if (paused && sla) {
+        // The clock stands still while we wait on the customer.
+        paused.hidden = s !== "waiting" || !sla.hasAttribute("data-sla-due");
+      }
       return changed;
     }
 
@@ -959,7 +971,7 @@
         return false;
       }
       var old = sla.getAttribute("data-sla-due");
-      var text = slaText(currentPlan(), d ? due : null);
+      var text = slaText(currentPlan(), d ? due : null, sla);
       if ((old ? new Date(old).getTime() : 0) === (d ? d.getTime() : 0) && sla.textContent === text) {
         return false;
       }
@@ -992,7 +1004,15 @@
       header.appendChild(document.createTextNode(" "));
       header.appendChild(timeElement(m.created_at, "message__time"));
       art.appendChild(header);
-      art.appendChild(el("div", "message__body", m.body || ""));
+      if (author === "support" && typeof m.html === "string") {
+        // Support writes Markdown; the server renders it with raw HTML and
+        // unsafe links left out, exactly as on the page it served.
+        var body = el("div", "message__body message__body--markdown");
+        body.innerHTML = m.html;
+        art.appendChild(body);
+      } else {
+        art.appendChild(el("div", "message__body", m.body || ""));
+      }
       return art;
     }
 

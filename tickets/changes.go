@@ -410,7 +410,7 @@ func (s *Store) ChangeSeverity(ctx context.Context, number int, severity int, re
 			return err
 		}
 		st.severity = severity
-		if severity <= 2 && !st.callRequired {
+		if severity <= 2 && !st.callRequired && st.status != StatusSolved {
 			return s.flagCall(rec, st, a, callReasonSeverity, now)
 		}
 		return nil
@@ -467,7 +467,14 @@ func (t Ticket) ForCustomer() Ticket {
 			hist = append(hist, e)
 		}
 	}
+	for i := range hist { // who in the team did it stays with the team
+		hist[i].Staff, hist[i].Reason, hist[i].Assignee = Staff{}, "", Staff{}
+	}
+	for i := range msgs {
+		msgs[i].StaffName = ""
+	}
 	t.Messages, t.History = msgs, hist
+	t.Assignee, t.CallReason = Staff{}, ""
 	return t
 }
 

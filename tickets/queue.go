@@ -129,9 +129,10 @@ type Queue struct {
 var openStatuses = []Status{StatusNew, StatusOpen, StatusWaiting}
 
 // Queue returns the tickets the filter selects in queue order: plan
-// (Priority and Individual before Basic), then tickets whose submitter must
-// be called, then severity (1 first), then the SLA due time (none last),
-// then number. Counts are over all open tickets.
+// (Priority and Individual before Basic), then severity (1 first), then
+// tickets whose submitter must be called (the call moves them up among
+// their equals), then the SLA due time (none last), then number. Counts are
+// over all open tickets.
 func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	now := s.now().UTC()
 	risk := s.calendar.get().AddWorking(now, atRiskWithin).UTC()
@@ -150,7 +151,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
 		created_at, updated_at, sla_due, paused_at
 		FROM tickets WHERE `+where+`
-		ORDER BY queue_rank, call_required DESC, severity, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`,
+		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)

@@ -22,7 +22,7 @@ import (
 // is not one of the choices is a 400 naming the parameter.
 func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 	var f tickets.QueueFilter
-	if s := c.Query("status"); s != "" && s != "open" {
+	if s := c.Query("status"); s != "" {
 		for _, v := range strings.Split(s, ",") {
 			st := tickets.Status(v)
 			switch st {
@@ -353,6 +353,9 @@ func (h *handler) apiAgentAssign(c *fiber.Ctx) error {
 	}
 	if err := decodeJSON(c, &in, "assignee"); err != nil {
 		return err
+	}
+	if len(in.Assignee) == 0 {
+		return &tickets.ValidationError{Fields: map[string]string{"assignee": "is required: me, none, null, an agent's id or e-mail"}}
 	}
 	v := strings.Trim(string(in.Assignee), `"`)
 	if v == "null" {

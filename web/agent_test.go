@@ -373,6 +373,10 @@ func TestAgentPagesShowTheTicket(t *testing.T) {
 	res, body = b.send(t, "GET", page, nil)
 	wantLacks(t, body, `id="call-banner"`)
 	wantContains(t, body, "recorded a call", "alice Agent")
+	// A refused note stays a note: the form comes back as it was sent.
+	res, body = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"   "}, "internal": {"1"}, "status": {"solved"}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantContains(t, body, `id="reply-internal" checked`, `<option value="solved" selected>`, "<strong>body</strong>")
 	// A refused action keeps the draft and names the field.
 	res, body = b.send(t, "POST", page+"/severity", url.Values{"csrf": {b.csrf}, "severity": {"3"}, "reason": {""}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
@@ -382,6 +386,10 @@ func TestAgentPagesShowTheTicket(t *testing.T) {
 	res, body = b.send(t, "GET", "/agent?assignee=me", nil)
 	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "#"+itoa(tk.Number))
+	res, body = b.send(t, "GET", "/agent?status=open", nil) // waiting: not in the "open" filter
+	wantLacks(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
+	res, body = b.send(t, "GET", "/agent?status=waiting", nil)
+	wantContains(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
 	res, body = b.send(t, "GET", "/agent?assignee=none", nil)
 	wantLacks(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
 }
@@ -472,5 +480,31 @@ func TestAgentChangesGoLive(t *testing.T) {
 	}
 	if kinds[0] != "note" || kinds[1] != "reply" {
 		t.Fatalf("console saw %v, want note then reply", kinds)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for next, want := range map[string]string{
+		"":                                     "/agent",
+		"/agent":                               "/agent",
+		"/agent/tickets/1001":                  "/agent/tickets/1001",
+		"/agent?plan=basic&severity=3":         "/agent?plan=basic&severity=3",
+		"/operator":                            "/operator",
+		"//evil.example/agent":                 "/agent",
+		"https://evil.example/agent":           "/agent",
+		"/agent\r\nSet-Cookie: portal_staff=x": "/agent",
+		"/agent%0d%0aSet-Cookie:%20a=b":        "/agent",
+		"/agentx":                              "/agent",
+		"/agent/../tickets/new":                "/agent",
+		"/\\evil.example":                      "/agent",
+		"/agent/tickets/1001?x=%22%3E%3Cscript%3E": "/agent/tickets/1001?x=%22%3E%3Cscript%3E",
+	} {
+		got := safeNext(next)
+		if got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+		if strings.ContainsAny(got, "\r\n") {
+			t.Errorf("safeNext(%q) = %q keeps a line break", next, got)
+		}
 	}
 }

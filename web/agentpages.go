@@ -165,7 +165,8 @@ type agentTicketPage struct {
 	Me         int64
 	Flash      string
 	Errors     map[string]string
-	Draft      string // a refused reply, shown again
+	Draft      tickets.AgentReply // a refused reply, shown again as it was
+	Reason     string             // a refused severity change's reason
 	AnswerIn   string // the language to answer in
 	KBLang     string // the articles to link: the answer's language
 	Severities []severityOption
@@ -286,7 +287,7 @@ func (h *handler) agentPost(c *fiber.Ctx) error {
 	r := tickets.AgentReply{Body: c.FormValue("body"), Internal: c.FormValue("internal") == "1" || c.FormValue("call") == "1",
 		Call: c.FormValue("call") == "1", Status: tickets.Status(c.FormValue("status"))}
 	if _, err := h.tickets.Post(c.UserContext(), n, me(c), r); err != nil {
-		return h.formError(c, err, r.Body)
+		return h.formError(c, err, r, "")
 	}
 	flash := "reply"
 	switch {
@@ -300,7 +301,7 @@ func (h *handler) agentPost(c *fiber.Ctx) error {
 
 // formError shows the ticket again with the fields at fault, keeping the
 // agent's draft; other errors go to the error handler.
-func (h *handler) formError(c *fiber.Ctx, err error, draft string) error {
+func (h *handler) formError(c *fiber.Ctx, err error, draft tickets.AgentReply, reason string) error {
 	var ve *tickets.ValidationError
 	if !errors.As(err, &ve) {
 		return err
@@ -309,7 +310,7 @@ func (h *handler) formError(c *fiber.Ctx, err error, draft string) error {
 	if perr != nil {
 		return perr
 	}
-	p.Errors, p.Draft = ve.Fields, draft
+	p.Errors, p.Draft, p.Reason = ve.Fields, draft, reason
 	return h.renderAgent(c, fiber.StatusUnprocessableEntity, "ticket", p)
 }
 
@@ -320,7 +321,7 @@ func (h *handler) agentSetStatus(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := h.tickets.AgentStatus(c.UserContext(), n, tickets.Status(c.FormValue("status")), me(c)); err != nil {
-		return h.formError(c, err, "")
+		return h.formError(c, err, tickets.AgentReply{}, "")
 	}
 	return c.Redirect(fmt.Sprintf("/agent/tickets/%d?flash=status", n), fiber.StatusSeeOther)
 }
@@ -333,7 +334,7 @@ func (h *handler) agentSetSeverity(c *fiber.Ctx) error {
 	}
 	sev, _ := strconv.Atoi(c.FormValue("severity"))
 	if _, err := h.tickets.ChangeSeverity(c.UserContext(), n, sev, c.FormValue("reason"), me(c)); err != nil {
-		return h.formError(c, err, "")
+		return h.formError(c, err, tickets.AgentReply{}, c.FormValue("reason"))
 	}
 	return c.Redirect(fmt.Sprintf("/agent/tickets/%d?flash=severity", n), fiber.StatusSeeOther)
 }
@@ -349,7 +350,7 @@ func (h *handler) agentAssign(c *fiber.Ctx) error {
 		_, err = h.tickets.Assign(c.UserContext(), n, to, me(c))
 	}
 	if err != nil {
-		return h.formError(c, err, "")
+		return h.formError(c, err, tickets.AgentReply{}, "")
 	}
 	return c.Redirect(fmt.Sprintf("/agent/tickets/%d?flash=assign", n), fiber.StatusSeeOther)
 }

@@ -103,6 +103,11 @@ func (h *handler) renderAgentPart(c *fiber.Ctx, status int, page, part string, d
 	return c.Send(buf.Bytes())
 }
 
+// messageMarkdown renders support's messages, on the console, on the
+// customer's page and in the live feed. It is configured once and never
+// changed: state only in name.
+var messageMarkdown = newMarkdown()
+
 // newMarkdown is the renderer of messages: GitHub-flavoured Markdown with
 // raw HTML left out (goldmark's default), so that neither a customer nor an
 // agent can put markup or script into a page.

@@ -3,9 +3,11 @@ package web
 import (
 	"errors"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,6 +22,10 @@ const (
 	loginCSRFCookie = "portal_login" // double-submit token of the login form, before there is a session
 	localStaff      = "staff"        // c.Locals key of the signed-in staff.Session
 )
+
+// anyRole, as the role a page needs, admits every signed-in staff member
+// (signing out, changing one's password).
+const anyRole staff.Role = ""
 
 // errForbidden is a signed-in user without the role a page needs.
 var errForbidden = fiber.NewError(fiber.StatusForbidden, "your role does not allow this")
@@ -59,7 +65,7 @@ func (h *handler) staffSession(need staff.Role) fiber.Handler {
 		if sess.User.MustChangePassword && c.Path() != "/agent/password" && c.Path() != "/agent/logout" {
 			return c.Redirect("/agent/password", fiber.StatusSeeOther)
 		}
-		if !sess.User.Role.Allows(need) {
+		if need != anyRole && !sess.User.Role.Allows(need) {
 			return errForbidden
 		}
 		return c.Next()
@@ -170,14 +176,22 @@ func (h *handler) setSessionCookie(c *fiber.Ctx, sess staff.Session) {
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure(), SessionOnly: true})
 }
 
-// safeNext keeps a redirect after sign-in on this site's console.
+// safeNext keeps a redirect after sign-in on this site's console: a path
+// under /agent or /operator, rebuilt from its parsed parts so that nothing
+// else (another host, control characters that would split the Location
+// header) gets through.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/agent") || strings.HasPrefix(next, "/operator") {
-		if !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-			return next
-		}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.IndexFunc(u.Path, unicode.IsControl) >= 0 ||
+		path.Clean(u.Path) != u.Path ||
+		strings.Contains(next, "\\") || !(u.Path == "/agent" || strings.HasPrefix(u.Path, "/agent/") || u.Path == "/operator") {
+		return "/agent"
 	}
-	return "/agent"
+	out := (&url.URL{Path: u.Path, RawQuery: u.Query().Encode()}).String()
+	if strings.HasPrefix(out, "//") {
+		return "/agent"
+	}
+	return out
 }
 
 // logout is POST /agent/logout.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/tickets"
 )
@@ -35,6 +36,17 @@ type apiMessage struct {
 	Author    string    `json:"author"`
 	Body      string    `json:"body"`
 	CreatedAt time.Time `json:"created_at"`
+	// HTML is support's Markdown rendered safely (raw HTML and unsafe links
+	// left out); customers' messages are plain text and have none.
+	HTML string `json:"html,omitempty"`
+}
+
+func newAPIMessage(m tickets.Message) apiMessage {
+	out := apiMessage{Author: m.Author, Body: m.Body, CreatedAt: m.CreatedAt.UTC()}
+	if m.Author == tickets.ActorSupport {
+		out.HTML = string(renderMarkdown(messageMarkdown, m.Body))
+	}
+	return out
 }
 
 type apiFile struct {
@@ -62,7 +74,7 @@ func newAPITicket(t tickets.Ticket) apiTicket {
 		CallRequired: t.CallRequired, Messages: []apiMessage{}, History: []apiEvent{}, Attachments: []apiFile{},
 	}
 	for _, m := range t.Messages {
-		out.Messages = append(out.Messages, apiMessage{m.Author, m.Body, m.CreatedAt.UTC()})
+		out.Messages = append(out.Messages, newAPIMessage(m))
 	}
 	for _, ev := range t.History {
 		out.History = append(out.History, newAPIEvent(ev))
@@ -77,7 +89,8 @@ func newAPIEvent(ev tickets.Event) apiEvent {
 	out := apiEvent{Seq: ev.Seq, Kind: ev.Kind, Status: string(ev.Status), SLADue: optionalTime(ev.SLADue),
 		Actor: ev.Actor, At: ev.At.UTC(), Text: eventText(ev)}
 	if ev.Message != nil {
-		out.Message = &apiMessage{ev.Message.Author, ev.Message.Body, ev.Message.CreatedAt.UTC()}
+		m := newAPIMessage(*ev.Message)
+		out.Message = &m
 	}
 	return out
 }
@@ -107,6 +120,8 @@ func slaText(plan tickets.Plan, due time.Time) string {
 	}
 	when := due.UTC().Format("Monday 2 January 2006, 15:04 UTC")
 	switch plan {
+	case tickets.PlanIndividual:
+		return "Individual terms: resolution by " + when + "."
 	case tickets.PlanPriority:
 		return "Priority plan: resolved by the end of the next working day, " + when + "."
 	default:
@@ -144,6 +159,9 @@ type ticketView struct {
 	PlanLabel       string
 	SeverityName    string
 	SLAText         string // with the due time in UTC; the page's script shows local time
+	SLAKind         string // which commitment text: basic, priority, individual, individual_due
+	SLAHours        string // Basic's working hours, for its text
+	SLAPaused       bool   // the clock stands still while the ticket waits on the customer
 	DeploymentLabel string
 	History         []historyLine
 }
@@ -154,10 +172,12 @@ type historyLine struct {
 	Text                string
 }
 
-func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket) ticketView {
+func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, basicHours string) ticketView {
+	kind := slaKind(t.Plan, t.SLADue)
 	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: words.T(lang, "ticket.status."+string(t.Status)),
 		Plan: string(t.Plan), PlanLabel: words.T(lang, "ticket.plan."+string(t.Plan)),
-		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, t.Plan, t.SLADue)}
+		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, kind, basicHours, t.SLADue),
+		SLAKind: kind, SLAHours: basicHours, SLAPaused: t.Status == tickets.StatusWaiting && !t.SLADue.IsZero()}
 	if t.Deployment != "" {
 		v.DeploymentLabel = words.T(lang, "ticket.deployment."+deploymentKey(string(t.Deployment)))
 	}
@@ -180,16 +200,32 @@ func deploymentKey(d string) string {
 	return strings.ReplaceAll(d, "-", "_")
 }
 
-// localSLAText is slaText in lang.
-func localSLAText(words *i18n.Bundle, lang string, plan tickets.Plan, due time.Time) string {
-	if due.IsZero() {
+// slaKind names the commitment a ticket states: the plan's, or the
+// individual terms' (with or without a fixed target).
+func slaKind(plan tickets.Plan, due time.Time) string {
+	switch {
+	case due.IsZero():
+		return "individual"
+	case plan == tickets.PlanIndividual:
+		return "individual_due"
+	case plan == tickets.PlanPriority:
+		return "priority"
+	}
+	return "basic"
+}
+
+// basicHours is the Basic plan's target in working hours, as the
+// commitment's text states it ("24").
+func basicHours(cal *calendar.Calendar) string {
+	return strconv.FormatFloat(cal.Target(string(tickets.PlanBasic)).WorkingHours.Hours(), 'f', -1, 64)
+}
+
+// localSLAText is the commitment in lang.
+func localSLAText(words *i18n.Bundle, lang, kind, hours string, due time.Time) string {
+	if kind == "individual" {
 		return words.T(lang, "ticket.sla.individual")
 	}
-	when := words.WeekdayDateTimeUTC(lang, due)
-	if plan == tickets.PlanPriority {
-		return words.T(lang, "ticket.sla.priority", "due", when)
-	}
-	return words.T(lang, "ticket.sla.basic", "due", when)
+	return words.T(lang, "ticket.sla."+kind, "due", words.WeekdayDateTimeUTC(lang, due), "hours", hours)
 }
 
 // localEventText is eventText in lang, for the customer: the page's script

@@ -40,6 +40,7 @@ func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 		"date":        words.Date,
 		"dateTime":    words.DateTimeUTC,
 		"asset":       as.url,
+		"markdown":    func(s string) template.HTML { return renderMarkdown(messageMarkdown, s) },
 		"langName":    langName,
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,

@@ -87,7 +87,7 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
-	if h.agentViews, err = parseAgentViews(as, newMarkdown()); err != nil {
+	if h.agentViews, err = parseAgentViews(as, messageMarkdown); err != nil {
 		return nil, fmt.Errorf("web: agent templates: %w", err)
 	}
 	h.staff = s.Staff
@@ -136,10 +136,10 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	app.Get("/agent/login", h.loginForm)
 	app.Post("/agent/login", h.login)
 	app.Get("/agent/live", websocketHandler(h.log, h.agentLiveCheck, h.agentLiveSocket))
+	app.Post("/agent/logout", h.staffSession(anyRole), h.logout)
+	app.Get("/agent/password", h.staffSession(anyRole), h.passwordForm)
+	app.Post("/agent/password", h.staffSession(anyRole), h.changePassword)
 	agent := app.Group("/agent", h.staffSession(staff.RoleAgent))
-	agent.Post("/logout", h.logout)
-	agent.Get("/password", h.passwordForm)
-	agent.Post("/password", h.changePassword)
 	agent.Get("/", h.queue)
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)

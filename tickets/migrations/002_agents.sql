@@ -16,6 +16,9 @@ ALTER TABLE tickets ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 2; -- 1 prior
 UPDATE tickets SET call_reason = 'severity' WHERE call_required = 1;
 UPDATE tickets SET call_after_replies = 1, queue_rank = 1 WHERE plan IN ('priority', 'individual');
 UPDATE tickets SET paused_at = updated_at WHERE status IN ('waiting', 'solved');
+-- The reply rule counts support's replies so far (no call was recorded before).
+UPDATE tickets SET agent_replies = (SELECT count(*) FROM ticket_messages m WHERE m.ticket_id = tickets.id AND m.author = 'support');
+UPDATE tickets SET replies_since_call = agent_replies;
 
 -- Times are now stored fixed-width (nanoseconds always written) so that they
 -- compare as text; rewrite the ones the queue compares.
@@ -23,10 +26,10 @@ UPDATE tickets SET sla_due = strftime('%Y-%m-%dT%H:%M:%f', sla_due) || '000000Z'
 UPDATE tickets SET paused_at = strftime('%Y-%m-%dT%H:%M:%f', paused_at) || '000000Z' WHERE paused_at IS NOT NULL;
 
 DROP INDEX tickets_status;
--- The queue: open tickets in queue order (plan, call flag, severity, due
--- time). The partial index holds only open work, however many tickets are
--- solved and closed.
-CREATE INDEX tickets_queue ON tickets (queue_rank, call_required DESC, severity, sla_due, number)
+-- The queue: open tickets in queue order (plan, severity, call flag, due
+-- time, none last). The partial index holds only open work, however many
+-- tickets are solved and closed.
+CREATE INDEX tickets_queue ON tickets (queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number)
     WHERE status IN ('new', 'open', 'waiting');
 CREATE INDEX tickets_status ON tickets (status, updated_at);
 CREATE INDEX tickets_assignee ON tickets (assignee_id) WHERE assignee_id IS NOT NULL;
@@ -52,6 +55,12 @@ CREATE TABLE ticket_events_new (
 );
 INSERT INTO ticket_events_new (id, ticket_id, kind, actor, message_id, data, at)
     SELECT id, ticket_id, kind, actor, message_id, data, at FROM ticket_events ORDER BY id;
+-- AUTOINCREMENT promises never to reuse an id, not even one whose row is
+-- gone: carry the old table's counter over.
+INSERT INTO sqlite_sequence (name, seq) SELECT 'ticket_events_new', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'ticket_events_new');
+UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ticket_events'), 0))
+    WHERE name = 'ticket_events_new';
 DROP TABLE ticket_events;
 ALTER TABLE ticket_events_new RENAME TO ticket_events;
 CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
