@@ -167,8 +167,8 @@ type agentTicketPage struct {
 	Errors     map[string]string
 	Draft      tickets.AgentReply // a refused reply, shown again as it was
 	Reason     string             // a refused severity change's reason
-	AnswerIn   string // the language to answer in
-	KBLang     string // the articles to link: the answer's language
+	AnswerIn   string             // the language to answer in
+	KBLang     string             // the articles to link: the answer's language
 	Severities []severityOption
 	Statuses   []tickets.Status
 }
