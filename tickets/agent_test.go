@@ -385,3 +385,47 @@ func TestQueueOrderFiltersAndCounts(t *testing.T) {
 	eq("solved", numbers(QueueFilter{Statuses: []Status{StatusSolved}}), []int{solved.Number})
 	eq("page 2", numbers(QueueFilter{Limit: 2, Offset: 2}), []int{basic3b.Number, basic3.Number})
 }
+
+// The counts are cached, but never stale after a change, nor for more
+// than a minute as the clock moves.
+func TestQueueCountsFollowChangesAndTime(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	open := func() QueueCounts {
+		t.Helper()
+		q, err := e.Queue(ctx, QueueFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q.Counts
+	}
+	tk := e.fileAt(t, prague(t, 2026, time.March, 4, 10, 0), "x@basic.example", 3) // due Mon 9 10:00
+	if c := open(); c.Open != 1 || c.AtRisk != 0 {
+		t.Fatalf("after filing: %+v", c)
+	}
+	e.fileAt(t, prague(t, 2026, time.March, 4, 10, 0), "y@basic.example", 4)
+	if c := open(); c.Open != 2 || c.Severity[4] != 1 {
+		t.Fatalf("after a second filing: %+v", c)
+	}
+	if _, err := e.AgentStatus(ctx, tk.Number, StatusSolved, alice); err != nil {
+		t.Fatal(err)
+	}
+	if c := open(); c.Open != 1 {
+		t.Fatalf("after solving one: %+v", c)
+	}
+	// Another process changes a ticket: the newest event id tells.
+	other, err := Open(Config{DB: e.db, DataDir: e.dir, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AgentStatus(ctx, tk.Number, StatusOpen, bob); err != nil {
+		t.Fatal(err)
+	}
+	if c := open(); c.Open != 2 {
+		t.Fatalf("after another store reopened one: %+v", c)
+	}
+	e.clock.Set(prague(t, 2026, time.March, 6, 16, 0)) // Fri 16:00: both due within 2 working hours
+	if c := open(); c.AtRisk != 2 {
+		t.Fatalf("as time passes: %+v, want 2 at risk", c)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/orbitask/portal/calendar"
 )
 
 // Unassigned, as QueueFilter.Assignee, selects tickets nobody works on.
@@ -104,7 +107,8 @@ func (s *Store) TicketClock(t Ticket, now time.Time) SLAClock {
 }
 
 // QueueCounts are the number of open tickets (new, open, waiting) for each
-// value of each filter, whatever the other filters.
+// value of each filter, whatever the other filters. The maps are shared
+// between callers: read them, do not change them.
 type QueueCounts struct {
 	Open         int
 	Status       map[Status]int
@@ -147,12 +151,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE `+where, args...).Scan(&q.Total); err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
-		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
-		created_at, updated_at, sla_due, paused_at
-		FROM tickets WHERE `+where+`
-		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	rows, err := s.db.QueryContext(ctx, queueItemsSQL(f, where), append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
@@ -187,11 +186,73 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	if err := rows.Err(); err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
-	if q.Counts, err = s.queueCounts(ctx, now, risk); err != nil {
+	if q.Counts, err = s.cachedCounts(ctx, now, risk); err != nil {
 		return Queue{}, err
 	}
 	return q, nil
 }
+
+// countsCache keeps the last counts. Computing them reads an index entry of
+// every open ticket (hundreds of milliseconds with 100,000 open, see
+// docs/benchmarks.md), yet they change only when a ticket does — which adds
+// an event — or as time makes tickets at risk or breached, which they may
+// show up to a minute late. The newest event id is read from the database,
+// so changes made by other processes count too.
+type countsCache struct {
+	mu     sync.Mutex
+	valid  bool
+	seq    int64 // newest ticket_events id when computed
+	minute int64 // Unix minute when computed
+	cal    *calendar.Calendar
+	counts QueueCounts
+}
+
+func (s *Store) cachedCounts(ctx context.Context, now, risk time.Time) (QueueCounts, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM ticket_events`).Scan(&seq); err != nil {
+		return QueueCounts{}, fmt.Errorf("tickets: queue counts: %w", err)
+	}
+	minute, cal := now.Unix()/60, s.calendar.get()
+	c := &s.countsCache
+	c.mu.Lock()
+	if c.valid && c.seq == seq && c.minute == minute && c.cal == cal {
+		counts := c.counts
+		c.mu.Unlock()
+		return counts, nil
+	}
+	c.mu.Unlock()
+	counts, err := s.queueCounts(ctx, now, risk)
+	if err != nil {
+		return QueueCounts{}, err
+	}
+	c.mu.Lock()
+	c.valid, c.seq, c.minute, c.cal, c.counts = true, seq, minute, cal, counts
+	c.mu.Unlock()
+	return counts, nil
+}
+
+// queueItemsSQL selects a page of the queue.
+func queueItemsSQL(f QueueFilter, where string) string {
+	from := "tickets"
+	if len(f.Statuses) == 0 || sameStatuses(f.Statuses, openStatuses) {
+		// A page of the open queue is the first entries of this index. Named,
+		// because without statistics SQLite prefers an equality on
+		// tickets_status, and then sorts every open ticket. (Naming a partial
+		// index the WHERE does not imply would be an error.)
+		from = "tickets INDEXED BY tickets_queue_order"
+	}
+	return `SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
+		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
+		created_at, updated_at, sla_due, paused_at
+		FROM ` + from + ` WHERE ` + where + `
+		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`
+}
+
+// queueCountsSQL counts the open tickets by every filter's values.
+const queueCountsSQL = `SELECT status, plan, severity, lang, coalesce(assignee_id, -1), max(assignee_name),
+		call_required, ` + sqlBreached + `, ` + sqlAtRisk + `, count(*)
+		FROM tickets WHERE status IN ('new', 'open', 'waiting')
+		GROUP BY 1, 2, 3, 4, 5, 7, 8, 9`
 
 // SQL for the SLA filters. Times are fixed-width text, so they compare as
 // text; a paused clock is judged at the moment it stopped.
@@ -212,7 +273,10 @@ func queueWhere(f QueueFilter, now, risk time.Time) (string, []any) {
 	// The open statuses are written out literally so that SQLite uses the
 	// partial queue index, whose WHERE clause must match.
 	if sameStatuses(statuses, openStatuses) {
-		conds = append(conds, `status IN ('new', 'open', 'waiting')`)
+		// queue_rank IN (1, 2) holds for every ticket; spelled out, it lets
+		// SQLite seek tickets_queue_order by rank and then severity, in
+		// order, when a severity is chosen, instead of sorting them all.
+		conds = append(conds, `status IN ('new', 'open', 'waiting') AND queue_rank IN (1, 2)`)
 	} else {
 		conds = append(conds, `status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")+`)`)
 		for _, st := range statuses {
@@ -266,10 +330,7 @@ func sameStatuses(a, b []Status) bool {
 func (s *Store) queueCounts(ctx context.Context, now, risk time.Time) (QueueCounts, error) {
 	c := QueueCounts{Status: map[Status]int{}, Plan: map[Plan]int{}, Severity: map[int]int{}, Lang: map[string]int{},
 		Assignee: map[int64]int{}, Assignees: map[int64]string{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT status, plan, severity, lang, coalesce(assignee_id, -1), max(assignee_name),
-		call_required, `+sqlBreached+`, `+sqlAtRisk+`, count(*)
-		FROM tickets WHERE status IN ('new', 'open', 'waiting')
-		GROUP BY 1, 2, 3, 4, 5, 7, 8, 9`, formatTime(now), formatTime(now), formatTime(risk))
+	rows, err := s.db.QueryContext(ctx, queueCountsSQL, formatTime(now), formatTime(now), formatTime(risk))
 	if err != nil {
 		return c, fmt.Errorf("tickets: queue counts: %w", err)
 	}

@@ -8,8 +8,7 @@ import (
 )
 
 // queuePlanSQL are the queue's three queries as Store.Queue and queueCounts
-// run them (the SELECT lists and ORDER BY copied from queue.go, the WHERE
-// from queueWhere), for EXPLAIN QUERY PLAN.
+// run them, for EXPLAIN QUERY PLAN.
 func queuePlanSQL(f QueueFilter, now, risk time.Time) map[string]struct {
 	sql  string
 	args []any
@@ -19,17 +18,9 @@ func queuePlanSQL(f QueueFilter, now, risk time.Time) map[string]struct {
 		sql  string
 		args []any
 	}{
-		"count": {`SELECT count(*) FROM tickets WHERE ` + where, args},
-		"items": {`SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
-			name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
-			created_at, updated_at, sla_due, paused_at
-			FROM tickets WHERE ` + where + `
-			ORDER BY queue_rank, call_required DESC, severity, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`,
-			append(append([]any{}, args...), 50, 0)},
-		"counts": {`SELECT status, plan, severity, lang, coalesce(assignee_id, -1), max(assignee_name),
-			call_required, ` + sqlBreached + `, ` + sqlAtRisk + `, count(*)
-			FROM tickets WHERE status IN ('new', 'open', 'waiting')
-			GROUP BY 1, 2, 3, 4, 5, 7, 8, 9`, []any{formatTime(now), formatTime(now), formatTime(risk)}},
+		"count":  {`SELECT count(*) FROM tickets WHERE ` + where, args},
+		"items":  {queueItemsSQL(f, where), append(append([]any{}, args...), 50, 0)},
+		"counts": {queueCountsSQL, []any{formatTime(now), formatTime(now), formatTime(risk)}},
 	}
 }
 

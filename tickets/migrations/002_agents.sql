@@ -26,11 +26,7 @@ UPDATE tickets SET sla_due = strftime('%Y-%m-%dT%H:%M:%f', sla_due) || '000000Z'
 UPDATE tickets SET paused_at = strftime('%Y-%m-%dT%H:%M:%f', paused_at) || '000000Z' WHERE paused_at IS NOT NULL;
 
 DROP INDEX tickets_status;
--- The queue: open tickets in queue order (plan, severity, call flag, due
--- time, none last). The partial index holds only open work, however many
--- tickets are solved and closed.
-CREATE INDEX tickets_queue ON tickets (queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number)
-    WHERE status IN ('new', 'open', 'waiting');
+-- The queue's own indexes are in 003.
 CREATE INDEX tickets_status ON tickets (status, updated_at);
 CREATE INDEX tickets_assignee ON tickets (assignee_id) WHERE assignee_id IS NOT NULL;
 
