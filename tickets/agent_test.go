@@ -3,6 +3,8 @@ package tickets
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -427,5 +429,85 @@ func TestQueueCountsFollowChangesAndTime(t *testing.T) {
 	e.clock.Set(prague(t, 2026, time.March, 6, 16, 0)) // Fri 16:00: both due within 2 working hours
 	if c := open(); c.AtRisk != 2 {
 		t.Fatalf("as time passes: %+v, want 2 at risk", c)
+	}
+}
+
+// The counts the triggers keep equal the counts of the tickets themselves
+// after many random filings and changes.
+func TestQueueCountsKeptByTriggersMatchTheTickets(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(dir string) { writeCustomers(t, dir, "customers-terms.yaml", time.Now()) })
+	rng := rand.New(rand.NewPCG(1, 2))
+	emails := []string{"a@basic.example", "b@acme.example", "c@globex.example", "d@hooli.example"}
+	statuses := []Status{StatusNew, StatusOpen, StatusWaiting, StatusSolved, StatusClosed}
+	var numbers []int
+	for i := 0; i < 300; i++ {
+		e.clock.Add(7 * time.Minute)
+		if len(numbers) < 5 || rng.IntN(3) == 0 {
+			numbers = append(numbers, e.fileAt(t, e.clock.Now(), emails[rng.IntN(len(emails))], 1+rng.IntN(4)).Number)
+			continue
+		}
+		n := numbers[rng.IntN(len(numbers))]
+		var err error
+		switch rng.IntN(5) {
+		case 0:
+			_, err = e.AgentStatus(ctx, n, statuses[rng.IntN(len(statuses))], alice)
+		case 1:
+			_, err = e.ChangeSeverity(ctx, n, 1+rng.IntN(4), "re-assessed", alice)
+		case 2:
+			to := []Staff{{}, alice, bob}[rng.IntN(3)]
+			_, err = e.Assign(ctx, n, to, alice)
+		case 3:
+			_, err = e.Post(ctx, n, alice, AgentReply{Body: "Try this."})
+		case 4:
+			_, err = e.Post(ctx, n, bob, AgentReply{Body: "Called.", Internal: true, Call: true})
+		}
+		var ve *ValidationError
+		if err != nil && !errors.Is(err, ErrClosed) && !errors.As(err, &ve) {
+			t.Fatal(err)
+		}
+	}
+	q, err := e.Queue(ctx, QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := q.Counts
+	want := QueueCounts{Status: map[Status]int{}, Plan: map[Plan]int{}, Severity: map[int]int{}, Lang: map[string]int{}, Assignee: map[int64]int{}}
+	rows, err := e.db.Query(`SELECT status, plan, severity, lang, coalesce(assignee_id, -1), call_required FROM tickets
+		WHERE status IN ('new', 'open', 'waiting')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			st   Status
+			pl   Plan
+			sev  int
+			lang string
+			as   int64
+			call bool
+		)
+		if err := rows.Scan(&st, &pl, &sev, &lang, &as, &call); err != nil {
+			t.Fatal(err)
+		}
+		want.Open++
+		want.Status[st]++
+		want.Plan[pl]++
+		want.Severity[sev]++
+		want.Lang[lang]++
+		want.Assignee[as]++
+		if call {
+			want.CallRequired++
+		}
+	}
+	rows.Close()
+	if want.Open == 0 || got.Open != want.Open || got.CallRequired != want.CallRequired ||
+		fmt.Sprint(got.Status) != fmt.Sprint(want.Status) || fmt.Sprint(got.Plan) != fmt.Sprint(want.Plan) ||
+		fmt.Sprint(got.Severity) != fmt.Sprint(want.Severity) || fmt.Sprint(got.Lang) != fmt.Sprint(want.Lang) ||
+		fmt.Sprint(got.Assignee) != fmt.Sprint(want.Assignee) {
+		t.Fatalf("counts kept %+v\nwant        %+v", got, want)
+	}
+	if got.Assignees[alice.ID] != alice.Name && got.Assignee[alice.ID] > 0 {
+		t.Errorf("assignee names %v", got.Assignees)
 	}
 }

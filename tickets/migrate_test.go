@@ -67,4 +67,7 @@ func TestMigrationFromTheFirstSchemaKeepsTickets(t *testing.T) {
 	if err != nil || len(q.Items) != 1 || q.Items[0].Number != 1001 {
 		t.Fatalf("queue after migration: %+v, %v", q.Items, err)
 	}
+	if c := q.Counts; c.Open != 1 || c.Status[StatusOpen] != 1 || c.Plan[PlanPriority] != 1 || c.CallRequired != 1 {
+		t.Fatalf("counts after migration: %+v", c)
+	}
 }

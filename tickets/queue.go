@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/orbitask/portal/calendar"
 )
 
 // Unassigned, as QueueFilter.Assignee, selects tickets nobody works on.
@@ -30,6 +27,10 @@ type QueueFilter struct {
 	Breached     bool // past due (for a paused clock: it was when it stopped)
 	Limit        int  // 0: 50; at most 500
 	Offset       int
+}
+
+func (f QueueFilter) isZero() bool {
+	return f.Plan == "" && f.Severity == 0 && f.Lang == "" && f.Assignee == 0 && !f.CallRequired && !f.AtRisk && !f.Breached
 }
 
 // QueueItem is one ticket of the queue.
@@ -107,8 +108,7 @@ func (s *Store) TicketClock(t Ticket, now time.Time) SLAClock {
 }
 
 // QueueCounts are the number of open tickets (new, open, waiting) for each
-// value of each filter, whatever the other filters. The maps are shared
-// between callers: read them, do not change them.
+// value of each filter, whatever the other filters.
 type QueueCounts struct {
 	Open         int
 	Status       map[Status]int
@@ -148,7 +148,15 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 
 	where, args := queueWhere(f, now, risk)
 	q := Queue{Now: now, Items: []QueueItem{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE `+where, args...).Scan(&q.Total); err != nil {
+	var err error
+	if q.Counts, err = s.queueCounts(ctx, now, risk); err != nil {
+		return Queue{}, err
+	}
+	unfiltered := f
+	unfiltered.Limit, unfiltered.Offset, unfiltered.Statuses = 0, 0, nil
+	if unfiltered.isZero() && (len(f.Statuses) == 0 || sameStatuses(f.Statuses, openStatuses)) {
+		q.Total = q.Counts.Open // the whole open queue: counted already
+	} else if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE `+where, args...).Scan(&q.Total); err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, queueItemsSQL(f, where), append(args, f.Limit, f.Offset)...)
@@ -186,49 +194,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	if err := rows.Err(); err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
-	if q.Counts, err = s.cachedCounts(ctx, now, risk); err != nil {
-		return Queue{}, err
-	}
 	return q, nil
-}
-
-// countsCache keeps the last counts. Computing them reads an index entry of
-// every open ticket (hundreds of milliseconds with 100,000 open, see
-// docs/benchmarks.md), yet they change only when a ticket does — which adds
-// an event — or as time makes tickets at risk or breached, which they may
-// show up to a minute late. The newest event id is read from the database,
-// so changes made by other processes count too.
-type countsCache struct {
-	mu     sync.Mutex
-	valid  bool
-	seq    int64 // newest ticket_events id when computed
-	minute int64 // Unix minute when computed
-	cal    *calendar.Calendar
-	counts QueueCounts
-}
-
-func (s *Store) cachedCounts(ctx context.Context, now, risk time.Time) (QueueCounts, error) {
-	var seq int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM ticket_events`).Scan(&seq); err != nil {
-		return QueueCounts{}, fmt.Errorf("tickets: queue counts: %w", err)
-	}
-	minute, cal := now.Unix()/60, s.calendar.get()
-	c := &s.countsCache
-	c.mu.Lock()
-	if c.valid && c.seq == seq && c.minute == minute && c.cal == cal {
-		counts := c.counts
-		c.mu.Unlock()
-		return counts, nil
-	}
-	c.mu.Unlock()
-	counts, err := s.queueCounts(ctx, now, risk)
-	if err != nil {
-		return QueueCounts{}, err
-	}
-	c.mu.Lock()
-	c.valid, c.seq, c.minute, c.cal, c.counts = true, seq, minute, cal, counts
-	c.mu.Unlock()
-	return counts, nil
 }
 
 // queueItemsSQL selects a page of the queue.
@@ -248,11 +214,23 @@ func queueItemsSQL(f QueueFilter, where string) string {
 		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`
 }
 
-// queueCountsSQL counts the open tickets by every filter's values.
-const queueCountsSQL = `SELECT status, plan, severity, lang, coalesce(assignee_id, -1), max(assignee_name),
-		call_required, ` + sqlBreached + `, ` + sqlAtRisk + `, count(*)
-		FROM tickets WHERE status IN ('new', 'open', 'waiting')
-		GROUP BY 1, 2, 3, 4, 5, 7, 8, 9`
+// The counts per filter. The triggers of migration 003 keep the open
+// tickets' counts per combination of status, plan, severity, language,
+// assignee and call flag in ticket_queue_counts; the SLA filters move with
+// the clock and are counted from two partial indexes over the due times.
+const (
+	queueCountsSQL = `SELECT status, plan, severity, lang, assignee_id, assignee_name, call_required, n
+		FROM ticket_queue_counts WHERE n > 0`
+	// Named indexes: without statistics SQLite would rather seek another
+	// index by status and read every open ticket.
+	slaCountsSQL = `SELECT
+		(SELECT count(*) FROM tickets INDEXED BY tickets_sla_running WHERE status IN ('new', 'open', 'waiting')
+			AND paused_at IS NULL AND sla_due IS NOT NULL AND sla_due > ? AND sla_due <= ?),
+		(SELECT count(*) FROM tickets INDEXED BY tickets_sla_running WHERE status IN ('new', 'open', 'waiting')
+			AND paused_at IS NULL AND sla_due IS NOT NULL AND sla_due <= ?),
+		(SELECT count(*) FROM tickets INDEXED BY tickets_sla_paused WHERE status IN ('new', 'open', 'waiting')
+			AND paused_at IS NOT NULL AND sla_due IS NOT NULL AND sla_due <= paused_at)`
+)
 
 // SQL for the SLA filters. Times are fixed-width text, so they compare as
 // text; a paused clock is judged at the moment it stopped.
@@ -326,27 +304,30 @@ func sameStatuses(a, b []Status) bool {
 	return true
 }
 
-// queueCounts counts the open tickets by every filter in one pass.
+// queueCounts reads the counts of open tickets per filter value.
 func (s *Store) queueCounts(ctx context.Context, now, risk time.Time) (QueueCounts, error) {
 	c := QueueCounts{Status: map[Status]int{}, Plan: map[Plan]int{}, Severity: map[int]int{}, Lang: map[string]int{},
 		Assignee: map[int64]int{}, Assignees: map[int64]string{}}
-	rows, err := s.db.QueryContext(ctx, queueCountsSQL, formatTime(now), formatTime(now), formatTime(risk))
+	fail := func(err error) (QueueCounts, error) {
+		return QueueCounts{}, fmt.Errorf("tickets: queue counts: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, queueCountsSQL)
 	if err != nil {
-		return c, fmt.Errorf("tickets: queue counts: %w", err)
+		return fail(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			status                 Status
-			plan                   Plan
-			severity               int
-			lang, name             string
-			assignee               int64
-			call, breached, atRisk bool
-			n                      int
+			status     Status
+			plan       Plan
+			severity   int
+			lang, name string
+			assignee   int64
+			call       bool
+			n          int
 		)
-		if err := rows.Scan(&status, &plan, &severity, &lang, &assignee, &name, &call, &breached, &atRisk, &n); err != nil {
-			return c, fmt.Errorf("tickets: queue counts: %w", err)
+		if err := rows.Scan(&status, &plan, &severity, &lang, &assignee, &name, &call, &n); err != nil {
+			return fail(err)
 		}
 		c.Open += n
 		c.Status[status] += n
@@ -360,12 +341,15 @@ func (s *Store) queueCounts(ctx context.Context, now, risk time.Time) (QueueCoun
 		if call {
 			c.CallRequired += n
 		}
-		if breached {
-			c.Breached += n
-		}
-		if atRisk {
-			c.AtRisk += n
-		}
 	}
-	return c, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	var breachedRunning, breachedPaused int
+	if err := s.db.QueryRowContext(ctx, slaCountsSQL, formatTime(now), formatTime(risk), formatTime(now)).Scan(
+		&c.AtRisk, &breachedRunning, &breachedPaused); err != nil {
+		return fail(err)
+	}
+	c.Breached = breachedRunning + breachedPaused
+	return c, nil
 }

@@ -104,9 +104,7 @@ type Store struct {
 	onFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
 	calendar  *reloading[*calendar.Calendar]
 	plans     *reloading[customers]
-	// countsCache: see cachedCounts
-	countsCache countsCache
-	stop        stopIndex
+	stop      stopIndex
 	// writeMu serialises this process's write transactions, so they queue
 	// here instead of in SQLite's busy handler, which polls with sleeps.
 	// Other processes (the command line) still wait on the busy timeout.
