@@ -508,3 +508,32 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// Behind a trusted proxy the session cookie is Secure when the proxy says
+// the client came over TLS; anyone else's X-Forwarded-Proto is ignored.
+func TestSecureCookieBehindTrustedProxy(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		trusted []string
+		secure  bool
+	}{
+		{"no proxy configured", nil, false},
+		{"the request's proxy is trusted", []string{"0.0.0.0/0"}, true},
+		{"another proxy is trusted", []string{"10.9.9.9"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPortal(t, Config{TrustedProxies: c.trusted})
+			_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+			b := p.browser()
+			b.send(t, "GET", "/agent/login", nil)
+			res, _ := b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {"alice@orbitask.example"}, "password": {pw}},
+				"X-Forwarded-Proto", "https", "X-Forwarded-For", "203.0.113.7")
+			wantStatus(t, res, http.StatusSeeOther)
+			for _, ck := range res.Cookies() {
+				if ck.Name == sessionCookie && ck.Secure != c.secure {
+					t.Fatalf("session cookie Secure=%v, want %v", ck.Secure, c.secure)
+				}
+			}
+		})
+	}
+}

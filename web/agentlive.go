@@ -9,6 +9,9 @@ import (
 	"github.com/orbitask/portal/staff"
 )
 
+// sessionRecheck is how often an open console feed checks its session.
+const sessionRecheck = time.Minute
+
 // agentLiveCheck admits, before the upgrade, only a signed-in agent's
 // browser (the upgrader then checks that it comes from this site).
 func (h *handler) agentLiveCheck(r *http.Request) error {
@@ -44,6 +47,10 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 		}
 	}()
 	go keepAlive(conn, done)
+	// The session is checked again now and then, so that signing out or a
+	// disabled account also ends the feed.
+	recheck := time.NewTicker(sessionRecheck)
+	defer recheck.Stop()
 	conn.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := conn.WriteJSON(map[string]string{"type": "hello"}); err != nil {
 		return
@@ -52,6 +59,12 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 		select {
 		case <-closed:
 			return
+		case <-recheck.C:
+			if h.agentLiveCheck(r) != nil {
+				conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "signed out"), time.Now().Add(writeWait))
+				return
+			}
 		case m, ok := <-sub.C:
 			if !ok {
 				conn.WriteControl(websocket.CloseMessage,

@@ -28,6 +28,12 @@ type Config struct {
 	Logger *slog.Logger // where requests and server errors are logged; nil discards
 	// PageSize is the number of results on one page of /search; 0 means 10.
 	PageSize int
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// in front of the portal: from them alone X-Forwarded-For gives the
+	// client's address (sign-in limits per address) and X-Forwarded-Proto
+	// says the request came over TLS (Secure cookies). Empty: nobody's
+	// forwarding headers are believed.
+	TrustedProxies []string
 }
 
 // contentSecurityPolicy allows only the portal's own files: no inline
@@ -108,6 +114,11 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 		ReadTimeout:  15 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Forwarding headers only from the proxies named in the config.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		EnableIPValidation:      true,
 	})
 	app.Use(h.logRequests, recover.New(), securityHeaders)
 
@@ -158,6 +169,13 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	app.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
 	app.Use(h.aliasOrNotFound)
 	return app, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // errNotFound answers 404 for anything the portal does not have.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -55,6 +56,8 @@ Serve flags (each also settable by environment variable):
   --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
+  --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
+                   comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)
 
 A flag wins over its environment variable. The search index in DIR/search is
 derived data: it is reused when the content and the index format are
@@ -84,6 +87,8 @@ type Config struct {
 	Data        string
 	LogLevel    slog.Level
 	SearchCache int
+	// TrustedProxies: see web.Config.TrustedProxies.
+	TrustedProxies []string
 }
 
 func main() {
@@ -153,6 +158,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("PORTAL_SEARCH_CACHE: not a count: %q", os.Getenv("PORTAL_SEARCH_CACHE"))
 	}
 	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
+	proxies := fs.String("trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -164,6 +170,15 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return cfg, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR range", p)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
 	}
 	return cfg, nil
 }
@@ -233,7 +248,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	defer stopFeed()
 	go feed.Run(feedCtx, feedInterval)
 
-	app, err := web.New(web.Config{Logger: log}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub, Staff: st})
+	app, err := web.New(web.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub, Staff: st})
 	if err != nil {
 		return err
 	}
