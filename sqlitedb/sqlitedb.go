@@ -3,12 +3,14 @@
 package sqlitedb
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
@@ -88,6 +90,24 @@ func apply(db *sql.DB, owner string, version int, body string) error {
 	}
 	if _, err := tx.Exec(`INSERT INTO schema_migrations (owner, version, applied_at) VALUES (?, ?, ?)`,
 		owner, version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// InTx runs fn in a transaction and commits it, or rolls it back when fn
+// fails. mu serialises the caller's write transactions within this process,
+// so that they queue on the mutex instead of in SQLite's busy handler, which
+// polls with sleeps; other processes still wait on the busy timeout.
+func InTx(ctx context.Context, db *sql.DB, mu *sync.Mutex, fn func(*sql.Tx) error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -185,22 +185,9 @@ func Open(cfg Config) (*Store, error) {
 	}, nil
 }
 
-// write runs fn in a transaction. writeMu serialises this process's write
-// transactions, so they queue here instead of in SQLite's busy handler, which
-// polls with sleeps. Other processes (the command line) still wait on the
-// busy timeout.
+// write runs fn in a write transaction, one at a time within this process.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return sqlitedb.InTx(ctx, s.db, &s.writeMu, fn)
 }
 
 // timeLayout is fixed-width, so stored times sort and compare as text.

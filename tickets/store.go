@@ -586,17 +586,7 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 
 // write runs fn in a write transaction, one at a time within this process.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return sqlitedb.InTx(ctx, s.db, &s.writeMu, fn)
 }
 
 func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message, staffID int64) (int64, error) {

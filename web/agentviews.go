@@ -7,9 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"io/fs"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,29 +38,11 @@ func parseAgentViews(as *assets, md goldmark.Markdown) (*agentViews, error) {
 		"plan":     func(p tickets.Plan) string { return planLabels[p] },
 		"severity": severityName,
 	}
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/agent/layout/*.html")
+	pages, err := parsePages(funcs, "templates/agent/layout/*.html", "templates/agent/*.html")
 	if err != nil {
 		return nil, err
 	}
-	pages, err := fs.Glob(templateFS, "templates/agent/*.html")
-	if err != nil {
-		return nil, err
-	}
-	vs := &agentViews{pages: map[string]*template.Template{}}
-	for _, p := range pages {
-		t, err := base.Clone()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.ParseFS(templateFS, p); err != nil {
-			return nil, err
-		}
-		if t.Lookup("content") == nil {
-			return nil, fmt.Errorf("%s: no {{define \"content\"}}", p)
-		}
-		vs.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
-	}
-	return vs, nil
+	return &agentViews{pages: pages}, nil
 }
 
 // agentLayout is what the console's frame needs.

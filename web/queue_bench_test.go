@@ -8,15 +8,9 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/orbitask/portal/deflect"
-	"github.com/orbitask/portal/events"
-	"github.com/orbitask/portal/kb"
-	"github.com/orbitask/portal/live"
-	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
@@ -63,7 +57,7 @@ var queueRequests = []struct {
 func BenchmarkQueuePage(b *testing.B) {
 	for _, shape := range queueShapes {
 		b.Run(shape.name, func(b *testing.B) {
-			p := newBenchPortal(b)
+			p := newPortal(b, Config{})
 			seedQueue(b, p.dbPath, shape.total, shape.open, time.Now())
 			cookie, token := benchSignIn(b, p)
 			db, err := sqlitedb.Open(p.dbPath)
@@ -119,7 +113,7 @@ func BenchmarkQueueStore(b *testing.B) {
 	}
 	for _, shape := range queueShapes {
 		b.Run(shape.name, func(b *testing.B) {
-			p := newBenchPortal(b)
+			p := newPortal(b, Config{})
 			seedQueue(b, p.dbPath, shape.total, shape.open, time.Now())
 			for _, f := range filters {
 				b.Run(f.name, func(b *testing.B) {
@@ -135,61 +129,6 @@ func BenchmarkQueueStore(b *testing.B) {
 			}
 		})
 	}
-}
-
-// newBenchPortal is newPortal for a benchmark (newPortal and
-// newTestServices take a *testing.T): the same services on real files,
-// the live feed running.
-func newBenchPortal(b *testing.B) *portal {
-	b.Helper()
-	k, err := kb.Load("testdata/content")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, _, err := search.Open(search.Config{Dir: b.TempDir()}, k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ix.Close() })
-	dir := b.TempDir()
-	ts := &testServices{dir: dir, dbPath: filepath.Join(dir, "portal.db")}
-	ev, err := events.Open(ts.dbPath, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ev.Close() })
-	db, err := sqlitedb.Open(ts.dbPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	tracker, err := deflect.Open(deflect.Config{DB: db})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tracker.Close() })
-	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir,
-		OnEvent: func(tickets.Event) { ts.feed.Kick() }, OnFiledTx: FiledInSession(tracker)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := staff.Open(staff.Config{DB: db, HashMemoryKiB: 64, HashTime: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hub := live.New(0)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	if ts.feed, err = NewFeed(ctx, store, hub, nil); err != nil {
-		b.Fatal(err)
-	}
-	go ts.feed.Run(ctx, 20*time.Millisecond)
-	ts.Services = Services{Search: ix, Events: ev, Tickets: store, Deflect: tracker, Hub: hub, Staff: st}
-	app, err := New(Config{}, ts.Services)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &portal{app: app, ev: ev, dbPath: ts.dbPath, svc: ts}
 }
 
 // benchSignIn creates an agent, signs in and changes the one-time password

@@ -24,7 +24,7 @@ type testServices struct {
 	feed   *Feed
 }
 
-func newTestServices(t *testing.T, ix *search.Index) *testServices {
+func newTestServices(t testing.TB, ix *search.Index) *testServices {
 	t.Helper()
 	dir := t.TempDir()
 	ts := &testServices{dir: dir, dbPath: filepath.Join(dir, "portal.db")}

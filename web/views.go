@@ -45,16 +45,27 @@ func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
 	}
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
+	pages, err := parsePages(funcs, "templates/layout/*.html", "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	pages, err := fs.Glob(templateFS, "templates/*.html")
+	return &views{pages: pages}, nil
+}
+
+// parsePages parses one template set per page: the frame (layouts) and a
+// page file, which must define "content". A set is keyed by the page file's
+// name without ".html".
+func parsePages(funcs template.FuncMap, layouts, pageGlob string) (map[string]*template.Template, error) {
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, layouts)
 	if err != nil {
 		return nil, err
 	}
-	vs := &views{pages: map[string]*template.Template{}}
-	for _, p := range pages {
+	files, err := fs.Glob(templateFS, pageGlob)
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, p := range files {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -65,9 +76,9 @@ func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 		if t.Lookup("content") == nil {
 			return nil, fmt.Errorf("%s: no {{define \"content\"}}", p)
 		}
-		vs.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+		pages[strings.TrimSuffix(path.Base(p), ".html")] = t
 	}
-	return vs, nil
+	return pages, nil
 }
 
 // translate is the template function t. Markup in a message is trusted (the

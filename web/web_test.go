@@ -29,7 +29,7 @@ type portal struct {
 	svc    *testServices
 }
 
-func newPortal(t *testing.T, cfg Config) *portal {
+func newPortal(t testing.TB, cfg Config) *portal {
 	t.Helper()
 	k, err := kb.Load("testdata/content")
 	if err != nil {
