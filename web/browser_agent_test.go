@@ -75,11 +75,20 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 	value(t, agent, "open the ticket", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+` a.queue-row__subject`))))
 	step(t, agent, "write a reply",
 		chromedp.WaitVisible(chromedp.ID("reply-body")),
-		chromedp.SendKeys(chromedp.ID("reply-body"), "Please clear the **browser cache** and try again."),
+		chromedp.SendKeys(chromedp.ID("reply-body"), "Please clear the **browser cache** and try again. See "),
+	)
+	step(t, agent, "link a knowledge-base article",
+		chromedp.WaitVisible(chromedp.ID("kb-query")),
+		chromedp.SendKeys(chromedp.ID("kb-query"), "reset password"),
+		chromedp.WaitVisible(chromedp.CSS(`#kb-results .kb-link__hit`)),
+		chromedp.Click(chromedp.CSS(`#kb-results .kb-link__hit`)),
+		chromedp.Poll[chromedp.Void](`/\]\(http:\/\/[^)]+\/kb\/en\/[a-z-]+\)$/.test(document.getElementById("reply-body").value)`),
 	)
 	value(t, agent, "send it", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.ID("reply-send"))))
 	step(t, customer, "the reply appears on the customer's page",
 		chromedp.Poll[chromedp.Void](`document.getElementById("messages").textContent.includes("browser cache")`),
+		// Markdown, rendered: the bold text and the article's link.
+		chromedp.Poll[chromedp.Void](`!!document.querySelector('#messages strong') && !!document.querySelector('#messages a[href*="/kb/en/"]')`),
 	)
 
 	step(t, agent, "solve the ticket",
