@@ -60,6 +60,7 @@
             } else {
               el.replaceChildren(fresh);
             }
+            localTimes(document.getElementById(target) || document);
           }
         })
         .catch(function () {})
@@ -74,6 +75,22 @@
     }
     return schedule;
   }
+
+  // Times are rendered in UTC by the server; shown in the agent's own
+  // time zone here (the UTC text stays in the title).
+  var timeFormat = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
+  });
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime()) || el.hasAttribute("data-local")) return;
+      if (!el.title) el.title = el.textContent.trim();
+      if (!el.closest(".sla")) el.textContent = timeFormat.format(d);
+      el.setAttribute("data-local", "");
+    });
+  }
+  localTimes(document);
 
   var onEvent = null;
   if (queuePage) {
