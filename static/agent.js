@@ -86,7 +86,7 @@
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d.getTime()) || el.hasAttribute("data-local")) return;
       if (!el.title) el.title = el.textContent.trim();
-      if (!el.closest(".sla")) el.textContent = timeFormat.format(d);
+      if (!el.classList.contains("sla-left")) el.textContent = timeFormat.format(d);
       el.setAttribute("data-local", "");
     });
   }
