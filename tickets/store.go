@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/orbitask/portal/calendar"
@@ -105,10 +104,10 @@ type Store struct {
 	calendar  *reloading[*calendar.Calendar]
 	plans     *reloading[customers]
 	stop      stopIndex
-	// writeMu serialises this process's write transactions, so they queue
-	// here instead of in SQLite's busy handler, which polls with sleeps.
-	// Other processes (the command line) still wait on the busy timeout.
-	writeMu sync.Mutex
+	// writer commits this process's write transactions one at a time, and
+	// those that queue up meanwhile together (group commit): under load a
+	// filing waits for one sync of the WAL instead of one per ticket ahead.
+	writer *sqlitedb.Writer
 }
 
 // Open migrates the database and returns a Store. It fails on a malformed
@@ -147,7 +146,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx,
-		calendar: cal, plans: p, stop: newStopIndex(),
+		calendar: cal, plans: p, stop: newStopIndex(), writer: sqlitedb.NewWriter(cfg.DB),
 	}, nil
 }
 
@@ -584,9 +583,9 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 	return evs, rows.Err()
 }
 
-// write runs fn in a write transaction, one at a time within this process.
+// write runs fn in a write transaction and returns once it is committed.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return sqlitedb.InTx(ctx, s.db, &s.writeMu, fn)
+	return s.writer.Do(ctx, fn)
 }
 
 func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message, staffID int64) (int64, error) {
