@@ -234,7 +234,6 @@ type apiAgentEvent struct {
 	apiEvent
 	Staff    *apiStaff `json:"staff"`
 	Internal bool      `json:"internal"`
-	Severity int       `json:"severity,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Assignee *apiStaff `json:"assignee,omitempty"`
 	Call     string    `json:"call,omitempty"`
@@ -243,7 +242,7 @@ type apiAgentEvent struct {
 
 func newAPIAgentEvent(ev tickets.Event) apiAgentEvent {
 	out := apiAgentEvent{apiEvent: newAPIEvent(ev), Staff: newAPIStaff(ev.Staff), Internal: ev.Internal,
-		Severity: ev.Severity, Reason: ev.Reason, Assignee: newAPIStaff(ev.Assignee), Call: ev.Call}
+		Reason: ev.Reason, Assignee: newAPIStaff(ev.Assignee), Call: ev.Call}
 	if ev.Kind == tickets.KindNote && ev.Message != nil {
 		out.Note = ev.Message.Body
 	}

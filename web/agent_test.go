@@ -464,8 +464,28 @@ func TestAgentChangesGoLive(t *testing.T) {
 	if got.Event.Kind != "reply" || got.Event.Message == nil || got.Event.Message.Body != "Please restart the export." {
 		t.Fatalf("customer's first live event %+v, want the reply (never the note)", got)
 	}
+	// A severity change reaches the customer with the new severity.
+	if res, _ := p.postJSON(t, "/api/agent/tickets/"+itoa(tk.Number)+"/severity", `{"severity":2,"reason":"Whole team blocked"}`, auth...); res.StatusCode != http.StatusOK {
+		t.Fatalf("severity: %d", res.StatusCode)
+	}
+	var sev struct {
+		Event struct {
+			Kind     string `json:"kind"`
+			Severity int    `json:"severity"`
+			Reason   string `json:"reason"`
+		} `json:"event"`
+	}
+	for sev.Event.Kind != "severity" {
+		cust.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if err := cust.ReadJSON(&sev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sev.Event.Severity != 2 || sev.Event.Reason != "" {
+		t.Fatalf("customer's severity event %+v: want severity 2 and no internal reason", sev.Event)
+	}
 	var kinds []string
-	for len(kinds) < 2 {
+	for len(kinds) < 3 {
 		var m struct {
 			Number int    `json:"number"`
 			Kind   string `json:"kind"`
@@ -478,8 +498,8 @@ func TestAgentChangesGoLive(t *testing.T) {
 			kinds = append(kinds, m.Kind)
 		}
 	}
-	if kinds[0] != "note" || kinds[1] != "reply" {
-		t.Fatalf("console saw %v, want note then reply", kinds)
+	if kinds[0] != "note" || kinds[1] != "reply" || kinds[2] != "severity" {
+		t.Fatalf("console saw %v, want note, reply, severity", kinds)
 	}
 }
 

@@ -56,14 +56,15 @@ type apiFile struct {
 
 // apiEvent is one change of a ticket, as the live feed sends it.
 type apiEvent struct {
-	Seq     int64       `json:"seq"`
-	Kind    string      `json:"kind"`
-	Status  string      `json:"status,omitempty"`
-	Message *apiMessage `json:"message,omitempty"`
-	SLADue  *time.Time  `json:"sla_due,omitempty"`
-	Actor   string      `json:"actor"`
-	At      time.Time   `json:"at"`
-	Text    string      `json:"text"`
+	Seq      int64       `json:"seq"`
+	Kind     string      `json:"kind"`
+	Status   string      `json:"status,omitempty"`
+	Message  *apiMessage `json:"message,omitempty"`
+	SLADue   *time.Time  `json:"sla_due,omitempty"`
+	Severity int         `json:"severity,omitempty"` // for "severity": the new severity
+	Actor    string      `json:"actor"`
+	At       time.Time   `json:"at"`
+	Text     string      `json:"text"`
 }
 
 func newAPITicket(t tickets.Ticket) apiTicket {
@@ -87,7 +88,7 @@ func newAPITicket(t tickets.Ticket) apiTicket {
 
 func newAPIEvent(ev tickets.Event) apiEvent {
 	out := apiEvent{Seq: ev.Seq, Kind: ev.Kind, Status: string(ev.Status), SLADue: optionalTime(ev.SLADue),
-		Actor: ev.Actor, At: ev.At.UTC(), Text: eventText(ev)}
+		Severity: ev.Severity, Actor: ev.Actor, At: ev.At.UTC(), Text: eventText(ev)}
 	if ev.Message != nil {
 		m := newAPIMessage(*ev.Message)
 		out.Message = &m
