@@ -3,8 +3,10 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Writer runs write transactions one at a time, and commits the ones that
@@ -14,19 +16,31 @@ import (
 // that fails is undone alone and the others still commit; a call returns
 // only once its work is committed (or failed). Calls see the work of the
 // calls before them in the batch, as if they had run one after another.
+//
+// The work must not use a context that can be cancelled while it runs: the
+// driver interrupts a cancelled statement, and SQLite then rolls back the
+// whole transaction, the other calls' work too. A caller that gives up
+// before its work starts is left out of the batch.
 type Writer struct {
 	db *sql.DB
 
 	mu      sync.Mutex
 	pending []*writeCall
-	leading bool // a caller is committing batches; the others wait
+	leading bool // a caller is committing a batch; the others wait
 }
 
 type writeCall struct {
-	ctx  context.Context
-	fn   func(*sql.Tx) error
-	done chan writeResult
+	ctx   context.Context
+	fn    func(*sql.Tx) error
+	done  chan writeResult
+	state atomic.Int32 // callQueued, callStarted or callAbandoned
 }
+
+const (
+	callQueued int32 = iota
+	callStarted
+	callAbandoned
+)
 
 // writeResult is a call's outcome, or the news that it now leads: it
 // commits the next batch (which holds itself).
@@ -42,8 +56,13 @@ func NewWriter(db *sql.DB) *Writer { return &Writer{db: db} }
 // transaction.
 const maxBatch = 256
 
+// errUnfinished is the result of calls whose batch ended abnormally.
+var errUnfinished = errors.New("sqlitedb: write did not finish")
+
 // Do runs fn in a write transaction and returns once it is committed. An
-// error from fn undoes fn's work and is returned as is.
+// error from fn undoes fn's work and is returned as is. While the call
+// waits for its turn, ctx ending gives it up (ctx's error); once its work
+// has started, Do waits for the commit.
 func (w *Writer) Do(ctx context.Context, fn func(*sql.Tx) error) error {
 	c := &writeCall{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	w.mu.Lock()
@@ -51,34 +70,83 @@ func (w *Writer) Do(ctx context.Context, fn func(*sql.Tx) error) error {
 	lead := !w.leading
 	w.leading = true
 	w.mu.Unlock()
-	if !lead {
-		r := <-c.done
-		if !r.lead {
-			return r.err
+	for !lead {
+		select {
+		case r := <-c.done:
+			if !r.lead {
+				return r.err
+			}
+			lead = true
+		case <-ctx.Done():
+			if c.state.CompareAndSwap(callQueued, callAbandoned) {
+				// Left out: leaders skip it. The lead may have been handed
+				// to it just before; handOff sends under w.mu, so after
+				// taking w.mu such a message is here, and is passed on.
+				w.mu.Lock()
+				var led bool
+				select {
+				case r := <-c.done:
+					led = r.lead
+				default:
+				}
+				w.mu.Unlock()
+				if led {
+					w.handOff()
+				}
+				return ctx.Err()
+			}
+			r := <-c.done // started: its outcome follows
+			if !r.lead {
+				return r.err
+			}
+			lead = true
 		}
 	}
 	// This caller leads: it commits one batch, its own call among them, and
-	// hands the lead to the first caller still waiting, so that nobody
-	// commits for others for long. No goroutine of its own: nothing to stop.
+	// hands the lead on, so that nobody commits for others for long. No
+	// goroutine of its own: nothing to stop.
 	w.mu.Lock()
 	n := min(len(w.pending), maxBatch)
 	batch := w.pending[:n:n]
 	w.pending = w.pending[n:]
 	w.mu.Unlock()
-	w.commit(batch)
-	w.mu.Lock()
-	if len(w.pending) > 0 {
-		w.pending[0].done <- writeResult{lead: true}
-	} else {
-		w.leading = false
-	}
-	w.mu.Unlock()
+	func() {
+		defer w.handOff() // even if the work exits abnormally
+		w.commit(batch)
+	}()
 	return (<-c.done).err
 }
 
-// commit runs a batch in one transaction.
+// handOff gives the lead to the first caller still waiting, or ends it.
+func (w *Writer) handOff() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.pending) > 0 {
+		next := w.pending[0]
+		if next.state.Load() == callAbandoned {
+			w.pending = w.pending[1:] // gone: never started
+			continue
+		}
+		next.done <- writeResult{lead: true}
+		return
+	}
+	w.leading = false
+}
+
+// commit runs a batch in one transaction and delivers every call's result
+// (errUnfinished if it ends abnormally).
 func (w *Writer) commit(batch []*writeCall) {
 	results := make([]error, len(batch))
+	for i := range results {
+		results[i] = errUnfinished
+	}
+	defer func() {
+		for i, c := range batch {
+			if c.state.Load() != callAbandoned {
+				c.done <- writeResult{err: results[i]}
+			}
+		}
+	}()
 	err := func() error {
 		// Not any caller's context: one caller giving up must not abort
 		// the others' transaction.
@@ -88,6 +156,13 @@ func (w *Writer) commit(batch []*writeCall) {
 		}
 		defer tx.Rollback()
 		for i, c := range batch {
+			if !c.state.CompareAndSwap(callQueued, callStarted) {
+				continue // abandoned while queued
+			}
+			if err := c.ctx.Err(); err != nil {
+				results[i] = err // given up before its turn: not started
+				continue
+			}
 			var fatal error
 			results[i], fatal = runSavepoint(tx, c)
 			if fatal != nil {
@@ -96,11 +171,10 @@ func (w *Writer) commit(batch []*writeCall) {
 		}
 		return tx.Commit()
 	}()
-	for i, c := range batch {
+	for i := range results {
 		if err != nil && results[i] == nil {
 			results[i] = err
 		}
-		c.done <- writeResult{err: results[i]}
 	}
 }
 
@@ -108,9 +182,6 @@ func (w *Writer) commit(batch []*writeCall) {
 // panics: the other calls of the batch are waiting). fatal is set when the
 // savepoint itself failed, and the batch cannot go on.
 func runSavepoint(tx *sql.Tx, c *writeCall) (err, fatal error) {
-	if err := c.ctx.Err(); err != nil {
-		return err, nil
-	}
 	if _, err := tx.Exec(`SAVEPOINT call`); err != nil {
 		return err, err
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestWriterCommitsEachCallOrUndoesItAlone(t *testing.T) {
@@ -69,5 +71,100 @@ func TestWriterCommitsEachCallOrUndoesItAlone(t *testing.T) {
 	cancel()
 	if err := w.Do(cancelled, func(tx *sql.Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (0)`); return err }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled call: %v", err)
+	}
+}
+
+// A caller that gives up while queued behind a slow batch returns at once,
+// and its work never runs; the batch's own calls are unaffected.
+func TestWriterCallerGivesUpWhileQueued(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(db)
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- w.Do(context.Background(), func(tx *sql.Tx) error {
+			close(inside)
+			<-release // hold the batch open
+			_, err := tx.Exec(`INSERT INTO t (v) VALUES (1)`)
+			return err
+		})
+	}()
+	<-inside
+	ctx, cancel := context.WithCancel(context.Background())
+	queued := make(chan error, 1)
+	go func() {
+		queued <- w.Do(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO t (v) VALUES (2)`)
+			return err
+		})
+	}()
+	cancel()
+	if err := <-queued; !errors.Is(err, context.Canceled) {
+		t.Fatalf("queued call: %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// The writer still works, and the abandoned work never ran.
+	if err := w.Do(context.Background(), func(tx *sql.Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (3)`); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := db.QueryRow(`SELECT sum(v) FROM t`).Scan(&sum); err != nil || sum != 4 {
+		t.Fatalf("sum %d, %v; want 1 + 3", sum, err)
+	}
+}
+
+// Many callers giving up at random moments never leave the writer stuck.
+func TestWriterSurvivesCallersGivingUp(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(db)
+	var wg sync.WaitGroup
+	var committed atomic.Int64
+	for i := 0; i < 400; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*100*time.Microsecond)
+			defer cancel()
+			err := w.Do(ctx, func(tx *sql.Tx) error {
+				_, err := tx.Exec(`INSERT INTO t (v) VALUES (1)`)
+				return err
+			})
+			if err == nil {
+				committed.Add(1)
+			} else if !errors.Is(err, context.DeadlineExceeded) {
+				t.Error(err)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("writer stuck")
+	}
+	var n int64
+	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != committed.Load() {
+		t.Fatalf("%d rows, %d calls said committed (%v)", n, committed.Load(), err)
+	}
+	if err := w.Do(context.Background(), func(tx *sql.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 }

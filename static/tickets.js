@@ -213,11 +213,16 @@
       return t("ticket.sla.individual");
     }
     var kind = node && node.getAttribute("data-sla-kind");
+    var hours = node && node.getAttribute("data-sla-hours");
     if (!kind || kind === "individual") {
-      kind = plan === "priority" ? "priority" : plan === "individual" ? "individual_due" : "basic";
+      // A due time arrived where there was none: the server's text for it
+      // is not known here, so the plain one.
+      kind = plan === "individual" ? "individual_due" : "due";
     }
-    var hours = (node && node.getAttribute("data-sla-hours")) || "24";
-    return t("ticket.sla." + kind, { due: when, hours: hours });
+    if (kind === "basic" && !hours) {
+      kind = "due";
+    }
+    return t("ticket.sla." + kind, { due: when, hours: hours || "" });
   }
 
   // renderSLA writes the commitment and keeps its due time on the node.

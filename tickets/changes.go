@@ -119,9 +119,11 @@ func lockTicket(ctx context.Context, tx *sql.Tx, number int) (state, error) {
 // change runs fn on a ticket in a write transaction and, once committed,
 // logs and announces the events it recorded.
 func (s *Store) change(ctx context.Context, op string, number int, fn func(tx *sql.Tx, st *state, rec *recorder) error) ([]Event, error) {
-	rec := &recorder{store: s, ctx: ctx, number: number}
+	// The work inside the transaction must not be interrupted by the caller
+	// giving up: it shares the transaction with others (group commit).
+	rec := &recorder{store: s, ctx: context.WithoutCancel(ctx), number: number}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		st, err := lockTicket(ctx, tx, number)
+		st, err := lockTicket(rec.ctx, tx, number)
 		if err != nil {
 			return err
 		}

@@ -282,11 +282,14 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	first := Message{Author: ActorCustomer, Body: c.Description, CreatedAt: now}
 	ev := Event{Kind: KindFiled, Status: StatusNew, SLADue: due, Actor: ActorCustomer, At: now}
 
+	// The work inside the transaction must not be interrupted by the
+	// caller giving up: it shares the transaction with others (group commit).
+	wctx := context.WithoutCancel(ctx)
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
+		if err := tx.QueryRowContext(wctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO tickets (number, token_hash, status, plan, organisation, severity,
+		res, err := tx.ExecContext(wctx, `INSERT INTO tickets (number, token_hash, status, plan, organisation, severity,
 			subject, lang, answer_in_english, name, company, phone, email, version, deployment, environment,
 			error_messages, created_at, updated_at, sla_due, call_required, call_reason, call_after_replies, queue_rank,
 			deflection_session)
@@ -301,11 +304,11 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		if tk.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if first.ID, err = insertMessage(ctx, tx, tk.ID, first, 0); err != nil {
+		if first.ID, err = insertMessage(wctx, tx, tk.ID, first, 0); err != nil {
 			return err
 		}
 		for _, a := range tk.Attachments {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size) VALUES (?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(wctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size) VALUES (?, ?, ?, ?, ?)`,
 				tk.ID, a.Name, a.ContentType, a.SHA256, a.Size); err != nil {
 				return err
 			}
@@ -313,11 +316,11 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		ev.Number = tk.Number
 		d := dataOf(ev)
 		d.Plan = tk.Plan
-		ev.Seq, err = insertEvent(ctx, tx, tk.ID, ev, d, 0)
+		ev.Seq, err = insertEvent(wctx, tx, tk.ID, ev, d, 0)
 		if err != nil || tk.DeflectionSession == "" {
 			return err
 		}
-		return s.onFiledTx(ctx, tx, tk.DeflectionSession, tk.Number)
+		return s.onFiledTx(wctx, tx, tk.DeflectionSession, tk.Number)
 	})
 	if err != nil {
 		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)

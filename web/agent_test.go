@@ -557,3 +557,17 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 		})
 	}
 }
+
+// The customer's commitment follows the calendar's targets, in the page's
+// language and number format.
+func TestCommitmentFollowsTheCalendar(t *testing.T) {
+	p := newPortal(t, Config{})
+	writeFile(t, p.svc.dir+"/calendar.yaml", "targets:\n  basic: {working_hours: 7.5}\n")
+	time.Sleep(1100 * time.Millisecond) // calendar.yaml is looked at once a second
+	tk, token := fileTestTicket(t, p)
+	res, body := p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=fr&token="+url.QueryEscape(token))
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "7,5 heures ouvrées", `data-sla-hours="7,5"`)
+	res, body = p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=en&token="+url.QueryEscape(token))
+	wantContains(t, body, "within 7.5 working hours")
+}

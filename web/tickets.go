@@ -367,7 +367,7 @@ func (h *handler) showTicket(c *fiber.Ctx) error {
 func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticketPage {
 	lang := h.ticketLang(c, t.Lang)
 	p := ticketPage{
-		layout: h.layout(lang, h.i18n.T(lang, "ticket.title", "number", t.Number)), Ticket: newTicketView(h.i18n, lang, t, basicHours(h.tickets.Calendar())), Token: token,
+		layout: h.layout(lang, h.i18n.T(lang, "ticket.title", "number", t.Number)), Ticket: newTicketView(h.i18n, lang, t, h.tickets.Calendar()), Token: token,
 		Link:    c.BaseURL() + ticketURL(t.Number, token),
 		LiveURL: fmt.Sprintf("/api/tickets/%d/live?token=%s", t.Number, url.QueryEscape(token)),
 		LastSeq: lastSeq(t),

@@ -173,8 +173,9 @@ type historyLine struct {
 	Text                string
 }
 
-func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, basicHours string) ticketView {
-	kind := slaKind(t.Plan, t.SLADue)
+func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calendar.Calendar) ticketView {
+	kind, hours := slaKind(t.Plan, t.SLADue, cal.Target(string(t.Plan)))
+	basicHours := localNumber(lang, hours)
 	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: words.T(lang, "ticket.status."+string(t.Status)),
 		Plan: string(t.Plan), PlanLabel: words.T(lang, "ticket.plan."+string(t.Plan)),
 		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, kind, basicHours, t.SLADue),
@@ -201,24 +202,31 @@ func deploymentKey(d string) string {
 	return strings.ReplaceAll(d, "-", "_")
 }
 
-// slaKind names the commitment a ticket states: the plan's, or the
-// individual terms' (with or without a fixed target).
-func slaKind(plan tickets.Plan, due time.Time) string {
+// slaKind names the commitment a ticket states, and Basic's hours: the
+// policy's words where the calendar has the policy's targets (Basic in
+// working hours, Priority by the end of the next working day), the
+// individual terms', and otherwise a plain "resolution by" for targets an
+// operator set otherwise in calendar.yaml.
+func slaKind(plan tickets.Plan, due time.Time, target calendar.Target) (kind, hours string) {
 	switch {
 	case due.IsZero():
-		return "individual"
+		return "individual", ""
 	case plan == tickets.PlanIndividual:
-		return "individual_due"
-	case plan == tickets.PlanPriority:
-		return "priority"
+		return "individual_due", ""
+	case plan == tickets.PlanPriority && target == calendar.ByEndOfWorkingDay(1):
+		return "priority", ""
+	case plan == tickets.PlanBasic && target.Fixed && target.WorkingHours > 0:
+		return "basic", strconv.FormatFloat(target.WorkingHours.Hours(), 'f', -1, 64)
 	}
-	return "basic"
+	return "due", ""
 }
 
-// basicHours is the Basic plan's target in working hours, as the
-// commitment's text states it ("24").
-func basicHours(cal *calendar.Calendar) string {
-	return strconv.FormatFloat(cal.Target(string(tickets.PlanBasic)).WorkingHours.Hours(), 'f', -1, 64)
+// localNumber writes a decimal number as lang does ("7,5" in cs, de, fr).
+func localNumber(lang, n string) string {
+	if lang == "en" {
+		return n
+	}
+	return strings.Replace(n, ".", ",", 1)
 }
 
 // localSLAText is the commitment in lang.
