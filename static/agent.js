@@ -37,6 +37,15 @@
     var busy = false, again = false, timer = null;
     function run() {
       if (busy) { again = true; return; }
+      // Someone is filling in a form in the part: refresh a little later
+      // rather than wipe what they are typing or choosing.
+      var el = document.getElementById(target);
+      var active = document.activeElement;
+      if (el && active && el.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) {
+        clearTimeout(timer);
+        timer = setTimeout(run, 2000);
+        return;
+      }
       busy = true;
       fetch(url(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) {
