@@ -31,17 +31,23 @@
     });
   }
 
-  // refresh fetches a part of the page again and swaps it in; changes that
-  // arrive while a fetch runs are coalesced into one more fetch.
-  function refresher(url, target) {
+  // refresher fetches parts of the page again and swaps them in, by id;
+  // changes that arrive while a fetch runs are coalesced into one more
+  // fetch.
+  function refresher(url, targets) {
     var busy = false, again = false, timer = null;
+    function editing() {
+      // Someone is filling in a form in a part: refresh a little later
+      // rather than wipe what they are typing or choosing.
+      var active = document.activeElement;
+      return !!active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName) && targets.some(function (id) {
+        var el = document.getElementById(id);
+        return el && el.contains(active);
+      });
+    }
     function run() {
       if (busy) { again = true; return; }
-      // Someone is filling in a form in the part: refresh a little later
-      // rather than wipe what they are typing or choosing.
-      var el = document.getElementById(target);
-      var active = document.activeElement;
-      if (el && active && el.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) {
+      if (editing()) {
         clearTimeout(timer);
         timer = setTimeout(run, 2000);
         return;
@@ -59,18 +65,17 @@
           return r.ok ? r.text() : null;
         })
         .then(function (html) {
-          var el = document.getElementById(target);
-          if (html !== null && html !== undefined && el) {
-            var tpl = document.createElement("template");
-            tpl.innerHTML = html;
-            var fresh = tpl.content.getElementById(target) || tpl.content;
-            if (fresh.id === target) {
+          if (html === null || html === undefined) return;
+          var tpl = document.createElement("template");
+          tpl.innerHTML = html;
+          targets.forEach(function (id) {
+            var el = document.getElementById(id);
+            var fresh = tpl.content.getElementById(id);
+            if (el && fresh) {
               el.replaceWith(fresh);
-            } else {
-              el.replaceChildren(fresh);
+              localTimes(fresh);
             }
-            localTimes(document.getElementById(target) || document);
-          }
+          });
         })
         .catch(function () {})
         .finally(function () {
@@ -106,7 +111,7 @@
     var query = queuePage.getAttribute("data-query") || "";
     onEvent = refresher(function () {
       return "/agent?" + (query ? query + "&" : "") + "part=queue";
-    }, "queue");
+    }, ["queue"]);
     var filters = document.getElementById("filters");
     if (filters) {
       filters.addEventListener("change", function () { filters.submit(); });
@@ -116,7 +121,7 @@
     var number = ticketPage.getAttribute("data-number");
     var refreshTicket = refresher(function () {
       return "/agent/tickets/" + number + "?part=live";
-    }, "ticket-live");
+    }, ["ticket-head", "ticket-conversation", "ticket-side"]);
     onEvent = function (msg) {
       if (String(msg.number) === number) refreshTicket();
     };
