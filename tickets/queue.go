@@ -156,7 +156,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	unfiltered.Limit, unfiltered.Offset, unfiltered.Statuses = 0, 0, nil
 	if unfiltered.isZero() && (len(f.Statuses) == 0 || sameStatuses(f.Statuses, openStatuses)) {
 		q.Total = q.Counts.Open // the whole open queue: counted already
-	} else if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE `+where, args...).Scan(&q.Total); err != nil {
+	} else if err := s.db.QueryRowContext(ctx, queueCountSQL(f, where), args...).Scan(&q.Total); err != nil {
 		return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, queueItemsSQL(f, where), append(args, f.Limit, f.Offset)...)
@@ -197,20 +197,37 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 	return q, nil
 }
 
+// queueFrom names the index a query of the open queue reads. Without
+// statistics SQLite prefers an equality on tickets_status and then reads
+// and sorts every open ticket. (Naming a partial index that the WHERE does
+// not imply would be an error; queueWhere writes the open statuses out for
+// that.) A page is the first entries of tickets_queue_order that pass the
+// filters; counting the tickets at risk reads only their due times.
+//
+// queue_rank IN (1, 2) holds for every ticket; spelled out with
+// tickets_queue_order, it lets SQLite seek by rank and then severity, in
+// order, when a severity is chosen, instead of sorting them all.
+func queueFrom(f QueueFilter, count bool, where string) string {
+	switch {
+	case len(f.Statuses) != 0 && !sameStatuses(f.Statuses, openStatuses):
+		return "tickets WHERE " + where
+	case count && f.AtRisk:
+		return "tickets INDEXED BY tickets_sla_running WHERE " + where
+	}
+	return "tickets INDEXED BY tickets_queue_order WHERE " + where + " AND queue_rank IN (1, 2)"
+}
+
+// queueCountSQL counts the tickets a filter selects.
+func queueCountSQL(f QueueFilter, where string) string {
+	return `SELECT count(*) FROM ` + queueFrom(f, true, where)
+}
+
 // queueItemsSQL selects a page of the queue.
 func queueItemsSQL(f QueueFilter, where string) string {
-	from := "tickets"
-	if len(f.Statuses) == 0 || sameStatuses(f.Statuses, openStatuses) {
-		// A page of the open queue is the first entries of this index. Named,
-		// because without statistics SQLite prefers an equality on
-		// tickets_status, and then sorts every open ticket. (Naming a partial
-		// index the WHERE does not imply would be an error.)
-		from = "tickets INDEXED BY tickets_queue_order"
-	}
 	return `SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
 		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
 		created_at, updated_at, sla_due, paused_at
-		FROM ` + from + ` WHERE ` + where + `
+		FROM ` + queueFrom(f, false, where) + `
 		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`
 }
 
@@ -251,10 +268,7 @@ func queueWhere(f QueueFilter, now, risk time.Time) (string, []any) {
 	// The open statuses are written out literally so that SQLite uses the
 	// partial queue index, whose WHERE clause must match.
 	if sameStatuses(statuses, openStatuses) {
-		// queue_rank IN (1, 2) holds for every ticket; spelled out, it lets
-		// SQLite seek tickets_queue_order by rank and then severity, in
-		// order, when a severity is chosen, instead of sorting them all.
-		conds = append(conds, `status IN ('new', 'open', 'waiting') AND queue_rank IN (1, 2)`)
+		conds = append(conds, `status IN ('new', 'open', 'waiting')`)
 	} else {
 		conds = append(conds, `status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")+`)`)
 		for _, st := range statuses {

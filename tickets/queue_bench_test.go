@@ -18,7 +18,7 @@ func queuePlanSQL(f QueueFilter, now, risk time.Time) map[string]struct {
 		sql  string
 		args []any
 	}{
-		"count":  {`SELECT count(*) FROM tickets WHERE ` + where, args},
+		"count":  {queueCountSQL(f, where), args},
 		"items":  {queueItemsSQL(f, where), append(append([]any{}, args...), 50, 0)},
 		"counts": {queueCountsSQL, nil},
 		"sla":    {slaCountsSQL, []any{formatTime(now), formatTime(risk), formatTime(now)}},

@@ -7,7 +7,7 @@
 -- query (INDEXED BY): without statistics SQLite prefers an equality on
 -- tickets_status and then sorts every open ticket.
 CREATE INDEX tickets_queue_order ON tickets
-    (queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number, plan, lang, assignee_id, sla_due, paused_at)
+    (queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number, plan, lang, assignee_id, sla_due, paused_at, status)
     WHERE status IN ('new', 'open', 'waiting');
 
 -- The counts per filter value, kept by triggers as tickets are filed and
