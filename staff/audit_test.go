@@ -19,7 +19,7 @@ func TestAudit(t *testing.T) {
 	if err := e.DisableUser(e.ctx, "jana@example.com", "cli:root"); err != nil {
 		t.Fatal(err)
 	}
-	if f := fields(t, e.Record(e.ctx, s.User, "", "", nil)); f["action"] == "" {
+	if f := fieldErrors(t, e.Record(e.ctx, s.User, "", "", nil)); f["action"] == "" {
 		t.Errorf("empty action: %v", f)
 	}
 	if err := e.Record(e.ctx, User{}, "x", "", nil); err == nil {

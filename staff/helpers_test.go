@@ -99,7 +99,7 @@ func wantErr(tb testing.TB, err, target error) {
 	}
 }
 
-func fields(tb testing.TB, err error) map[string]string {
+func fieldErrors(tb testing.TB, err error) map[string]string {
 	tb.Helper()
 	var ve *ValidationError
 	if !errors.As(err, &ve) {

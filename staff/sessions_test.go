@@ -219,7 +219,7 @@ func TestSetPassword(t *testing.T) {
 		{"wrong current", "not it", next, "current_password"},
 	} {
 		err := e.SetPassword(e.ctx, u.ID, tc.current, tc.next, here.Token)
-		if f := fields(t, err); len(f) != 1 || f[tc.field] == "" {
+		if f := fieldErrors(t, err); len(f) != 1 || f[tc.field] == "" {
 			t.Errorf("%s: fields = %v, want %q", tc.name, f, tc.field)
 		}
 	}

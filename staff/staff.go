@@ -11,11 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -80,22 +79,7 @@ func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 // ValidationError lists every field at fault, keyed by field name ("email",
 // "name", "role", "password", "current_password", "action"). Nothing is
 // stored when it is returned.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Fields[k]
-	}
-	return "staff: invalid: " + strings.Join(parts, "; ")
-}
+type ValidationError = fields.Error
 
 func invalid(field, msg string) error {
 	return &ValidationError{Fields: map[string]string{field: msg}}

@@ -34,7 +34,7 @@ func TestTokens(t *testing.T) {
 	_, err = e.CreateToken(e.ctx, "nobody@example.com", "", "test")
 	wantErr(t, err, ErrNotFound)
 	_, err = e.CreateToken(e.ctx, "jana@example.com", strings.Repeat("x", 101), "test")
-	if f := fields(t, err); f["name"] == "" {
+	if f := fieldErrors(t, err); f["name"] == "" {
 		t.Errorf("fields = %v", f)
 	}
 

@@ -63,7 +63,7 @@ func TestAddUserValidation(t *testing.T) {
 				}
 				return
 			}
-			f := fields(t, err)
+			f := fieldErrors(t, err)
 			if len(f) != len(tt.bad) {
 				t.Errorf("fields %v, want %v", f, tt.bad)
 			}
@@ -83,7 +83,7 @@ func TestAddUserDuplicateEmail(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "jana@example.com", RoleAgent)
 	_, _, err := e.AddUser(e.ctx, "JANA@example.com", "Other", RoleWriter, "test")
-	if f := fields(t, err); !strings.Contains(f["email"], "already used") {
+	if f := fieldErrors(t, err); !strings.Contains(f["email"], "already used") {
 		t.Errorf("fields = %v", f)
 	}
 }
@@ -139,7 +139,7 @@ func TestDisableUser(t *testing.T) {
 	_, err = e.Login(e.ctx, "a@example.com", pw, "192.0.2.1", "")
 	wantErr(t, err, ErrBadCredentials)
 	_, err = e.CreateToken(e.ctx, "a@example.com", "", "test")
-	if f := fields(t, err); f["email"] == "" {
+	if f := fieldErrors(t, err); f["email"] == "" {
 		t.Errorf("token for a disabled account: %v", f)
 	}
 	if u, _ := e.UserByEmail(e.ctx, "a@example.com"); !u.Disabled {
@@ -150,7 +150,7 @@ func TestDisableUser(t *testing.T) {
 		t.Errorf("other session: %+v, %v", s, err)
 	}
 
-	if f := fields(t, e.DisableUser(e.ctx, "a@example.com", "test")); f["email"] == "" {
+	if f := fieldErrors(t, e.DisableUser(e.ctx, "a@example.com", "test")); f["email"] == "" {
 		t.Errorf("second disable: %v", f)
 	}
 	wantErr(t, e.DisableUser(e.ctx, "nobody@example.com", "test"), ErrNotFound)

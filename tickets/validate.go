@@ -3,11 +3,11 @@ package tickets
 import (
 	"fmt"
 	"net/mail"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/kb"
 )
 
@@ -50,22 +50,7 @@ const (
 // NewTicket field in snake case: "name", "email", "error_messages",
 // "deflection_session", "attachments", and "body", "status" for replies and
 // status changes). Nothing is stored when it is returned.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Fields[k]
-	}
-	return "tickets: invalid: " + strings.Join(parts, "; ")
-}
+type ValidationError = fields.Error
 
 // checked is a NewTicket after validation: trimmed, with the language
 // settled and the attachments typed and hashed.

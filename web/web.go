@@ -15,6 +15,7 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
@@ -194,13 +195,9 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
-		var ve *tickets.ValidationError
-		if errors.As(err, &ve) {
-			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": ve.Fields})
-		}
-		var sve *staff.ValidationError
-		if errors.As(err, &sve) {
-			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": sve.Fields})
+		var fe *fields.Error
+		if errors.As(err, &fe) {
+			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Fields})
 		}
 		if code == fiber.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
@@ -215,10 +212,9 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 // a server error whose details stay in the log.
 func httpError(err error) (int, string) {
 	var fe *fiber.Error
-	var ve *tickets.ValidationError
-	var sve *staff.ValidationError
+	var ve *fields.Error
 	switch {
-	case errors.As(err, &ve), errors.As(err, &sve):
+	case errors.As(err, &ve):
 		return fiber.StatusUnprocessableEntity, "some fields need attention"
 	case errors.Is(err, staff.ErrUnauthenticated), errors.Is(err, staff.ErrBadCredentials):
 		return fiber.StatusUnauthorized, "sign in with a valid staff account or access token"
