@@ -11,33 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testclock.Clock { return testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 type fixture struct {
 	db    *sql.DB
 	path  string
-	clock *clock
+	clock *testclock.Clock
 	tr    *Tracker
 }
 
@@ -177,7 +160,7 @@ func TestSuggestedCoalescesKeystrokeBursts(t *testing.T) {
 			ctx := context.Background()
 			id := f.start(t)
 			for i, k := range tc.strokes {
-				f.clock.Advance(k.after)
+				f.clock.Add(k.after)
 				ids := []string{fmt.Sprintf("en/a%d", i), "en/b", "en/c"}
 				if err := f.tr.Suggested(ctx, id, k.query, ids); err != nil {
 					t.Fatal(err)
@@ -187,7 +170,7 @@ func TestSuggestedCoalescesKeystrokeBursts(t *testing.T) {
 			if got := f.kinds(t, id); len(got) > len(tc.want) {
 				t.Fatalf("rows before the last burst ended: %v", got) // the last burst is still pending
 			}
-			f.clock.Advance(2 * time.Second)
+			f.clock.Add(2 * time.Second)
 			f.flush(t)
 			got := suggestedEvents(f.trail(t, id))
 			var queries []string
@@ -264,18 +247,18 @@ func TestTrailFields(t *testing.T) {
 	if err := f.tr.Suggested(ctx, id, "printer offline", []string{"en/printer", "en/network"}); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(10 * time.Second)
+	f.clock.Add(10 * time.Second)
 	if err := f.tr.Suggested(ctx, id, "no results here", nil); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(time.Second)
+	f.clock.Add(time.Second)
 	if err := f.tr.Opened(ctx, id, "en/printer"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.tr.Continued(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(time.Minute)
+	f.clock.Add(time.Minute)
 	if err := f.tr.Filed(ctx, id, 1042); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +308,7 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 			return tx.Commit()
 		},
 		"abandoned": func(f *fixture, id string) error {
-			f.clock.Advance(31 * time.Minute)
+			f.clock.Add(31 * time.Minute)
 			return f.tr.sweep(ctx)
 		},
 	}
@@ -357,7 +340,7 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 				if err := call(f, id); !errors.Is(err, ErrSessionClosed) {
 					t.Fatalf("%s after %s: err = %v, want ErrSessionClosed", callName, endName, err)
 				}
-				f.clock.Advance(time.Hour)
+				f.clock.Add(time.Hour)
 				f.flush(t)
 				f.sweep(t)
 				if got := f.kinds(t, id); !slices.Equal(got, before) {
@@ -409,20 +392,20 @@ func TestAbandonment(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.clock.Advance(20 * time.Minute)
+	f.clock.Add(20 * time.Minute)
 	if err := f.tr.Suggested(ctx, typing, "late", []string{"en/late"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.tr.Touch(ctx, touched); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(9*time.Minute + 59*time.Second)
+	f.clock.Add(9*time.Minute + 59*time.Second)
 	f.sweep(t)
 	if got := f.kinds(t, idle); slices.Contains(got, KindAbandoned) {
 		t.Fatalf("abandoned before 30 minutes: %v", got)
 	}
 
-	f.clock.Advance(2 * time.Second) // 30 min 1 s after the start
+	f.clock.Add(2 * time.Second) // 30 min 1 s after the start
 	f.flush(t)
 	f.sweep(t)
 	wantKinds := map[string][]string{
@@ -451,7 +434,7 @@ func TestAbandonment(t *testing.T) {
 		t.Errorf("touched session: last activity %q", last)
 	}
 
-	f.clock.Advance(20 * time.Minute) // 30 min 1 s after the last activity
+	f.clock.Add(20 * time.Minute) // 30 min 1 s after the last activity
 	f.sweep(t)
 	for _, id := range []string{typing, touched} {
 		if got := f.kinds(t, id); got[len(got)-1] != KindAbandoned {
@@ -472,7 +455,7 @@ func TestPendingIntentOfAnAbandonedSessionIsKept(t *testing.T) {
 	if err := f.tr.Suggested(ctx, id, "lost", []string{"en/x"}); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(31 * time.Minute)
+	f.clock.Add(31 * time.Minute)
 	f.sweep(t) // without a flush in between
 	if got := f.kinds(t, id); !slices.Equal(got, []string{"started", "suggested", "abandoned"}) {
 		t.Fatalf("rows %v", got)
@@ -489,7 +472,7 @@ func TestRestartKeepsOpenSessions(t *testing.T) {
 	if err := f.tr.Suggested(ctx, open1, "mid burst", []string{"en/b"}); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(15 * time.Minute)
+	f.clock.Add(15 * time.Minute)
 	if err := f.tr.Touch(ctx, open2); err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +504,7 @@ func TestRestartKeepsOpenSessions(t *testing.T) {
 
 	// Down for a while: at the next start, sessions idle for longer than
 	// AbandonAfter are abandoned; the rest stay open.
-	f.clock.Advance(20 * time.Minute) // open1, open2 idle 20 min (their Touch at restart counted)
+	f.clock.Add(20 * time.Minute) // open1, open2 idle 20 min (their Touch at restart counted)
 	f.reopen(t)
 	if err := f.tr.Touch(ctx, open1); err != nil {
 		t.Errorf("session idle 20 min: %v", err)
@@ -529,7 +512,7 @@ func TestRestartKeepsOpenSessions(t *testing.T) {
 	if err := f.tr.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(31 * time.Minute)
+	f.clock.Add(31 * time.Minute)
 	f.reopen(t)
 	for _, id := range []string{open1, open2} {
 		if err := f.tr.Touch(ctx, id); !errors.Is(err, ErrSessionClosed) {
@@ -581,7 +564,7 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	if err := f.tr.Touch(ctx, id); err != nil {
 		t.Fatalf("touch after rollback: %v", err)
 	}
-	f.clock.Advance(3 * time.Second)
+	f.clock.Add(3 * time.Second)
 	f.flush(t)
 	if got := f.kinds(t, id); !slices.Equal(got, []string{"started", "suggested"}) {
 		t.Fatalf("after rollback and flush: %v", got)
@@ -606,7 +589,7 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	if err := f.tr.Touch(ctx, id); !errors.Is(err, ErrSessionClosed) {
 		t.Errorf("touch after commit: %v, want ErrSessionClosed", err)
 	}
-	f.clock.Advance(3 * time.Second)
+	f.clock.Add(3 * time.Second)
 	f.flush(t) // the intent copy left in memory must not be written twice
 	evs := f.trail(t, id)
 	var kinds []string
@@ -824,7 +807,7 @@ func TestFiledTxDoesNotWaitForTheFlusher(t *testing.T) {
 	if err := f.tr.Suggested(ctx, id, "slow disk", []string{"en/disk"}); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(3 * time.Second) // the burst has ended
+	f.clock.Add(3 * time.Second) // the burst has ended
 	tx, err := f.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,30 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testParams keep argon2 cheap in tests; production uses defaultParams.
 const (
@@ -41,14 +23,14 @@ type env struct {
 	*Store
 	db     *sql.DB
 	dbPath string
-	clock  *clock
+	clock  *testclock.Clock
 	ctx    context.Context
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	e := &env{dbPath: filepath.Join(tb.TempDir(), "portal.db"), ctx: context.Background(),
-		clock: &clock{t: time.Date(2026, time.March, 4, 10, 0, 0, 0, time.UTC)}}
+		clock: testclock.New(time.Date(2026, time.March, 4, 10, 0, 0, 0, time.UTC))}
 	db, err := sqlitedb.Open(e.dbPath)
 	if err != nil {
 		tb.Fatal(err)

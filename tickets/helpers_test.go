@@ -9,28 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // syncBuffer is a log destination safe for concurrent writes.
 type syncBuffer struct {
@@ -56,7 +37,7 @@ type env struct {
 	dir    string
 	dbPath string
 	db     *sql.DB
-	clock  *clock
+	clock  *testclock.Clock
 	logs   *syncBuffer
 
 	mu     sync.Mutex
@@ -88,7 +69,7 @@ func newEnv(tb testing.TB, prepare func(dir string)) *env {
 		prepare(dir)
 	}
 	e := &env{dir: dir, dbPath: filepath.Join(dir, "portal.db"), logs: &syncBuffer{},
-		clock: &clock{t: prague(tb, 2026, time.March, 4, 10, 0)}} // a Wednesday
+		clock: testclock.New(prague(tb, 2026, time.March, 4, 10, 0))} // a Wednesday
 	db, err := sqlitedb.Open(e.dbPath)
 	if err != nil {
 		tb.Fatal(err)
