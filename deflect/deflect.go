@@ -4,9 +4,27 @@
 // deflect_sessions and its history a series of rows in deflect_events; the
 // operators' deflection metrics are computed from them (docs/metrics.md).
 //
-// Suggestions arrive on every keystroke, so Suggested only updates memory:
-// a burst of keystrokes becomes one search intent, written as one
-// "suggested" event when the burst ends or before the session's next event.
+// The database is the truth about every session. Memory holds only what
+// the keystroke path needs, per session this process has seen: the search
+// intents not yet written (a burst of keystrokes is one intent: the last
+// query and its suggestions) and the time of the last activity. Invariants:
+//
+//   - Suggested and Touch never write; everything else writes through the
+//     database's one writer, and every write checks in the database (in its
+//     transaction) that the session is still open.
+//   - A session's unwritten intents are written before its next event, in
+//     the same transaction, so the events of a session are in order.
+//   - A write that keeps the session open takes the intents out of memory,
+//     and puts them back if it is undone; a write that ends the session
+//     copies them and forgets the session once committed (Tx.OnCommit). A
+//     later write in the same transaction then finds the session ended, so
+//     nothing is written twice.
+//   - Nothing here runs inside another caller's transaction except
+//     TicketFiled/FiledTx, which never call Write (that would wait for
+//     itself).
+//   - Memory may briefly believe a session open that another process ended;
+//     the next write finds out and forgets it. Intents not yet written are
+//     lost if the process is killed (at most BurstGap of typing per session).
 package deflect
 
 import (
@@ -50,7 +68,7 @@ const (
 
 // Config configures a Tracker. Only DB is required.
 type Config struct {
-	DB     *sql.DB          // opened with sqlitedb.Open (its transactions take the write lock at BEGIN)
+	DB     *sqlitedb.DB
 	Now    func() time.Time // nil = time.Now
 	Logger *slog.Logger     // nil = discard
 	// BurstGap: suggestions closer together than this belong to one search
@@ -75,18 +93,15 @@ type Event struct {
 
 // Tracker records deflection sessions. It is safe for concurrent use.
 type Tracker struct {
-	db           *sql.DB
+	db           *sqlitedb.DB
 	now          func() time.Time
 	log          *slog.Logger
 	burstGap     time.Duration
 	abandonAfter time.Duration
 
-	mu     sync.RWMutex
-	open   map[string]*session // sessions not known to have ended
-	closed bool                // set by Close
-
-	pendMu sync.Mutex
-	pend   map[*session]struct{} // sessions with unwritten intents, or unsure of their state
+	mu     sync.Mutex
+	drafts map[string]*draft // open sessions seen by this process
+	closed bool              // set by Close
 
 	stop     chan struct{}
 	exited   chan struct{}
@@ -94,25 +109,12 @@ type Tracker struct {
 	closer   sync.Once
 }
 
-// session is the in-memory state of an open session. The database is the
-// source of truth: every write checks there that the session is still open.
-type session struct {
-	id string
-
-	mu           sync.Mutex
-	lastActivity time.Time
-	persisted    time.Time // last activity known to be in deflect_sessions
-	ready        []intent  // ended bursts, oldest first, not yet written
-	pending      intent    // the burst in progress, if hasPending
-	hasPending   bool
-	filings      int // FiledTx calls on this session, whose transaction may have ended it
-	settled      int // filings known to have rolled back (a later write found the session open)
-	ended        bool
+// draft is what memory holds of an open session.
+type draft struct {
+	intents      []intent  // not yet written, oldest first; the last may be a burst in progress
+	lastActivity time.Time // newest Suggested or Touch
+	stored       time.Time // last activity known to be in deflect_sessions
 }
-
-// unsure reports whether a FiledTx may have ended the session without the
-// tracker knowing yet. s.mu is held.
-func (s *session) unsure() bool { return s.filings > s.settled }
 
 // intent is one search intent: the last query of a burst of keystrokes and
 // the suggestions shown for it.
@@ -122,9 +124,9 @@ type intent struct {
 	articles []string
 }
 
-// Open applies the migrations, loads the open sessions, abandons those idle
-// for longer than AbandonAfter (the server may have been down), and starts
-// the background writer of ended bursts and the abandonment sweeper.
+// Open applies the migrations, abandons the sessions idle for longer than
+// AbandonAfter (the server may have been down), and starts the background
+// writer of ended bursts and the abandonment sweeper.
 func Open(cfg Config) (*Tracker, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("deflect: open: Config.DB is required")
@@ -135,8 +137,7 @@ func Open(cfg Config) (*Tracker, error) {
 		log:          cfg.Logger,
 		burstGap:     cfg.BurstGap,
 		abandonAfter: cfg.AbandonAfter,
-		open:         map[string]*session{},
-		pend:         map[*session]struct{}{},
+		drafts:       map[string]*draft{},
 		stop:         make(chan struct{}),
 		exited:       make(chan struct{}),
 	}
@@ -152,14 +153,10 @@ func Open(cfg Config) (*Tracker, error) {
 	if t.abandonAfter <= 0 {
 		t.abandonAfter = 30 * time.Minute
 	}
-	if err := sqlitedb.Migrate(t.db, "deflect", migrations, "migrations"); err != nil {
+	if err := t.db.Migrate("deflect", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("deflect: open: %w", err)
 	}
-	if err := t.load(); err != nil {
-		return nil, fmt.Errorf("deflect: open: %w", err)
-	}
-	ctx := context.Background()
-	if err := t.sweep(ctx); err != nil {
+	if err := t.sweep(context.Background()); err != nil {
 		return nil, fmt.Errorf("deflect: open: %w", err)
 	}
 	go t.run(clamp(t.burstGap/4, 10*time.Millisecond, 500*time.Millisecond), clamp(t.abandonAfter/10, time.Second, time.Minute))
@@ -168,27 +165,6 @@ func Open(cfg Config) (*Tracker, error) {
 
 func clamp(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), hi)
-}
-
-// load fills the map of open sessions from the database.
-func (t *Tracker) load() error {
-	rows, err := t.db.Query(`SELECT id, last_activity_at FROM deflect_sessions WHERE ended_at IS NULL`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, last string
-		if err := rows.Scan(&id, &last); err != nil {
-			return err
-		}
-		at, err := parseTime(last)
-		if err != nil {
-			return fmt.Errorf("session %s: %w", id, err)
-		}
-		t.open[id] = &session{id: id, lastActivity: at, persisted: at}
-	}
-	return rows.Err()
 }
 
 // run writes ended bursts and abandons idle sessions until Close.
@@ -249,23 +225,18 @@ func (t *Tracker) Start(ctx context.Context, lang string) (string, error) {
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := t.clock()
-	tx, err := t.db.BeginTx(ctx, nil)
+	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO deflect_sessions (id, lang, started_at, last_activity_at) VALUES (?, ?, ?, ?)`,
+			id, lang, sqlitedb.FormatTime(now), sqlitedb.FormatTime(now)); err != nil {
+			return err
+		}
+		return insertEvent(tx, id, row{kind: KindStarted, at: now})
+	})
 	if err != nil {
 		return "", fmt.Errorf("deflect: start: %w", err)
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO deflect_sessions (id, lang, started_at, last_activity_at) VALUES (?, ?, ?, ?)`,
-		id, lang, formatTime(now), formatTime(now)); err != nil {
-		return "", fmt.Errorf("deflect: start: %w", err)
-	}
-	if err := insertEvent(ctx, tx, id, row{kind: KindStarted, at: now}); err != nil {
-		return "", fmt.Errorf("deflect: start: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("deflect: start: %w", err)
-	}
 	t.mu.Lock()
-	t.open[id] = &session{id: id, lastActivity: now, persisted: now}
+	t.drafts[id] = &draft{lastActivity: now, stored: now}
 	t.mu.Unlock()
 	return id, nil
 }
@@ -273,77 +244,87 @@ func (t *Tracker) Start(ctx context.Context, lang string) (string, error) {
 // Touch checks that the session exists and is open, and counts as activity
 // (it delays abandonment). It does not write to the database.
 func (t *Tracker) Touch(ctx context.Context, id string) error {
-	s, err := t.session(ctx, id)
+	now := t.clock()
+	err := t.withDraft(ctx, id, func(d *draft) { d.lastActivity = later(d.lastActivity, now) })
 	if err != nil {
 		return fmt.Errorf("deflect: touch: %w", err)
 	}
-	now := t.clock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return fmt.Errorf("deflect: touch: %w", ErrSessionClosed)
-	}
-	s.lastActivity = later(s.lastActivity, now)
 	return nil
 }
 
 // Suggested records that suggestions were shown for a query. Keystroke
 // bursts are coalesced into one search intent: a call within BurstGap of the
-// previous one in the same session replaces the pending intent (latest query
-// and suggestions win). The pending intent is written as one "suggested"
-// event when the burst ends (BurstGap of silence, checked by a background
-// ticker), or before any other event of the session. Suggested itself never
-// writes to the database.
+// previous one in the same session replaces the burst's intent (latest query
+// and suggestions win). An intent is written as one "suggested" event when
+// its burst ends (BurstGap of silence, checked by a background ticker), or
+// before any other event of the session. Suggested itself never writes to
+// the database.
 func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []string) error {
 	now := t.clock()
-	t.mu.RLock()
-	if t.closed {
-		t.mu.RUnlock()
-		return fmt.Errorf("deflect: suggested: %w", errTrackerClosed)
-	}
-	if s := t.open[id]; s != nil {
-		s.mu.Lock()
-		if !s.ended && !s.unsure() {
-			t.suggest(s, now, query, articleIDs)
-			s.mu.Unlock()
-			t.mu.RUnlock()
-			return nil
+	err := t.withDraft(ctx, id, func(d *draft) {
+		d.lastActivity = later(d.lastActivity, now)
+		if n := len(d.intents); n > 0 && now.Sub(d.intents[n-1].at) < t.burstGap {
+			last := &d.intents[n-1]
+			last.at = later(last.at, now)
+			last.query = query
+			last.articles = append(last.articles[:0], articleIDs...)
+			return
 		}
-		s.mu.Unlock()
-	}
-	t.mu.RUnlock()
-
-	// Slow path: the session is not in memory, or its state must be checked.
-	s, err := t.session(ctx, id)
+		d.intents = append(d.intents, intent{at: now, query: query, articles: append([]string(nil), articleIDs...)})
+	})
 	if err != nil {
 		return fmt.Errorf("deflect: suggested: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return fmt.Errorf("deflect: suggested: %w", ErrSessionClosed)
-	}
-	t.suggest(s, now, query, articleIDs)
 	return nil
 }
 
-// suggest updates the session's pending intent; s.mu is held.
-func (t *Tracker) suggest(s *session, now time.Time, query string, articleIDs []string) {
-	s.lastActivity = later(s.lastActivity, now)
-	if s.hasPending && now.Sub(s.pending.at) < t.burstGap {
-		s.pending.at = later(s.pending.at, now)
-		s.pending.query = query
-		s.pending.articles = append(s.pending.articles[:0], articleIDs...)
-		return
+// withDraft runs fn on the session's draft, with t.mu held. A session not in
+// memory is looked up in the database first (normally one that ended or
+// never existed; an open one, started before a restart or by another
+// process, is added to memory).
+func (t *Tracker) withDraft(ctx context.Context, id string, fn func(*draft)) error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return errTrackerClosed
 	}
-	if s.hasPending {
-		s.ready = append(s.ready, s.pending)
+	if d := t.drafts[id]; d != nil {
+		fn(d)
+		t.mu.Unlock()
+		return nil
 	}
-	s.pending = intent{at: now, query: query, articles: append([]string(nil), articleIDs...)}
-	s.hasPending = true
-	t.pendMu.Lock()
-	t.pend[s] = struct{}{}
-	t.pendMu.Unlock()
+	t.mu.Unlock()
+
+	if !validID(id) {
+		return ErrUnknownSession
+	}
+	var last string
+	var ended bool
+	err := t.db.QueryRowContext(ctx, `SELECT last_activity_at, ended_at IS NOT NULL FROM deflect_sessions WHERE id = ?`, id).Scan(&last, &ended)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrUnknownSession
+	case err != nil:
+		return err
+	case ended:
+		return ErrSessionClosed
+	}
+	at, err := sqlitedb.ParseTime(last)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return errTrackerClosed
+	}
+	d := t.drafts[id]
+	if d == nil {
+		d = &draft{lastActivity: at, stored: at}
+		t.drafts[id] = d
+	}
+	fn(d)
+	return nil
 }
 
 // Opened records that the customer opened a suggested article.
@@ -388,64 +369,43 @@ func (t *Tracker) Filed(ctx context.Context, id string, ticketNumber int) error 
 	return nil
 }
 
-// FiledTx is Filed inside the caller's transaction, so that a ticket and its
-// "filed" event commit (or roll back) together. The transaction must have
-// written already or have been begun with the write lock (sqlitedb.Open's
-// default), and must not call other Tracker methods that write before it ends.
-// Until the transaction ends, the session is treated as possibly ended.
-func (t *Tracker) FiledTx(ctx context.Context, tx *sql.Tx, id string, ticketNumber int) error {
+// FiledTx is Filed inside the caller's write transaction, so that a ticket
+// and its session's "filed" event commit (or are undone) together. The
+// session is forgotten once the transaction commits.
+func (t *Tracker) FiledTx(ctx context.Context, tx *sqlitedb.Tx, id string, ticketNumber int) error {
 	if ticketNumber <= 0 {
 		return fmt.Errorf("deflect: filed: ticket number %d must be positive", ticketNumber)
 	}
 	if !validID(id) {
 		return fmt.Errorf("deflect: filed: %w", ErrUnknownSession)
 	}
-	// Everything here goes through tx: the caller holds the write lock, and
-	// perhaps the pool's only connection. The database decides whether the
-	// session is open; memory may lag behind an earlier FiledTx.
-	t.mu.RLock()
-	s := t.open[id]
-	t.mu.RUnlock()
-	var rows []row
-	if s != nil {
-		// The intents are copied, not taken: if the caller rolls back they
-		// are written later; if it commits, the copies left in memory are
-		// dropped when the flusher finds the session closed.
-		s.mu.Lock()
-		for _, in := range s.intents(true) {
-			in.articles = append([]string(nil), in.articles...)
-			rows = append(rows, suggestedRow(in))
-		}
-		s.mu.Unlock()
-	}
-	now := t.clock()
-	rows = append(rows, row{kind: KindFiled, at: now, ticket: ticketNumber})
-	err := writeSession(ctx, tx, id, now, rows, &ending{outcome: "filed", at: now, ticket: ticketNumber})
-	if errors.Is(err, errNotOpen) {
-		err = notOpenReason(ctx, tx, id)
-	}
-	if err != nil {
+	// Even after Close: the filing must not fail for it.
+	if err := t.writeEvent(tx, id, &row{kind: KindFiled, ticket: ticketNumber}, "filed", t.clock()); err != nil {
 		return fmt.Errorf("deflect: filed: %w", err)
-	}
-	if s != nil {
-		s.mu.Lock()
-		s.filings++
-		s.mu.Unlock()
-		t.pendMu.Lock()
-		t.pend[s] = struct{}{} // the flusher settles it once the transaction has ended
-		t.pendMu.Unlock()
 	}
 	return nil
 }
 
-// Trail returns a session's events in order, after writing its pending
-// search intent.
+// TicketFiled is the tickets.Config.OnFiledTx hook: FiledTx, except that a
+// session that is unknown or already ended (a draft kept in a browser for
+// days) must not stop the customer from filing, so only database errors
+// fail the filing.
+func (t *Tracker) TicketFiled(ctx context.Context, tx *sqlitedb.Tx, id string, ticketNumber int) error {
+	err := t.FiledTx(ctx, tx, id, ticketNumber)
+	if errors.Is(err, ErrUnknownSession) || errors.Is(err, ErrSessionClosed) {
+		return nil
+	}
+	return err
+}
+
+// Trail returns a session's events in order, after writing its unwritten
+// search intents.
 func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
-	t.mu.RLock()
-	s, closed := t.open[id], t.closed
-	t.mu.RUnlock()
-	if s != nil && !closed {
-		if err := t.write(ctx, s, nil, ""); err != nil && !errors.Is(err, ErrSessionClosed) {
+	if !t.isClosed() {
+		err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+			return t.writeEvent(tx, id, nil, "", t.clock())
+		})
+		if err != nil && !errors.Is(err, ErrSessionClosed) && !errors.Is(err, ErrUnknownSession) {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 	}
@@ -462,7 +422,7 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 		if err := rows.Scan(&e.Seq, &e.Kind, &at, &e.Query, &articles, &e.Article, &e.Ticket); err != nil {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
-		if e.At, err = parseTime(at); err != nil {
+		if e.At, err = sqlitedb.ParseTime(at); err != nil {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 		if e.Articles, err = decodeArticles(articles); err != nil {
@@ -479,352 +439,237 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 	return out, nil
 }
 
-// record writes one event of an open session, after its pending intents.
+// record writes one event of an open session in a transaction of its own.
 // outcome is "" or the outcome the event ends the session with.
 func (t *Tracker) record(ctx context.Context, id string, ev *row, outcome string) error {
-	s, err := t.session(ctx, id)
-	if err != nil {
-		return err
+	if !validID(id) {
+		return ErrUnknownSession
 	}
-	return t.write(ctx, s, ev, outcome)
+	if t.isClosed() {
+		return errTrackerClosed
+	}
+	return t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		return t.writeEvent(tx, id, ev, outcome, t.clock())
+	})
 }
 
-// write writes the session's unwritten intents, then ev (if not nil), in one
-// transaction. The intents are taken after BEGIN, which holds the database's
-// write lock, so nothing else writes this session's events in between.
-func (t *Tracker) write(ctx context.Context, s *session, ev *row, outcome string) error {
-	if ev == nil {
-		s.mu.Lock()
-		idle := len(s.ready) == 0 && !s.hasPending
-		s.mu.Unlock()
-		if idle {
-			return nil
+// writeEvent writes, in tx, the session's unwritten intents and then ev (if
+// not nil; with nil, only the intents, and nothing at all if there are
+// none). See the package comment for how memory follows the transaction.
+func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string, now time.Time) error {
+	ends := outcome != ""
+	activity := now // the event is activity; abandonment is not
+	if ev != nil && ev.kind == KindAbandoned {
+		activity = time.Time{}
+	}
+	t.mu.Lock()
+	d := t.drafts[id]
+	var intents []intent
+	if d != nil {
+		intents = d.intents
+		if ends {
+			intents = copyIntents(intents)
+		} else {
+			d.intents = nil
 		}
+		activity = later(activity, d.lastActivity)
 	}
-	tx, err := t.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	now := t.clock()
-	s.mu.Lock()
-	if s.ended {
-		s.mu.Unlock()
-		return ErrSessionClosed
-	}
-	taken := s.take(true)
-	filings := s.filings
-	s.mu.Unlock()
-	if ev == nil && len(taken) == 0 {
+	t.mu.Unlock()
+	if ev == nil && len(intents) == 0 {
 		return nil
 	}
-	var rows []row
-	for _, in := range taken {
+	if !ends && d != nil {
+		tx.OnUndo(func() { t.putBack(id, d, intents) })
+	}
+	rows := make([]row, 0, len(intents)+1)
+	for _, in := range intents {
 		rows = append(rows, suggestedRow(in))
 	}
 	var end *ending
 	if ev != nil {
 		ev.at = now
 		rows = append(rows, *ev)
-		if outcome != "" {
+		if ends {
 			end = &ending{outcome: outcome, at: now, article: ev.article, ticket: ev.ticket}
 		}
 	}
-	activity := rows[len(rows)-1].at
-	err = writeSession(ctx, tx, s.id, activity, rows, end)
-	if err == nil {
-		err = tx.Commit()
+	err := writeSession(tx, id, activity, rows, end)
+	if errors.Is(err, errNotOpen) {
+		t.forget(id)
+		return notOpenReason(tx, id)
 	}
-	switch {
-	case errors.Is(err, errNotOpen):
-		t.forget(s)
-		return ErrSessionClosed
-	case err != nil:
-		s.mu.Lock()
-		s.ready = append(taken, s.ready...)
-		s.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	if end != nil {
-		t.forget(s)
-		return nil
+	switch {
+	case ends:
+		tx.OnCommit(func() { t.forget(id) })
+	case d != nil:
+		tx.OnCommit(func() {
+			t.mu.Lock()
+			d.stored = later(d.stored, activity)
+			t.mu.Unlock()
+		})
 	}
-	s.mu.Lock()
-	// BEGIN waited for the transactions of earlier FiledTx calls to end, and
-	// the session was still open: they rolled back.
-	s.settled = max(s.settled, filings)
-	s.persisted = later(s.persisted, activity)
-	s.lastActivity = later(s.lastActivity, activity)
-	s.mu.Unlock()
 	return nil
 }
 
-// session returns the open session id, or an error wrapping
-// ErrUnknownSession or ErrSessionClosed.
-func (t *Tracker) session(ctx context.Context, id string) (*session, error) {
-	t.mu.RLock()
-	s, closed := t.open[id], t.closed
-	t.mu.RUnlock()
-	if closed {
-		return nil, errTrackerClosed
-	}
-	if s == nil {
-		return t.loadSession(ctx, id)
-	}
-	s.mu.Lock()
-	ended, unsure := s.ended, s.unsure()
-	s.mu.Unlock()
-	if ended {
-		return nil, ErrSessionClosed
-	}
-	if unsure {
-		// A FiledTx ran. If its transaction committed, the session is over.
-		var over bool
-		if err := t.db.QueryRowContext(ctx, `SELECT ended_at IS NOT NULL FROM deflect_sessions WHERE id = ?`, id).Scan(&over); err != nil {
-			return nil, err
-		}
-		if over {
-			t.forget(s)
-			return nil, ErrSessionClosed
-		}
-	}
-	return s, nil
-}
-
-// loadSession looks up a session that is not in memory: normally one that
-// has ended or never existed; an open one (started by another process) is
-// added to memory.
-func (t *Tracker) loadSession(ctx context.Context, id string) (*session, error) {
-	if !validID(id) {
-		return nil, ErrUnknownSession
-	}
-	var last string
-	var ended sql.NullString
-	err := t.db.QueryRowContext(ctx, `SELECT last_activity_at, ended_at FROM deflect_sessions WHERE id = ?`, id).Scan(&last, &ended)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, ErrUnknownSession
-	case err != nil:
-		return nil, err
-	case ended.Valid:
-		return nil, ErrSessionClosed
-	}
-	at, err := parseTime(last)
-	if err != nil {
-		return nil, err
-	}
+// putBack returns intents taken by a write that failed to the front of the
+// session's draft, if the session is still held.
+func (t *Tracker) putBack(id string, d *draft, intents []intent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return nil, errTrackerClosed
+	if t.drafts[id] == d {
+		d.intents = append(intents, d.intents...)
 	}
-	if s := t.open[id]; s != nil {
-		return s, nil
-	}
-	s := &session{id: id, lastActivity: at, persisted: at}
-	t.open[id] = s
-	return s, nil
 }
 
-// forget marks a session ended and drops it from memory.
-func (t *Tracker) forget(s *session) {
-	s.mu.Lock()
-	s.ended = true
-	s.ready, s.hasPending, s.pending = nil, false, intent{}
-	s.mu.Unlock()
+// forget drops a session that has ended from memory.
+func (t *Tracker) forget(id string) {
 	t.mu.Lock()
-	if t.open[s.id] == s {
-		delete(t.open, s.id)
-	}
+	delete(t.drafts, id)
 	t.mu.Unlock()
-	t.pendMu.Lock()
-	delete(t.pend, s)
-	t.pendMu.Unlock()
-}
-
-// intents returns the session's unwritten intents, oldest first: the ended
-// bursts, and the one in progress if all or if it has ended by now. s.mu is held.
-func (s *session) intents(all bool) []intent {
-	out := append([]intent(nil), s.ready...)
-	if s.hasPending && all {
-		out = append(out, s.pending)
-	}
-	return out
-}
-
-// take removes and returns what intents(all) would return. s.mu is held.
-func (s *session) take(all bool) []intent {
-	out := s.intents(all)
-	s.ready = nil
-	if all {
-		s.hasPending, s.pending = false, intent{}
-	}
-	return out
 }
 
 // flush writes the search intents whose burst has ended (every intent if
-// all) in one transaction, and settles sessions left unsure by FiledTx.
+// all) in one transaction.
 func (t *Tracker) flush(ctx context.Context, all bool) error {
-	t.pendMu.Lock()
-	candidates := make([]*session, 0, len(t.pend))
-	for s := range t.pend {
-		candidates = append(candidates, s)
+	type work struct {
+		id       string
+		d        *draft
+		intents  []intent
+		activity time.Time
 	}
-	t.pendMu.Unlock()
-	due := func(s *session, now time.Time) bool {
-		return s.unsure() || len(s.ready) > 0 || (s.hasPending && (all || now.Sub(s.pending.at) >= t.burstGap))
-	}
-	now := t.clock()
-	var work []*session
-	for _, s := range candidates {
-		s.mu.Lock()
-		if !s.ended && due(s, now) {
-			work = append(work, s)
+	var works []work
+	var notOpen []string
+	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		works, notOpen = works[:0], notOpen[:0]
+		now := t.clock()
+		t.mu.Lock()
+		for id, d := range t.drafts {
+			n := len(d.intents)
+			if n > 0 && !all && now.Sub(d.intents[n-1].at) < t.burstGap {
+				n-- // the last burst goes on
+			}
+			if n == 0 {
+				continue
+			}
+			works = append(works, work{id: id, d: d, intents: d.intents[:n:n], activity: d.lastActivity})
+			d.intents = d.intents[n:]
 		}
-		s.mu.Unlock()
-	}
-	if len(work) == 0 {
-		return nil
-	}
-
-	return t.writeBatch(ctx, "flush", work,
-		func(s *session, now time.Time) (sessionWrite, []row, *ending, bool) {
-			if !due(s, now) {
-				return sessionWrite{}, nil, nil, false
+		t.mu.Unlock()
+		tx.OnUndo(func() {
+			for _, w := range works {
+				t.putBack(w.id, w.d, w.intents)
 			}
-			pendingDue := s.hasPending && (all || now.Sub(s.pending.at) >= t.burstGap)
-			w := sessionWrite{s: s, taken: s.take(pendingDue), activity: s.lastActivity, filings: s.filings}
-			var rows []row
-			for _, in := range w.taken {
-				rows = append(rows, suggestedRow(in))
-			}
-			return w, rows, nil, true
-		},
-		func(w sessionWrite) {
-			w.s.mu.Lock()
-			w.s.settled = max(w.s.settled, w.filings)
-			w.s.persisted = later(w.s.persisted, w.activity)
-			if !w.s.hasPending && len(w.s.ready) == 0 && !w.s.unsure() {
-				t.pendMu.Lock()
-				delete(t.pend, w.s)
-				t.pendMu.Unlock()
-			}
-			w.s.mu.Unlock()
 		})
-}
-
-// sweep abandons open sessions idle for longer than AbandonAfter and
-// records the last activity of the others (Touch and keystrokes are only in
-// memory until then), in one transaction.
-func (t *Tracker) sweep(ctx context.Context) error {
-	t.mu.RLock()
-	all := make([]*session, 0, len(t.open))
-	for _, s := range t.open {
-		all = append(all, s)
-	}
-	t.mu.RUnlock()
-	now := t.clock()
-	cutoff := now.Add(-t.abandonAfter)
-	var work []*session
-	for _, s := range all {
-		s.mu.Lock()
-		if !s.ended && (s.lastActivity.Before(cutoff) || s.lastActivity.After(s.persisted)) {
-			work = append(work, s)
+		for i, w := range works {
+			rows := make([]row, len(w.intents))
+			for j, in := range w.intents {
+				rows[j] = suggestedRow(in)
+			}
+			err := writeSession(tx, w.id, w.activity, rows, nil)
+			if errors.Is(err, errNotOpen) {
+				notOpen = append(notOpen, w.id)
+				works[i].intents = nil
+				continue
+			}
+			if err != nil {
+				return err
+			}
 		}
-		s.mu.Unlock()
-	}
-	if len(work) == 0 {
 		return nil
+	})
+	for _, id := range notOpen {
+		t.forget(id)
 	}
-
-	return t.writeBatch(ctx, "sweep", work,
-		func(s *session, _ time.Time) (sessionWrite, []row, *ending, bool) {
-			w := sessionWrite{s: s, activity: s.lastActivity}
-			if !s.lastActivity.Before(cutoff) {
-				return w, nil, nil, true // only the last activity
-			}
-			w.taken, w.over = s.take(true), true
-			var rows []row
-			for _, in := range w.taken {
-				rows = append(rows, suggestedRow(in))
-			}
-			rows = append(rows, row{kind: KindAbandoned, at: now})
-			return w, rows, &ending{outcome: "abandoned", at: now}, true
-		},
-		func(w sessionWrite) {
-			w.s.mu.Lock()
-			w.s.persisted = later(w.s.persisted, w.activity)
-			w.s.mu.Unlock()
-		})
-}
-
-// sessionWrite is one session's part of a batch written by flush or sweep.
-type sessionWrite struct {
-	s        *session
-	taken    []intent // taken from memory; put back if the batch fails
-	activity time.Time
-	filings  int
-	over     bool // the session has ended, by this batch or before
-}
-
-// writeBatch writes, in one transaction, what plan gives for each session
-// still open (plan runs with the session locked, with the time after the
-// write lock was taken; false skips the session). If the batch fails, the
-// intents it took go back to memory; if it commits, ended sessions are
-// forgotten and settle is called for the others.
-func (t *Tracker) writeBatch(ctx context.Context, op string, work []*session,
-	plan func(s *session, now time.Time) (sessionWrite, []row, *ending, bool), settle func(sessionWrite)) error {
-	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return fmt.Errorf("flush: %w", err)
 	}
-	defer tx.Rollback()
-	now := t.clock()
-	var written []sessionWrite
-	restore := func() {
-		for _, w := range written {
-			w.s.mu.Lock()
-			w.s.ready = append(w.taken, w.s.ready...)
-			w.s.mu.Unlock()
+	t.mu.Lock()
+	for _, w := range works {
+		w.d.stored = later(w.d.stored, w.activity)
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// sweep records the last activity of the sessions in memory (Touch and
+// keystrokes are only in memory until then), then abandons every open
+// session, in memory or not, idle for longer than AbandonAfter, in one
+// transaction.
+func (t *Tracker) sweep(ctx context.Context) error {
+	var abandoned []string
+	var touched map[*draft]time.Time
+	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		now := t.clock()
+		cutoff := sqlitedb.FormatTime(now.Add(-t.abandonAfter))
+		touched = map[*draft]time.Time{}
+		t.mu.Lock()
+		ids := make([]string, 0, len(t.drafts))
+		for id, d := range t.drafts {
+			if d.lastActivity.After(d.stored) {
+				touched[d] = d.lastActivity
+				ids = append(ids, id)
+			}
+		}
+		t.mu.Unlock()
+		for _, id := range ids {
+			t.mu.Lock()
+			d := t.drafts[id]
+			t.mu.Unlock()
+			if d == nil {
+				continue
+			}
+			if _, err := tx.Exec(`UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?) WHERE id = ? AND ended_at IS NULL`,
+				sqlitedb.FormatTime(touched[d]), id); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(`SELECT id FROM deflect_sessions WHERE ended_at IS NULL AND last_activity_at < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		abandoned = abandoned[:0]
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			abandoned = append(abandoned, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range abandoned {
+			if err := t.writeEvent(tx, id, &row{kind: KindAbandoned}, "abandoned", now); err != nil && !errors.Is(err, ErrSessionClosed) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	cutoff := t.clock().Add(-t.abandonAfter)
+	t.mu.Lock()
+	for d, at := range touched {
+		d.stored = later(d.stored, at)
+	}
+	for id, d := range t.drafts {
+		if d.lastActivity.Before(cutoff) {
+			delete(t.drafts, id) // abandoned now, or ended elsewhere
 		}
 	}
-	for _, s := range work {
-		s.mu.Lock()
-		if s.ended {
-			s.mu.Unlock()
-			continue
-		}
-		w, rows, end, ok := plan(s, now)
-		s.mu.Unlock()
-		if !ok {
-			continue
-		}
-		err := writeSession(ctx, tx, s.id, w.activity, rows, end)
-		written = append(written, w)
-		if errors.Is(err, errNotOpen) {
-			written[len(written)-1].over = true
-		} else if err != nil {
-			restore()
-			return fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		restore()
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	for _, w := range written {
-		if w.over {
-			t.forget(w.s)
-			continue
-		}
-		settle(w)
-	}
+	t.mu.Unlock()
 	return nil
 }
 
 func (t *Tracker) isClosed() bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.closed
 }
 
@@ -838,6 +683,14 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+func copyIntents(in []intent) []intent {
+	out := make([]intent, len(in))
+	for i, x := range in {
+		out[i] = intent{at: x.at, query: x.query, articles: append([]string(nil), x.articles...)}
+	}
+	return out
 }
 
 // validID reports whether id could be a session id (22 base64url characters).

@@ -2,7 +2,6 @@ package deflect
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -18,7 +17,7 @@ import (
 func newClock() *testclock.Clock { return testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 type fixture struct {
-	db    *sql.DB
+	db    *sqlitedb.DB
 	path  string
 	clock *testclock.Clock
 	tr    *Tracker
@@ -297,15 +296,7 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 		"solved": func(f *fixture, id string) error { return f.tr.Solved(ctx, id, "en/vpn") },
 		"filed":  func(f *fixture, id string) error { return f.tr.Filed(ctx, id, 7) },
 		"filed in a transaction": func(f *fixture, id string) error {
-			tx, err := f.db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if err := f.tr.FiledTx(ctx, tx, id, 7); err != nil {
-				return err
-			}
-			return tx.Commit()
+			return f.db.Write(ctx, func(tx *sqlitedb.Tx) error { return f.tr.FiledTx(ctx, tx, id, 7) })
 		},
 		"abandoned": func(f *fixture, id string) error {
 			f.clock.Add(31 * time.Minute)
@@ -320,12 +311,7 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 		"Continued": func(f *fixture, id string) error { return f.tr.Continued(ctx, id) },
 		"Filed":     func(f *fixture, id string) error { return f.tr.Filed(ctx, id, 8) },
 		"FiledTx": func(f *fixture, id string) error {
-			tx, err := f.db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			return f.tr.FiledTx(ctx, tx, id, 8)
+			return f.db.Write(ctx, func(tx *sqlitedb.Tx) error { return f.tr.FiledTx(ctx, tx, id, 8) })
 		},
 	}
 	for endName, end := range enders {
@@ -354,11 +340,9 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 func TestUnknownSession(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
-	tx, err := f.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
+	filedTx := func(id string) error {
+		return f.db.Write(ctx, func(tx *sqlitedb.Tx) error { return f.tr.FiledTx(ctx, tx, id, 1) })
 	}
-	defer tx.Rollback()
 	for _, id := range []string{"", "nope", "AAAAAAAAAAAAAAAAAAAAAA", "not-base64-but-22-long", "AAAAAAAAAAAAAAAAAAAAAAAA"} {
 		for name, err := range map[string]error{
 			"Touch":     f.tr.Touch(ctx, id),
@@ -367,7 +351,7 @@ func TestUnknownSession(t *testing.T) {
 			"Solved":    f.tr.Solved(ctx, id, "en/a"),
 			"Continued": f.tr.Continued(ctx, id),
 			"Filed":     f.tr.Filed(ctx, id, 1),
-			"FiledTx":   f.tr.FiledTx(ctx, tx, id, 1),
+			"FiledTx":   filedTx(id),
 			"Trail":     func() error { _, err := f.tr.Trail(ctx, id); return err }(),
 		} {
 			if !errors.Is(err, ErrUnknownSession) {
@@ -527,29 +511,31 @@ func TestRestartKeepsOpenSessions(t *testing.T) {
 func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
-	if _, err := f.db.Exec(`CREATE TABLE tickets (number INTEGER PRIMARY KEY)`); err != nil {
+	if _, err := f.db.Raw().Exec(`CREATE TABLE tickets (number INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
 	id := f.start(t)
 	if err := f.tr.Suggested(ctx, id, "invoice", []string{"en/invoice"}); err != nil {
 		t.Fatal(err)
 	}
+	errUndo := errors.New("undo")
 	fileTicket := func(number int, commit bool) error {
-		tx, err := f.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+		err := f.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO tickets (number) VALUES (?)`, number); err != nil {
+				return err
+			}
+			if err := f.tr.FiledTx(ctx, tx, id, number); err != nil {
+				return err
+			}
+			if !commit {
+				return errUndo
+			}
+			return nil
+		})
+		if !commit && errors.Is(err, errUndo) {
+			return nil
 		}
-		defer tx.Rollback()
-		if _, err := tx.Exec(`INSERT INTO tickets (number) VALUES (?)`, number); err != nil {
-			return err
-		}
-		if err := f.tr.FiledTx(ctx, tx, id, number); err != nil {
-			return err
-		}
-		if !commit {
-			return tx.Rollback()
-		}
-		return tx.Commit()
+		return err
 	}
 
 	if err := fileTicket(1042, false); err != nil {
@@ -560,24 +546,20 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	if got := f.kinds(t, id); tickets != 0 || !slices.Equal(got, []string{"started"}) {
 		t.Fatalf("after rollback: %d tickets, rows %v", tickets, got)
 	}
-	// The session is still open, and its intent was not lost.
+	// The session is still open, held in memory, and its intent was not lost.
 	if err := f.tr.Touch(ctx, id); err != nil {
 		t.Fatalf("touch after rollback: %v", err)
+	}
+	f.tr.mu.Lock()
+	held := f.tr.drafts[id] != nil
+	f.tr.mu.Unlock()
+	if !held {
+		t.Error("session dropped from memory by a filing that was undone")
 	}
 	f.clock.Add(3 * time.Second)
 	f.flush(t)
 	if got := f.kinds(t, id); !slices.Equal(got, []string{"started", "suggested"}) {
 		t.Fatalf("after rollback and flush: %v", got)
-	}
-	// The flush settled the doubt: keystrokes take the fast path again.
-	f.tr.mu.RLock()
-	s := f.tr.open[id]
-	f.tr.mu.RUnlock()
-	s.mu.Lock()
-	unsure := s.unsure()
-	s.mu.Unlock()
-	if unsure {
-		t.Error("session still unsure after a rollback and a flush")
 	}
 
 	if err := f.tr.Suggested(ctx, id, "invoice missing vat", []string{"en/vat"}); err != nil {
@@ -586,11 +568,17 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	if err := fileTicket(1043, true); err != nil {
 		t.Fatal(err)
 	}
+	f.tr.mu.Lock()
+	held = f.tr.drafts[id] != nil
+	f.tr.mu.Unlock()
+	if held {
+		t.Error("filed session still held in memory after the commit")
+	}
 	if err := f.tr.Touch(ctx, id); !errors.Is(err, ErrSessionClosed) {
 		t.Errorf("touch after commit: %v, want ErrSessionClosed", err)
 	}
 	f.clock.Add(3 * time.Second)
-	f.flush(t) // the intent copy left in memory must not be written twice
+	f.flush(t)
 	evs := f.trail(t, id)
 	var kinds []string
 	for _, e := range evs {
@@ -601,26 +589,35 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 	}
 }
 
-func TestFiledTxSettlesWithoutFurtherCalls(t *testing.T) {
+// Writes that keep a session open take its intents; if such a write is
+// undone, the intents go back and are written by the next one, once.
+func TestUndoneWriteKeepsTheIntents(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
 	id := f.start(t)
-	tx, err := f.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := f.tr.Suggested(ctx, id, "printer jam", []string{"en/printer"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.tr.FiledTx(ctx, tx, id, 5); err != nil {
+	errUndo := errors.New("undo")
+	err := f.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		if err := f.tr.writeEvent(tx, id, &row{kind: KindOpened, article: "en/printer"}, "", f.tr.clock()); err != nil {
+			return err
+		}
+		return errUndo // a later step of the same write fails
+	})
+	if !errors.Is(err, errUndo) {
 		t.Fatal(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if got := f.kinds(t, id); !slices.Equal(got, []string{"started"}) {
+		t.Fatalf("rows after an undone write: %v", got)
+	}
+	if err := f.tr.Opened(ctx, id, "en/printer"); err != nil {
 		t.Fatal(err)
 	}
+	f.clock.Add(3 * time.Second)
 	f.flush(t)
-	f.tr.mu.RLock()
-	_, inMemory := f.tr.open[id]
-	f.tr.mu.RUnlock()
-	if inMemory {
-		t.Error("filed session still held in memory after a flush")
+	if got := f.kinds(t, id); !slices.Equal(got, []string{"started", "suggested", "opened"}) {
+		t.Fatalf("rows %v, want the intent once, before the event", got)
 	}
 }
 
@@ -797,9 +794,9 @@ func BenchmarkSuggested(b *testing.B) {
 	}
 }
 
-// TestFiledTxDoesNotWaitForTheFlusher: a flush that is waiting for the
-// caller's transaction must not make FiledTx wait for it (which would stall
-// the filing until the busy timeout), and the intent is written once.
+// TestFiledTxDoesNotWaitForTheFlusher: a flush queued behind the filing's
+// transaction must not make FiledTx wait for it (FiledTx runs inside the
+// writer and never queues), and the intent is written once.
 func TestFiledTxDoesNotWaitForTheFlusher(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
@@ -808,22 +805,20 @@ func TestFiledTxDoesNotWaitForTheFlusher(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Add(3 * time.Second) // the burst has ended
-	tx, err := f.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
 	flushed := make(chan error, 1)
-	go func() { flushed <- f.tr.flush(ctx, false) }()
-	time.Sleep(50 * time.Millisecond) // let the flush wait for the write lock
-	began := time.Now()
-	if err := f.tr.FiledTx(ctx, tx, id, 9); err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(began); took > time.Second {
-		t.Errorf("FiledTx took %v", took)
-	}
-	if err := tx.Commit(); err != nil {
+	err := f.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		go func() { flushed <- f.tr.flush(ctx, false) }()
+		time.Sleep(50 * time.Millisecond) // let the flush queue behind this write
+		began := time.Now()
+		if err := f.tr.FiledTx(ctx, tx, id, 9); err != nil {
+			return err
+		}
+		if took := time.Since(began); took > time.Second {
+			t.Errorf("FiledTx took %v", took)
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := <-flushed; err != nil {

@@ -1,28 +1,17 @@
 package deflect
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/orbitask/portal/sqlitedb"
 )
 
-// timeLayout is how times are stored: UTC with milliseconds, fixed width, so
-// that text order is time order and SQLite's date functions read them
-// (strftime('%Y-%m-%dT%H:%M:%fZ', ...) produces the same format).
-const timeLayout = "2006-01-02T15:04:05.000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("bad time %q: %w", s, err)
-	}
-	return t, nil
-}
+// Times are stored with sqlitedb.FormatTime (UTC, milliseconds, fixed width).
+func formatTime(t time.Time) string { return sqlitedb.FormatTime(t) }
 
 // row is one event to insert into deflect_events.
 type row struct {
@@ -52,14 +41,14 @@ var errNotOpen = errors.New("session not open")
 // writeSession records activity up to the given time on an open session,
 // inserts rows and, if end is not nil, ends the session. It returns
 // errNotOpen, having written nothing, if the session is not open.
-func writeSession(ctx context.Context, tx *sql.Tx, id string, activity time.Time, rows []row, end *ending) error {
+func writeSession(tx *sqlitedb.Tx, id string, activity time.Time, rows []row, end *ending) error {
 	var res sql.Result
 	var err error
 	if end == nil {
-		res, err = tx.ExecContext(ctx, `UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?)
+		res, err = tx.Exec(`UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?)
 			WHERE id = ? AND ended_at IS NULL`, formatTime(activity), id)
 	} else {
-		res, err = tx.ExecContext(ctx, `UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?),
+		res, err = tx.Exec(`UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?),
 			ended_at = ?, outcome = ?, article = ?, ticket = ? WHERE id = ? AND ended_at IS NULL`,
 			formatTime(activity), formatTime(end.at), end.outcome, nullString(end.article), nullInt(end.ticket), id)
 	}
@@ -74,14 +63,14 @@ func writeSession(ctx context.Context, tx *sql.Tx, id string, activity time.Time
 		return errNotOpen
 	}
 	for _, r := range rows {
-		if err := insertEvent(ctx, tx, id, r); err != nil {
+		if err := insertEvent(tx, id, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, id string, r row) error {
+func insertEvent(tx *sqlitedb.Tx, id string, r row) error {
 	var query, articles any
 	if r.kind == KindSuggested {
 		query = r.query
@@ -95,16 +84,16 @@ func insertEvent(ctx context.Context, tx *sql.Tx, id string, r row) error {
 		}
 		articles = string(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO deflect_events (session_id, kind, at, query, articles, article, ticket)
+	_, err := tx.Exec(`INSERT INTO deflect_events (session_id, kind, at, query, articles, article, ticket)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, r.kind, formatTime(r.at), query, articles, nullString(r.article), nullInt(r.ticket))
 	return err
 }
 
 // notOpenReason tells ErrUnknownSession from ErrSessionClosed after
 // writeSession returned errNotOpen.
-func notOpenReason(ctx context.Context, tx *sql.Tx, id string) error {
+func notOpenReason(tx *sqlitedb.Tx, id string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deflect_sessions WHERE id = ?`, id).Scan(&n); err != nil {
+	if err := tx.QueryRow(`SELECT count(*) FROM deflect_sessions WHERE id = ?`, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

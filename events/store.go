@@ -1,11 +1,11 @@
-// Package events records what happens on the portal (searches, votes, and
-// later suggestions and status changes) in SQLite. Later features such as the
-// operators' metrics are computed from these rows.
+// Package events records what customers do on the knowledge base (searches
+// and votes) in the events table, and keeps the current votes. Deflection
+// sessions are recorded by deflect, ticket changes by tickets; the
+// operators' metrics are computed from all three (docs/metrics.md).
 package events
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -23,7 +23,7 @@ var migrations embed.FS
 
 // Store is the event log and the vote table.
 type Store struct {
-	db     *sql.DB
+	db     *sqlitedb.DB
 	log    *slog.Logger
 	queue  chan event
 	done   chan struct{} // closed by Close
@@ -64,18 +64,13 @@ type Score struct {
 // dropped (and counted in the log) rather than slowing customers down.
 const queueSize = 4096
 
-// Open opens (creating if needed) the database at path and applies the
-// migrations it has not seen yet.
-func Open(path string, log *slog.Logger) (*Store, error) {
+// Open applies the migrations db has not seen yet and starts the writer of
+// queued events.
+func Open(db *sqlitedb.DB, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db, err := sqlitedb.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	if err := sqlitedb.Migrate(db, "events", migrations, "migrations"); err != nil {
-		db.Close()
+	if err := db.Migrate("events", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	s := &Store{db: db, log: log, queue: make(chan event, queueSize), done: make(chan struct{}), exited: make(chan struct{})}
@@ -138,26 +133,23 @@ func (s *Store) write(batch []event) error {
 }
 
 func (s *Store) writeBatch(batch []event) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.Prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, e := range batch {
-		data, err := json.Marshal(e.data)
+	return s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
+		stmt, err := tx.Prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`)
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.Exec(e.at.Format(time.RFC3339Nano), e.kind, string(data)); err != nil {
-			return err
+		defer stmt.Close()
+		for _, e := range batch {
+			data, err := json.Marshal(e.data)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.Exec(sqlitedb.FormatTime(e.at), e.kind, string(data)); err != nil {
+				return err
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // Flush writes every event queued so far before returning.
@@ -188,26 +180,22 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if v.ArticleID == "" || v.Voter == "" {
 		return fmt.Errorf("events: vote: article and voter are required")
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("events: vote: %w", err)
-	}
-	defer tx.Rollback()
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := sqlitedb.FormatTime(time.Now())
 	helpful := 0
 	if v.Helpful {
 		helpful = 1
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
-		v.ArticleID, v.Voter, helpful, now); err != nil {
-		return fmt.Errorf("events: vote: %w", err)
-	}
 	data, _ := json.Marshal(map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": v.Voter})
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, now, string(data)); err != nil {
-		return fmt.Errorf("events: vote: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
+	err := s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
+			v.ArticleID, v.Voter, helpful, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, now, string(data))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("events: vote: %w", err)
 	}
 	return nil
@@ -265,15 +253,11 @@ func wilson(s Score) float64 {
 	return (p + z*z/(2*n) - z*math.Sqrt((p*(1-p)+z*z/(4*n))/n)) / (1 + z*z/n)
 }
 
-// Close writes what is queued and closes the database.
+// Close writes what is queued. It does not close the database.
 func (s *Store) Close() error {
-	var err error
 	s.closer.Do(func() {
 		close(s.done)
 		<-s.exited
-		if cerr := s.db.Close(); cerr != nil {
-			err = fmt.Errorf("events: close: %w", cerr)
-		}
 	})
-	return err
+	return nil
 }

@@ -1,5 +1,19 @@
-// Package sqlitedb opens the portal's SQLite database with the settings every
-// package relies on, and applies a package's numbered migrations.
+// Package sqlitedb is the portal's one way to its SQLite database: Open sets
+// the connection up (WAL, foreign keys, busy timeout, immediate
+// transactions), DB.Write is the only way to write (one writer per process,
+// committing in groups), Migrate applies each owner's numbered migrations,
+// and FormatTime is the one layout every stored time uses.
+//
+// Invariants the packages on top rely on:
+//   - Every write of this process goes through DB.Write, so writes queue in
+//     the process (in order, fairly) instead of in SQLite's busy handler,
+//     which polls with sleeps. Other processes (the command line) wait on the
+//     busy timeout.
+//   - A Write returns only once its work is committed, or undone. Work that
+//     queues while a commit is under way commits in the next transaction,
+//     together (group commit); each call's work is undone alone if it fails.
+//   - With synchronous=NORMAL in WAL mode a committed transaction survives a
+//     crash of the process, but the last ones may be lost on power loss.
 package sqlitedb
 
 import (
@@ -10,40 +24,109 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
 )
 
+// DB is an open portal database: reads go to a small pool of connections,
+// writes through Write. It has no Exec: writing outside Write would bypass
+// the one writer.
+type DB struct {
+	pool   *sql.DB
+	writer *Writer
+}
+
 // Open opens (creating if needed) the database at path: WAL journal, foreign
 // keys on, a busy timeout so that concurrent writers (the server and a
 // command-line tool) wait for each other instead of failing.
-func Open(path string) (*sql.DB, error) {
+func Open(path string) (*DB, error) {
 	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=NORMAL&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	pool, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
-	// Few connections: SQLite has one writer at a time, and writers waiting
-	// for it poll (the busy timeout). Hundreds of pooled connections polling
-	// at once starved each other past the timeout ("database is locked")
-	// under load; waiting in the pool's queue is fair and cheap.
-	db.SetMaxOpenConns(8)
-	if err := db.Ping(); err != nil {
-		db.Close()
+	// Few connections: SQLite has one writer at a time and readers do not
+	// need many; hundreds of pooled connections polling the busy handler
+	// starved each other ("database is locked") under load.
+	pool.SetMaxOpenConns(8)
+	if err := pool.Ping(); err != nil {
+		pool.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
-	return db, nil
+	return &DB{pool: pool, writer: newWriter(pool)}, nil
+}
+
+// Write runs fn in a write transaction and returns once it is committed; see
+// Writer.Do. Hooks fn registers with Tx.OnCommit run after the commit, in the
+// caller's goroutine, before Write returns.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	return db.writer.Do(ctx, fn)
+}
+
+// QueryContext runs a query on a pooled connection.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.pool.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.pool.QueryRowContext(ctx, query, args...)
+}
+
+// Query is QueryContext without a context.
+func (db *DB) Query(query string, args ...any) (*sql.Rows, error) {
+	return db.pool.Query(query, args...)
+}
+
+// QueryRow is QueryRowContext without a context.
+func (db *DB) QueryRow(query string, args ...any) *sql.Row {
+	return db.pool.QueryRow(query, args...)
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// Raw is the underlying pool, for tests and tools that inspect or damage a
+// database on purpose. The portal's own code writes through Write.
+func (db *DB) Raw() *sql.DB { return db.pool }
+
+// TimeLayout is how every time is stored: UTC with milliseconds, fixed
+// width, so that text order is time order, and the same text SQLite's
+// strftime('%Y-%m-%dT%H:%M:%fZ', ...) produces, so hand-written SQL compares
+// correctly (docs/metrics.md).
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats t as stored (UTC, milliseconds, truncated).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads a stored time. It also accepts any RFC 3339 time, as
+// times kept inside JSON before the layout was fixed are.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
 }
 
 // Migrate applies the migrations in dir of fsys (files named
 // NNN_description.sql) that the database has not seen, in order, each in its
 // own transaction. Each owner (a package) keeps its own numbering.
-func Migrate(db *sql.DB, owner string, fsys fs.FS, dir string) error {
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		owner TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
-		PRIMARY KEY (owner, version))`); err != nil {
+func (db *DB) Migrate(owner string, fsys fs.FS, dir string) error {
+	ctx := context.Background()
+	err := db.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+			owner TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+			PRIMARY KEY (owner, version))`); err != nil {
+			return err
+		}
+		// Rows written before times had one layout.
+		_, err := tx.Exec(`UPDATE schema_migrations SET applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', applied_at)
+			WHERE length(applied_at) <> 24`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sqlitedb: migrate %s: %w", owner, err)
 	}
 	files, err := fs.Glob(fsys, dir+"/*.sql")
@@ -62,7 +145,7 @@ func Migrate(db *sql.DB, owner string, fsys fs.FS, dir string) error {
 		if err != nil {
 			return fmt.Errorf("sqlitedb: migrate %s: %w", owner, err)
 		}
-		if err := apply(db, owner, version, string(body)); err != nil {
+		if err := db.apply(ctx, owner, version, string(body)); err != nil {
 			return fmt.Errorf("sqlitedb: migration %s/%s: %w", owner, name, err)
 		}
 	}
@@ -72,43 +155,20 @@ func Migrate(db *sql.DB, owner string, fsys fs.FS, dir string) error {
 // apply runs one migration unless it was applied already. The check is in
 // the migration's own (immediate, hence exclusive) transaction: two
 // processes starting on a new data directory must not both apply it.
-func apply(db *sql.DB, owner string, version int, body string) error {
-	tx, err := db.Begin()
-	if err != nil {
+func (db *DB) apply(ctx context.Context, owner string, version int, body string) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		var seen int
+		if err := tx.QueryRow(`SELECT count(*) FROM schema_migrations WHERE owner = ? AND version = ?`, owner, version).Scan(&seen); err != nil {
+			return err
+		}
+		if seen > 0 {
+			return nil
+		}
+		if _, err := tx.Exec(body); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO schema_migrations (owner, version, applied_at) VALUES (?, ?, ?)`,
+			owner, version, FormatTime(time.Now()))
 		return err
-	}
-	defer tx.Rollback()
-	var seen int
-	if err := tx.QueryRow(`SELECT count(*) FROM schema_migrations WHERE owner = ? AND version = ?`, owner, version).Scan(&seen); err != nil {
-		return err
-	}
-	if seen > 0 {
-		return nil
-	}
-	if _, err := tx.Exec(body); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(`INSERT INTO schema_migrations (owner, version, applied_at) VALUES (?, ?, ?)`,
-		owner, version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// InTx runs fn in a transaction and commits it, or rolls it back when fn
-// fails. mu serialises the caller's write transactions within this process,
-// so that they queue on the mutex instead of in SQLite's busy handler, which
-// polls with sleeps; other processes still wait on the busy timeout.
-func InTx(ctx context.Context, db *sql.DB, mu *sync.Mutex, fn func(*sql.Tx) error) error {
-	mu.Lock()
-	defer mu.Unlock()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }

@@ -14,10 +14,10 @@ func TestMigrateFreshThenExistingDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1 := fstest.MapFS{"m/001_items.sql": {Data: []byte(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);`)}}
-	if err := Migrate(db, "test", v1, "m"); err != nil {
+	if err := db.Migrate("test", v1, "m"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO items (name) VALUES ('kept')`); err != nil {
+	if _, err := db.Raw().Exec(`INSERT INTO items (name) VALUES ('kept')`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -32,7 +32,7 @@ func TestMigrateFreshThenExistingDatabase(t *testing.T) {
 		"m/001_items.sql": v1["m/001_items.sql"],
 		"m/002_color.sql": {Data: []byte(`ALTER TABLE items ADD COLUMN color TEXT NOT NULL DEFAULT 'blue';`)},
 	}
-	if err := Migrate(db, "test", v2, "m"); err != nil {
+	if err := db.Migrate("test", v2, "m"); err != nil {
 		t.Fatal(err)
 	}
 	var name, color string
@@ -41,7 +41,7 @@ func TestMigrateFreshThenExistingDatabase(t *testing.T) {
 	}
 	// Another owner numbers its migrations independently.
 	other := fstest.MapFS{"x/001_other.sql": {Data: []byte(`CREATE TABLE other (id INTEGER PRIMARY KEY);`)}}
-	if err := Migrate(db, "other", other, "x"); err != nil {
+	if err := db.Migrate("other", other, "x"); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -58,7 +58,7 @@ func TestFailedMigrationLeavesNothingBehind(t *testing.T) {
 	}
 	defer db.Close()
 	bad := fstest.MapFS{"m/001_half.sql": {Data: []byte(`CREATE TABLE half (id INTEGER); INSERT INTO nowhere VALUES (1);`)}}
-	err = Migrate(db, "test", bad, "m")
+	err = db.Migrate("test", bad, "m")
 	if err == nil || !strings.Contains(err.Error(), "001_half.sql") {
 		t.Fatalf("err = %v, want it to name the migration", err)
 	}
@@ -69,7 +69,7 @@ func TestFailedMigrationLeavesNothingBehind(t *testing.T) {
 	if tables != 0 || applied != 0 {
 		t.Errorf("half-applied migration: table %d, recorded %d", tables, applied)
 	}
-	if err := Migrate(db, "test", fstest.MapFS{"m/abc.sql": {Data: []byte(`SELECT 1;`)}}, "m"); err == nil {
+	if err := db.Migrate("test", fstest.MapFS{"m/abc.sql": {Data: []byte(`SELECT 1;`)}}, "m"); err == nil {
 		t.Error("a migration without a number was accepted")
 	}
 }

@@ -22,7 +22,7 @@ import (
 // whole transaction, the other calls' work too. A caller that gives up
 // before its work starts is left out of the batch.
 type Writer struct {
-	db *sql.DB
+	db *sql.DB // the pool; the writer takes one connection per batch
 
 	mu      sync.Mutex
 	pending []*writeCall
@@ -31,7 +31,9 @@ type Writer struct {
 
 type writeCall struct {
 	ctx   context.Context
-	fn    func(*sql.Tx) error
+	fn    func(*Tx) error
+	hooks []func() // registered by fn with Tx.OnCommit; dropped if fn's work is undone
+	undo  []func() // registered by fn with Tx.OnUndo; run if it is
 	done  chan writeResult
 	state atomic.Int32 // callQueued, callStarted or callAbandoned
 }
@@ -49,8 +51,25 @@ type writeResult struct {
 	lead bool
 }
 
-// NewWriter returns a Writer for db.
-func NewWriter(db *sql.DB) *Writer { return &Writer{db: db} }
+// Tx is the transaction a write's work runs in (shared with the other calls
+// of its batch: fn must use it only while it runs).
+type Tx struct {
+	*sql.Tx
+	call *writeCall
+}
+
+// OnCommit registers fn to run once this work is committed, in the goroutine
+// that called Write, before Write returns. If the work is undone, fn never
+// runs. Domain packages use it to update what they keep in memory only when
+// the database agrees.
+func (tx *Tx) OnCommit(fn func()) { tx.call.hooks = append(tx.call.hooks, fn) }
+
+// OnUndo registers fn to run if this work is undone after all (fn failed, or
+// the batch's commit did), in the goroutine that called Write, before Write
+// returns. Other writes may have run in between.
+func (tx *Tx) OnUndo(fn func()) { tx.call.undo = append(tx.call.undo, fn) }
+
+func newWriter(db *sql.DB) *Writer { return &Writer{db: db} }
 
 // maxBatch bounds a batch, so a long queue does not make one huge
 // transaction.
@@ -63,8 +82,21 @@ var errUnfinished = errors.New("sqlitedb: write did not finish")
 // error from fn undoes fn's work and is returned as is. While the call
 // waits for its turn, ctx ending gives it up (ctx's error); once its work
 // has started, Do waits for the commit.
-func (w *Writer) Do(ctx context.Context, fn func(*sql.Tx) error) error {
+func (w *Writer) Do(ctx context.Context, fn func(*Tx) error) error {
 	c := &writeCall{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	err := w.run(c)
+	hooks := c.hooks // c.done ordered fn's appends before this
+	if err != nil {
+		hooks = c.undo
+	}
+	for _, h := range hooks {
+		h()
+	}
+	return err
+}
+
+func (w *Writer) run(c *writeCall) error {
+	ctx := c.ctx
 	w.mu.Lock()
 	w.pending = append(w.pending, c)
 	lead := !w.leading
@@ -155,6 +187,21 @@ func (w *Writer) commit(batch []*writeCall) {
 			return err
 		}
 		defer tx.Rollback()
+		if len(batch) == 1 {
+			// Alone: a plain transaction, no savepoint needed.
+			c := batch[0]
+			if !c.state.CompareAndSwap(callQueued, callStarted) {
+				return nil
+			}
+			if err := c.ctx.Err(); err != nil {
+				results[0] = err
+				return nil
+			}
+			if results[0] = safeCall(c, tx); results[0] != nil {
+				return nil // rolled back by the deferred Rollback
+			}
+			return tx.Commit()
+		}
 		for i, c := range batch {
 			if !c.state.CompareAndSwap(callQueued, callStarted) {
 				continue // abandoned while queued
@@ -185,7 +232,7 @@ func runSavepoint(tx *sql.Tx, c *writeCall) (err, fatal error) {
 	if _, err := tx.Exec(`SAVEPOINT call`); err != nil {
 		return err, err
 	}
-	if err = safeCall(c.fn, tx); err != nil {
+	if err = safeCall(c, tx); err != nil {
 		if _, rerr := tx.Exec(`ROLLBACK TO call`); rerr != nil {
 			return err, fmt.Errorf("sqlitedb: undoing a failed write: %w", rerr)
 		}
@@ -196,11 +243,11 @@ func runSavepoint(tx *sql.Tx, c *writeCall) (err, fatal error) {
 	return err, nil
 }
 
-func safeCall(fn func(*sql.Tx) error, tx *sql.Tx) (err error) {
+func safeCall(c *writeCall, tx *sql.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sqlitedb: write panicked: %v", p)
 		}
 	}()
-	return fn(tx)
+	return c.fn(&Tx{Tx: tx, call: c})
 }

@@ -2,7 +2,6 @@ package sqlitedb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -17,10 +16,10 @@ func TestWriterCommitsEachCallOrUndoesItAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE t (n INTEGER PRIMARY KEY, v INTEGER NOT NULL)`); err != nil {
+	if _, err := db.Raw().Exec(`CREATE TABLE t (n INTEGER PRIMARY KEY, v INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	w := NewWriter(db)
+	w := db.writer
 	ctx := context.Background()
 	errOdd := errors.New("odd")
 	var wg sync.WaitGroup
@@ -29,7 +28,7 @@ func TestWriterCommitsEachCallOrUndoesItAlone(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = w.Do(ctx, func(tx *sql.Tx) error {
+			results[i] = w.Do(ctx, func(tx *Tx) error {
 				// The next number, as ticket numbers are taken: it must see
 				// the calls before it in the same batch.
 				if _, err := tx.Exec(`INSERT INTO t (n, v) SELECT coalesce(max(n), 0) + 1, ? FROM t`, i); err != nil {
@@ -69,7 +68,7 @@ func TestWriterCommitsEachCallOrUndoesItAlone(t *testing.T) {
 	// A cancelled caller's work is not done; the others' is.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := w.Do(cancelled, func(tx *sql.Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (0)`); return err }); !errors.Is(err, context.Canceled) {
+	if err := w.Do(cancelled, func(tx *Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (0)`); return err }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled call: %v", err)
 	}
 }
@@ -82,14 +81,14 @@ func TestWriterCallerGivesUpWhileQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+	if _, err := db.Raw().Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	w := NewWriter(db)
+	w := db.writer
 	inside, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		first <- w.Do(context.Background(), func(tx *sql.Tx) error {
+		first <- w.Do(context.Background(), func(tx *Tx) error {
 			close(inside)
 			<-release // hold the batch open
 			_, err := tx.Exec(`INSERT INTO t (v) VALUES (1)`)
@@ -100,7 +99,7 @@ func TestWriterCallerGivesUpWhileQueued(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	queued := make(chan error, 1)
 	go func() {
-		queued <- w.Do(ctx, func(tx *sql.Tx) error {
+		queued <- w.Do(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO t (v) VALUES (2)`)
 			return err
 		})
@@ -114,7 +113,7 @@ func TestWriterCallerGivesUpWhileQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The writer still works, and the abandoned work never ran.
-	if err := w.Do(context.Background(), func(tx *sql.Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (3)`); return err }); err != nil {
+	if err := w.Do(context.Background(), func(tx *Tx) error { _, err := tx.Exec(`INSERT INTO t (v) VALUES (3)`); return err }); err != nil {
 		t.Fatal(err)
 	}
 	var sum int
@@ -130,10 +129,10 @@ func TestWriterSurvivesCallersGivingUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+	if _, err := db.Raw().Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	w := NewWriter(db)
+	w := db.writer
 	var wg sync.WaitGroup
 	var committed atomic.Int64
 	for i := 0; i < 400; i++ {
@@ -142,7 +141,7 @@ func TestWriterSurvivesCallersGivingUp(t *testing.T) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*100*time.Microsecond)
 			defer cancel()
-			err := w.Do(ctx, func(tx *sql.Tx) error {
+			err := w.Do(ctx, func(tx *Tx) error {
 				_, err := tx.Exec(`INSERT INTO t (v) VALUES (1)`)
 				return err
 			})
@@ -164,7 +163,86 @@ func TestWriterSurvivesCallersGivingUp(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != committed.Load() {
 		t.Fatalf("%d rows, %d calls said committed (%v)", n, committed.Load(), err)
 	}
-	if err := w.Do(context.Background(), func(tx *sql.Tx) error { return nil }); err != nil {
+	if err := w.Do(context.Background(), func(tx *Tx) error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// OnCommit hooks run after their own work commits, never for work that was
+// undone, whether it ran alone or in a batch with others.
+func TestWriterOnCommitOnlyAfterCommit(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Raw().Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	errNo := errors.New("no")
+	var ran atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.Write(ctx, func(tx *Tx) error {
+				if _, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, i); err != nil {
+					return err
+				}
+				tx.OnCommit(func() {
+					// The work is visible to readers when the hook runs.
+					var n int
+					if err := db.QueryRow(`SELECT count(*) FROM t WHERE v = ?`, i).Scan(&n); err != nil || n != 1 {
+						t.Errorf("hook %d ran before its row was visible: %d %v", i, n, err)
+					}
+					ran.Add(1)
+				})
+				if i%3 == 0 {
+					return errNo
+				}
+				return nil
+			})
+			if (i%3 == 0) != errors.Is(err, errNo) {
+				t.Errorf("call %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := ran.Load(), int32(100-34); got != want {
+		t.Errorf("%d hooks ran, want %d (only the committed calls')", got, want)
+	}
+}
+
+func TestTimeLayout(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 4, 5, 123_456_789, time.FixedZone("CET", 3600))
+	s := FormatTime(at)
+	if s != "2026-12-03T08:04:05.123Z" || len(s) != len(TimeLayout) {
+		t.Fatalf("FormatTime = %q", s)
+	}
+	whole := FormatTime(at.Truncate(time.Second))
+	if whole != "2026-12-03T08:04:05.000Z" {
+		t.Fatalf("a whole second is %q, want the milliseconds written", whole)
+	}
+	for _, in := range []string{s, "2026-12-03T08:04:05.123456789Z", "2026-12-03T09:04:05.123+01:00"} {
+		got, err := ParseTime(in)
+		if err != nil || !got.Equal(at.Truncate(time.Millisecond)) && !got.Equal(at) {
+			t.Errorf("ParseTime(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseTime("yesterday"); err == nil {
+		t.Error("ParseTime accepted garbage")
+	}
+	// SQLite's own function writes the same text, so hand-written SQL
+	// compares stored times correctly.
+	db, err := Open(filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var sqlite string
+	if err := db.QueryRow(`SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?)`, "2026-12-03T08:04:05.123456789Z").Scan(&sqlite); err != nil || sqlite != s {
+		t.Errorf("SQLite formats %q (%v), want %q", sqlite, err, s)
 	}
 }

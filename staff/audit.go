@@ -2,10 +2,11 @@ package staff
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // AuditEntry is one line of the staff audit log.
@@ -41,7 +42,7 @@ const (
 
 // audit writes an audit entry in tx, so it commits with the change it
 // describes. actorID 0 is stored as NULL.
-func audit(ctx context.Context, tx *sql.Tx, at time.Time, actorID int64, actor, action, subject string, detail map[string]string) error {
+func audit(ctx context.Context, tx *sqlitedb.Tx, at time.Time, actorID int64, actor, action, subject string, detail map[string]string) error {
 	if detail == nil {
 		detail = map[string]string{}
 	}
@@ -67,7 +68,7 @@ func (s *Store) Record(ctx context.Context, actor User, action, subject string, 
 	if actor.ID == 0 {
 		return fmt.Errorf("staff: record %q: actor has no id", action)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 		return audit(ctx, tx, s.now().UTC(), actor.ID, actor.Email, action, subject, detail)
 	})
 	if err != nil {

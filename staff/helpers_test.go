@@ -2,7 +2,6 @@ package staff
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -21,7 +20,7 @@ const (
 // env is a store on a real SQLite file in a temporary directory.
 type env struct {
 	*Store
-	db     *sql.DB
+	db     *sqlitedb.DB
 	dbPath string
 	clock  *testclock.Clock
 	ctx    context.Context

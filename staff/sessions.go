@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // Session is a signed-in browser.
@@ -117,7 +119,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		return Session{}, fmt.Errorf("staff: login: %w", err)
 	}
 	expires := s.expiry(now, now)
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ?`, email); err != nil {
 			return err
 		}
@@ -213,7 +215,7 @@ func (s *Store) retryAfter(ctx context.Context, email, ip string, now time.Time)
 // recordFailure counts a failed login and prunes failures that no longer
 // count, so the table stays the size of one window.
 func (s *Store) recordFailure(ctx context.Context, email, ip, reason string, now time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, formatTime(now.Add(-failureWindow))); err != nil {
 			return err
 		}
@@ -255,7 +257,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 	}
 	if now.Sub(seenAt) >= touchEvery {
 		expiresAt = s.expiry(createdAt, now)
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET last_seen_at = ?, expires_at = ? WHERE token_hash = ?`,
 				formatTime(now), formatTime(expiresAt), hash[:])
 			return err
@@ -271,7 +273,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 // exist (expired, or logged out already) is not an error.
 func (s *Store) Logout(ctx context.Context, token string) error {
 	hash := sha256.Sum256([]byte(token))
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 		var (
 			id    int64
 			email string
@@ -345,7 +347,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 	}
 	keep := sha256.Sum256([]byte(keepSession))
 	var ended int64
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = ?, must_change_password = 0 WHERE id = ?`, newHash, u.ID); err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/orbitask/portal/fields"
@@ -100,7 +99,7 @@ const touchEvery = time.Minute
 
 // Config configures a Store.
 type Config struct {
-	DB          *sql.DB          // opened with sqlitedb.Open; Open migrates it
+	DB          *sqlitedb.DB     // Open migrates it
 	Now         func() time.Time // nil = time.Now
 	Logger      *slog.Logger     // nil = discard
 	SessionIdle time.Duration    // a session unused this long ends; 0 = 12h
@@ -116,13 +115,12 @@ type Config struct {
 
 // Store keeps staff accounts, sessions, tokens and the audit log.
 type Store struct {
-	db        *sql.DB
+	db        *sqlitedb.DB
 	now       func() time.Time
 	log       *slog.Logger
 	idle, max time.Duration
 	params    hashParams
 	dummyHash string // verified for unknown emails, so they cost what a wrong password does
-	writeMu   sync.Mutex
 }
 
 // Open migrates the database and returns a Store.
@@ -152,7 +150,7 @@ func Open(cfg Config) (*Store, error) {
 	if p.memory < 8*uint32(p.threads) {
 		return nil, fmt.Errorf("staff: open: HashMemoryKiB must be at least %d", 8*uint32(p.threads))
 	}
-	if err := sqlitedb.Migrate(cfg.DB, "staff", migrations, "migrations"); err != nil {
+	if err := cfg.DB.Migrate("staff", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("staff: open: %w", err)
 	}
 	dummy, err := newPassword()
@@ -169,15 +167,12 @@ func Open(cfg Config) (*Store, error) {
 	}, nil
 }
 
-// write runs fn in a write transaction, one at a time within this process.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return sqlitedb.InTx(ctx, s.db, &s.writeMu, fn)
+// write runs fn in a write transaction (the database's one writer).
+func (s *Store) write(ctx context.Context, fn func(*sqlitedb.Tx) error) error {
+	return s.db.Write(ctx, fn)
 }
 
-// timeLayout is fixed-width, so stored times sort and compare as text.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+func formatTime(t time.Time) string { return sqlitedb.FormatTime(t) }
 
 func nullTime(t time.Time) any {
 	if t.IsZero() {
@@ -186,13 +181,7 @@ func nullTime(t time.Time) any {
 	return formatTime(t)
 }
 
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
-}
+func parseTime(s string) (time.Time, error) { return sqlitedb.ParseTime(s) }
 
 func parseNullTime(s sql.NullString) (time.Time, error) {
 	if !s.Valid {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // TokenPrefix starts every personal access token, so that a leaked one is
@@ -31,7 +33,7 @@ func (s *Store) CreateToken(ctx context.Context, email, name, actor string) (str
 		return "", fmt.Errorf("staff: create token: %w", err)
 	}
 	now := s.now().UTC()
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
 		var (
 			userID   int64
 			disabled sql.NullString
@@ -95,7 +97,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 	}
 	now := s.now().UTC()
 	if last.IsZero() || now.Sub(last) >= touchEvery {
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE staff_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), id)
 			return err
 		})

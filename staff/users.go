@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // User is a staff account.
@@ -66,7 +68,7 @@ func (s *Store) AddUser(ctx context.Context, email, name string, role Role, acto
 	}
 	now := s.now().UTC()
 	u := User{Email: email, Name: name, Role: role, MustChangePassword: true, CreatedAt: now}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
 		// The transaction is immediate (sqlitedb.Open), so no other writer
 		// can add the same email between this check and the insert.
 		var used int
@@ -182,7 +184,7 @@ func (s *Store) DisableUser(ctx context.Context, email, actor string) error {
 	email = normEmail(email)
 	now := s.now().UTC()
 	var sessions, tokens int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 		var (
 			id       int64
 			disabled sql.NullString

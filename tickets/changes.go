@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // Why a call to the submitter is required.
@@ -92,7 +93,7 @@ type state struct {
 	assignee         Staff
 }
 
-func lockTicket(ctx context.Context, tx *sql.Tx, number int) (state, error) {
+func lockTicket(ctx context.Context, tx *sqlitedb.Tx, number int) (state, error) {
 	var (
 		st          state
 		due, paused sql.NullString
@@ -118,11 +119,11 @@ func lockTicket(ctx context.Context, tx *sql.Tx, number int) (state, error) {
 
 // change runs fn on a ticket in a write transaction and, once committed,
 // logs and announces the events it recorded.
-func (s *Store) change(ctx context.Context, op string, number int, fn func(tx *sql.Tx, st *state, rec *recorder) error) ([]Event, error) {
+func (s *Store) change(ctx context.Context, op string, number int, fn func(tx *sqlitedb.Tx, st *state, rec *recorder) error) ([]Event, error) {
 	// The work inside the transaction must not be interrupted by the caller
 	// giving up: it shares the transaction with others (group commit).
 	rec := &recorder{store: s, ctx: context.WithoutCancel(ctx), number: number}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 		st, err := lockTicket(rec.ctx, tx, number)
 		if err != nil {
 			return err
@@ -151,7 +152,7 @@ func (s *Store) change(ctx context.Context, op string, number int, fn func(tx *s
 type recorder struct {
 	store  *Store
 	ctx    context.Context
-	tx     *sql.Tx
+	tx     *sqlitedb.Tx
 	id     int64
 	number int
 	events []Event
@@ -197,7 +198,7 @@ func (s *Store) setStatus(ctx context.Context, number int, status Status, a acto
 	if !status.valid() {
 		return Event{}, &ValidationError{Fields: map[string]string{"status": "must be new, open, waiting, solved or closed"}}
 	}
-	evs, err := s.change(ctx, "set status", number, func(tx *sql.Tx, st *state, rec *recorder) error {
+	evs, err := s.change(ctx, "set status", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.status == status {
 			return &ValidationError{Fields: map[string]string{"status": "the ticket is already " + string(status)}}
 		}
@@ -324,7 +325,7 @@ func (s *Store) post(ctx context.Context, number int, a actor, r AgentReply) ([]
 	if len(bad) > 0 {
 		return nil, &ValidationError{Fields: bad}
 	}
-	return s.change(ctx, "reply", number, func(tx *sql.Tx, st *state, rec *recorder) error {
+	return s.change(ctx, "reply", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		now := s.now().UTC()
 		author := a.kind
 		if author == ActorCLI {
@@ -398,7 +399,7 @@ func (s *Store) ChangeSeverity(ctx context.Context, number int, severity int, re
 	if len(bad) > 0 {
 		return Event{}, &ValidationError{Fields: bad}
 	}
-	evs, err := s.change(ctx, "change severity", number, func(tx *sql.Tx, st *state, rec *recorder) error {
+	evs, err := s.change(ctx, "change severity", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.severity == severity {
 			return &ValidationError{Fields: map[string]string{"severity": fmt.Sprintf("the ticket is already severity %d", severity)}}
 		}
@@ -435,7 +436,7 @@ func (s *Store) Assign(ctx context.Context, number int, to Staff, by Staff) (Eve
 	if to.ID == 0 {
 		to.Name = ""
 	}
-	evs, err := s.change(ctx, "assign", number, func(tx *sql.Tx, st *state, rec *recorder) error {
+	evs, err := s.change(ctx, "assign", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.assignee.ID == to.ID {
 			return &ValidationError{Fields: map[string]string{"assignee": "the ticket is already assigned so"}}
 		}

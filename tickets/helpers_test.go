@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"bytes"
-	"database/sql"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -36,7 +35,7 @@ type env struct {
 	*Store
 	dir    string
 	dbPath string
-	db     *sql.DB
+	db     *sqlitedb.DB
 	clock  *testclock.Clock
 	logs   *syncBuffer
 

@@ -24,7 +24,7 @@ func TestMigrationFromTheFirstSchemaKeepsTickets(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := fstest.MapFS{"m/001_tickets.sql": {Data: first}}
-	if err := sqlitedb.Migrate(db, "tickets", old, "m"); err != nil {
+	if err := db.Migrate("tickets", old, "m"); err != nil {
 		t.Fatal(err)
 	}
 	// A severity-2 ticket waiting on the customer, as the first build stored it.
@@ -34,10 +34,10 @@ func TestMigrationFromTheFirstSchemaKeepsTickets(t *testing.T) {
 			VALUES (1, 1001, zeroblob(32), 'waiting', 'priority', 2, 'Old', 'en', 0, 'N', 'C', '+1 555', 'n@acme.example',
 			'2026-03-04T09:00:00Z', '2026-03-04T10:00:00.5Z', '2026-03-05T16:00:00Z', 1)`,
 		`INSERT INTO ticket_messages (id, ticket_id, author, body, created_at) VALUES (1, 1, 'customer', 'Help', '2026-03-04T09:00:00Z')`,
-		`INSERT INTO ticket_events (id, ticket_id, kind, actor, data, at) VALUES (5, 1, 'filed', 'customer', '{"status":"new"}', '2026-03-04T09:00:00Z')`,
+		`INSERT INTO ticket_events (id, ticket_id, kind, actor, data, at) VALUES (5, 1, 'filed', 'customer', '{"status":"new","sla_due":"2026-03-05T16:00:00Z"}', '2026-03-04T09:00:00Z')`,
 		`INSERT INTO ticket_events (id, ticket_id, kind, actor, message_id, data, at) VALUES (9, 1, 'reply', 'customer', 1, '{}', '2026-03-04T09:00:00Z')`,
 	} {
-		if _, err := db.Exec(q); err != nil {
+		if _, err := db.Raw().Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,6 +48,20 @@ func TestMigrationFromTheFirstSchemaKeepsTickets(t *testing.T) {
 	tk, err := s.GetByNumber(context.Background(), 1001)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every time is in the one layout now, the SLA due time inside the
+	// event's data too.
+	var odd int
+	if err := db.QueryRow(`SELECT
+		(SELECT count(*) FROM tickets WHERE length(created_at) <> 24 OR length(updated_at) <> 24 OR length(sla_due) <> 24 OR length(paused_at) <> 24) +
+		(SELECT count(*) FROM ticket_messages WHERE length(created_at) <> 24) +
+		(SELECT count(*) FROM ticket_events WHERE length(at) <> 24 OR length(json_extract(data, '$.sla_due')) <> 24)`).Scan(&odd); err != nil || odd != 0 {
+		t.Errorf("%d rows with times in another layout (%v)", odd, err)
+	}
+	var updated string
+	db.QueryRow(`SELECT updated_at FROM tickets`).Scan(&updated)
+	if updated != "2026-03-04T10:00:00.500Z" {
+		t.Errorf("updated_at = %q", updated)
 	}
 	if tk.CallReason != callReasonSeverity || tk.CallAfterReplies != 1 || tk.SLAPausedAt.IsZero() {
 		t.Errorf("migrated ticket: call reason %q, call after %d, paused at %s", tk.CallReason, tk.CallAfterReplies, tk.SLAPausedAt)

@@ -78,7 +78,7 @@ var ErrClosed = errors.New("ticket is closed")
 
 // Config configures a Store.
 type Config struct {
-	DB      *sql.DB          // opened with sqlitedb.Open (its immediate transactions number tickets safely); Open migrates it
+	DB      *sqlitedb.DB     // Open migrates it; its one writer numbers tickets safely
 	DataDir string           // attachments go to DataDir/attachments/<sha256 hex>; customers.yaml is DataDir/customers.yaml
 	Now     func() time.Time // nil = time.Now
 	Logger  *slog.Logger     // nil = discard
@@ -89,25 +89,21 @@ type Config struct {
 	// OnFiledTx is called inside the filing's transaction for a ticket that
 	// names its deflection session, so that the session's "filed" event
 	// commits (or rolls back) with the ticket. An error rolls the filing back.
-	OnFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
+	OnFiledTx func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
 }
 
 // Store files and changes tickets.
 type Store struct {
-	db      *sql.DB
+	db      *sqlitedb.DB
 	attDir  string
 	now     func() time.Time
 	log     *slog.Logger
 	onEvent func(Event)
 	// onFiledTx: see Config.OnFiledTx
-	onFiledTx func(ctx context.Context, tx *sql.Tx, session string, number int) error
+	onFiledTx func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
 	calendar  *reloading[*calendar.Calendar]
 	plans     *reloading[customers]
 	stop      stopIndex
-	// writer commits this process's write transactions one at a time, and
-	// those that queue up meanwhile together (group commit): under load a
-	// filing waits for one sync of the WAL instead of one per ticket ahead.
-	writer *sqlitedb.Writer
 }
 
 // Open migrates the database and returns a Store. It fails on a malformed
@@ -127,9 +123,9 @@ func Open(cfg Config) (*Store, error) {
 		cfg.OnEvent = func(Event) {}
 	}
 	if cfg.OnFiledTx == nil {
-		cfg.OnFiledTx = func(context.Context, *sql.Tx, string, int) error { return nil }
+		cfg.OnFiledTx = func(context.Context, *sqlitedb.Tx, string, int) error { return nil }
 	}
-	if err := sqlitedb.Migrate(cfg.DB, "tickets", migrations, "migrations"); err != nil {
+	if err := cfg.DB.Migrate("tickets", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	attDir := filepath.Join(cfg.DataDir, "attachments")
@@ -146,7 +142,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx,
-		calendar: cal, plans: p, stop: newStopIndex(), writer: sqlitedb.NewWriter(cfg.DB),
+		calendar: cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
 
@@ -285,7 +281,7 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	// The work inside the transaction must not be interrupted by the
 	// caller giving up: it shares the transaction with others (group commit).
 	wctx := context.WithoutCancel(ctx)
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if err := tx.QueryRowContext(wctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
 			return err
 		}
@@ -587,11 +583,11 @@ func (s *Store) events(ctx context.Context, where string, args ...any) ([]Event,
 }
 
 // write runs fn in a write transaction and returns once it is committed.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.writer.Do(ctx, fn)
+func (s *Store) write(ctx context.Context, fn func(*sqlitedb.Tx) error) error {
+	return s.db.Write(ctx, fn)
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message, staffID int64) (int64, error) {
+func insertMessage(ctx context.Context, tx *sqlitedb.Tx, ticketID int64, m Message, staffID int64) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO ticket_messages (ticket_id, author, body, created_at, internal, call, staff_id, staff_name)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		ticketID, m.Author, m.Body, formatTime(m.CreatedAt), m.Internal, m.Call, nullID(staffID), m.StaffName)
@@ -601,7 +597,7 @@ func insertMessage(ctx context.Context, tx *sql.Tx, ticketID int64, m Message, s
 	return res.LastInsertId()
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, ticketID int64, e Event, d eventData, messageID int64) (int64, error) {
+func insertEvent(ctx context.Context, tx *sqlitedb.Tx, ticketID int64, e Event, d eventData, messageID int64) (int64, error) {
 	data, err := json.Marshal(d)
 	if err != nil {
 		return 0, err
@@ -619,11 +615,9 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ticketID int64, e Event, d eve
 	return res.LastInsertId()
 }
 
-// Times are stored as RFC 3339 text in UTC, fixed-width with nanoseconds,
-// so that they compare correctly as text (the queue's SLA filters do).
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+// Times are stored in sqlitedb's one fixed-width layout, so that they
+// compare correctly as text (the queue's SLA filters do).
+func formatTime(t time.Time) string { return sqlitedb.FormatTime(t) }
 
 func nullID(id int64) any {
 	if id == 0 {
@@ -650,9 +644,5 @@ func parseTime(s string, err error) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
+	return sqlitedb.ParseTime(s)
 }

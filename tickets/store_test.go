@@ -481,7 +481,7 @@ func TestOpenTwiceOnTheSameDatabase(t *testing.T) {
 	if fk != 1 {
 		t.Error("foreign keys are off")
 	}
-	if _, err := e.db.Exec(`INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (9999, 'customer', 'x', 'now')`); err == nil {
+	if _, err := e.db.Raw().Exec(`INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (9999, 'customer', 'x', 'now')`); err == nil {
 		t.Error("a message for a missing ticket was accepted: foreign key not enforced")
 	}
 }

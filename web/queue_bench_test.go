@@ -75,8 +75,8 @@ func BenchmarkQueuePage(b *testing.B) {
 					for b.Loop() {
 						if r.change {
 							b.StopTimer()
-							if _, err := db.Exec(`INSERT INTO ticket_events (ticket_id, kind, actor, internal, data, at)
-								VALUES (1, 'note', 'support', 1, '{}', '2026-01-01T00:00:00.000000000Z')`); err != nil {
+							if _, err := db.Raw().Exec(`INSERT INTO ticket_events (ticket_id, kind, actor, internal, data, at)
+								VALUES (1, 'note', 'support', 1, '{}', '2026-01-01T00:00:00.000Z')`); err != nil {
 								b.Fatal(err)
 							}
 							b.StartTimer()
@@ -188,11 +188,11 @@ func seedQueue(b *testing.B, dbPath string, total, open int, now time.Time) {
 		}
 		return len(weights) - 1
 	}
-	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+	ts := sqlitedb.FormatTime
 	langs := []string{"en", "fr", "de", "cs", "ru"}
 
 	err = func() error {
-		tx, err := db.Begin()
+		tx, err := db.Raw().Begin()
 		if err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func seedQueue(b *testing.B, dbPath string, total, open int, now time.Time) {
 	}
 	// A desk's database has a small write-ahead log, not 40 MB of fresh
 	// pages.
-	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := db.Raw().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -21,6 +21,7 @@ type testServices struct {
 	Services
 	dir    string
 	dbPath string
+	db     *sqlitedb.DB
 	feed   *Feed
 }
 
@@ -28,23 +29,24 @@ func newTestServices(t testing.TB, ix *search.Index) *testServices {
 	t.Helper()
 	dir := t.TempDir()
 	ts := &testServices{dir: dir, dbPath: filepath.Join(dir, "portal.db")}
-	ev, err := events.Open(ts.dbPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close() })
 	db, err := sqlitedb.Open(ts.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	ts.db = db
+	ev, err := events.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
 	tracker, err := deflect.Open(deflect.Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tracker.Close() })
 	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir,
-		OnEvent: func(tickets.Event) { ts.feed.Kick() }, OnFiledTx: FiledInSession(tracker)})
+		OnEvent: func(tickets.Event) { ts.feed.Kick() }, OnFiledTx: tracker.TicketFiled})
 	if err != nil {
 		t.Fatal(err)
 	}

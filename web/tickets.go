@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
-	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -204,24 +202,9 @@ func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
 }
 
 // file stores a ticket; its deflection session is marked filed in the same
-// transaction (see FiledInSession).
+// transaction (deflect.Tracker.TicketFiled, wired as tickets.Config.OnFiledTx).
 func (h *handler) file(ctx context.Context, nt tickets.NewTicket) (tickets.Ticket, string, error) {
 	return h.tickets.File(ctx, nt)
-}
-
-// FiledInSession is the tickets.Config.OnFiledTx hook: it records the
-// "filed" event of the ticket's deflection session inside the filing's
-// transaction. A session that is unknown or already ended (a draft kept in
-// a browser for days) must not stop the customer from filing, so only
-// database errors fail the filing.
-func FiledInSession(tracker *deflect.Tracker) func(context.Context, *sql.Tx, string, int) error {
-	return func(ctx context.Context, tx *sql.Tx, session string, number int) error {
-		err := tracker.FiledTx(ctx, tx, session, number)
-		if errors.Is(err, deflect.ErrUnknownSession) || errors.Is(err, deflect.ErrSessionClosed) {
-			return nil
-		}
-		return err
-	}
 }
 
 // postTicket is POST /tickets, the form without JavaScript too.

@@ -685,7 +685,7 @@ func TestLoggingAndServerErrors(t *testing.T) {
 	}
 
 	// A failing store is a server error: a generic page, logged once.
-	p.ev.Close()
+	p.svc.db.Close()
 	res, body := p.vote(t, "/kb/en/backup/vote", "yes", "")
 	wantStatus(t, res, 500)
 	wantContains(t, body, "Something went wrong")

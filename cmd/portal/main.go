@@ -202,11 +202,6 @@ func serve(cfg Config, log *slog.Logger) error {
 		log.Warn("article refused", "problem", filepath.Join(cfg.Content, p.Path)+fmt.Sprintf(":%d: %s", p.Line, p.Message))
 	}
 	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems), "dir", cfg.Content, "from_snapshot", cached)
-	ev, err := events.Open(filepath.Join(cfg.Data, "portal.db"), log)
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
 	cacheSize := cfg.SearchCache
 	if cacheSize == 0 {
 		cacheSize = -1 // search.Config reads 0 as "default"
@@ -225,6 +220,11 @@ func serve(cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	ev, err := events.Open(db, log)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
 	tracker, err := deflect.Open(deflect.Config{DB: db, Logger: log})
 	if err != nil {
 		return err
@@ -232,7 +232,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	defer tracker.Close()
 	var feed *web.Feed
 	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log,
-		OnEvent: func(tickets.Event) { feed.Kick() }, OnFiledTx: web.FiledInSession(tracker)})
+		OnEvent: func(tickets.Event) { feed.Kick() }, OnFiledTx: tracker.TicketFiled})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
--- Staff accounts. Times are fixed-width UTC text
--- ("2006-01-02T15:04:05.000000000Z") so that they compare and sort as text.
+-- Staff accounts. Times are fixed-width UTC text, sqlitedb.TimeLayout
+-- (migration 002; nanoseconds before it) so that they compare and sort as text.
 -- Accounts are disabled, never deleted: the audit log refers to them.
 CREATE TABLE staff_users (
     id                   INTEGER PRIMARY KEY,
