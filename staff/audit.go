@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/orbitask/portal/fields"
 )
 
 // AuditEntry is one line of the staff audit log.
@@ -62,7 +64,7 @@ func audit(ctx context.Context, tx *sql.Tx, at time.Time, actorID int64, actor, 
 // outside this package (changing a setting, say). action is required.
 func (s *Store) Record(ctx context.Context, actor User, action, subject string, detail map[string]string) error {
 	if action == "" || len(action) > maxAuditAction {
-		return invalid("action", fmt.Sprintf("must be 1 to %d characters", maxAuditAction))
+		return invalid("action", fields.ActionLength, "max", maxAuditAction)
 	}
 	if actor.ID == 0 {
 		return fmt.Errorf("staff: record %q: actor has no id", action)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orbitask/portal/fields"
 )
 
 // TokenPrefix starts every personal access token, so that a leaked one is
@@ -24,7 +26,7 @@ const maxTokenName = 100
 func (s *Store) CreateToken(ctx context.Context, email, name, actor string) (string, error) {
 	email, name = normEmail(email), strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxTokenName {
-		return "", invalid("name", fmt.Sprintf("must be at most %d characters", maxTokenName))
+		return "", invalid("name", fields.StaffTooLong, "max", maxTokenName)
 	}
 	token, hash, err := randomToken(TokenPrefix)
 	if err != nil {
@@ -44,7 +46,7 @@ func (s *Store) CreateToken(ctx context.Context, email, name, actor string) (str
 			return err
 		}
 		if disabled.Valid {
-			return invalid("email", "this account is disabled")
+			return invalid("email", fields.AccountDisabled)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO staff_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
 			userID, name, hash[:], formatTime(now))

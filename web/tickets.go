@@ -188,8 +188,7 @@ func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
 
 func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
 	if fh.Size > maxAttachmentMB<<20 {
-		return tickets.Attachment{}, &tickets.ValidationError{Fields: map[string]string{
-			"attachments": fmt.Sprintf("%s is larger than %d MB", fh.Filename, maxAttachmentMB)}}
+		return tickets.Attachment{}, tickets.AttachmentTooLarge(fh.Filename)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -237,7 +236,7 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 	}
 	var ve *tickets.ValidationError
 	if errors.As(err, &ve) {
-		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Fields))
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Messages()))
 	}
 	return err
 }
@@ -405,7 +404,7 @@ func (h *handler) postReply(c *fiber.Ctx) error {
 		}
 		p := h.ticketPage(c, t, token)
 		p.ReplyBody = body
-		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localFieldError(h.i18n, p.Lang, ve.Fields["body"]))
+		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localFieldError(h.i18n, p.Lang, ve.Fields["body"].Message()))
 		return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 	}
 	next := ticketURL(n, token) + "&replied=1"

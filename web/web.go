@@ -197,7 +197,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
 		var fe *fields.Error
 		if errors.As(err, &fe) {
-			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Fields})
+			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Messages()})
 		}
 		if code == fiber.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
