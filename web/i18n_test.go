@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/tickets"
 )
@@ -212,24 +213,28 @@ func TestTicketFormErrorsInTheReadersLanguage(t *testing.T) {
 	wantContains(t, body, `<html lang="fr">`, "Objet\u00a0: 200 caractères au maximum")
 }
 
-func TestLocalFieldError(t *testing.T) {
+func TestLocalProblem(t *testing.T) {
 	words, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ lang, msg, want string }{
-		{"en", "required", "required"},
-		{"de", "at most 1 characters", "höchstens 1 Zeichen"},
-		{"cs", "at most 3 files", "nejvýše 3 soubory"},
-		{"fr", "a.log: the file is empty; b.exe: not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)",
+	tests := []struct {
+		lang string
+		p    fields.Problem
+		want string
+	}{
+		{"en", fields.New(fields.Required), "required"},
+		{"de", fields.New(fields.TooLong, "max", 1), "höchstens 1 Zeichen"},
+		{"cs", fields.New(fields.TooManyFiles, "max", 3), "nejvýše 3 soubory"},
+		{"fr", fields.ForFiles(fields.NewFile("a.log", fields.FileEmpty), fields.NewFile("b.exe", fields.FileType)),
 			"a.log\u00a0: le fichier est vide; b.exe\u00a0: type de fichier non autorisé (texte, journal, JSON, ZIP, gzip, PNG, JPEG, GIF ou PDF)"},
-		{"cs", "big.zip: larger than 10 MiB", "big.zip: větší než 10\u00a0MB"},
-		{"de", "big.zip is larger than 10 MB", "big.zip: größer als 10\u00a0MB"},
-		{"fr", "something new", "something new"}, // unknown: as it is
+		{"cs", fields.ForFiles(fields.NewFile("big.zip", fields.FileTooLarge, "max_mb", 10)), "big.zip: větší než 10\u00a0MB"},
+		{"de", fields.ForFiles(fields.NewFile("a: b.zip", fields.FileTooLarge, "max_mb", 10)), "a: b.zip: größer als 10\u00a0MB"},
+		{"fr", fields.New(fields.SameStatus, "status", "open"), "the ticket is already open"}, // no locale key: English
 	}
 	for _, tt := range tests {
-		if got := localFieldError(words, tt.lang, tt.msg); got != tt.want {
-			t.Errorf("localFieldError(%s, %q) = %q, want %q", tt.lang, tt.msg, got, tt.want)
+		if got := localProblem(words, tt.lang, tt.p); got != tt.want {
+			t.Errorf("localProblem(%s, %+v) = %q, want %q", tt.lang, tt.p, got, tt.want)
 		}
 	}
 }

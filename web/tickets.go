@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -92,9 +93,9 @@ var formErrorFields = []struct{ field, anchor, label string }{
 	{"deflection_session", "", "new_ticket.session"},
 }
 
-// ticketNewPage fills the form in lang, with errs (the tickets package's
-// English messages) translated.
-func (h *handler) ticketNewPage(lang string, values, errs map[string]string) ticketNewPage {
+// ticketNewPage fills the form in lang, with the problems of errs (the
+// tickets package's) translated.
+func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[string]fields.Problem) ticketNewPage {
 	w := h.i18n
 	p := ticketNewPage{
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
@@ -117,8 +118,8 @@ func (h *handler) ticketNewPage(lang string, values, errs map[string]string) tic
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
-	for field, msg := range errs {
-		p.Errors[field] = localFieldError(w, lang, msg)
+	for field, problem := range errs {
+		p.Errors[field] = localProblem(w, lang, problem)
 	}
 	for _, f := range formErrorFields {
 		msg, ok := p.Errors[f.field]
@@ -236,7 +237,7 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 	}
 	var ve *tickets.ValidationError
 	if errors.As(err, &ve) {
-		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Messages()))
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Fields))
 	}
 	return err
 }
@@ -404,7 +405,7 @@ func (h *handler) postReply(c *fiber.Ctx) error {
 		}
 		p := h.ticketPage(c, t, token)
 		p.ReplyBody = body
-		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localFieldError(h.i18n, p.Lang, ve.Fields["body"].Message()))
+		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localProblem(h.i18n, p.Lang, ve.Fields["body"]))
 		return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 	}
 	next := ticketURL(n, token) + "&replied=1"
