@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -270,4 +272,35 @@ func TestTemplateKeysExist(t *testing.T) {
 	if n < 100 {
 		t.Errorf("found only %d keys in the templates; is the pattern right?", n)
 	}
+}
+
+// TestTicketFormFileErrorsInTheReadersLanguage: the form sent back names
+// each refused file in the page's language, with the limits from their codes.
+func TestTicketFormFileErrorsInTheReadersLanguage(t *testing.T) {
+	p := newPortal(t, Config{})
+	post := func(target string, subject string, name string, data []byte) string {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010",
+			"email": "jana@acme.example", "subject": subject, "description": "Jobs are stuck.", "severity": "3"} {
+			w.WriteField(k, v)
+		}
+		fw, _ := w.CreateFormFile("attachments", name)
+		fw.Write(data)
+		w.Close()
+		req := httptest.NewRequest(http.MethodPost, target, &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		res, body := p.do(t, req)
+		wantStatus(t, res, 422)
+		return body
+	}
+	body := post("/tickets?lang=fr", strings.Repeat("x", 201), "evil.exe", []byte("MZ\x90\x00 not a log"))
+	wantContains(t, body, `<html lang="fr">`, "200 caractères au maximum",
+		"evil.exe\u00a0: type de fichier non autorisé (texte, journal, JSON, ZIP, gzip, PNG, JPEG, GIF ou PDF)")
+	wantLacks(t, body, "at most 200 characters", "not an allowed type")
+
+	body = post("/tickets?lang=de", "Jobs stuck", "big.log", make([]byte, tickets.MaxAttachmentSize+1))
+	wantContains(t, body, `<html lang="de">`, "big.log: größer als 10\u00a0MB")
+	wantLacks(t, body, "larger than")
 }

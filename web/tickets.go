@@ -22,13 +22,9 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-// Limits of a filing's attachments, as the form announces them; the tickets
-// package enforces its own.
-const (
-	maxAttachments   = 5
-	maxAttachmentMB  = 10
-	attachmentAccept = ".log,.txt,.json,.zip,.gz,.png,.jpg,.jpeg,.gif,.pdf"
-)
+// attachmentAccept are the file types the form offers; the tickets package
+// judges each file by its content, and sets the limits the form announces.
+const attachmentAccept = ".log,.txt,.json,.zip,.gz,.png,.jpg,.jpeg,.gif,.pdf"
 
 type option struct{ Value, Label string }
 
@@ -99,7 +95,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 	w := h.i18n
 	p := ticketNewPage{
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
-		MaxAttachments: maxAttachments, MaxAttachmentMB: maxAttachmentMB, AttachmentTypes: attachmentAccept,
+		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
 	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
 	for _, s := range severities {
@@ -187,8 +183,10 @@ func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
 	}, values, nil
 }
 
+// readAttachment reads an uploaded file; one larger than the tickets
+// package allows is refused, as it would refuse it, before it is read.
 func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
-	if fh.Size > maxAttachmentMB<<20 {
+	if fh.Size > tickets.MaxAttachmentSize {
 		return tickets.Attachment{}, tickets.AttachmentTooLarge(fh.Filename)
 	}
 	f, err := fh.Open()
@@ -196,7 +194,7 @@ func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
 		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxAttachmentMB<<20+1))
+	data, err := io.ReadAll(io.LimitReader(f, tickets.MaxAttachmentSize+1))
 	if err != nil {
 		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
 	}

@@ -111,7 +111,7 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 		AppName:               "Orbitask Help Center",
 		// Slow or idle clients must not hold connections forever.
 		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit:    maxAttachments*maxAttachmentMB<<20 + 1<<20,
+		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
 		ReadTimeout:  15 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
