@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -63,7 +64,7 @@ func audit(ctx context.Context, tx *sqlitedb.Tx, at time.Time, actorID int64, ac
 // outside this package (changing a setting, say). action is required.
 func (s *Store) Record(ctx context.Context, actor User, action, subject string, detail map[string]string) error {
 	if action == "" || len(action) > maxAuditAction {
-		return invalid("action", fmt.Sprintf("must be 1 to %d characters", maxAuditAction))
+		return invalid("action", fields.ActionLength, "max", maxAuditAction)
 	}
 	if actor.ID == 0 {
 		return fmt.Errorf("staff: record %q: actor has no id", action)

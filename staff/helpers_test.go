@@ -86,5 +86,19 @@ func fieldErrors(tb testing.TB, err error) map[string]string {
 	if !errors.As(err, &ve) {
 		tb.Fatalf("err = %v, want a *ValidationError", err)
 	}
-	return ve.Fields
+	return ve.Messages()
+}
+
+// fieldCodes are the codes of a *ValidationError by field.
+func fieldCodes(tb testing.TB, err error) map[string]string {
+	tb.Helper()
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		tb.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	codes := map[string]string{}
+	for f, p := range ve.Fields {
+		codes[f] = p.Code
+	}
+	return codes
 }

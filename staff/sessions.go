@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -310,11 +311,11 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, keepSession string) error {
 	switch {
 	case utf8.RuneCountInString(next) < minPassword:
-		return invalid("password", fmt.Sprintf("must be at least %d characters", minPassword))
+		return invalid("password", fields.PasswordTooShort, "min", minPassword)
 	case len(next) > maxPassword:
-		return invalid("password", fmt.Sprintf("must be at most %d bytes", maxPassword))
+		return invalid("password", fields.PasswordTooLong, "max", maxPassword)
 	case next == current:
-		return invalid("password", "must differ from the current password")
+		return invalid("password", fields.PasswordUnchanged)
 	}
 	u, hash, err := s.credentials(ctx, `u.id = ?`, userID)
 	if err != nil {
@@ -339,7 +340,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 		if err := s.recordFailure(ctx, u.Email, "", "wrong current password", now); err != nil {
 			return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 		}
-		return invalid("current_password", "is not your current password")
+		return invalid("current_password", fields.WrongPassword)
 	}
 	newHash, err := hashPassword(next, s.params)
 	if err != nil {

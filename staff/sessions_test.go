@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orbitask/portal/fields"
 )
 
 func TestLogin(t *testing.T) {
@@ -210,17 +212,17 @@ func TestSetPassword(t *testing.T) {
 	next := "a long enough passphrase"
 
 	for _, tc := range []struct {
-		name, current, next, field string
+		name, current, next, field, code string
 	}{
-		{"short", once, "short", "password"},
-		{"eleven", once, strings.Repeat("é", 11), "password"},
-		{"huge", once, strings.Repeat("x", 2000), "password"},
-		{"same", once, once, "password"},
-		{"wrong current", "not it", next, "current_password"},
+		{"short", once, "short", "password", fields.PasswordTooShort},
+		{"eleven", once, strings.Repeat("é", 11), "password", fields.PasswordTooShort},
+		{"huge", once, strings.Repeat("x", 2000), "password", fields.PasswordTooLong},
+		{"same", once, once, "password", fields.PasswordUnchanged},
+		{"wrong current", "not it", next, "current_password", fields.WrongPassword},
 	} {
 		err := e.SetPassword(e.ctx, u.ID, tc.current, tc.next, here.Token)
-		if f := fieldErrors(t, err); len(f) != 1 || f[tc.field] == "" {
-			t.Errorf("%s: fields = %v, want %q", tc.name, f, tc.field)
+		if f := fieldCodes(t, err); len(f) != 1 || f[tc.field] != tc.code {
+			t.Errorf("%s: fields = %v, want %s on %q", tc.name, f, tc.code, tc.field)
 		}
 	}
 	wantErr(t, e.SetPassword(e.ctx, 999, once, next, ""), ErrNotFound)

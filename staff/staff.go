@@ -76,12 +76,13 @@ func (e *RateLimitError) Error() string {
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
 // ValidationError lists every field at fault, keyed by field name ("email",
-// "name", "role", "password", "current_password", "action"). Nothing is
-// stored when it is returned.
+// "name", "role", "password", "current_password", "action"), each with a
+// fields code and its parameters. Nothing is stored when it is returned.
 type ValidationError = fields.Error
 
-func invalid(field, msg string) error {
-	return &ValidationError{Fields: map[string]string{field: msg}}
+// invalid is a ValidationError on one field; params as for fields.New.
+func invalid(field, code string, params ...any) error {
+	return fields.Invalid(field, code, params...)
 }
 
 // Login limits: failures counted in a sliding window, per account (the email

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -26,7 +27,7 @@ const maxTokenName = 100
 func (s *Store) CreateToken(ctx context.Context, email, name, actor string) (string, error) {
 	email, name = normEmail(email), strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxTokenName {
-		return "", invalid("name", fmt.Sprintf("must be at most %d characters", maxTokenName))
+		return "", invalid("name", fields.StaffTooLong, "max", maxTokenName)
 	}
 	token, hash, err := randomToken(TokenPrefix)
 	if err != nil {
@@ -46,7 +47,7 @@ func (s *Store) CreateToken(ctx context.Context, email, name, actor string) (str
 			return err
 		}
 		if disabled.Valid {
-			return invalid("email", "this account is disabled")
+			return invalid("email", fields.AccountDisabled)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO staff_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
 			userID, name, hash[:], formatTime(now))

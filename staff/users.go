@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -41,22 +42,22 @@ func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 // is already used (whatever its case).
 func (s *Store) AddUser(ctx context.Context, email, name string, role Role, actor string) (User, string, error) {
 	email, name = normEmail(email), strings.TrimSpace(name)
-	bad := map[string]string{}
+	bad := &ValidationError{}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
-		bad["email"] = "must be an email address such as jana@example.com"
+		bad.Add("email", fields.StaffEmail)
 	} else if len(email) > maxEmail {
-		bad["email"] = fmt.Sprintf("must be at most %d characters", maxEmail)
+		bad.Add("email", fields.StaffTooLong, "max", maxEmail)
 	}
 	if name == "" {
-		bad["name"] = "is required"
+		bad.Add("name", fields.StaffRequired)
 	} else if utf8.RuneCountInString(name) > maxName {
-		bad["name"] = fmt.Sprintf("must be at most %d characters", maxName)
+		bad.Add("name", fields.StaffTooLong, "max", maxName)
 	}
 	if !role.valid() {
-		bad["role"] = "must be agent, operator or writer"
+		bad.Add("role", fields.Role)
 	}
-	if len(bad) > 0 {
-		return User{}, "", &ValidationError{Fields: bad}
+	if len(bad.Fields) > 0 {
+		return User{}, "", bad
 	}
 	password, err := newPassword()
 	if err != nil {
@@ -76,7 +77,7 @@ func (s *Store) AddUser(ctx context.Context, email, name string, role Role, acto
 			return err
 		}
 		if used > 0 {
-			return invalid("email", "is already used by another account")
+			return invalid("email", fields.EmailTaken)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO staff_users (email, name, role, password_hash, must_change_password, created_at)
 			VALUES (?, ?, ?, ?, 1, ?)`, email, name, role, hash, formatTime(now))
@@ -197,7 +198,7 @@ func (s *Store) DisableUser(ctx context.Context, email, actor string) error {
 			return err
 		}
 		if disabled.Valid {
-			return invalid("email", "this account is already disabled")
+			return invalid("email", fields.AlreadyDisabled)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET disabled_at = ? WHERE id = ?`, formatTime(now), id); err != nil {
 			return err

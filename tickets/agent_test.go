@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/orbitask/portal/fields"
 )
 
 var (
@@ -285,25 +287,26 @@ func TestAgentActionsValidate(t *testing.T) {
 		name  string
 		do    func() error
 		field string
+		code  string
 	}{
-		{"blank reply", func() error { _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "  "}); return err }, "body"},
+		{"blank reply", func() error { _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "  "}); return err }, "body", fields.Required},
 		{"call as a public reply", func() error {
 			_, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Called", Call: true})
 			return err
-		}, "call"},
+		}, "call", fields.CallNotInternal},
 		{"bad status", func() error {
 			_, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "x", Status: "done"})
 			return err
-		}, "status"},
-		{"severity 5", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 5, "why not", alice); return err }, "severity"},
-		{"severity without reason", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 2, " ", alice); return err }, "reason"},
-		{"same severity", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 3, "same", alice); return err }, "severity"},
-		{"unassign an unassigned ticket", func() error { _, err := e.Assign(ctx, tk.Number, Staff{}, alice); return err }, "assignee"},
+		}, "status", fields.Status},
+		{"severity 5", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 5, "why not", alice); return err }, "severity", fields.AgentSeverity},
+		{"severity without reason", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 2, " ", alice); return err }, "reason", fields.Required},
+		{"same severity", func() error { _, err := e.ChangeSeverity(ctx, tk.Number, 3, "same", alice); return err }, "severity", fields.SameSeverity},
+		{"unassign an unassigned ticket", func() error { _, err := e.Assign(ctx, tk.Number, Staff{}, alice); return err }, "assignee", fields.SameAssignee},
 	} {
 		err := c.do()
 		var ve *ValidationError
-		if !errors.As(err, &ve) || ve.Fields[c.field] == "" {
-			t.Errorf("%s: %v, want a validation error on %s", c.name, err, c.field)
+		if !errors.As(err, &ve) || ve.Fields[c.field].Code != c.code {
+			t.Errorf("%s: %v, want a validation error %s on %s", c.name, err, c.code, c.field)
 		}
 	}
 	if got := e.ticket(t, tk.Number); len(got.Messages) != 1 || len(got.History) != 1 {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/orbitask/portal/fields"
 )
 
 // Attachment is a file a customer attaches to a new ticket.
@@ -136,25 +138,27 @@ type pendingAttachment struct {
 }
 
 // checkAttachments validates the attachments of a new ticket and returns
-// them typed, named and hashed, or a message for the "attachments" field.
-// The same content under the same name twice is kept once.
-func checkAttachments(atts []Attachment) ([]pendingAttachment, string) {
+// them typed, named and hashed, or the problem of the "attachments" field
+// (a Problem without a code when there is none): too many files, or a
+// fields.Files problem naming each file at fault. The same content under
+// the same name twice is kept once.
+func checkAttachments(atts []Attachment) ([]pendingAttachment, fields.Problem) {
 	if len(atts) > MaxAttachments {
-		return nil, fmt.Sprintf("at most %d files", MaxAttachments)
+		return nil, fields.New(fields.TooManyFiles, "max", MaxAttachments)
 	}
 	var out []pendingAttachment
-	var problems []string
+	var problems []fields.FileProblem
 	for _, a := range atts {
 		name := sanitizeName(a.Name)
 		switch {
 		case len(a.Data) == 0:
-			problems = append(problems, name+": the file is empty")
+			problems = append(problems, fields.NewFile(name, fields.FileEmpty))
 		case len(a.Data) > MaxAttachmentSize:
-			problems = append(problems, fmt.Sprintf("%s: larger than %d MiB", name, MaxAttachmentSize>>20))
+			problems = append(problems, tooLarge(name))
 		default:
 			typ := attachmentType(name, a.Data)
 			if typ == "" {
-				problems = append(problems, name+": not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)")
+				problems = append(problems, fields.NewFile(name, fields.FileType))
 				continue
 			}
 			sum := sha256.Sum256(a.Data)
@@ -169,9 +173,20 @@ func checkAttachments(atts []Attachment) ([]pendingAttachment, string) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, strings.Join(problems, "; ")
+		return nil, fields.ForFiles(problems...)
 	}
-	return out, ""
+	return out, fields.Problem{}
+}
+
+func tooLarge(name string) fields.FileProblem {
+	return fields.NewFile(name, fields.FileTooLarge, "max_mb", MaxAttachmentSize>>20)
+}
+
+// AttachmentTooLarge is the *ValidationError for a file larger than
+// MaxAttachmentSize, as File would report it, for a caller that refuses the
+// file before reading it (the web layer, from the size an upload declares).
+func AttachmentTooLarge(name string) *ValidationError {
+	return &ValidationError{Fields: map[string]fields.Problem{"attachments": fields.ForFiles(tooLarge(sanitizeName(name)))}}
 }
 
 // writeAttachment stores data as dir/<sum>, unless a file with that content

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -196,11 +197,11 @@ func (s *Store) AgentStatus(ctx context.Context, number int, status Status, by S
 
 func (s *Store) setStatus(ctx context.Context, number int, status Status, a actor) (Event, error) {
 	if !status.valid() {
-		return Event{}, &ValidationError{Fields: map[string]string{"status": "must be new, open, waiting, solved or closed"}}
+		return Event{}, fields.Invalid("status", fields.Status)
 	}
 	evs, err := s.change(ctx, "set status", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.status == status {
-			return &ValidationError{Fields: map[string]string{"status": "the ticket is already " + string(status)}}
+			return fields.Invalid("status", fields.SameStatus, "status", string(status))
 		}
 		return s.changeStatus(rec, st, status, a)
 	})
@@ -312,18 +313,18 @@ func (s *Store) Post(ctx context.Context, number int, by Staff, r AgentReply) ([
 
 func (s *Store) post(ctx context.Context, number int, a actor, r AgentReply) ([]Event, error) {
 	body := strings.TrimSpace(r.Body)
-	bad := map[string]string{}
-	if msg := checkText(body, true, maxLong, true); msg != "" {
-		bad["body"] = msg
+	bad := &ValidationError{}
+	if p := checkText(body, true, maxLong, true); p.Code != "" {
+		bad.Set("body", p)
 	}
 	if r.Call && !r.Internal {
-		bad["call"] = "a call is recorded as an internal note"
+		bad.Add("call", fields.CallNotInternal)
 	}
 	if r.Status != "" && !r.Status.valid() {
-		bad["status"] = "must be new, open, waiting, solved or closed"
+		bad.Add("status", fields.Status)
 	}
-	if len(bad) > 0 {
-		return nil, &ValidationError{Fields: bad}
+	if len(bad.Fields) > 0 {
+		return nil, bad
 	}
 	return s.change(ctx, "reply", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		now := s.now().UTC()
@@ -389,19 +390,19 @@ func (s *Store) ChangeSeverity(ctx context.Context, number int, severity int, re
 		return Event{}, err
 	}
 	reason = strings.TrimSpace(reason)
-	bad := map[string]string{}
+	bad := &ValidationError{}
 	if severity < 1 || severity > 4 {
-		bad["severity"] = "must be 1 (urgent), 2 (high), 3 (normal) or 4 (low)"
+		bad.Add("severity", fields.AgentSeverity)
 	}
-	if msg := checkText(reason, true, maxShort*5, true); msg != "" {
-		bad["reason"] = msg
+	if p := checkText(reason, true, maxShort*5, true); p.Code != "" {
+		bad.Set("reason", p)
 	}
-	if len(bad) > 0 {
-		return Event{}, &ValidationError{Fields: bad}
+	if len(bad.Fields) > 0 {
+		return Event{}, bad
 	}
 	evs, err := s.change(ctx, "change severity", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.severity == severity {
-			return &ValidationError{Fields: map[string]string{"severity": fmt.Sprintf("the ticket is already severity %d", severity)}}
+			return fields.Invalid("severity", fields.SameSeverity, "severity", severity)
 		}
 		now := s.now().UTC()
 		if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET severity = ?, updated_at = ? WHERE id = ?`, severity, formatTime(now), rec.id); err != nil {
@@ -431,14 +432,14 @@ func (s *Store) Assign(ctx context.Context, number int, to Staff, by Staff) (Eve
 		return Event{}, err
 	}
 	if to.ID < 0 || to.ID > 0 && strings.TrimSpace(to.Name) == "" {
-		return Event{}, &ValidationError{Fields: map[string]string{"assignee": "unknown agent"}}
+		return Event{}, fields.Invalid("assignee", fields.UnknownAgent)
 	}
 	if to.ID == 0 {
 		to.Name = ""
 	}
 	evs, err := s.change(ctx, "assign", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
 		if st.assignee.ID == to.ID {
-			return &ValidationError{Fields: map[string]string{"assignee": "the ticket is already assigned so"}}
+			return fields.Invalid("assignee", fields.SameAssignee)
 		}
 		now := s.now().UTC()
 		if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET assignee_id = ?, assignee_name = ?, updated_at = ? WHERE id = ?`,

@@ -193,10 +193,10 @@ func TestStatusAndReplies(t *testing.T) {
 	}
 
 	var verr *ValidationError
-	if _, err := e.SetStatus(ctx, n, StatusOpen, ActorSupport); !errors.As(err, &verr) || verr.Fields["status"] == "" {
+	if _, err := e.SetStatus(ctx, n, StatusOpen, ActorSupport); !errors.As(err, &verr) || verr.Fields["status"].Message() != "the ticket is already open" {
 		t.Errorf("same status again: %v, want a validation error", err)
 	}
-	if _, err := e.SetStatus(ctx, n, "pending", ActorCLI); !errors.As(err, &verr) || !strings.Contains(verr.Fields["status"], "new, open, waiting, solved or closed") {
+	if _, err := e.SetStatus(ctx, n, "pending", ActorCLI); !errors.As(err, &verr) || !strings.Contains(verr.Fields["status"].Message(), "new, open, waiting, solved or closed") {
 		t.Errorf("unknown status: %v, want a validation error", err)
 	}
 	if _, err := e.SetStatus(ctx, n, StatusSolved, "robot"); err == nil {
@@ -229,10 +229,10 @@ func TestStatusAndReplies(t *testing.T) {
 	ev, err = e.Reply(ctx, n, ActorCustomer, "Any news?")
 	step("customer reply on open stays open", ev, err, StatusOpen)
 
-	if _, err := e.Reply(ctx, n, ActorCustomer, "   "); !errors.As(err, &verr) || verr.Fields["body"] != "required" {
+	if _, err := e.Reply(ctx, n, ActorCustomer, "   "); !errors.As(err, &verr) || verr.Fields["body"].Message() != "required" {
 		t.Errorf("empty reply: %v, want a validation error on body", err)
 	}
-	if _, err := e.Reply(ctx, n, ActorCustomer, strings.Repeat("x", 20_001)); !errors.As(err, &verr) || verr.Fields["body"] == "" {
+	if _, err := e.Reply(ctx, n, ActorCustomer, strings.Repeat("x", 20_001)); !errors.As(err, &verr) || verr.Fields["body"].Message() != "at most 20000 characters" {
 		t.Errorf("long reply: %v, want a validation error on body", err)
 	}
 	if _, err := e.Reply(ctx, n, "cli", "hello"); err == nil {

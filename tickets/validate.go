@@ -1,7 +1,6 @@
 package tickets
 
 import (
-	"fmt"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -49,7 +48,8 @@ const (
 // ValidationError lists every field at fault, keyed by field name (the
 // NewTicket field in snake case: "name", "email", "error_messages",
 // "deflection_session", "attachments", and "body", "status" for replies and
-// status changes). Nothing is stored when it is returned.
+// status changes), each with a fields code and its parameters. Nothing is
+// stored when it is returned.
 type ValidationError = fields.Error
 
 // checked is a NewTicket after validation: trimmed, with the language
@@ -63,36 +63,36 @@ type checked struct {
 // validate checks every field of t and returns the cleaned ticket, or a
 // *ValidationError naming each field at fault.
 func validate(t NewTicket, idx stopIndex) (checked, error) {
-	bad := map[string]string{}
+	bad := &ValidationError{}
 	c := checked{NewTicket: t}
 	line := func(key string, v *string, required bool, limit int) {
 		*v = strings.TrimSpace(*v)
-		if msg := checkText(*v, required, limit, false); msg != "" {
-			bad[key] = msg
+		if p := checkText(*v, required, limit, false); p.Code != "" {
+			bad.Set(key, p)
 		}
 	}
 	text := func(key string, v *string, required bool, limit int) {
 		*v = strings.TrimSpace(*v)
-		if msg := checkText(*v, required, limit, true); msg != "" {
-			bad[key] = msg
+		if p := checkText(*v, required, limit, true); p.Code != "" {
+			bad.Set(key, p)
 		}
 	}
 	line("name", &c.Name, true, maxShort)
 	line("company", &c.Company, true, maxShort)
 	line("phone", &c.Phone, true, 40)
-	if _, ok := bad["phone"]; !ok {
-		if msg := checkPhone(c.Phone); msg != "" {
-			bad["phone"] = msg
+	if !bad.Has("phone") {
+		if code := checkPhone(c.Phone); code != "" {
+			bad.Add("phone", code)
 		}
 	}
 	line("email", &c.Email, true, maxEmail)
-	if _, ok := bad["email"]; !ok && !isEmail(c.Email) {
-		bad["email"] = "not an e-mail address"
+	if !bad.Has("email") && !isEmail(c.Email) {
+		bad.Add("email", fields.Email)
 	}
 	line("subject", &c.Subject, true, maxShort)
 	text("description", &c.Description, true, maxLong)
 	if c.Severity < 1 || c.Severity > 4 {
-		bad["severity"] = "must be 1, 2, 3 or 4"
+		bad.Add("severity", fields.Severity)
 	}
 	line("version", &c.Version, false, maxVersion)
 	text("environment", &c.Environment, false, maxEnvironment)
@@ -100,23 +100,23 @@ func validate(t NewTicket, idx stopIndex) (checked, error) {
 	switch c.Deployment {
 	case "", DeploymentCloud, DeploymentOwnServer, DeploymentOther:
 	default:
-		bad["deployment"] = "must be cloud, own-server or other"
+		bad.Add("deployment", fields.Deployment)
 	}
 	line("deflection_session", &c.DeflectionSession, false, maxSession)
 	if c.Lang = strings.TrimSpace(c.Lang); c.Lang != "" {
 		if l, ok := kb.NormalizeLang(c.Lang); ok {
 			c.lang = l
 		} else {
-			bad["lang"] = "not a language code (such as en, fr, de, cs)"
+			bad.Add("lang", fields.Lang)
 		}
 	}
-	atts, msg := checkAttachments(t.Attachments)
-	if msg != "" {
-		bad["attachments"] = msg
+	atts, p := checkAttachments(t.Attachments)
+	if p.Code != "" {
+		bad.Set("attachments", p)
 	}
 	c.attachments = atts
-	if len(bad) > 0 {
-		return checked{}, &ValidationError{Fields: bad}
+	if len(bad.Fields) > 0 {
+		return checked{}, bad
 	}
 	if c.lang == "" {
 		c.lang = idx.detectLang(c.Subject + "\n" + c.Description)
@@ -124,31 +124,32 @@ func validate(t NewTicket, idx stopIndex) (checked, error) {
 	return c, nil
 }
 
-// checkText returns what is wrong with a text field, or "". Single-line
-// fields refuse all control characters; multi-line ones allow newlines and
-// tabs.
-func checkText(v string, required bool, limit int, multiline bool) string {
+// checkText returns what is wrong with a text field, or a Problem without a
+// code. Single-line fields refuse all control characters; multi-line ones
+// allow newlines and tabs.
+func checkText(v string, required bool, limit int, multiline bool) fields.Problem {
 	switch {
 	case !utf8.ValidString(v):
-		return "not valid UTF-8 text"
+		return fields.New(fields.InvalidUTF8)
 	case v == "" && required:
-		return "required"
+		return fields.New(fields.Required)
 	case utf8.RuneCountInString(v) > limit:
-		return fmt.Sprintf("at most %d characters", limit)
+		return fields.New(fields.TooLong, "max", limit)
 	}
 	for _, r := range v {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
 			if multiline {
-				return "contains control characters"
+				return fields.New(fields.ControlCharacters)
 			}
-			return "must be a single line of text"
+			return fields.New(fields.SingleLine)
 		}
 	}
-	return ""
+	return fields.Problem{}
 }
 
 // checkPhone accepts digits, spaces, "+", "-", "(" and ")", with 6 to 20
-// digits: "+420 123 456 789", "(555) 123-4567".
+// digits: "+420 123 456 789", "(555) 123-4567". It returns the code of what
+// is wrong, or "".
 func checkPhone(v string) string {
 	digits := 0
 	for _, r := range v {
@@ -157,11 +158,11 @@ func checkPhone(v string) string {
 			digits++
 		case r == ' ' || r == '+' || r == '-' || r == '(' || r == ')':
 		default:
-			return "only digits, spaces, +, -, ( and ) are allowed"
+			return fields.PhoneCharacters
 		}
 	}
 	if digits < 6 || digits > 20 {
-		return "must have 6 to 20 digits"
+		return fields.PhoneDigits
 	}
 	return ""
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/orbitask/portal/fields"
 )
 
 func TestValidationNamesTheFieldAndStoresNothing(t *testing.T) {
@@ -92,7 +95,7 @@ func TestValidationNamesTheFieldAndStoresNothing(t *testing.T) {
 			if token != "" {
 				t.Error("a token was returned for an invalid ticket")
 			}
-			if got := verr.Fields[tt.field]; !strings.Contains(got, tt.msg) {
+			if got := verr.Fields[tt.field].Message(); !strings.Contains(got, tt.msg) {
 				t.Errorf("Fields[%q] = %q, want it to say %q (all: %v)", tt.field, got, tt.msg, verr.Fields)
 			}
 			if len(verr.Fields) != 1 {
@@ -122,7 +125,7 @@ func TestValidationListsEveryFieldAtFault(t *testing.T) {
 		t.Fatalf("err = %v, want a *ValidationError", err)
 	}
 	for _, f := range []string{"name", "company", "phone", "email", "subject", "description", "severity"} {
-		if verr.Fields[f] == "" {
+		if !verr.Has(f) {
 			t.Errorf("field %q not reported; got %v", f, verr.Fields)
 		}
 	}
@@ -157,5 +160,43 @@ func TestValidInputIsAcceptedAndCleaned(t *testing.T) {
 	}
 	if got.Name != tk.Name || got.Lang != "pt-BR" || got.ErrorMessages != nt.ErrorMessages || got.Phone != nt.Phone {
 		t.Errorf("read back = %+v", got)
+	}
+}
+
+func TestValidationCodes(t *testing.T) {
+	e := newEnv(t, nil)
+	nt := validTicket()
+	nt.Subject = strings.Repeat("x", 201)
+	nt.Severity = 7
+	nt.Attachments = []Attachment{{Name: "empty.txt"}, {Name: "C:\\tmp\\tool.exe", Data: []byte("MZ\x90\x00")},
+		{Name: "huge.log", Data: make([]byte, MaxAttachmentSize+1)}}
+	_, _, err := e.File(context.Background(), nt)
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("err = %v, want a *ValidationError", err)
+	}
+	if p := verr.Fields["subject"]; p.Code != fields.TooLong || p.Params.Int("max") != 200 {
+		t.Errorf("subject: %+v", p)
+	}
+	if p := verr.Fields["severity"]; p.Code != fields.Severity {
+		t.Errorf("severity: %+v", p)
+	}
+	p := verr.Fields["attachments"]
+	want := []fields.FileProblem{
+		{Name: "empty.txt", Code: fields.FileEmpty},
+		{Name: "tool.exe", Code: fields.FileType},
+		{Name: "huge.log", Code: fields.FileTooLarge, Params: fields.Params{"max_mb": 10}},
+	}
+	if p.Code != fields.Files || !reflect.DeepEqual(p.Files, want) {
+		t.Errorf("attachments: %+v, want the files %+v", p, want)
+	}
+	if msg := p.Message(); msg != "empty.txt: the file is empty; tool.exe: not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF); huge.log: larger than 10 MiB" {
+		t.Errorf("attachments says %q", msg)
+	}
+
+	// Too large before reading: the same problem, the name cleaned as File cleans it.
+	big := AttachmentTooLarge("../../big.zip")
+	if got := big.Fields["attachments"]; got.Code != fields.Files || len(got.Files) != 1 || got.Message() != "big.zip: larger than 10 MiB" {
+		t.Errorf("AttachmentTooLarge = %+v", got)
 	}
 }

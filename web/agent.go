@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -120,12 +121,12 @@ func (h *handler) assignee(c *fiber.Ctx, v string) (tickets.Staff, error) {
 	default:
 		id, perr := strconv.ParseInt(v, 10, 64)
 		if perr != nil {
-			return tickets.Staff{}, &tickets.ValidationError{Fields: map[string]string{"assignee": "must be me, none, an agent's id or e-mail"}}
+			return tickets.Staff{}, fields.Invalid("assignee", fields.Assignee)
 		}
 		u, err = h.staff.UserByID(c.UserContext(), id)
 	}
 	if errors.Is(err, staff.ErrNotFound) || err == nil && (u.Disabled || !u.Role.Allows(staff.RoleAgent)) {
-		return tickets.Staff{}, &tickets.ValidationError{Fields: map[string]string{"assignee": "no active agent " + v}}
+		return tickets.Staff{}, fields.Invalid("assignee", fields.NoActiveAgent, "value", v)
 	}
 	if err != nil {
 		return tickets.Staff{}, err
@@ -354,7 +355,7 @@ func (h *handler) apiAgentAssign(c *fiber.Ctx) error {
 		return err
 	}
 	if len(in.Assignee) == 0 {
-		return &tickets.ValidationError{Fields: map[string]string{"assignee": "is required: me, none, null, an agent's id or e-mail"}}
+		return fields.Invalid("assignee", fields.MissingAssignee)
 	}
 	v := strings.Trim(string(in.Assignee), `"`)
 	if v == "null" {

@@ -310,7 +310,7 @@ func (h *handler) formError(c *fiber.Ctx, err error, draft tickets.AgentReply, r
 	if perr != nil {
 		return perr
 	}
-	p.Errors, p.Draft, p.Reason = ve.Fields, draft, reason
+	p.Errors, p.Draft, p.Reason = ve.Messages(), draft, reason
 	return h.renderAgent(c, fiber.StatusUnprocessableEntity, "ticket", p)
 }
 

@@ -230,7 +230,7 @@ func (h *handler) changePassword(c *fiber.Ctx) error {
 	var ve *staff.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderAgent(c, fiber.StatusUnprocessableEntity, "password", passwordPage{
-			agentLayout: h.agentLayout(c, "Change password"), Forced: sess.User.MustChangePassword, Errors: ve.Fields})
+			agentLayout: h.agentLayout(c, "Change password"), Forced: sess.User.MustChangePassword, Errors: ve.Messages()})
 	}
 	if err != nil {
 		return err

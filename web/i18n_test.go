@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/tickets"
 )
@@ -212,24 +215,28 @@ func TestTicketFormErrorsInTheReadersLanguage(t *testing.T) {
 	wantContains(t, body, `<html lang="fr">`, "Objet\u00a0: 200 caractères au maximum")
 }
 
-func TestLocalFieldError(t *testing.T) {
+func TestLocalProblem(t *testing.T) {
 	words, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ lang, msg, want string }{
-		{"en", "required", "required"},
-		{"de", "at most 1 characters", "höchstens 1 Zeichen"},
-		{"cs", "at most 3 files", "nejvýše 3 soubory"},
-		{"fr", "a.log: the file is empty; b.exe: not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)",
+	tests := []struct {
+		lang string
+		p    fields.Problem
+		want string
+	}{
+		{"en", fields.New(fields.Required), "required"},
+		{"de", fields.New(fields.TooLong, "max", 1), "höchstens 1 Zeichen"},
+		{"cs", fields.New(fields.TooManyFiles, "max", 3), "nejvýše 3 soubory"},
+		{"fr", fields.ForFiles(fields.NewFile("a.log", fields.FileEmpty), fields.NewFile("b.exe", fields.FileType)),
 			"a.log\u00a0: le fichier est vide; b.exe\u00a0: type de fichier non autorisé (texte, journal, JSON, ZIP, gzip, PNG, JPEG, GIF ou PDF)"},
-		{"cs", "big.zip: larger than 10 MiB", "big.zip: větší než 10\u00a0MB"},
-		{"de", "big.zip is larger than 10 MB", "big.zip: größer als 10\u00a0MB"},
-		{"fr", "something new", "something new"}, // unknown: as it is
+		{"cs", fields.ForFiles(fields.NewFile("big.zip", fields.FileTooLarge, "max_mb", 10)), "big.zip: větší než 10\u00a0MB"},
+		{"de", fields.ForFiles(fields.NewFile("a: b.zip", fields.FileTooLarge, "max_mb", 10)), "a: b.zip: größer als 10\u00a0MB"},
+		{"fr", fields.New(fields.SameStatus, "status", "open"), "the ticket is already open"}, // no locale key: English
 	}
 	for _, tt := range tests {
-		if got := localFieldError(words, tt.lang, tt.msg); got != tt.want {
-			t.Errorf("localFieldError(%s, %q) = %q, want %q", tt.lang, tt.msg, got, tt.want)
+		if got := localProblem(words, tt.lang, tt.p); got != tt.want {
+			t.Errorf("localProblem(%s, %+v) = %q, want %q", tt.lang, tt.p, got, tt.want)
 		}
 	}
 }
@@ -265,4 +272,35 @@ func TestTemplateKeysExist(t *testing.T) {
 	if n < 100 {
 		t.Errorf("found only %d keys in the templates; is the pattern right?", n)
 	}
+}
+
+// TestTicketFormFileErrorsInTheReadersLanguage: the form sent back names
+// each refused file in the page's language, with the limits from their codes.
+func TestTicketFormFileErrorsInTheReadersLanguage(t *testing.T) {
+	p := newPortal(t, Config{})
+	post := func(target string, subject string, name string, data []byte) string {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for k, v := range map[string]string{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010",
+			"email": "jana@acme.example", "subject": subject, "description": "Jobs are stuck.", "severity": "3"} {
+			w.WriteField(k, v)
+		}
+		fw, _ := w.CreateFormFile("attachments", name)
+		fw.Write(data)
+		w.Close()
+		req := httptest.NewRequest(http.MethodPost, target, &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		res, body := p.do(t, req)
+		wantStatus(t, res, 422)
+		return body
+	}
+	body := post("/tickets?lang=fr", strings.Repeat("x", 201), "evil.exe", []byte("MZ\x90\x00 not a log"))
+	wantContains(t, body, `<html lang="fr">`, "200 caractères au maximum",
+		"evil.exe\u00a0: type de fichier non autorisé (texte, journal, JSON, ZIP, gzip, PNG, JPEG, GIF ou PDF)")
+	wantLacks(t, body, "at most 200 characters", "not an allowed type")
+
+	body = post("/tickets?lang=de", "Jobs stuck", "big.log", make([]byte, tickets.MaxAttachmentSize+1))
+	wantContains(t, body, `<html lang="de">`, "big.log: größer als 10\u00a0MB")
+	wantLacks(t, body, "larger than")
 }

@@ -16,16 +16,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/tickets"
 )
 
-// Limits of a filing's attachments, as the form announces them; the tickets
-// package enforces its own.
-const (
-	maxAttachments   = 5
-	maxAttachmentMB  = 10
-	attachmentAccept = ".log,.txt,.json,.zip,.gz,.png,.jpg,.jpeg,.gif,.pdf"
-)
+// attachmentAccept are the file types the form offers; the tickets package
+// judges each file by its content, and sets the limits the form announces.
+const attachmentAccept = ".log,.txt,.json,.zip,.gz,.png,.jpg,.jpeg,.gif,.pdf"
 
 type option struct{ Value, Label string }
 
@@ -90,13 +87,13 @@ var formErrorFields = []struct{ field, anchor, label string }{
 	{"deflection_session", "", "new_ticket.session"},
 }
 
-// ticketNewPage fills the form in lang, with errs (the tickets package's
-// English messages) translated.
-func (h *handler) ticketNewPage(lang string, values, errs map[string]string) ticketNewPage {
+// ticketNewPage fills the form in lang, with the problems of errs (the
+// tickets package's) translated.
+func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[string]fields.Problem) ticketNewPage {
 	w := h.i18n
 	p := ticketNewPage{
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
-		MaxAttachments: maxAttachments, MaxAttachmentMB: maxAttachmentMB, AttachmentTypes: attachmentAccept,
+		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
 	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
 	for _, s := range severities {
@@ -115,8 +112,8 @@ func (h *handler) ticketNewPage(lang string, values, errs map[string]string) tic
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
-	for field, msg := range errs {
-		p.Errors[field] = localFieldError(w, lang, msg)
+	for field, problem := range errs {
+		p.Errors[field] = localProblem(w, lang, problem)
 	}
 	for _, f := range formErrorFields {
 		msg, ok := p.Errors[f.field]
@@ -184,17 +181,18 @@ func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
 	}, values, nil
 }
 
+// readAttachment reads an uploaded file; one larger than the tickets
+// package allows is refused, as it would refuse it, before it is read.
 func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
-	if fh.Size > maxAttachmentMB<<20 {
-		return tickets.Attachment{}, &tickets.ValidationError{Fields: map[string]string{
-			"attachments": fmt.Sprintf("%s is larger than %d MB", fh.Filename, maxAttachmentMB)}}
+	if fh.Size > tickets.MaxAttachmentSize {
+		return tickets.Attachment{}, tickets.AttachmentTooLarge(fh.Filename)
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxAttachmentMB<<20+1))
+	data, err := io.ReadAll(io.LimitReader(f, tickets.MaxAttachmentSize+1))
 	if err != nil {
 		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
 	}
@@ -388,7 +386,7 @@ func (h *handler) postReply(c *fiber.Ctx) error {
 		}
 		p := h.ticketPage(c, t, token)
 		p.ReplyBody = body
-		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localFieldError(h.i18n, p.Lang, ve.Fields["body"]))
+		p.ReplyError = h.i18n.T(p.Lang, "ticket.reply_refused", "reason", localProblem(h.i18n, p.Lang, ve.Fields["body"]))
 		return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 	}
 	next := ticketURL(n, token) + "&replied=1"

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -430,4 +431,67 @@ func ticketForm(buf *bytes.Buffer) *multipart.Writer {
 		w.WriteField(k, v)
 	}
 	return w
+}
+
+// TestAPIValidationCodes: a 422 keeps "fields" in English, as it always
+// was, and adds "codes", one object per field with the code and its
+// parameters; attachments list their files.
+func TestAPIValidationCodes(t *testing.T) {
+	p := newPortal(t, Config{})
+	type answer struct {
+		Error  string                    `json:"error"`
+		Fields map[string]string         `json:"fields"`
+		Codes  map[string]map[string]any `json:"codes"`
+	}
+	check := func(res *http.Response, body string, fields map[string]string, codes map[string]map[string]any) {
+		t.Helper()
+		wantStatus(t, res, 422)
+		var got answer
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if got.Error != "some fields need attention" || !reflect.DeepEqual(got.Fields, fields) || !reflect.DeepEqual(got.Codes, codes) {
+			t.Errorf("422 answer:\n%s\nwant fields %v\nand codes %v", body, fields, codes)
+		}
+	}
+
+	var in map[string]any
+	json.Unmarshal([]byte(validTicketJSON), &in)
+	in["subject"], in["severity"] = strings.Repeat("x", 201), 7
+	data, _ := json.Marshal(in)
+	res, body := p.postJSON(t, "/api/tickets", string(data))
+	check(res, body, map[string]string{"subject": "at most 200 characters", "severity": "must be 1, 2, 3 or 4"},
+		map[string]map[string]any{"subject": {"code": "too_long", "max": 200.0}, "severity": {"code": "severity"}})
+
+	// Files the tickets package refuses: each with its name and code.
+	var buf bytes.Buffer
+	w := ticketForm(&buf)
+	w.CreateFormFile("attachments", "empty.txt")
+	fw, _ := w.CreateFormFile("attachments", "evil.exe")
+	fw.Write([]byte("MZ\x90\x00 not a log"))
+	w.Close()
+	req := httptest.NewRequest(http.MethodPost, "/api/tickets", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	res, body = p.do(t, req)
+	check(res, body,
+		map[string]string{"attachments": "empty.txt: the file is empty; evil.exe: not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)"},
+		map[string]map[string]any{"attachments": {"code": "files", "files": []any{
+			map[string]any{"name": "empty.txt", "code": "file_empty"},
+			map[string]any{"name": "evil.exe", "code": "file_type"},
+		}}})
+
+	// A file over the limit, refused by the web layer before it is read:
+	// the same problem as the tickets package's.
+	buf.Reset()
+	w = ticketForm(&buf)
+	fw, _ = w.CreateFormFile("attachments", "big.log")
+	fw.Write(bytes.Repeat([]byte("0123456789abcdef"), tickets.MaxAttachmentSize/16+1))
+	w.Close()
+	req = httptest.NewRequest(http.MethodPost, "/api/tickets", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	res, body = p.do(t, req)
+	check(res, body, map[string]string{"attachments": "big.log: larger than 10 MiB"},
+		map[string]map[string]any{"attachments": {"code": "files", "files": []any{
+			map[string]any{"name": "big.log", "code": "file_too_large", "max_mb": 10.0},
+		}}})
 }

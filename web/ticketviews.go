@@ -2,12 +2,12 @@ package web
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/tickets"
 )
@@ -258,59 +258,34 @@ func localEventText(words *i18n.Bundle, lang string, ev tickets.Event) string {
 	return words.T(lang, "ticket.history.other")
 }
 
-// fieldErrorKeys translate the tickets package's validation messages
-// (English, as the JSON API gives them) for the ticket pages.
-var fieldErrorKeys = map[string]string{
-	"required":                                       "field_error.required",
-	"not valid UTF-8 text":                           "field_error.invalid_utf8",
-	"contains control characters":                    "field_error.control_characters",
-	"must be a single line of text":                  "field_error.single_line",
-	"only digits, spaces, +, -, ( and ) are allowed": "field_error.phone_characters",
-	"must have 6 to 20 digits":                       "field_error.phone_digits",
-	"not an e-mail address":                          "field_error.email",
-	"must be 1, 2, 3 or 4":                           "field_error.severity",
-	"must be cloud, own-server or other":             "field_error.deployment",
-	"not a language code (such as en, fr, de, cs)":   "field_error.lang",
-	"the file is empty":                              "field_error.file_empty",
-	"not an allowed type (text, log, JSON, ZIP, gzip, PNG, JPEG, GIF or PDF)": "field_error.file_type",
-}
-
-var (
-	tooLongError   = regexp.MustCompile(`^at most (\d+) characters$`)
-	tooManyError   = regexp.MustCompile(`^at most (\d+) files$`)
-	fileSizeError  = regexp.MustCompile(`^(?:larger than|is larger than) (\d+) Mi?B$`)
-	fileSizeError2 = regexp.MustCompile(`^(.+) is larger than (\d+) MB$`) // readAttachment's
-)
-
-// localFieldError translates a validation message; one it does not know
-// stays as it is. An attachments message lists "NAME: problem" parts,
-// separated by "; ".
-func localFieldError(words *i18n.Bundle, lang, msg string) string {
-	if key, ok := fieldErrorKeys[msg]; ok {
-		return words.T(lang, key)
+// localProblem is a validation problem in lang, from the locales'
+// field_error.CODE with the problem's parameters; a Files problem lists each
+// file's problem, "; " between them. A code the locales lack (the agent
+// console's and the staff commands' are English only) keeps its English
+// message.
+func localProblem(words *i18n.Bundle, lang string, p fields.Problem) string {
+	if p.Code != fields.Files {
+		return localCode(words, lang, p.Code, p.Params, p.Message())
 	}
-	if m := tooLongError.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return words.T(lang, "field_error.too_long", "count", n)
-	}
-	if m := tooManyError.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return words.T(lang, "field_error.too_many_files", "count", n)
-	}
-	if m := fileSizeError2.FindStringSubmatch(msg); m != nil {
-		return words.T(lang, "field_error.file_too_large", "file", m[1], "max", m[2])
-	}
-	parts := strings.Split(msg, "; ")
-	for i, part := range parts {
-		name, problem, ok := strings.Cut(part, ": ")
-		if !ok {
-			continue
-		}
-		if m := fileSizeError.FindStringSubmatch(problem); m != nil {
-			parts[i] = words.T(lang, "field_error.file_too_large", "file", name, "max", m[1])
-		} else if key, ok := fieldErrorKeys[problem]; ok && strings.HasPrefix(key, "field_error.file_") {
-			parts[i] = words.T(lang, key, "file", name)
-		}
+	parts := make([]string, len(p.Files))
+	for i, f := range p.Files {
+		parts[i] = localCode(words, lang, f.Code, f.Params, f.Message(), "file", f.Name)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// localCode is field_error.CODE in lang with its parameters, or english
+// when the locales have no such key.
+func localCode(words *i18n.Bundle, lang, code string, params fields.Params, english string, args ...any) string {
+	switch code {
+	case fields.TooLong, fields.TooManyFiles:
+		args = append(args, i18n.CountArg, params.Int("max"))
+	case fields.FileTooLarge:
+		args = append(args, "max", params.Int("max_mb"))
+	}
+	key := "field_error." + code
+	if msg := words.T(lang, key, args...); msg != key {
+		return msg
+	}
+	return english
 }

@@ -111,7 +111,7 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 		AppName:               "Orbitask Help Center",
 		// Slow or idle clients must not hold connections forever.
 		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit:    maxAttachments*maxAttachmentMB<<20 + 1<<20,
+		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
 		ReadTimeout:  15 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
@@ -197,7 +197,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
 		var fe *fields.Error
 		if errors.As(err, &fe) {
-			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Fields})
+			return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Messages(), "codes": apiCodes(fe)})
 		}
 		if code == fiber.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
@@ -205,6 +205,37 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(code).JSON(fiber.Map{"error": msg})
 	}
 	return h.renderError(c, code, msg)
+}
+
+// apiCodes are the "codes" of a 422 answer: for each field at fault, one
+// object with its code and the code's parameters ({"code": "too_long",
+// "max": 200}). An attachments problem lists its files, each with its name:
+// {"code": "files", "files": [{"name": "a.txt", "code": "file_too_large",
+// "max_mb": 10}]}.
+func apiCodes(fe *fields.Error) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(fe.Fields))
+	for field, p := range fe.Fields {
+		c := apiCode(p.Code, p.Params)
+		if p.Code == fields.Files {
+			files := make([]map[string]any, len(p.Files))
+			for i, f := range p.Files {
+				files[i] = apiCode(f.Code, f.Params)
+				files[i]["name"] = f.Name
+			}
+			c["files"] = files
+		}
+		out[field] = c
+	}
+	return out
+}
+
+func apiCode(code string, params fields.Params) map[string]any {
+	c := make(map[string]any, len(params)+1)
+	for k, v := range params {
+		c[k] = v
+	}
+	c["code"] = code
+	return c
 }
 
 // httpError is the one place where errors become status codes: a bad query

@@ -221,7 +221,7 @@ func staffFailure(cmd string, err error, stderr io.Writer) int {
 		}
 		sort.Strings(fields)
 		for _, f := range fields {
-			fmt.Fprintf(stderr, "portal %s: --%s: %s\n", cmd, f, ve.Fields[f])
+			fmt.Fprintf(stderr, "portal %s: --%s: %s\n", cmd, f, ve.Fields[f].Message())
 		}
 		return 2
 	}
