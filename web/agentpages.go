@@ -108,19 +108,19 @@ func (h *handler) queueChoices(f queueFilterView, n tickets.QueueCounts, me staf
 	var ch queueChoices
 	ch.Status = []choice{{"", "Open work (new, open, waiting)", n.Open, f.Status == ""}}
 	for _, st := range []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting} {
-		ch.Status = append(ch.Status, choice{string(st), statusLabels[st], n.Status[st], f.Status == string(st)})
+		ch.Status = append(ch.Status, choice{string(st), st.Label(), n.Status[st], f.Status == string(st)})
 	}
 	for _, st := range []tickets.Status{tickets.StatusSolved, tickets.StatusClosed} {
-		ch.Status = append(ch.Status, choice{string(st), statusLabels[st], -1, f.Status == string(st)})
+		ch.Status = append(ch.Status, choice{string(st), st.Label(), -1, f.Status == string(st)})
 	}
 	ch.Plan = []choice{{"", "Any plan", n.Open, f.Plan == ""}}
 	for _, pl := range []tickets.Plan{tickets.PlanPriority, tickets.PlanIndividual, tickets.PlanBasic} {
-		ch.Plan = append(ch.Plan, choice{string(pl), planLabels[pl], n.Plan[pl], f.Plan == string(pl)})
+		ch.Plan = append(ch.Plan, choice{string(pl), pl.Label(), n.Plan[pl], f.Plan == string(pl)})
 	}
 	ch.Severity = []choice{{"", "Any severity", n.Open, f.Severity == ""}}
 	for s := 1; s <= 4; s++ {
 		v := strconv.Itoa(s)
-		ch.Severity = append(ch.Severity, choice{v, severityName(s), n.Severity[s], f.Severity == v})
+		ch.Severity = append(ch.Severity, choice{v, tickets.SeverityName(s), n.Severity[s], f.Severity == v})
 	}
 	ch.Lang = []choice{{"", "Any language", n.Open, f.Lang == ""}}
 	langs := make([]string, 0, len(n.Lang))
@@ -169,7 +169,7 @@ type agentTicketPage struct {
 	Reason     string             // a refused severity change's reason
 	AnswerIn   string             // the language to answer in
 	KBLang     string             // the articles to link: the answer's language
-	Severities []severityOption
+	Severities []tickets.SeverityLevel
 	Statuses   []tickets.Status
 }
 
@@ -217,7 +217,7 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 	}
 	p := agentTicketPage{agentLayout: h.agentLayout(c, fmt.Sprintf("#%d %s", t.Number, t.Subject)), T: t,
 		Clock: h.tickets.TicketClock(t, time.Now()), Me: currentStaff(c).User.ID, Errors: map[string]string{},
-		Severities: severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
+		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
 	p.Section = "queue"
 	p.AnswerIn, p.KBLang = langName(t.Lang), t.Lang

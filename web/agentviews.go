@@ -34,9 +34,9 @@ func parseAgentViews(as *assets, md goldmark.Markdown) (*agentViews, error) {
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z07:00") },
 		"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 		"left":     workingLeft,
-		"status":   func(s tickets.Status) string { return statusLabels[s] },
-		"plan":     func(p tickets.Plan) string { return planLabels[p] },
-		"severity": severityName,
+		"status":   tickets.Status.Label,
+		"plan":     tickets.Plan.Label,
+		"severity": tickets.SeverityName,
 	}
 	pages, err := parsePages(funcs, "templates/agent/layout/*.html", "templates/agent/*.html")
 	if err != nil {
@@ -122,13 +122,6 @@ func workingLeft(d time.Duration) string {
 		return s + " overdue"
 	}
 	return s + " left"
-}
-
-func severityName(n int) string {
-	if n >= 1 && n <= len(severities) {
-		return fmt.Sprintf("%d – %s", n, severities[n-1].Name)
-	}
-	return fmt.Sprint(n)
 }
 
 // randomString is 32 random bytes, base64url.

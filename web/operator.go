@@ -39,7 +39,7 @@ func (h *handler) operator(c *fiber.Ctx) error {
 		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
 	p.Section = "operator"
 	for plan, t := range cal.Targets() {
-		p.Targets = append(p.Targets, planTarget{planLabels[tickets.Plan(plan)], t.String()})
+		p.Targets = append(p.Targets, planTarget{tickets.Plan(plan).Label(), t.String()})
 	}
 	sort.Slice(p.Targets, func(i, j int) bool { return p.Targets[i].Plan < p.Targets[j].Plan })
 	return h.renderAgent(c, fiber.StatusOK, "operator", p)

@@ -31,14 +31,6 @@ type severityOption struct {
 	Name, Description string
 }
 
-// severities are the policy's levels, in the customer's words.
-var severities = []severityOption{
-	{1, "Urgent", "Production is down or production data is lost, and there is no way to work around it."},
-	{2, "High", "The product works, but production use is severely limited for a large part of your business, with no workaround."},
-	{3, "Normal", "Partial, non-critical loss of use; your business continues, with or without a workaround."},
-	{4, "Low", "A usage question, a documentation error or an idea for an improvement."},
-}
-
 var deployments = []option{
 	{string(tickets.DeploymentCloud), "Orbitask Cloud (hosted by us)"},
 	{string(tickets.DeploymentOwnServer), "Own server, recommended installation"},
@@ -96,7 +88,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
 	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
-	for _, s := range severities {
+	for _, s := range tickets.Severities {
 		p.Severities = append(p.Severities, severityOption{s.Level,
 			w.T(lang, fmt.Sprintf("severity.%d.name", s.Level)), w.T(lang, fmt.Sprintf("severity.%d.description", s.Level))})
 	}

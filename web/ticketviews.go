@@ -104,15 +104,6 @@ func optionalTime(t time.Time) *time.Time {
 	return &u
 }
 
-var statusLabels = map[tickets.Status]string{
-	tickets.StatusNew: "New", tickets.StatusOpen: "Open", tickets.StatusWaiting: "Waiting on you",
-	tickets.StatusSolved: "Solved", tickets.StatusClosed: "Closed",
-}
-
-var planLabels = map[tickets.Plan]string{
-	tickets.PlanBasic: "Basic", tickets.PlanPriority: "Priority", tickets.PlanIndividual: "Individual",
-}
-
 // slaText states the commitment in words, with the due time in UTC (the
 // page's script shows it in the reader's time zone).
 func slaText(plan tickets.Plan, due time.Time) string {
@@ -135,7 +126,7 @@ func eventText(ev tickets.Event) string {
 	case tickets.KindFiled:
 		return "Ticket filed"
 	case tickets.KindStatus:
-		return "Status changed to " + statusLabels[ev.Status]
+		return "Status changed to " + ev.Status.Label()
 	case tickets.KindReply:
 		if ev.Message != nil && ev.Message.Author == tickets.ActorSupport {
 			return "Support replied"
@@ -144,8 +135,8 @@ func eventText(ev tickets.Event) string {
 	case tickets.KindSLA:
 		return "Resolution target updated"
 	case tickets.KindSeverity:
-		if ev.Severity >= 1 && ev.Severity <= len(severities) {
-			return fmt.Sprintf("Severity changed to %d – %s", ev.Severity, severities[ev.Severity-1].Name)
+		if ev.Severity >= 1 && ev.Severity <= len(tickets.Severities) {
+			return "Severity changed to " + tickets.SeverityName(ev.Severity)
 		}
 	}
 	return ev.Kind
@@ -191,7 +182,7 @@ func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calen
 
 // severityLabel is "2 – High" in lang, or the bare number outside 1..4.
 func severityLabel(words *i18n.Bundle, lang string, n int) string {
-	if n < 1 || n > len(severities) {
+	if n < 1 || n > len(tickets.Severities) {
 		return strconv.Itoa(n)
 	}
 	return words.T(lang, "severity.label", "level", n, "name", words.T(lang, fmt.Sprintf("severity.%d.name", n)))
