@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/fields"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -30,7 +31,7 @@ func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 			case tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting, tickets.StatusSolved, tickets.StatusClosed:
 				f.Statuses = append(f.Statuses, st)
 			default:
-				return f, badRequest("status: must be new, open, waiting, solved or closed")
+				return f, httpkit.BadRequest("status: must be new, open, waiting, solved or closed")
 			}
 		}
 	}
@@ -38,18 +39,18 @@ func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 	case "", tickets.PlanBasic, tickets.PlanPriority, tickets.PlanIndividual:
 		f.Plan = p
 	default:
-		return f, badRequest("plan: must be basic, priority or individual")
+		return f, httpkit.BadRequest("plan: must be basic, priority or individual")
 	}
 	if s := c.Query("severity"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 4 {
-			return f, badRequest("severity: must be 1 to 4")
+			return f, httpkit.BadRequest("severity: must be 1 to 4")
 		}
 		f.Severity = n
 	}
 	f.Lang = c.Query("lang")
 	if len(f.Lang) > 16 {
-		return f, badRequest("lang: not a language code")
+		return f, httpkit.BadRequest("lang: not a language code")
 	}
 	switch a := c.Query("assignee"); a {
 	case "":
@@ -60,7 +61,7 @@ func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 	default:
 		n, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || n <= 0 {
-			return f, badRequest("assignee: must be me, none or an agent's id")
+			return f, httpkit.BadRequest("assignee: must be me, none or an agent's id")
 		}
 		f.Assignee = n
 	}
@@ -84,7 +85,7 @@ func queryInt(c *fiber.Ctx, name string, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, badRequest(fmt.Sprintf("%s: must be a number from %d to %d", name, lo, hi))
+		return 0, httpkit.BadRequest(fmt.Sprintf("%s: must be a number from %d to %d", name, lo, hi))
 	}
 	return n, nil
 }
@@ -97,7 +98,7 @@ func me(c *fiber.Ctx) tickets.Staff {
 
 // agentTicket reads the :number of a ticket page or API call.
 func (h *handler) agentTicket(c *fiber.Ctx) (tickets.Ticket, error) {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return tickets.Ticket{}, err
 	}
@@ -216,7 +217,7 @@ func (h *handler) apiAgentTicket(c *fiber.Ctx) error {
 }
 
 type agentAPITicket struct {
-	apiTicket
+	httpkit.APITicket
 	Name             string          `json:"name"`
 	Company          string          `json:"company"`
 	Phone            string          `json:"phone"`
@@ -232,7 +233,7 @@ type agentAPITicket struct {
 
 // apiAgentEvent is an event with who did it, for the audit trail.
 type apiAgentEvent struct {
-	apiEvent
+	httpkit.APIEvent
 	Staff    *apiStaff `json:"staff"`
 	Internal bool      `json:"internal"`
 	Reason   string    `json:"reason,omitempty"`
@@ -242,7 +243,7 @@ type apiAgentEvent struct {
 }
 
 func newAPIAgentEvent(ev tickets.Event) apiAgentEvent {
-	out := apiAgentEvent{apiEvent: newAPIEvent(ev), Staff: newAPIStaff(ev.Staff), Internal: ev.Internal,
+	out := apiAgentEvent{APIEvent: httpkit.NewAPIEvent(ev), Staff: newAPIStaff(ev.Staff), Internal: ev.Internal,
 		Reason: ev.Reason, Assignee: newAPIStaff(ev.Assignee), Call: ev.Call}
 	if ev.Kind == tickets.KindNote && ev.Message != nil {
 		out.Note = ev.Message.Body
@@ -251,7 +252,7 @@ func newAPIAgentEvent(ev tickets.Event) apiAgentEvent {
 }
 
 func (h *handler) newAgentAPITicket(c *fiber.Ctx, t tickets.Ticket) agentAPITicket {
-	out := agentAPITicket{apiTicket: newAPITicket(t.ForCustomer()), Name: t.Name, Company: t.Company, Phone: t.Phone,
+	out := agentAPITicket{APITicket: httpkit.NewAPITicket(t.ForCustomer()), Name: t.Name, Company: t.Company, Phone: t.Phone,
 		Email: t.Email, SLAState: h.tickets.TicketClock(t, time.Now()).State, CallReason: t.CallReason,
 		Assignee: newAPIStaff(t.Assignee), AgentReplies: t.AgentReplies, RepliesSinceCall: t.RepliesSinceCall,
 		CallAfterReplies: t.CallAfterReplies, Notes: []apiAgentEvent{}}
@@ -264,7 +265,7 @@ func (h *handler) newAgentAPITicket(c *fiber.Ctx, t tickets.Ticket) agentAPITick
 // decodeJSON reads a JSON object body into v; a malformed one is a 400.
 func decodeJSON(c *fiber.Ctx, v any, what string) error {
 	if err := json.Unmarshal(c.Body(), v); err != nil {
-		return badRequest("body: must be a JSON object with " + what)
+		return httpkit.BadRequest("body: must be a JSON object with " + what)
 	}
 	return nil
 }
@@ -272,7 +273,7 @@ func decodeJSON(c *fiber.Ctx, v any, what string) error {
 // apiAgentReply is POST /api/agent/tickets/:number/replies
 // {"body", "internal"?, "call"?, "status"?}.
 func (h *handler) apiAgentReply(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -303,7 +304,7 @@ func agentEvents(evs []tickets.Event) fiber.Map {
 
 // apiAgentStatus is POST /api/agent/tickets/:number/status {"status"}.
 func (h *handler) apiAgentStatus(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -323,7 +324,7 @@ func (h *handler) apiAgentStatus(c *fiber.Ctx) error {
 // apiAgentSeverity is POST /api/agent/tickets/:number/severity
 // {"severity", "reason"}.
 func (h *handler) apiAgentSeverity(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -344,7 +345,7 @@ func (h *handler) apiAgentSeverity(c *fiber.Ctx) error {
 // apiAgentAssign is POST /api/agent/tickets/:number/assign {"assignee"}:
 // "me", "none", an agent's id or e-mail.
 func (h *handler) apiAgentAssign(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/staff"
 )
 
@@ -46,12 +47,12 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 			}
 		}
 	}()
-	go keepAlive(conn, done)
+	go httpkit.KeepAlive(conn, done)
 	// The session is checked again now and then, so that signing out or a
 	// disabled account also ends the feed.
 	recheck := time.NewTicker(sessionRecheck)
 	defer recheck.Stop()
-	conn.SetWriteDeadline(time.Now().Add(writeWait))
+	conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 	if err := conn.WriteJSON(map[string]string{"type": "hello"}); err != nil {
 		return
 	}
@@ -62,16 +63,16 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 		case <-recheck.C:
 			if h.agentLiveCheck(r) != nil {
 				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "signed out"), time.Now().Add(writeWait))
+					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "signed out"), time.Now().Add(httpkit.WriteWait))
 				return
 			}
 		case m, ok := <-sub.C:
 			if !ok {
 				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(writeWait))
+					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(httpkit.WriteWait))
 				return
 			}
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 			if err := conn.WriteMessage(websocket.TextMessage, m.Data); err != nil {
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -132,7 +133,7 @@ func (h *handler) queueChoices(f queueFilterView, n tickets.QueueCounts, me staf
 	}
 	sort.Strings(langs)
 	for _, l := range langs {
-		ch.Lang = append(ch.Lang, choice{l, langName(l) + " (" + l + ")", n.Lang[l], f.Lang == l})
+		ch.Lang = append(ch.Lang, choice{l, httpkit.LangName(l) + " (" + l + ")", n.Lang[l], f.Lang == l})
 	}
 	ch.Assignee = []choice{
 		{"", "Anyone", n.Open, f.Assignee == ""},
@@ -220,7 +221,7 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
 	p.Section = "queue"
-	p.AnswerIn, p.KBLang = langName(t.Lang), t.Lang
+	p.AnswerIn, p.KBLang = httpkit.LangName(t.Lang), t.Lang
 	if t.AnswerInEnglish || !supportLanguage(t.Lang) {
 		p.AnswerIn, p.KBLang = "English", "en"
 	}
@@ -280,7 +281,7 @@ func (h *handler) articleRef(id string) articleRef {
 // agentPost is POST /agent/tickets/:number/replies: a reply or internal
 // note, optionally recording a call, optionally changing the status.
 func (h *handler) agentPost(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func (h *handler) formError(c *fiber.Ctx, err error, draft tickets.AgentReply, r
 
 // agentSetStatus is POST /agent/tickets/:number/status.
 func (h *handler) agentSetStatus(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -328,7 +329,7 @@ func (h *handler) agentSetStatus(c *fiber.Ctx) error {
 
 // agentSetSeverity is POST /agent/tickets/:number/severity.
 func (h *handler) agentSetSeverity(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -341,7 +342,7 @@ func (h *handler) agentSetSeverity(c *fiber.Ctx) error {
 
 // agentAssign is POST /agent/tickets/:number/assign.
 func (h *handler) agentAssign(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -10,10 +9,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/renderer/html"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -23,14 +20,14 @@ import (
 
 // agentViews holds one template set per console page.
 type agentViews struct {
-	pages map[string]*template.Template
+	pages httpkit.Pages
 }
 
-func parseAgentViews(as *assets, md goldmark.Markdown) (*agentViews, error) {
+func parseAgentViews(as *httpkit.Assets) (*agentViews, error) {
 	funcs := template.FuncMap{
-		"asset":    as.url,
-		"langName": langName,
-		"markdown": func(s string) template.HTML { return renderMarkdown(md, s) },
+		"asset":    as.URL,
+		"langName": httpkit.LangName,
+		"markdown": httpkit.Markdown,
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z07:00") },
 		"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 		"left":     workingLeft,
@@ -38,7 +35,7 @@ func parseAgentViews(as *assets, md goldmark.Markdown) (*agentViews, error) {
 		"plan":     tickets.Plan.Label,
 		"severity": tickets.SeverityName,
 	}
-	pages, err := parsePages(funcs, "templates/agent/layout/*.html", "templates/agent/*.html")
+	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/agent/layout/*.html", "templates/agent/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -68,38 +65,14 @@ func (h *handler) renderAgent(c *fiber.Ctx, status int, page string, data any) e
 }
 
 func (h *handler) renderAgentPart(c *fiber.Ctx, status int, page, part string, data any) error {
-	t, ok := h.agentViews.pages[page]
-	if !ok {
-		return fmt.Errorf("web: no agent template %q", page)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, part, data); err != nil {
-		return fmt.Errorf("web: render agent %s: %w", page, err)
+	body, err := h.agentViews.pages.Execute(page, part, data)
+	if err != nil {
+		return fmt.Errorf("web: agent: %w", err)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
-}
-
-// messageMarkdown renders support's messages, on the console, on the
-// customer's page and in the live feed. It is configured once and never
-// changed: state only in name.
-var messageMarkdown = newMarkdown()
-
-// newMarkdown is the renderer of messages: GitHub-flavoured Markdown with
-// raw HTML left out (goldmark's default), so that neither a customer nor an
-// agent can put markup or script into a page.
-func newMarkdown() goldmark.Markdown {
-	return goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithHardWraps()))
-}
-
-func renderMarkdown(md goldmark.Markdown, s string) template.HTML {
-	var buf bytes.Buffer
-	if err := md.Convert([]byte(s), &buf); err != nil {
-		return template.HTML(template.HTMLEscapeString(s))
-	}
-	return template.HTML(buf.String()) // goldmark escapes text and drops raw HTML and unsafe link schemes
+	return c.Send(body)
 }
 
 // workingLeft says how much working time is left, or how long overdue.

@@ -3,13 +3,19 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -130,11 +136,11 @@ const voterCookie = "orbitask_voter"
 func (h *handler) vote(c *fiber.Ctx) error {
 	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
 	if !ok {
-		return errNotFound
+		return httpkit.ErrNotFound
 	}
 	a, ok := h.kb.Get(c.Params("lang"), unescape(rest))
 	if !ok {
-		return errNotFound
+		return httpkit.ErrNotFound
 	}
 	var helpful bool
 	switch c.FormValue("helpful") {
@@ -142,7 +148,7 @@ func (h *handler) vote(c *fiber.Ctx) error {
 		helpful = true
 	case "no":
 	default:
-		return badRequest("helpful: must be yes or no")
+		return httpkit.BadRequest("helpful: must be yes or no")
 	}
 	voter := c.Cookies(voterCookie)
 	if !validVoter(voter) {
@@ -189,4 +195,38 @@ func unescape(p string) string {
 		return u
 	}
 	return p
+}
+
+// svgPolicy keeps scripts in an SVG from running when the file is opened
+// directly.
+const svgPolicy = "default-src 'none'; style-src 'unsafe-inline'"
+
+// sendArticleAsset sends a file an article refers to (an image, a PDF).
+func sendArticleAsset(c *fiber.Ctx, k *kb.KB, a *kb.Article, key string) error {
+	p, ok := k.AssetPath(a, key)
+	if !ok {
+		return httpkit.ErrNotFound
+	}
+	body, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return httpkit.ErrNotFound // removed since the knowledge base was loaded
+	}
+	if err != nil {
+		return fmt.Errorf("web: asset %s: %w", key, err)
+	}
+	ext := strings.ToLower(path.Ext(key))
+	ct := httpkit.ContentType(ext)
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	switch {
+	case ext == ".svg":
+		c.Set("Content-Security-Policy", svgPolicy)
+	case strings.HasPrefix(ct, "image/") || ct == "application/pdf":
+	default:
+		// Anything else (HTML, scripts, archives) is downloaded, never run
+		// as a page of this site.
+		c.Set("Content-Security-Policy", "sandbox")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(path.Base(key), `"`, "")+`"`)
+	}
+	return c.Send(body)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/staff"
 )
 
@@ -76,7 +77,7 @@ func (h *handler) staffSession(need staff.Role) fiber.Handler {
 // Bearer, from an enabled account whose role allows need.
 func (h *handler) apiStaff(need staff.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, err := h.staff.Authenticate(c.UserContext(), bearer(c))
+		u, err := h.staff.Authenticate(c.UserContext(), httpkit.Bearer(c))
 		if err != nil {
 			return err
 		}

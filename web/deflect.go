@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -45,7 +46,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 	if in.Lang != "" {
 		l, ok := kb.NormalizeLang(in.Lang)
 		if !ok {
-			return out, badRequest("lang: unknown language " + strconv.Quote(in.Lang))
+			return out, httpkit.BadRequest("lang: unknown language " + strconv.Quote(in.Lang))
 		}
 		lang = l
 	}
@@ -81,7 +82,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 func (h *handler) apiDeflect(c *fiber.Ctx) error {
 	var in draftIn
 	if err := json.Unmarshal(c.Body(), &in); err != nil {
-		return badRequest("body: must be a JSON object with subject and body")
+		return httpkit.BadRequest("body: must be a JSON object with subject and body")
 	}
 	out, err := h.suggest(c.UserContext(), in)
 	if err != nil {
@@ -98,7 +99,7 @@ func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
 	}
 	if len(c.Body()) > 0 {
 		if err := json.Unmarshal(c.Body(), &in); err != nil {
-			return badRequest("body: must be a JSON object")
+			return httpkit.BadRequest("body: must be a JSON object")
 		}
 	}
 	ctx := c.UserContext()
@@ -106,7 +107,7 @@ func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
 	switch c.Params("action") {
 	case "opened", "solved":
 		if _, ok := h.kb.ByID(in.Article); !ok {
-			return badRequest("article: no such article " + strconv.Quote(in.Article))
+			return httpkit.BadRequest("article: no such article " + strconv.Quote(in.Article))
 		}
 		if c.Params("action") == "opened" {
 			err = h.deflect.Opened(ctx, session, in.Article)
@@ -116,7 +117,7 @@ func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
 	case "continued":
 		err = h.deflect.Continued(ctx, session)
 	default:
-		return errNotFound
+		return httpkit.ErrNotFound
 	}
 	if err != nil {
 		return err
@@ -132,7 +133,7 @@ func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
 	ctx := r.Context()
 	done := make(chan struct{})
 	defer close(done)
-	go keepAlive(conn, done)
+	go httpkit.KeepAlive(conn, done)
 
 	latest := make(chan draftIn, 1)
 	readErr := make(chan error, 1)
@@ -161,18 +162,18 @@ func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
 			}
 			out, err := h.suggest(ctx, in)
 			if err != nil {
-				code, msg := httpError(err)
+				code, msg := httpkit.StatusOf(err)
 				if code >= 500 {
 					h.log.Error("deflection", "error", err)
 				}
-				conn.SetWriteDeadline(time.Now().Add(writeWait))
+				conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 				if conn.WriteJSON(fiber.Map{"type": "error", "status": code, "error": msg, "query_id": in.QueryID}) != nil {
 					return
 				}
 				continue
 			}
 			session = out.Session
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 			if err := conn.WriteJSON(out); err != nil {
 				return
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/tickets"
 )
@@ -76,10 +77,10 @@ func (f *Feed) publishNew(ctx context.Context) error {
 		}
 		for _, ev := range evs {
 			data, err := json.Marshal(struct {
-				Type  string   `json:"type"`
-				Seq   int64    `json:"seq"`
-				Event apiEvent `json:"event"`
-			}{"event", ev.Seq, newAPIEvent(ev)})
+				Type  string           `json:"type"`
+				Seq   int64            `json:"seq"`
+				Event httpkit.APIEvent `json:"event"`
+			}{"event", ev.Seq, httpkit.NewAPIEvent(ev)})
 			if err != nil {
 				return err
 			}

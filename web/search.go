@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/search"
 )
 
@@ -93,7 +94,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	if s := c.Query("page"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return badRequest("page: must be a whole number, 1 or more")
+			return httpkit.BadRequest("page: must be a whole number, 1 or more")
 		}
 		page = n
 	}
@@ -242,7 +243,7 @@ func apiQuery(c *fiber.Ctx) (search.Query, error) {
 	case "1":
 		q.Prefix = true
 	default:
-		return q, badRequest("prefix: must be 0 or 1")
+		return q, httpkit.BadRequest("prefix: must be 0 or 1")
 	}
 	return q, q.Validate()
 }
@@ -255,7 +256,7 @@ func intParam(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, badRequest(fmt.Sprintf("%s: must be an integer between %d and %d", name, lo, hi))
+		return 0, httpkit.BadRequest(fmt.Sprintf("%s: must be an integer between %d and %d", name, lo, hi))
 	}
 	return n, nil
 }

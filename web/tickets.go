@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/orbitask/portal/fields"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -137,7 +138,7 @@ func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
 		var raw map[string]any
 		if err := json.Unmarshal(c.Body(), &raw); err != nil {
-			return tickets.NewTicket{}, nil, badRequest("body: not a JSON object")
+			return tickets.NewTicket{}, nil, httpkit.BadRequest("body: not a JSON object")
 		}
 		for _, f := range formFields {
 			switch v := raw[f].(type) {
@@ -245,58 +246,40 @@ func ticketURL(number int, token string) string {
 	return fmt.Sprintf("/tickets/%d?token=%s", number, url.QueryEscape(token))
 }
 
-// ticketNumber reads the :number parameter; anything else is not found.
-func ticketNumber(c *fiber.Ctx) (int, error) {
-	n, err := strconv.Atoi(c.Params("number"))
-	if err != nil || n <= 0 {
-		return 0, errNotFound
-	}
-	return n, nil
-}
-
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(c *fiber.Ctx) string {
-	v := c.Get(fiber.HeaderAuthorization)
-	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:])
-	}
-	return ""
-}
-
 // apiGetTicket is GET /api/tickets/:number with the ticket's token.
 func (h *handler) apiGetTicket(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
-	t, err := h.tickets.Get(c.UserContext(), n, bearer(c))
+	t, err := h.tickets.Get(c.UserContext(), n, httpkit.Bearer(c))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(newAPITicket(t))
+	return c.JSON(httpkit.NewAPITicket(t))
 }
 
 // apiReply is POST /api/tickets/:number/replies {"body"} from the customer.
 func (h *handler) apiReply(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
-	if _, err := h.tickets.Get(c.UserContext(), n, bearer(c)); err != nil {
+	if _, err := h.tickets.Get(c.UserContext(), n, httpkit.Bearer(c)); err != nil {
 		return err
 	}
 	var in struct {
 		Body string `json:"body"`
 	}
 	if err := json.Unmarshal(c.Body(), &in); err != nil {
-		return badRequest("body: must be a JSON object with body")
+		return httpkit.BadRequest("body: must be a JSON object with body")
 	}
 	ev, err := h.tickets.Reply(c.UserContext(), n, tickets.ActorCustomer, in.Body)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(newAPIEvent(ev))
+	return c.Status(fiber.StatusCreated).JSON(httpkit.NewAPIEvent(ev))
 }
 
 type ticketPage struct {
@@ -318,7 +301,7 @@ type ticketPage struct {
 
 // showTicket is GET /tickets/:number?token=…, the customer's private page.
 func (h *handler) showTicket(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -361,7 +344,7 @@ var ticketScriptStrings = []string{"ticket.status.", "ticket.plan.", "ticket.sla
 
 // postReply is POST /tickets/:number/replies from the ticket page's form.
 func (h *handler) postReply(c *fiber.Ctx) error {
-	n, err := ticketNumber(c)
+	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
@@ -398,18 +381,18 @@ func (h *handler) liveCheck(r *http.Request) error {
 func (h *handler) liveParams(r *http.Request) (tickets.Ticket, string, int64, error) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // api tickets N live
 	if len(parts) != 4 {
-		return tickets.Ticket{}, "", 0, errNotFound
+		return tickets.Ticket{}, "", 0, httpkit.ErrNotFound
 	}
 	n, err := strconv.Atoi(parts[2])
 	if err != nil || n <= 0 {
-		return tickets.Ticket{}, "", 0, errNotFound
+		return tickets.Ticket{}, "", 0, httpkit.ErrNotFound
 	}
 	token := r.URL.Query().Get("token")
 	var after int64
 	if s := r.URL.Query().Get("after"); s != "" {
 		after, err = strconv.ParseInt(s, 10, 64)
 		if err != nil || after < 0 {
-			return tickets.Ticket{}, "", 0, badRequest("after: must be a sequence number")
+			return tickets.Ticket{}, "", 0, httpkit.BadRequest("after: must be a sequence number")
 		}
 	}
 	t, err := h.tickets.Get(r.Context(), n, token)
@@ -431,9 +414,9 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 	}
 	// Pings from this loop rather than a goroutine of their own: with
 	// 10,000 watchers every goroutine per connection costs memory.
-	conn.SetReadDeadline(time.Now().Add(pongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
-	ping := time.NewTicker(pingEvery)
+	conn.SetReadDeadline(time.Now().Add(httpkit.PongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(httpkit.PongWait)) })
+	ping := time.NewTicker(httpkit.PingEvery)
 	defer ping.Stop()
 	closed := make(chan struct{})
 	go func() { // the client sends nothing; reading notices a close
@@ -446,17 +429,17 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 	}()
 
 	last := lastSeq(t)
-	snap := fiber.Map{"type": "snapshot", "seq": last, "ticket": newAPITicket(t)}
+	snap := fiber.Map{"type": "snapshot", "seq": last, "ticket": httpkit.NewAPITicket(t)}
 	if after > 0 {
-		missed := []apiEvent{}
+		missed := []httpkit.APIEvent{}
 		for _, ev := range t.History {
 			if ev.Seq > after {
-				missed = append(missed, newAPIEvent(ev))
+				missed = append(missed, httpkit.NewAPIEvent(ev))
 			}
 		}
 		snap["missed"] = missed
 	}
-	conn.SetWriteDeadline(time.Now().Add(writeWait))
+	conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 	if err := conn.WriteJSON(snap); err != nil {
 		return
 	}
@@ -465,20 +448,20 @@ func (h *handler) liveSocket(conn *websocket.Conn, r *http.Request) {
 		case <-closed:
 			return
 		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(httpkit.WriteWait)); err != nil {
 				return
 			}
 		case m, ok := <-sub.C:
 			if !ok { // dropped for falling behind: the client reconnects with after=
 				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(writeWait))
+					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"), time.Now().Add(httpkit.WriteWait))
 				return
 			}
 			if m.Seq <= last {
 				continue
 			}
 			last = m.Seq
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 			var err error
 			if frame, ok := m.Encoded.(*websocket.PreparedMessage); ok {
 				err = conn.WritePreparedMessage(frame)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/tickets"
 )
@@ -243,9 +244,9 @@ func TestLiveTicketFeed(t *testing.T) {
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var snap struct {
-		Type   string    `json:"type"`
-		Seq    int64     `json:"seq"`
-		Ticket apiTicket `json:"ticket"`
+		Type   string            `json:"type"`
+		Seq    int64             `json:"seq"`
+		Ticket httpkit.APITicket `json:"ticket"`
 	}
 	if err := conn.ReadJSON(&snap); err != nil || snap.Type != "snapshot" || snap.Ticket.Status != "new" || snap.Seq == 0 {
 		t.Fatalf("snapshot = %+v, %v", snap, err)
@@ -256,9 +257,9 @@ func TestLiveTicketFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msg struct {
-		Type  string   `json:"type"`
-		Seq   int64    `json:"seq"`
-		Event apiEvent `json:"event"`
+		Type  string           `json:"type"`
+		Seq   int64            `json:"seq"`
+		Event httpkit.APIEvent `json:"event"`
 	}
 	if err := conn.ReadJSON(&msg); err != nil || msg.Type != "event" || msg.Seq != ev.Seq || msg.Event.Status != "open" {
 		t.Fatalf("live event = %+v, %v", msg, err)
@@ -279,9 +280,9 @@ func TestLiveTicketFeed(t *testing.T) {
 	defer conn2.Close()
 	conn2.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var resumed struct {
-		Type   string     `json:"type"`
-		Seq    int64      `json:"seq"`
-		Missed []apiEvent `json:"missed"`
+		Type   string             `json:"type"`
+		Seq    int64              `json:"seq"`
+		Missed []httpkit.APIEvent `json:"missed"`
 	}
 	if err := conn2.ReadJSON(&resumed); err != nil || resumed.Type != "snapshot" || len(resumed.Missed) != 2 ||
 		resumed.Missed[0].Kind != "status" || resumed.Missed[1].Kind != "reply" {

@@ -1,19 +1,17 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"maps"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 )
@@ -24,12 +22,12 @@ var templateFS embed.FS
 // views holds one template set per page, each made of the shared layout
 // and partials plus the page's own file.
 type views struct {
-	pages map[string]*template.Template
+	pages httpkit.Pages
 }
 
 // parseViews parses every template, so that a broken one fails at start.
 // Customer pages take their words from words with t.
-func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
+func parseViews(as *httpkit.Assets, words *i18n.Bundle) (*views, error) {
 	funcs := template.FuncMap{
 		// t is a message in a language: {{t .Lang "ticket.reply.send"}},
 		// with arguments as name/value pairs: {{t .Lang "ticket.title" "number" 1001}}.
@@ -39,46 +37,17 @@ func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 		// {{date .Lang .Updated}}.
 		"date":        words.Date,
 		"dateTime":    words.DateTimeUTC,
-		"asset":       as.url,
-		"markdown":    func(s string) template.HTML { return renderMarkdown(messageMarkdown, s) },
-		"langName":    langName,
+		"asset":       as.URL,
+		"markdown":    httpkit.Markdown,
+		"langName":    httpkit.LangName,
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
 	}
-	pages, err := parsePages(funcs, "templates/layout/*.html", "templates/*.html")
+	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/layout/*.html", "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	return &views{pages: pages}, nil
-}
-
-// parsePages parses one template set per page: the frame (layouts) and a
-// page file, which must define "content". A set is keyed by the page file's
-// name without ".html".
-func parsePages(funcs template.FuncMap, layouts, pageGlob string) (map[string]*template.Template, error) {
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, layouts)
-	if err != nil {
-		return nil, err
-	}
-	files, err := fs.Glob(templateFS, pageGlob)
-	if err != nil {
-		return nil, err
-	}
-	pages := map[string]*template.Template{}
-	for _, p := range files {
-		t, err := base.Clone()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.ParseFS(templateFS, p); err != nil {
-			return nil, err
-		}
-		if t.Lookup("content") == nil {
-			return nil, fmt.Errorf("%s: no {{define \"content\"}}", p)
-		}
-		pages[strings.TrimSuffix(path.Base(p), ".html")] = t
-	}
-	return pages, nil
 }
 
 // translate is the template function t. Markup in a message is trusted (the
@@ -141,17 +110,13 @@ type langLink struct {
 // render executes a page into a buffer first, so that a failing template
 // becomes a clean 500 rather than half a page.
 func (h *handler) render(c *fiber.Ctx, status int, page string, data any) error {
-	t, ok := h.views.pages[page]
-	if !ok {
-		return fmt.Errorf("web: no template %q", page)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("web: render %s: %w", page, err)
+	body, err := h.views.pages.Execute(page, "layout", data)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	return c.Send(body)
 }
 
 // renderError shows the error page, in the language of the request; if
@@ -224,26 +189,7 @@ func (h *handler) languageLinks(current string) []langLink {
 	}
 	links := make([]langLink, len(codes))
 	for i, code := range codes {
-		links[i] = langLink{Code: code, Name: langName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
+		links[i] = langLink{Code: code, Name: httpkit.LangName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
 	}
 	return links
-}
-
-// nativeNames are the languages' names in themselves.
-var nativeNames = map[string]string{
-	"en": "English",
-	"de": "Deutsch",
-	"fr": "Français",
-	"cs": "Čeština",
-}
-
-// langName is a language's name in that language, or its code.
-func langName(code string) string {
-	if n, ok := nativeNames[code]; ok {
-		return n
-	}
-	if n, ok := nativeNames[kb.BaseLang(code)]; ok {
-		return n + " (" + code + ")"
-	}
-	return code
 }

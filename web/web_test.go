@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -145,7 +146,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		for h, want := range map[string]string{
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "strict-origin-when-cross-origin",
-			"Content-Security-Policy": contentSecurityPolicy,
+			"Content-Security-Policy": httpkit.ContentSecurityPolicy,
 		} {
 			if got := res.Header.Get(h); got != want {
 				t.Errorf("%s: %s = %q, want %q", target, h, got, want)
@@ -228,7 +229,7 @@ func TestArticlePage(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if csp := res.Header.Get("Content-Security-Policy"); csp != contentSecurityPolicy {
+	if csp := res.Header.Get("Content-Security-Policy"); csp != httpkit.ContentSecurityPolicy {
 		t.Errorf("Content-Security-Policy = %q", csp)
 	}
 	wantContains(t, body,

@@ -1,4 +1,4 @@
-package web
+package httpkit
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 )
 
 // WebSocket timing: pings keep idle connections alive through proxies; a
-// peer that answers no ping within pongWait is gone.
+// peer that answers no ping within PongWait is gone.
 const (
-	pingEvery = 25 * time.Second
-	pongWait  = 60 * time.Second
-	writeWait = 10 * time.Second
+	PingEvery = 25 * time.Second
+	PongWait  = 60 * time.Second
+	WriteWait = 10 * time.Second
 )
 
 // upgrader upgrades WebSocket requests from pages of this site only.
@@ -46,11 +46,12 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
-// websocketHandler upgrades the request and hands the connection to serve,
-// which owns it until it returns. A request that is not a valid WebSocket
-// handshake, or comes from another site, is refused by the upgrader with an
-// HTTP error (400 or 403).
-func websocketHandler(log *slog.Logger, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
+// WebSocket upgrades the request and hands the connection to serve, which
+// owns it until it returns. check, if not nil, may refuse the request
+// before the upgrade; its error is answered with the status StatusOf gives.
+// A request that is not a valid WebSocket handshake, or comes from another
+// site, is refused by the upgrader with an HTTP error (400 or 403).
+func WebSocket(log *slog.Logger, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
 	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The adaptor's request context is Fiber's request, which Fiber
 		// keeps using after the connection is hijacked; the socket's work
@@ -58,7 +59,7 @@ func websocketHandler(log *slog.Logger, check func(r *http.Request) error, serve
 		r = r.WithContext(context.Background())
 		if check != nil {
 			if err := check(r); err != nil {
-				status, msg := httpError(err)
+				status, msg := StatusOf(err)
 				if status >= 500 {
 					log.Error("request failed", "path", r.URL.Path, "error", err)
 				}
@@ -76,19 +77,19 @@ func websocketHandler(log *slog.Logger, check func(r *http.Request) error, serve
 	})
 }
 
-// keepAlive pings conn until done is closed; a failed ping closes conn, so
+// KeepAlive pings conn until done is closed; a failed ping closes conn, so
 // the reader notices a dead peer.
-func keepAlive(conn *websocket.Conn, done <-chan struct{}) {
-	conn.SetReadDeadline(time.Now().Add(pongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
-	t := time.NewTicker(pingEvery)
+func KeepAlive(conn *websocket.Conn, done <-chan struct{}) {
+	conn.SetReadDeadline(time.Now().Add(PongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(PongWait)) })
+	t := time.NewTicker(PingEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(WriteWait)); err != nil {
 				conn.Close()
 				return
 			}

@@ -1,0 +1,114 @@
+package httpkit
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/fields"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/tickets"
+)
+
+// ErrNotFound answers 404 for anything the portal does not have.
+var ErrNotFound = fiber.ErrNotFound
+
+// BadRequest is a mistake in the request, answered with 400 and msg.
+func BadRequest(msg string) error {
+	return fiber.NewError(fiber.StatusBadRequest, msg)
+}
+
+// errorHandler answers a failed request with the status StatusOf gives:
+// JSON for /api/ calls, else page's page. Server errors are logged here and
+// only here.
+func errorHandler(log *slog.Logger, page ErrorPage) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		code, msg := StatusOf(err)
+		if code >= 500 {
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+		}
+		if strings.HasPrefix(c.Path(), "/api/") {
+			var fe *fields.Error
+			if errors.As(err, &fe) {
+				return c.Status(code).JSON(fiber.Map{"error": msg, "fields": fe.Messages(), "codes": apiCodes(fe)})
+			}
+			if code == fiber.StatusUnauthorized {
+				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
+			}
+			return c.Status(code).JSON(fiber.Map{"error": msg})
+		}
+		if page == nil {
+			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+			return c.Status(code).SendString(msg + "\n")
+		}
+		return page(c, code, msg)
+	}
+}
+
+// apiCodes are the "codes" of a 422 answer: for each field at fault, one
+// object with its code and the code's parameters ({"code": "too_long",
+// "max": 200}). An attachments problem lists its files, each with its name:
+// {"code": "files", "files": [{"name": "a.txt", "code": "file_too_large",
+// "max_mb": 10}]}.
+func apiCodes(fe *fields.Error) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(fe.Fields))
+	for field, p := range fe.Fields {
+		c := apiCode(p.Code, p.Params)
+		if p.Code == fields.Files {
+			files := make([]map[string]any, len(p.Files))
+			for i, f := range p.Files {
+				files[i] = apiCode(f.Code, f.Params)
+				files[i]["name"] = f.Name
+			}
+			c["files"] = files
+		}
+		out[field] = c
+	}
+	return out
+}
+
+func apiCode(code string, params fields.Params) map[string]any {
+	c := make(map[string]any, len(params)+1)
+	for k, v := range params {
+		c[k] = v
+	}
+	c["code"] = code
+	return c
+}
+
+// StatusOf is the one place where errors become status codes: a bad query
+// is the caller's mistake (400), a missing thing is 404, and anything else
+// is a server error whose details stay in the log.
+func StatusOf(err error) (int, string) {
+	var fe *fiber.Error
+	var ve *fields.Error
+	switch {
+	case errors.As(err, &ve):
+		return fiber.StatusUnprocessableEntity, "some fields need attention"
+	case errors.Is(err, staff.ErrUnauthenticated), errors.Is(err, staff.ErrBadCredentials):
+		return fiber.StatusUnauthorized, "sign in with a valid staff account or access token"
+	case errors.Is(err, staff.ErrRateLimited):
+		return fiber.StatusTooManyRequests, "too many failed sign-ins; try again later"
+	case errors.Is(err, staff.ErrNotFound):
+		return fiber.StatusNotFound, "not found"
+	case errors.Is(err, search.ErrInvalidQuery):
+		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), search.ErrInvalidQuery.Error()+": ")
+	case errors.Is(err, kb.ErrNotFound), errors.Is(err, tickets.ErrNotFound), errors.Is(err, deflect.ErrUnknownSession):
+		return fiber.StatusNotFound, "not found"
+	case errors.Is(err, tickets.ErrClosed):
+		return fiber.StatusConflict, "the ticket is closed; please file a new one"
+	case errors.Is(err, deflect.ErrSessionClosed):
+		return fiber.StatusConflict, "this draft has already been solved or filed"
+	case errors.As(err, &fe):
+		if fe.Code == fiber.StatusNotFound {
+			return fe.Code, "not found"
+		}
+		return fe.Code, fe.Message
+	}
+	return fiber.StatusInternalServerError, "Something went wrong on our side. Please try again later."
+}

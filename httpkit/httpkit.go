@@ -1,0 +1,107 @@
+// Package httpkit holds what the portal's two HTTP front ends share, so that
+// neither imports the other: the customer side (web) and the staff console
+// (console) are mounted on one Fiber app built here, with the one error
+// handler that maps the domain packages' errors to status codes, request
+// logging, security headers and trusted proxies; and both use its
+// fingerprinted static files, WebSocket upgrades, safe Markdown for
+// messages, page templates and the customer's JSON view of a ticket (which
+// the agent API extends). It has no routes of its own.
+package httpkit
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/orbitask/portal/tickets"
+)
+
+// Config tunes the app.
+type Config struct {
+	Logger *slog.Logger // where requests and server errors are logged; nil discards
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// in front of the portal: from them alone X-Forwarded-For gives the
+	// client's address (sign-in limits per address) and X-Forwarded-Proto
+	// says the request came over TLS (Secure cookies). Empty: nobody's
+	// forwarding headers are believed.
+	TrustedProxies []string
+}
+
+// ErrorPage answers a failed request that is not an API call with a page;
+// status and msg are what StatusOf gave. The customer side supplies it.
+type ErrorPage func(c *fiber.Ctx, status int, msg string) error
+
+// ContentSecurityPolicy allows only the portal's own files: no inline
+// scripts or styles anywhere.
+const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// NewApp builds the portal's Fiber app, without routes: its error handler
+// answers /api/ calls with JSON and everything else with page; every
+// request is logged and carries the security headers.
+func NewApp(cfg Config, page ErrorPage) *fiber.App {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	app := fiber.New(fiber.Config{
+		// Values from the request are copied, so handlers may keep them
+		// (e.g. in a search event written later).
+		Immutable:             true,
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(log, page),
+		AppName:               "Orbitask Help Center",
+		// Slow or idle clients must not hold connections forever.
+		// Room for a filing's attachments (5 × 10 MB) and its text.
+		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
+		ReadTimeout:  15 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+		// Forwarding headers only from the proxies named in the config.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		EnableIPValidation:      true,
+	})
+	app.Use(logRequests(log), recover.New(), securityHeaders)
+	return app
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	c.Set("Content-Security-Policy", ContentSecurityPolicy)
+	return c.Next()
+}
+
+// logRequests logs each request once it is answered. It runs the error
+// handler itself so that the status it logs is the one sent.
+func logRequests(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		if err := c.Next(); err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				log.Error("error handler failed", "path", c.Path(), "error", herr)
+				_ = c.SendStatus(fiber.StatusInternalServerError)
+			}
+		}
+		level := slog.LevelInfo
+		if p := c.Path(); p == "/healthz" || strings.HasPrefix(p, "/static/") {
+			level = slog.LevelDebug
+		}
+		log.Log(c.UserContext(), level, "request",
+			"method", c.Method(), "path", c.Path(), "status", c.Response().StatusCode(), "duration", time.Since(start))
+		return nil
+	}
+}
