@@ -1,13 +1,17 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/ticketfeed"
+	"github.com/orbitask/portal/tickets"
 )
 
 // sessionRecheck is how often an open console feed checks its session.
@@ -34,7 +38,7 @@ func (h *handler) agentLiveCheck(r *http.Request) error {
 // any ticket ({"type":"event","seq","number","kind"}); the page fetches
 // what it shows again, so ordering and filters stay the server's.
 func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
-	sub := h.hub.Subscribe(agentsTopic)
+	sub := h.hub.Subscribe(ticketfeed.AgentsTopic)
 	defer sub.Close()
 	done := make(chan struct{})
 	defer close(done)
@@ -79,3 +83,22 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 		}
 	}
 }
+
+// agentsEvent is what the console's live feed receives for every change of
+// any ticket, {"type":"event","seq","number","kind"}: the console's encoder
+// of the ticket feed (ticketfeed.Encoders.Agents).
+func agentsEvent(ev tickets.Event) (live.Message, error) {
+	data, err := json.Marshal(struct {
+		Type   string `json:"type"`
+		Seq    int64  `json:"seq"`
+		Number int    `json:"number"`
+		Kind   string `json:"kind"`
+	}{"event", ev.Seq, ev.Number, ev.Kind})
+	if err != nil {
+		return live.Message{}, err
+	}
+	return live.Message{Seq: ev.Seq, Data: data}, nil
+}
+
+// LiveEncoders are the HTTP layer's encoders of the ticket feed.
+var LiveEncoders = ticketfeed.Encoders{Customers: LiveEvent, Agents: agentsEvent}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -22,7 +22,7 @@ type testServices struct {
 	dir    string
 	dbPath string
 	db     *sqlitedb.DB
-	feed   *Feed
+	feed   *ticketfeed.Feed
 }
 
 func newTestServices(t testing.TB, ix *search.Index) *testServices {
@@ -45,8 +45,10 @@ func newTestServices(t testing.TB, ix *search.Index) *testServices {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tracker.Close() })
-	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir,
-		OnEvent: func(tickets.Event) { ts.feed.Kick() }, OnFiledTx: tracker.TicketFiled})
+	hub := live.New(0)
+	ts.feed = ticketfeed.New(ticketfeed.Config{Hub: hub, Interval: 20 * time.Millisecond,
+		Encoders: LiveEncoders})
+	store, err := tickets.Open(tickets.Config{DB: db, DataDir: dir, OnEvent: ts.feed.Committed, OnFiledTx: tracker.TicketFiled})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +56,10 @@ func newTestServices(t testing.TB, ix *search.Index) *testServices {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := live.New(0)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if ts.feed, err = NewFeed(ctx, store, hub, nil); err != nil {
+	if err := ts.feed.Start(store); err != nil {
 		t.Fatal(err)
 	}
-	go ts.feed.Run(ctx, 20*time.Millisecond)
+	t.Cleanup(ts.feed.Stop)
 	ts.Services = Services{Search: ix, Events: ev, Tickets: store, Deflect: tracker, Hub: hub, Staff: st}
 	return ts
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -305,7 +306,7 @@ func TestLiveSlowWatcherIsDroppedOthersKeepUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fast.Close()
-	topic := ticketTopic(tk.Number)
+	topic := ticketfeed.TicketTopic(tk.Number)
 	deadline := time.Now().Add(5 * time.Second)
 	for p.svc.Hub.Subscribers(topic) < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

@@ -28,6 +28,7 @@ import (
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 	"github.com/orbitask/portal/web"
 )
@@ -230,9 +231,9 @@ func serve(cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer tracker.Close()
-	var feed *web.Feed
-	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log,
-		OnEvent: func(tickets.Event) { feed.Kick() }, OnFiledTx: tracker.TicketFiled})
+	hub := live.New(0)
+	feed := ticketfeed.New(ticketfeed.Config{Hub: hub, Encoders: web.LiveEncoders, Interval: feedInterval, Logger: log})
+	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log, OnEvent: feed.Committed, OnFiledTx: tracker.TicketFiled})
 	if err != nil {
 		return err
 	}
@@ -240,13 +241,10 @@ func serve(cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	hub := live.New(0)
-	if feed, err = web.NewFeed(ctx, ts, hub, log); err != nil {
+	if err := feed.Start(ts); err != nil {
 		return err
 	}
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	defer stopFeed()
-	go feed.Run(feedCtx, feedInterval)
+	defer feed.Stop()
 
 	app, err := web.New(web.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub, Staff: st})
 	if err != nil {
