@@ -269,7 +269,7 @@ func TestAgentAPI(t *testing.T) {
 		}
 		return tk
 	}
-	writeFile(t, p.svc.dir+"/customers.yaml", "organisations:\n  - {name: Acme, domains: [acme.example], plan: priority}\n")
+	writeFile(t, p.svc.DataDir+"/customers.yaml", "organisations:\n  - {name: Acme, domains: [acme.example], plan: priority}\n")
 	time.Sleep(1100 * time.Millisecond) // customers.yaml is looked at once a second
 	basic4 := file("a@basic.example", 4)
 	basic1 := file("b@basic.example", 1)
@@ -562,7 +562,7 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 // language and number format.
 func TestCommitmentFollowsTheCalendar(t *testing.T) {
 	p := newPortal(t, Config{})
-	writeFile(t, p.svc.dir+"/calendar.yaml", "targets:\n  basic: {working_hours: 7.5}\n")
+	writeFile(t, p.svc.DataDir+"/calendar.yaml", "targets:\n  basic: {working_hours: 7.5}\n")
 	time.Sleep(1100 * time.Millisecond) // calendar.yaml is looked at once a second
 	tk, token := fileTestTicket(t, p)
 	res, body := p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=fr&token="+url.QueryEscape(token))

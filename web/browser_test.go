@@ -21,9 +21,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	cdpkb "github.com/chromedp/chromedp/kb"
-
-	"github.com/orbitask/portal/kb"
-	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/internal/testportal"
 )
 
 const (
@@ -256,22 +255,10 @@ func findBrowser(t *testing.T) string {
 
 // serveBundledPortal serves the portal over the shipped knowledge base on a
 // real port, and returns its address and its services.
-func serveBundledPortal(t *testing.T) (string, *testServices) {
+func serveBundledPortal(t *testing.T) (string, *app.App) {
 	t.Helper()
-	k, err := kb.Load("../content")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(k.Problems) > 0 {
-		t.Fatalf("problems in ../content: %v", k.Problems)
-	}
-	ix, _, err := search.Open(search.Config{Dir: t.TempDir()}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	svc := newTestServices(t, ix)
-	app, err := New(Config{}, svc.Services)
+	svc := testportal.Open(t, "../content", LiveEncoders)
+	app, err := New(Config{}, services(svc))
 	if err != nil {
 		t.Fatal(err)
 	}

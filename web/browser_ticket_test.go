@@ -72,12 +72,12 @@ func TestBrowserTicketJourney(t *testing.T) {
 
 	// Support changes the status from the command line: another process,
 	// another database handle, the same data directory.
-	db, err := sqlitedb.Open(filepath.Join(svc.dir, "portal.db"))
+	db, err := sqlitedb.Open(filepath.Join(svc.DataDir, "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cli, err := tickets.Open(tickets.Config{DB: db, DataDir: svc.dir})
+	cli, err := tickets.Open(tickets.Config{DB: db, DataDir: svc.DataDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (p *portal) postJSON(t *testing.T, target, body string, header ...string) (
 
 func countTickets(t *testing.T, p *portal) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", p.svc.dbPath)
+	db, err := sql.Open("sqlite3", p.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,10 +17,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
-	"github.com/orbitask/portal/kb"
-	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/internal/testportal"
 )
 
 // portal is an app over the fixture knowledge base in testdata/content.
@@ -27,29 +28,22 @@ type portal struct {
 	app    *fiber.App
 	ev     *events.Store
 	dbPath string
-	svc    *testServices
+	svc    *app.App
 }
 
 func newPortal(t testing.TB, cfg Config) *portal {
 	t.Helper()
-	k, err := kb.Load("testdata/content")
+	svc := testportal.Open(t, "testdata/content", LiveEncoders)
+	app, err := New(cfg, services(svc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(k.Problems) > 0 {
-		t.Fatalf("fixture problems: %v", k.Problems)
-	}
-	ix, _, err := search.Open(search.Config{Dir: t.TempDir()}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	svc := newTestServices(t, ix)
-	app, err := New(cfg, svc.Services)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &portal{app: app, ev: svc.Events, dbPath: svc.dbPath, svc: svc}
+	return &portal{app: app, ev: svc.Events, dbPath: filepath.Join(svc.DataDir, "portal.db"), svc: svc}
+}
+
+// services are a's, as the HTTP layer serves them.
+func services(a *app.App) Services {
+	return Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Staff: a.Staff}
 }
 
 // do sends req and returns the response with its body read.
@@ -686,7 +680,7 @@ func TestLoggingAndServerErrors(t *testing.T) {
 	}
 
 	// A failing store is a server error: a generic page, logged once.
-	p.svc.db.Close()
+	p.svc.DB.Close()
 	res, body := p.vote(t, "/kb/en/backup/vote", "yes", "")
 	wantStatus(t, res, 500)
 	wantContains(t, body, "Something went wrong")

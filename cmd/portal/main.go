@@ -21,14 +21,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/orbitask/portal/deflect"
-	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/kb"
-	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
-	"github.com/orbitask/portal/staff"
-	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 	"github.com/orbitask/portal/web"
 )
@@ -203,55 +199,32 @@ func serve(cfg Config, log *slog.Logger) error {
 		log.Warn("article refused", "problem", filepath.Join(cfg.Content, p.Path)+fmt.Sprintf(":%d: %s", p.Line, p.Message))
 	}
 	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems), "dir", cfg.Content, "from_snapshot", cached)
-	cacheSize := cfg.SearchCache
-	if cacheSize == 0 {
-		cacheSize = -1 // search.Config reads 0 as "default"
-	}
-	ix, stats, err := search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log, CacheSize: cacheSize}, k)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := sqlitedb.Open(filepath.Join(cfg.Data, "portal.db"))
+	cacheSize := cfg.SearchCache
+	if cacheSize == 0 {
+		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
+	}
+	a, err := app.Open(app.Config{Data: cfg.Data, KB: k, Logger: log, SearchCache: cacheSize,
+		FeedInterval: feedInterval, Live: web.LiveEncoders})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ev, err := events.Open(db, log)
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
-	tracker, err := deflect.Open(deflect.Config{DB: db, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer tracker.Close()
-	hub := live.New(0)
-	feed := ticketfeed.New(ticketfeed.Config{Hub: hub, Encoders: web.LiveEncoders, Interval: feedInterval, Logger: log})
-	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: cfg.Data, Logger: log, OnEvent: feed.Committed, OnFiledTx: tracker.TicketFiled})
-	if err != nil {
-		return err
-	}
-	st, err := staff.Open(staff.Config{DB: db, Logger: log})
-	if err != nil {
-		return err
-	}
-	if err := feed.Start(ts); err != nil {
-		return err
-	}
-	defer feed.Stop()
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Error("closing", "err", err)
+		}
+	}()
+	stats := a.SearchStats
+	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
-	app, err := web.New(web.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, web.Services{Search: ix, Events: ev, Tickets: ts, Deflect: tracker, Hub: hub, Staff: st})
+	srv, err := web.New(web.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, web.Services{Search: a.Search,
+		Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Staff: a.Staff})
 	if err != nil {
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listen(cfg.Addr) }()
+	go func() { errc <- srv.Listen(cfg.Addr) }()
 	log.Info("serving", "url", "http://"+cfg.Addr, "startup", time.Since(start).Round(time.Millisecond))
 	select {
 	case err := <-errc:
@@ -259,7 +232,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	if err := app.ShutdownWithTimeout(10 * time.Second); err != nil {
+	if err := srv.ShutdownWithTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

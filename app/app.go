@@ -1,0 +1,130 @@
+// Package app opens the portal's domain services in one place, in the order
+// they depend on each other, for `portal serve` and for the tests alike: the
+// database, the event log, the search index, deflection, the live hub and
+// its ticket feed, tickets and staff. Close shuts them down in reverse.
+//
+// It builds no HTTP server (package server does, from an App), so that the
+// HTTP packages' own tests can open their portal here.
+package app
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/sqlitedb"
+	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/ticketfeed"
+	"github.com/orbitask/portal/tickets"
+)
+
+// Config is what Open needs.
+type Config struct {
+	// Data is the data directory: the database (portal.db), the search
+	// index (search/), attachments, and the operators' calendar.yaml and
+	// customers.yaml. It must exist.
+	Data string
+	KB   *kb.KB // the articles, indexed into Data/search
+	// Logger receives the services' logs; nil discards them.
+	Logger *slog.Logger
+	// SearchCache is search.Config.CacheSize: 0 means the default, a
+	// negative number disables the cache.
+	SearchCache int
+	// FeedInterval bounds how long a change made by another process (the
+	// ticket command) takes to reach the live pages; 0 means a second.
+	FeedInterval time.Duration
+	// Live are the HTTP layer's encoders of the ticket feed (what a
+	// customer's page and the console receive for each change).
+	Live ticketfeed.Encoders
+	// HashMemoryKiB and HashTime are staff.Config's: the cost of new
+	// password hashes. Zero keeps staff's production default; tests
+	// lower them.
+	HashMemoryKiB, HashTime uint32
+}
+
+// App holds the portal's services, open and running.
+type App struct {
+	DataDir     string
+	DB          *sqlitedb.DB
+	Events      *events.Store
+	Search      *search.Index
+	SearchStats search.OpenStats // whether Open reused the index or rebuilt it, and why
+	Deflect     *deflect.Tracker
+	Hub         *live.Hub        // ticket changes, published by Feed
+	Feed        *ticketfeed.Feed // running: reads tickets' changes into Hub
+	Tickets     *tickets.Store
+	Staff       *staff.Store
+
+	closers []func() error // in the order opened
+}
+
+// Open opens every service on cfg.Data and starts the ticket feed. If one
+// fails, those already open are closed again.
+func Open(cfg Config) (_ *App, err error) {
+	if cfg.Data == "" || cfg.KB == nil {
+		return nil, errors.New("app: open: Data and KB are required")
+	}
+	log := cfg.Logger
+	a := &App{DataDir: cfg.Data}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.DB, err = sqlitedb.Open(filepath.Join(cfg.Data, "portal.db")); err != nil {
+		return nil, err
+	}
+	a.closing(a.DB.Close)
+	if a.Events, err = events.Open(a.DB, log); err != nil {
+		return nil, err
+	}
+	a.closing(a.Events.Close)
+	a.Search, a.SearchStats, err = search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log,
+		CacheSize: cfg.SearchCache}, cfg.KB)
+	if err != nil {
+		return nil, err
+	}
+	a.closing(a.Search.Close)
+	if a.Deflect, err = deflect.Open(deflect.Config{DB: a.DB, Logger: log}); err != nil {
+		return nil, err
+	}
+	a.closing(a.Deflect.Close)
+	// The feed exists before the store that kicks it, and starts reading
+	// once the store is open.
+	a.Hub = live.New(0)
+	a.Feed = ticketfeed.New(ticketfeed.Config{Hub: a.Hub, Encoders: cfg.Live, Interval: cfg.FeedInterval, Logger: log})
+	// A filing marks its deflection session filed in the same transaction.
+	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
+		OnEvent: a.Feed.Committed, OnFiledTx: a.Deflect.TicketFiled})
+	if err != nil {
+		return nil, err
+	}
+	a.Staff, err = staff.Open(staff.Config{DB: a.DB, Logger: log, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime})
+	if err != nil {
+		return nil, err
+	}
+	if err = a.Feed.Start(a.Tickets); err != nil {
+		return nil, err
+	}
+	a.closing(func() error { a.Feed.Stop(); return nil })
+	return a, nil
+}
+
+func (a *App) closing(close func() error) { a.closers = append(a.closers, close) }
+
+// Close stops the feed and closes the services in the reverse order of
+// Open, the database last. It is safe to call twice.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/ticketfeed"
+	"github.com/orbitask/portal/tickets"
+)
+
+func loadKB(t *testing.T) *kb.KB {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "en", "backup.md"), []byte("---\ntitle: Back up and restore\n---\nBack up often.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := kb.Load(dir)
+	if err != nil || len(k.Problems) > 0 {
+		t.Fatalf("kb: %v %v", err, k.Problems)
+	}
+	return k
+}
+
+// Open wires the services together: a filing marks its deflection session
+// filed, and a change reaches the hub through the feed. Close releases
+// everything, so the data directory opens again.
+func TestOpenWiresAndCloses(t *testing.T) {
+	k, dir := loadKB(t), t.TempDir()
+	live := ticketfeed.Encoders{Customers: func(ev tickets.Event) (live.Message, error) {
+		return live.Message{Seq: ev.Seq, Data: []byte(ev.Kind)}, nil
+	}}
+	a, err := Open(Config{Data: dir, KB: k, FeedInterval: time.Hour, Live: live, HashMemoryKiB: 64, HashTime: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	session, err := a.Deflect.Start(ctx, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, _, err := a.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 3, DeflectionSession: session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := a.Deflect.Trail(ctx, session)
+	if err != nil || len(trail) == 0 || trail[len(trail)-1].Kind != deflect.KindFiled {
+		t.Fatalf("trail %+v, %v: want the session filed with the ticket", trail, err)
+	}
+	sub := a.Hub.Subscribe(ticketfeed.TicketTopic(tk.Number))
+	if _, err := a.Tickets.SetStatus(ctx, tk.Number, tickets.StatusOpen, tickets.ActorCLI); err != nil {
+		t.Fatal(err)
+	}
+	for kind := ""; kind != "status"; { // the feed reads when the store commits: the interval is an hour
+		select {
+		case m := <-sub.C:
+			kind = string(m.Data) // "filed" may come first
+		case <-time.After(5 * time.Second):
+			t.Fatal("the change did not reach the hub")
+		}
+	}
+	if _, err := a.Staff.Users(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+
+	again, err := Open(Config{Data: dir, KB: k})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer again.Close()
+	if again.SearchStats.Rebuilt {
+		t.Errorf("the index was rebuilt (%s); want it reused", again.SearchStats.Reason)
+	}
+	if _, err := again.Tickets.GetByNumber(ctx, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenNeedsDataAndKB(t *testing.T) {
+	if _, err := Open(Config{Data: t.TempDir()}); err == nil {
+		t.Error("Open without a KB succeeded")
+	}
+}
