@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -19,32 +20,32 @@ import (
 // ticket page, open in another browser profile, shows the reply and the
 // solved status live.
 func TestBrowserAgentWorksATicket(t *testing.T) {
-	chromium := findBrowser(t)
+	chromium := browsertest.Find(t)
 	base, svc := serveBundledPortal(t)
 	ctx := context.Background()
 	_, otp, err := svc.Staff.AddUser(ctx, "alice@orbitask.example", "Alice Agent", staff.RoleAgent, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	browser := startBrowser(t, chromium)
-	agent := openTab(t, browser)
-	customer := openTab(t, browser, chromedp.WithNewBrowserContext())
+	browser := browsertest.Start(t, chromium)
+	agent := browsertest.OpenTab(t, browser)
+	customer := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
 
-	step(t, agent, "open the console: sent to sign in",
+	browsertest.Step(t, agent, "open the console: sent to sign in",
 		chromedp.Navigate(base+"/agent"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "alice@orbitask.example"),
 		chromedp.SendKeys(chromedp.ID("password"), otp),
 	)
-	value(t, agent, "sign in", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
-	step(t, agent, "choose a password",
+	browsertest.Value(t, agent, "sign in", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
+	browsertest.Step(t, agent, "choose a password",
 		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "a long enough secret"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "a long enough secret"),
 	)
-	value(t, agent, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
-	step(t, agent, "the queue, live",
+	browsertest.Value(t, agent, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
+	browsertest.Step(t, agent, "the queue, live",
 		chromedp.WaitVisible(chromedp.ID("queue")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-dot").dataset.state === "on"`),
 		chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`),
@@ -58,51 +59,51 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	row := `tr[data-number="` + strconv.Itoa(tk.Number) + `"]`
-	step(t, agent, "the new ticket arrives in the queue",
+	browsertest.Step(t, agent, "the new ticket arrives in the queue",
 		chromedp.WaitVisible(chromedp.CSS(row)),
 	)
-	if got := value(t, agent, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+	if got := browsertest.Value(t, agent, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
 		t.Error("the queue reloaded; want the row swapped in")
 	}
 
-	step(t, customer, "the customer opens the private page",
+	browsertest.Step(t, customer, "the customer opens the private page",
 		chromedp.Navigate(base+"/tickets/"+strconv.Itoa(tk.Number)+"?token="+url.QueryEscape(token)),
 		chromedp.WaitReady(chromedp.ID("live-status")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-status").dataset.state === "live"`),
 		chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`),
 	)
 
-	value(t, agent, "open the ticket", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+` a.queue-row__subject`))))
-	step(t, agent, "write a reply",
+	browsertest.Value(t, agent, "open the ticket", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+` a.queue-row__subject`))))
+	browsertest.Step(t, agent, "write a reply",
 		chromedp.WaitVisible(chromedp.ID("reply-body")),
 		chromedp.SendKeys(chromedp.ID("reply-body"), "Please clear the **browser cache** and try again. See "),
 	)
-	step(t, agent, "link a knowledge-base article",
+	browsertest.Step(t, agent, "link a knowledge-base article",
 		chromedp.WaitVisible(chromedp.ID("kb-query")),
 		chromedp.SendKeys(chromedp.ID("kb-query"), "reset password"),
 		chromedp.WaitVisible(chromedp.CSS(`#kb-results .kb-link__hit`)),
 		chromedp.Click(chromedp.CSS(`#kb-results .kb-link__hit`)),
 		chromedp.Poll[chromedp.Void](`/\]\(http:\/\/[^)]+\/kb\/en\/[a-z-]+\)$/.test(document.getElementById("reply-body").value)`),
 	)
-	value(t, agent, "send it", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.ID("reply-send"))))
-	step(t, customer, "the reply appears on the customer's page",
+	browsertest.Value(t, agent, "send it", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.ID("reply-send"))))
+	browsertest.Step(t, customer, "the reply appears on the customer's page",
 		chromedp.Poll[chromedp.Void](`document.getElementById("messages").textContent.includes("browser cache")`),
 		// Markdown, rendered: the bold text and the article's link.
 		chromedp.Poll[chromedp.Void](`!!document.querySelector('#messages strong') && !!document.querySelector('#messages a[href*="/kb/en/"]')`),
 	)
 
-	step(t, agent, "solve the ticket",
+	browsertest.Step(t, agent, "solve the ticket",
 		chromedp.WaitVisible(chromedp.ID("status-select")),
 		chromedp.SetValue(chromedp.ID("status-select"), "solved"),
 	)
-	value(t, agent, "save the status", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.ID("status-save"))))
-	step(t, agent, "the console shows it solved",
+	browsertest.Value(t, agent, "save the status", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.ID("status-save"))))
+	browsertest.Step(t, agent, "the console shows it solved",
 		chromedp.Poll[chromedp.Void](`document.getElementById("ticket-status").dataset.status === "solved"`),
 	)
-	step(t, customer, "the customer sees it solved",
+	browsertest.Step(t, customer, "the customer sees it solved",
 		chromedp.Poll[chromedp.Void](`document.getElementById("status").dataset.status === "solved"`),
 	)
-	if got := value(t, customer, "the customer's marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+	if got := browsertest.Value(t, customer, "the customer's marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
 		t.Error("the customer's page reloaded; want the changes applied in place")
 	}
 	// The audit trail names the agent.

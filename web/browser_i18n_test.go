@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -14,18 +15,18 @@ import (
 // language: the suggestions while drafting, and a ticket's page followed
 // live, whose history lines are written from the events' kinds.
 func TestBrowserCzechCustomer(t *testing.T) {
-	chromium := findBrowser(t)
+	chromium := browsertest.Find(t)
 	base, svc := serveBundledPortal(t)
-	browser := startBrowser(t, chromium)
-	tab := openTab(t, browser)
+	browser := browsertest.Start(t, chromium)
+	tab := browsertest.OpenTab(t, browser)
 
-	step(t, tab, "open the ticket form in Czech",
+	browsertest.Step(t, tab, "open the ticket form in Czech",
 		chromedp.Navigate(base+"/tickets/new?lang=cs"),
 		chromedp.WaitReady(chromedp.ID("subject")),
 		chromedp.Click(chromedp.ID("subject")),
 	)
-	step(t, tab, "type the subject", pressKeys("heslo reset"))
-	count := value(t, tab, "the suggestions' count",
+	browsertest.Step(t, tab, "type the subject", browsertest.PressKeys("heslo reset"))
+	count := browsertest.Value(t, tab, "the suggestions' count",
 		chromedp.Poll[string](`(() => {
 			const c = document.querySelector("#suggestions .suggestions__count");
 			return c ? c.textContent : null;
@@ -33,7 +34,7 @@ func TestBrowserCzechCustomer(t *testing.T) {
 	if !strings.HasPrefix(count, "Na váš dotaz") {
 		t.Errorf("suggestions say %q, want Czech", count)
 	}
-	if got := value(t, tab, "the solved button", chromedp.Evaluate[string](`document.querySelector(".suggestion__solved").textContent`)); got != "Tohle můj problém vyřešilo" {
+	if got := browsertest.Value(t, tab, "the solved button", chromedp.Evaluate[string](`document.querySelector(".suggestion__solved").textContent`)); got != "Tohle můj problém vyřešilo" {
 		t.Errorf("solved button = %q", got)
 	}
 
@@ -43,12 +44,12 @@ func TestBrowserCzechCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step(t, tab, "open the Czech ticket and wait until it is live",
+	browsertest.Step(t, tab, "open the Czech ticket and wait until it is live",
 		chromedp.Navigate(base+ticketURL(tk.Number, token)),
 		chromedp.WaitReady(chromedp.ID("live-status")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-status").textContent === "Živě"`),
 	)
-	sla := value(t, tab, "the commitment", chromedp.Evaluate[string](`document.getElementById("sla").textContent`))
+	sla := browsertest.Value(t, tab, "the commitment", chromedp.Evaluate[string](`document.getElementById("sla").textContent`))
 	if !strings.HasPrefix(sla, "Tarif Basic: konečné vyřešení do 24 pracovních hodin, nejpozději: ") || strings.Contains(sla, "{") {
 		t.Errorf("commitment = %q, want the Czech text with the local due time", sla)
 	}
@@ -56,11 +57,11 @@ func TestBrowserCzechCustomer(t *testing.T) {
 	if _, err := svc.Tickets.SetStatus(context.Background(), tk.Number, tickets.StatusOpen, tickets.ActorCLI); err != nil {
 		t.Fatal(err)
 	}
-	step(t, tab, "see the status change in Czech",
+	browsertest.Step(t, tab, "see the status change in Czech",
 		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "Otevřený"`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("#history .history__text")].some(e => e.textContent === "Stav změněn na „Otevřený“")`),
 	)
-	history := value(t, tab, "the history", chromedp.Evaluate[string](`document.getElementById("history").textContent`))
+	history := browsertest.Value(t, tab, "the history", chromedp.Evaluate[string](`document.getElementById("history").textContent`))
 	if !strings.Contains(history, "Tiket založen") {
 		t.Errorf("history = %q, want the filing in Czech", history)
 	}

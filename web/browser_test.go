@@ -5,33 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/input"
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	cdpkb "github.com/chromedp/chromedp/kb"
-	"github.com/orbitask/portal/app"
-	"github.com/orbitask/portal/internal/testportal"
-)
 
-const (
-	// browserTestTimeout bounds a whole browser test, start of Chromium
-	// included.
-	browserTestTimeout = 60 * time.Second
-	// stepTimeout bounds one step, so that a stuck wait fails its subtest
-	// and leaves time for the others.
-	stepTimeout = 15 * time.Second
+	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/internal/browsertest"
+	"github.com/orbitask/portal/internal/testportal"
 )
 
 // TestBrowser drives a real Chromium against the portal serving the
@@ -40,14 +26,14 @@ const (
 // throw an exception or violate the Content-Security-Policy. The test skips
 // when no browser is installed, except on CI (CI=true), where that fails.
 func TestBrowser(t *testing.T) {
-	chromium := findBrowser(t)
+	chromium := browsertest.Find(t)
 	base, svc := serveBundledPortal(t)
 	ev := svc.Events
-	browser := startBrowser(t, chromium)
+	browser := browsertest.Start(t, chromium)
 
 	t.Run("instant search", func(t *testing.T) {
-		tab := openTab(t, browser)
-		step(t, tab, "open the home page",
+		tab := browsertest.OpenTab(t, browser)
+		browsertest.Step(t, tab, "open the home page",
 			chromedp.Navigate(base+"/"),
 			// has-instant is added by app.js: the script ran under the CSP.
 			chromedp.WaitReady(chromedp.CSS("form.search--big.has-instant")),
@@ -59,27 +45,27 @@ func TestBrowser(t *testing.T) {
 			press chromedp.Action[chromedp.Void]
 		}{
 			{"Ctrl+K", chromedp.KeyEvent("k", chromedp.KeyModifiers(chromedp.ModifierCtrl))},
-			{"/", pressKeys("/")},
+			{"/", browsertest.PressKeys("/")},
 		} {
-			if got := value(t, tab, "blur", chromedp.Evaluate[string](`document.activeElement.blur(), document.activeElement.tagName`)); got != "BODY" {
+			if got := browsertest.Value(t, tab, "blur", chromedp.Evaluate[string](`document.activeElement.blur(), document.activeElement.tagName`)); got != "BODY" {
 				t.Fatalf("before %s: the focus is on %s, want the page body", key.name, got)
 			}
-			step(t, tab, "press "+key.name, key.press)
-			if got := value(t, tab, "the focused element", chromedp.Evaluate[string](`document.activeElement.id`)); got != "q-main" {
+			browsertest.Step(t, tab, "press "+key.name, key.press)
+			if got := browsertest.Value(t, tab, "the focused element", chromedp.Evaluate[string](`document.activeElement.id`)); got != "q-main" {
 				t.Fatalf("after %s on the page body the focus is on %q, want the search box q-main", key.name, got)
 			}
 		}
 
 		// Type key by key into whatever has the focus.
 		const query = "reset pasword"
-		step(t, tab, "type "+query, pressKeys(query))
-		if got := value(t, tab, "the search box", chromedp.Value(chromedp.ID("q-main"))); got != query {
+		browsertest.Step(t, tab, "type "+query, browsertest.PressKeys(query))
+		if got := browsertest.Value(t, tab, "the search box", chromedp.Value(chromedp.ID("q-main"))); got != query {
 			t.Fatalf("search box holds %q, want %q", got, query)
 		}
 		// The list is complete once its last option offers all results for
 		// the whole query (an earlier, shorter query may be shown for a moment).
 		q, _ := json.Marshal("“" + query + "”")
-		value(t, tab, "wait for suggestions",
+		browsertest.Value(t, tab, "wait for suggestions",
 			chromedp.Poll[bool](`(() => {
 				const list = document.querySelector("form.search--big [role=listbox]");
 				const all = list && list.querySelector(".instant__all");
@@ -92,7 +78,7 @@ func TestBrowser(t *testing.T) {
 			Live     string   `json:"live"`     // the aria-live region
 			Expanded string   `json:"expanded"` // aria-expanded of the box
 		}
-		got := value(t, tab, "read the suggestions", chromedp.Evaluate[suggestions](`(() => {
+		got := browsertest.Value(t, tab, "read the suggestions", chromedp.Evaluate[suggestions](`(() => {
 			const form = document.querySelector("form.search--big");
 			return {
 				options: [...form.querySelectorAll("[role=listbox] [role=option]")].map(o => o.textContent),
@@ -117,53 +103,53 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("search box aria-expanded = %q, want true", got.Expanded)
 		}
 
-		step(t, tab, "press ArrowDown", pressKeys(cdpkb.ArrowDown))
-		if ok := value(t, tab, "the active option", chromedp.Evaluate[bool](`(() => {
+		browsertest.Step(t, tab, "press ArrowDown", browsertest.PressKeys(cdpkb.ArrowDown))
+		if ok := browsertest.Value(t, tab, "the active option", chromedp.Evaluate[bool](`(() => {
 			const first = document.querySelector("form.search--big [role=option]");
 			return first.getAttribute("aria-selected") === "true" &&
 				document.getElementById("q-main").getAttribute("aria-activedescendant") === first.id;
 		})()`)); !ok {
 			t.Fatal("after ArrowDown the first suggestion is not the active option")
 		}
-		value(t, tab, "press Enter and wait for the next page",
-			chromedp.WaitEvent(page.LoadEventFired, nil, pressKeys(cdpkb.Enter)))
-		if got, want := value(t, tab, "the location", chromedp.Location()), base+"/kb/en/reset-password"; got != want {
+		browsertest.Value(t, tab, "press Enter and wait for the next page",
+			chromedp.WaitEvent(page.LoadEventFired, nil, browsertest.PressKeys(cdpkb.Enter)))
+		if got, want := browsertest.Value(t, tab, "the location", chromedp.Location()), base+"/kb/en/reset-password"; got != want {
 			t.Fatalf("Enter on the first suggestion went to %s, want %s", got, want)
 		}
-		if got := value(t, tab, "the heading", chromedp.Text(chromedp.CSS("h1"))); got != "Reset a forgotten password" {
+		if got := browsertest.Value(t, tab, "the heading", chromedp.Text(chromedp.CSS("h1"))); got != "Reset a forgotten password" {
 			t.Errorf("h1 = %q, want the article's title", got)
 		}
 	})
 
 	t.Run("article feedback", func(t *testing.T) {
-		tab := openTab(t, browser)
+		tab := browsertest.OpenTab(t, browser)
 		article := base + "/kb/en/reset-password"
-		step(t, tab, "open the article",
+		browsertest.Step(t, tab, "open the article",
 			chromedp.Navigate(article),
 			chromedp.WaitReady(chromedp.CSS("form.feedback__form")),
 		)
 
-		href := value(t, tab, "the table of contents", chromedp.AttributeValue(chromedp.CSS(".toc a"), "href"))
+		href := browsertest.Value(t, tab, "the table of contents", chromedp.AttributeValue(chromedp.CSS(".toc a"), "href"))
 		if !href.Exists || !strings.HasPrefix(href.Value, "#") || len(href.Value) < 2 {
 			t.Errorf("first link of the table of contents: href %q, want #HEADING", href.Value)
-		} else if !value(t, tab, "the heading of the first entry",
+		} else if !browsertest.Value(t, tab, "the heading of the first entry",
 			chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById(%q) !== null`, href.Value[1:]))) {
 			t.Errorf("the table of contents links %s, but no element has that id", href.Value)
 		}
 
 		// A marker on window survives only if the page is not reloaded.
-		step(t, tab, "mark the document", chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`))
-		step(t, tab, "vote yes",
+		browsertest.Step(t, tab, "mark the document", chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`))
+		browsertest.Step(t, tab, "vote yes",
 			chromedp.Click(chromedp.CSS(`form.feedback__form button[value="yes"]`)),
 			chromedp.WaitVisible(chromedp.CSS(".feedback__thanks")),
 		)
-		if got := value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for your feedback!" {
+		if got := browsertest.Value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for your feedback!" {
 			t.Errorf("thanks = %q", got)
 		}
-		if got := value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+		if got := browsertest.Value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
 			t.Error("voting loaded a new page; want the thanks in place")
 		}
-		if got := value(t, tab, "the location", chromedp.Location()); got != article {
+		if got := browsertest.Value(t, tab, "the location", chromedp.Location()); got != article {
 			t.Errorf("after voting the location is %s, want %s", got, article)
 		}
 		yes, no, err := ev.VoteCounts(t.Context(), "en/reset-password")
@@ -173,13 +159,13 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("search page without JavaScript", func(t *testing.T) {
-		tab := openTab(t, browser)
-		step(t, tab, "turn off JavaScript", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		tab := browsertest.OpenTab(t, browser)
+		browsertest.Step(t, tab, "turn off JavaScript", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 			_, err := cdp.Call(ctx, target, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 			return err
 		}))
 
-		step(t, tab, "search for backup",
+		browsertest.Step(t, tab, "search for backup",
 			chromedp.Navigate(base+"/search?q=backup&lang=en"),
 			chromedp.WaitReady(chromedp.CSS(".hits")),
 		)
@@ -190,7 +176,7 @@ func TestBrowser(t *testing.T) {
 			Marks      int      `json:"marks"`      // <mark> inside result snippets
 			Facets     []string `json:"facets"`     // href of the facet links
 		}
-		got := value(t, tab, "read the results", chromedp.Evaluate[results](`({
+		got := browsertest.Value(t, tab, "read the results", chromedp.Evaluate[results](`({
 			scripted: document.querySelector("form.has-instant") !== null,
 			titles: document.querySelectorAll(".hit__title").length,
 			titleLinks: [...document.querySelectorAll(".hit__title a[href]")].map(a => a.getAttribute("href")),
@@ -221,36 +207,19 @@ func TestBrowser(t *testing.T) {
 		}
 
 		const nothing = "zzzqqqxx"
-		step(t, tab, "search for "+nothing,
+		browsertest.Step(t, tab, "search for "+nothing,
 			chromedp.Navigate(base+"/search?q="+nothing+"&lang=en"),
 			chromedp.WaitReady(chromedp.CSS(".empty")),
 		)
-		if got := value(t, tab, "the no-results message", chromedp.Text(chromedp.CSS(".empty__title"))); !strings.Contains(got, nothing) {
+		if got := browsertest.Value(t, tab, "the no-results message", chromedp.Text(chromedp.CSS(".empty__title"))); !strings.Contains(got, nothing) {
 			t.Errorf("no-results message %q does not show the query", got)
 		}
-		ask := value(t, tab, "the link to support", chromedp.Evaluate[string](
+		ask := browsertest.Value(t, tab, "the link to support", chromedp.Evaluate[string](
 			`(document.querySelector('.empty a[href^="/tickets/new"]') || {}).href || ""`))
 		if !strings.HasPrefix(ask, base+"/tickets/new") {
 			t.Errorf("no-results message links %q, want a link to /tickets/new", ask)
 		}
 	})
-}
-
-// findBrowser returns the path of Chromium or Chrome. Without one the test
-// is skipped, or fails on CI.
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	const msg = "chromium not installed; install Debian's chromium package to run browser tests"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 // serveBundledPortal serves the portal over the shipped knowledge base on a
@@ -277,178 +246,4 @@ func serveBundledPortal(t *testing.T) (string, *app.App) {
 		}
 	})
 	return "http://" + ln.Addr().String(), svc
-}
-
-// startBrowser starts a headless browser with a fresh profile that lives
-// until the test ends, at most browserTestTimeout.
-func startBrowser(t *testing.T, execPath string) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(execPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc) // waits for the browser to exit, before the profile is removed
-	browser, closeBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(closeBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start %s: %v", execPath, err)
-	}
-	return browser
-}
-
-// openTab opens a tab of browser for one subtest (with
-// chromedp.WithNewBrowserContext, in a profile of its own: another person). When the subtest ends it
-// closes the tab and fails the subtest if a page in it threw an exception or
-// reported a Content Security Policy violation.
-func openTab(t *testing.T, browser context.Context, opts ...chromedp.ContextOption) context.Context {
-	t.Helper()
-	tab, closeTab := chromedp.NewContext(browser, opts...)
-	var (
-		mu       sync.Mutex
-		problems []string // fail the test
-		notes    []string // other errors, logged to help a reader
-	)
-	add := func(list *[]string, format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		*list = append(*list, fmt.Sprintf(format, args...))
-	}
-	err := chromedp.Listen(tab, func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			add(&problems, "JavaScript exception: %s", exceptionText(ev.ExceptionDetails))
-		case *runtime.EventConsoleAPICalled:
-			text := consoleText(ev.Args)
-			if mentionsCSP(text) {
-				add(&problems, "console.%s: %s", ev.Type, text)
-			} else if ev.Type == runtime.ConsoleAPICalledTypeError {
-				add(&notes, "console.error: %s", text)
-			}
-		case *cdplog.EventEntryAdded:
-			if e := ev.Entry; e != nil && mentionsCSP(e.Text) {
-				add(&problems, "browser log (%s): %s", e.Source, e.Text)
-			} else if e != nil && e.Level == cdplog.EntryLevelError {
-				add(&notes, "browser log (%s): %s %s", e.Source, e.Text, e.URL)
-			}
-		}
-	})
-	if err != nil {
-		closeTab()
-		t.Fatalf("open a tab: %v", err)
-	}
-	t.Cleanup(func() {
-		closeTab()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, n := range notes {
-			t.Log(n)
-		}
-		for _, p := range problems {
-			t.Error(p)
-		}
-	})
-	return tab
-}
-
-// pressKeys presses the keys as a keyboard does: the keyDown event carries
-// the key's text, so the browser types it (or submits a form on Enter) only
-// when no keydown handler prevented that. chromedp.KeyEvent sends the text
-// in a separate char event, which a keydown handler cannot cancel.
-func pressKeys(keys string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
-		for _, r := range keys {
-			events := cdpkb.Encode(r)
-			var down *input.DispatchKeyEventParams
-			for _, e := range events {
-				switch e.Type {
-				case cdpkb.KeyDown:
-					down = e
-				case cdpkb.KeyChar:
-					down.Text, down.UnmodifiedText = e.Text, e.UnmodifiedText
-				}
-			}
-			for _, e := range events {
-				if e.Type == cdpkb.KeyChar {
-					continue
-				}
-				if _, err := cdp.Call(ctx, target, input.DispatchKeyEvent, *e); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-}
-
-// step runs the steps in tab, within stepTimeout, and stops the test with
-// what when one fails.
-func step(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// value runs a in tab, within stepTimeout, and returns its value; it stops
-// the test with what when a fails.
-func value[T any](t *testing.T, tab context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-func mentionsCSP(s string) bool {
-	return strings.Contains(strings.ToLower(s), "content security policy")
-}
-
-// consoleText joins the arguments of a console call as the console shows
-// them, closely enough to search.
-func consoleText(args []*runtime.RemoteObject) string {
-	var parts []string
-	for _, a := range args {
-		switch {
-		case a == nil:
-		case a.Type == runtime.RemoteObjectTypeString:
-			var s string
-			if json.Unmarshal(a.Value, &s) == nil {
-				parts = append(parts, s)
-			}
-		case a.Description != "":
-			parts = append(parts, a.Description)
-		case len(a.Value) > 0:
-			parts = append(parts, string(a.Value))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-func exceptionText(d *runtime.ExceptionDetails) string {
-	if d == nil {
-		return "(no details)"
-	}
-	text := d.Text
-	if d.Exception != nil && d.Exception.Description != "" {
-		text += " " + d.Exception.Description
-	}
-	return fmt.Sprintf("%s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/tickets"
 )
@@ -20,39 +21,39 @@ import (
 // does not help, file the ticket, then watch its page change when support
 // changes the status from another process — without a reload.
 func TestBrowserTicketJourney(t *testing.T) {
-	chromium := findBrowser(t)
+	chromium := browsertest.Find(t)
 	base, svc := serveBundledPortal(t)
-	browser := startBrowser(t, chromium)
-	tab := openTab(t, browser)
+	browser := browsertest.Start(t, chromium)
+	tab := browsertest.OpenTab(t, browser)
 
-	step(t, tab, "open the ticket form",
+	browsertest.Step(t, tab, "open the ticket form",
 		chromedp.Navigate(base+"/tickets/new"),
 		chromedp.WaitReady(chromedp.ID("subject")),
 		chromedp.Click(chromedp.ID("subject")),
 	)
-	step(t, tab, "type the subject", pressKeys("I forgot my password"))
-	step(t, tab, "type the description",
+	browsertest.Step(t, tab, "type the subject", browsertest.PressKeys("I forgot my password"))
+	browsertest.Step(t, tab, "type the description",
 		chromedp.Click(chromedp.ID("description")),
-		pressKeys("The reset e-mail never arrives."),
+		browsertest.PressKeys("The reset e-mail never arrives."),
 	)
-	step(t, tab, "see the article suggested",
+	browsertest.Step(t, tab, "see the article suggested",
 		chromedp.WaitVisible(chromedp.CSS(`#suggestions a[href="/kb/en/reset-password"]`)),
 	)
-	step(t, tab, "none of these help",
+	browsertest.Step(t, tab, "none of these help",
 		chromedp.Click(chromedp.ID("continue")),
 		chromedp.WaitVisible(chromedp.ID("name")),
 	)
-	step(t, tab, "fill in the contact details",
+	browsertest.Step(t, tab, "fill in the contact details",
 		chromedp.SendKeys(chromedp.ID("name"), "Jana Novak"),
 		chromedp.SendKeys(chromedp.ID("company"), "Acme Ltd"),
 		chromedp.SendKeys(chromedp.ID("phone"), "+420 601 555 010"),
 		chromedp.SendKeys(chromedp.ID("email"), "jana@acme.example"),
 		chromedp.Click(chromedp.ID("severity-3")),
 	)
-	session := value(t, tab, "the deflection session", chromedp.Evaluate[string](`document.getElementById("deflection_session").value`))
-	value(t, tab, "file the ticket",
+	session := browsertest.Value(t, tab, "the deflection session", chromedp.Evaluate[string](`document.getElementById("deflection_session").value`))
+	browsertest.Value(t, tab, "file the ticket",
 		chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("subject"))))
-	loc := value(t, tab, "the location", chromedp.Location())
+	loc := browsertest.Value(t, tab, "the location", chromedp.Location())
 	u, err := url.Parse(loc)
 	if err != nil || !strings.HasPrefix(u.Path, "/tickets/") || u.Query().Get("token") == "" {
 		t.Fatalf("after filing the browser is at %s, want the private ticket page", loc)
@@ -61,10 +62,10 @@ func TestBrowserTicketJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ticket number in %s: %v", loc, err)
 	}
-	if got := value(t, tab, "the status", chromedp.AttributeValue(chromedp.ID("status"), "data-status")); got.Value != "new" {
+	if got := browsertest.Value(t, tab, "the status", chromedp.AttributeValue(chromedp.ID("status"), "data-status")); got.Value != "new" {
 		t.Fatalf("status = %q, want new", got.Value)
 	}
-	step(t, tab, "wait until the page is live",
+	browsertest.Step(t, tab, "wait until the page is live",
 		chromedp.WaitReady(chromedp.CSS(`#live-status`)),
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-status").textContent.trim().startsWith("Live")`),
 		chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`),
@@ -84,16 +85,16 @@ func TestBrowserTicketJourney(t *testing.T) {
 	if _, err := cli.SetStatus(context.Background(), number, tickets.StatusOpen, tickets.ActorCLI); err != nil {
 		t.Fatal(err)
 	}
-	step(t, tab, "see the status change without a reload",
+	browsertest.Step(t, tab, "see the status change without a reload",
 		chromedp.Poll[chromedp.Void](`document.getElementById("status").dataset.status === "open"`),
 	)
-	if got := value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
+	if got := browsertest.Value(t, tab, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
 		t.Error("the page reloaded; want the status applied in place")
 	}
 	if _, err := cli.Reply(context.Background(), number, tickets.ActorSupport, "Could you check your spam folder?"); err != nil {
 		t.Fatal(err)
 	}
-	step(t, tab, "see support's reply appear",
+	browsertest.Step(t, tab, "see support's reply appear",
 		chromedp.Poll[chromedp.Void](`document.getElementById("messages").textContent.includes("Could you check your spam folder?")`),
 	)
 
