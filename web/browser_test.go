@@ -18,6 +18,7 @@ import (
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/internal/testportal"
+	"github.com/orbitask/portal/ticketfeed"
 )
 
 // TestBrowser drives a real Chromium against the portal serving the
@@ -226,11 +227,8 @@ func TestBrowser(t *testing.T) {
 // real port, and returns its address and its services.
 func serveBundledPortal(t *testing.T) (string, *app.App) {
 	t.Helper()
-	svc := testportal.Open(t, "../content", LiveEncoders)
-	app, err := New(Config{}, services(svc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testportal.Open(t, "../content", ticketfeed.Encoders{Customers: LiveEvent})
+	app := newApp(t, Config{}, svc)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,9 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/internal/testportal"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
@@ -184,24 +184,10 @@ func TestDeflectAPI(t *testing.T) {
 // serve runs the app on a real port, for WebSocket clients.
 func (p *portal) serve(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go p.app.Listener(ln)
-	t.Cleanup(func() { p.app.Shutdown() })
-	return ln.Addr().String()
+	return testportal.Serve(t, p.app)
 }
 
-func dialWS(t *testing.T, host, path, origin string) (*websocket.Conn, *http.Response, error) {
-	t.Helper()
-	h := http.Header{}
-	if origin != "" {
-		h.Set("Origin", origin)
-	}
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	return d.Dial("ws://"+host+path, h)
-}
+var dialWS = testportal.DialWS
 
 func TestWebSocketUpgradeAndDeflection(t *testing.T) {
 	p := newPortal(t, Config{})
@@ -496,4 +482,20 @@ func TestAPIValidationCodes(t *testing.T) {
 		map[string]map[string]any{"attachments": {"code": "files", "files": []any{
 			map[string]any{"name": "big.log", "code": "file_too_large", "max_mb": 10.0},
 		}}})
+}
+
+// The customer's commitment follows the calendar's targets, in the page's
+// language and number format.
+func TestCommitmentFollowsTheCalendar(t *testing.T) {
+	p := newPortal(t, Config{})
+	if err := os.WriteFile(filepath.Join(p.svc.DataDir, "calendar.yaml"), []byte("targets:\n  basic: {working_hours: 7.5}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // calendar.yaml is looked at once a second
+	tk, token := fileTestTicket(t, p)
+	res, body := p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=fr&token="+url.QueryEscape(token))
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "7,5 heures ouvrées", `data-sla-hours="7,5"`)
+	res, body = p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=en&token="+url.QueryEscape(token))
+	wantContains(t, body, "within 7.5 working hours")
 }

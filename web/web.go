@@ -1,6 +1,13 @@
-// Package web is the portal's HTTP layer: routes, handlers, templates and
-// static files. It is the only package that imports Fiber; it maps the domain
-// packages' errors to status codes in one error handler.
+// Package web is the portal's customer side: the knowledge base's pages
+// (home, search, articles, votes, old URLs), the ticket form with its
+// live suggestions, the customer's private ticket page with its live feed,
+// the public JSON API (/api/search, /api/tickets, /api/deflect), /healthz
+// and the static files. It shows errors as pages in the reader's language
+// (Site.ErrorPage) for httpkit's one error handler.
+//
+// It stands on httpkit beside the staff console (console) and imports
+// neither console nor anything that imports it; server mounts both on one
+// app.
 package web
 
 import (
@@ -17,54 +24,49 @@ import (
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/search"
-	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
 
-// Config tunes the HTTP layer.
+// Config tunes the customer side.
 type Config struct {
-	Logger *slog.Logger // where requests and server errors are logged; nil discards
+	Logger *slog.Logger // nil discards
 	// PageSize is the number of results on one page of /search; 0 means 10.
 	PageSize int
-	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
-	// in front of the portal: from them alone X-Forwarded-For gives the
-	// client's address (sign-in limits per address) and X-Forwarded-Proto
-	// says the request came over TLS (Secure cookies). Empty: nobody's
-	// forwarding headers are believed.
-	TrustedProxies []string
+	Assets   *httpkit.Assets // the static files, served and linked; nil loads them
 }
 
-// Services are the domain components the HTTP layer serves.
+// Services are the domain components the customer side serves.
 type Services struct {
 	Search  *search.Index
 	Events  *events.Store
 	Tickets *tickets.Store
 	Deflect *deflect.Tracker
-	Hub     *live.Hub // ticket changes, fed by a Feed
-	Staff   *staff.Store
+	Hub     *live.Hub // ticket changes, published by a ticketfeed.Feed with LiveEvent
 }
 
 // handler holds what the handlers need.
 type handler struct {
-	log        *slog.Logger
-	ix         *search.Index
-	kb         *kb.KB
-	ev         *events.Store
-	tickets    *tickets.Store
-	deflect    *deflect.Tracker
-	hub        *live.Hub
-	i18n       *i18n.Bundle // the customer pages' words
-	staff      *staff.Store
-	views      *views
-	agentViews *agentViews
-	assets     *httpkit.Assets
-	pageSize   int
+	log      *slog.Logger
+	ix       *search.Index
+	kb       *kb.KB
+	ev       *events.Store
+	tickets  *tickets.Store
+	deflect  *deflect.Tracker
+	hub      *live.Hub
+	i18n     *i18n.Bundle // the customer pages' words
+	views    *views
+	assets   *httpkit.Assets
+	pageSize int
 }
 
-// New builds the portal's HTTP application. Templates and static files are
-// checked here, so a broken template fails at start.
-func New(cfg Config, s Services) (*fiber.App, error) {
-	if s.Search == nil || s.Events == nil || s.Tickets == nil || s.Deflect == nil || s.Hub == nil || s.Staff == nil {
+// Site is the customer side, ready to be mounted: Routes first, NotFound
+// after every other route, ErrorPage as the app's error page.
+type Site struct{ h *handler }
+
+// New builds the customer side. Its templates and words are checked here,
+// so a broken template fails at start.
+func New(cfg Config, s Services) (*Site, error) {
+	if s.Search == nil || s.Events == nil || s.Tickets == nil || s.Deflect == nil || s.Hub == nil {
 		return nil, errors.New("web: new: every service is required")
 	}
 	ix, ev := s.Search, s.Events
@@ -72,9 +74,12 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	as, err := httpkit.LoadAssets()
-	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
+	as := cfg.Assets
+	if as == nil {
+		var err error
+		if as, err = httpkit.LoadAssets(); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	words, err := i18n.Load()
 	if err != nil {
@@ -86,63 +91,45 @@ func New(cfg Config, s Services) (*fiber.App, error) {
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
-	if h.agentViews, err = parseAgentViews(as); err != nil {
-		return nil, fmt.Errorf("web: agent templates: %w", err)
-	}
-	h.staff = s.Staff
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
+	return &Site{h}, nil
+}
 
-	app := httpkit.NewApp(httpkit.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, h.renderError)
+// Routes registers the customer side's pages, API and live feeds on r.
+func (s *Site) Routes(r fiber.Router) {
+	h := s.h
+	r.Get("/healthz", h.health)
+	r.Get("/static/:name", h.assets.Serve)
+	r.Get("/", h.home)
+	r.Get("/search", h.searchPage)
+	r.Get("/api/search", h.apiSearch)
+	r.Get("/kb/:lang/category/:slug", h.category)
+	r.Get("/kb/:lang/*", h.article)
+	r.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
 
-	app.Get("/healthz", h.health)
-	app.Get("/static/:name", h.assets.Serve)
-	app.Get("/", h.home)
-	app.Get("/search", h.searchPage)
-	app.Get("/api/search", h.apiSearch)
-	app.Get("/kb/:lang/category/:slug", h.category)
-	app.Get("/kb/:lang/*", h.article)
-	app.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
+	r.Get("/tickets/new", h.newTicket)
+	r.Post("/tickets", h.postTicket)
+	r.Get("/tickets/:number", h.showTicket)
+	r.Post("/tickets/:number/replies", h.postReply)
+	r.Post("/api/tickets", h.apiPostTicket)
+	r.Get("/api/tickets/:number/live", httpkit.WebSocket(h.log, h.liveCheck, h.liveSocket))
+	r.Get("/api/tickets/:number", h.apiGetTicket)
+	r.Post("/api/tickets/:number/replies", h.apiReply)
+	r.Post("/api/deflect", h.apiDeflect)
+	r.Get("/api/deflect/ws", httpkit.WebSocket(h.log, nil, h.deflectSocket))
+	r.Post("/api/deflect/:session/:action", h.apiDeflectAction)
+}
 
-	app.Get("/tickets/new", h.newTicket)
-	app.Post("/tickets", h.postTicket)
-	app.Get("/tickets/:number", h.showTicket)
-	app.Post("/tickets/:number/replies", h.postReply)
-	app.Post("/api/tickets", h.apiPostTicket)
-	app.Get("/api/tickets/:number/live", httpkit.WebSocket(h.log, h.liveCheck, h.liveSocket))
-	app.Get("/api/tickets/:number", h.apiGetTicket)
-	app.Post("/api/tickets/:number/replies", h.apiReply)
-	app.Post("/api/deflect", h.apiDeflect)
-	app.Get("/api/deflect/ws", httpkit.WebSocket(h.log, nil, h.deflectSocket))
-	app.Post("/api/deflect/:session/:action", h.apiDeflectAction)
+// NotFound answers every request no route took; mount it last (with Use).
+func (s *Site) NotFound(c *fiber.Ctx) error { return s.h.aliasOrNotFound(c) }
 
-	// The agent console and its API.
-	app.Get("/agent/login", h.loginForm)
-	app.Post("/agent/login", h.login)
-	app.Get("/agent/live", httpkit.WebSocket(h.log, h.agentLiveCheck, h.agentLiveSocket))
-	app.Post("/agent/logout", h.staffSession(anyRole), h.logout)
-	app.Get("/agent/password", h.staffSession(anyRole), h.passwordForm)
-	app.Post("/agent/password", h.staffSession(anyRole), h.changePassword)
-	agent := app.Group("/agent", h.staffSession(staff.RoleAgent))
-	agent.Get("/", h.queue)
-	agent.Get("/tickets/:number", h.agentTicketView)
-	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
-	agent.Post("/tickets/:number/replies", h.agentPost)
-	agent.Post("/tickets/:number/status", h.agentSetStatus)
-	agent.Post("/tickets/:number/severity", h.agentSetSeverity)
-	agent.Post("/tickets/:number/assign", h.agentAssign)
-	app.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
-	api := app.Group("/api/agent", h.apiStaff(staff.RoleAgent))
-	api.Get("/queue", h.apiQueue)
-	api.Get("/tickets/:number", h.apiAgentTicket)
-	api.Post("/tickets/:number/replies", h.apiAgentReply)
-	api.Post("/tickets/:number/status", h.apiAgentStatus)
-	api.Post("/tickets/:number/severity", h.apiAgentSeverity)
-	api.Post("/tickets/:number/assign", h.apiAgentAssign)
-	app.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
-	app.Use(h.aliasOrNotFound)
-	return app, nil
+// ErrorPage shows the error page in the reader's language: the app's
+// httpkit.ErrorPage, for every request that is not an API call, the
+// console's included.
+func (s *Site) ErrorPage(c *fiber.Ctx, status int, msg string) error {
+	return s.h.renderError(c, status, msg)
 }
 
 func (h *handler) health(c *fiber.Ctx) error {

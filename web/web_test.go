@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/testportal"
+	"github.com/orbitask/portal/ticketfeed"
 )
 
 // portal is an app over the fixture knowledge base in testdata/content.
@@ -33,32 +33,28 @@ type portal struct {
 
 func newPortal(t testing.TB, cfg Config) *portal {
 	t.Helper()
-	svc := testportal.Open(t, "testdata/content", LiveEncoders)
-	app, err := New(cfg, services(svc))
+	svc := testportal.Open(t, "testdata/content", ticketfeed.Encoders{Customers: LiveEvent})
+	return &portal{app: newApp(t, cfg, svc), ev: svc.Events, dbPath: filepath.Join(svc.DataDir, "portal.db"), svc: svc}
+}
+
+// newApp mounts the customer side alone on httpkit's app, as server.New
+// mounts it beside the console.
+func newApp(t testing.TB, cfg Config, a *app.App) *fiber.App {
+	t.Helper()
+	site, err := New(cfg, Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &portal{app: app, ev: svc.Events, dbPath: filepath.Join(svc.DataDir, "portal.db"), svc: svc}
-}
-
-// services are a's, as the HTTP layer serves them.
-func services(a *app.App) Services {
-	return Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Staff: a.Staff}
+	app := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger}, site.ErrorPage)
+	site.Routes(app)
+	app.Use(site.NotFound)
+	return app
 }
 
 // do sends req and returns the response with its body read.
 func (p *portal) do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	res, err := p.app.Test(req, 10000)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(body)
+	return testportal.Do(t, p.app, req)
 }
 
 func (p *portal) get(t *testing.T, target string, header ...string) (*http.Response, string) {
@@ -80,45 +76,13 @@ func (p *portal) vote(t *testing.T, target, helpful, cookie string) (*http.Respo
 	return p.do(t, req)
 }
 
-func wantStatus(t *testing.T, res *http.Response, want int) {
-	t.Helper()
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d", res.Request.Method, res.Request.URL, res.StatusCode, want)
-	}
-}
-
-func wantContains(t *testing.T, body string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(body, w) {
-			t.Errorf("page lacks %q", w)
-		}
-	}
-}
-
-func wantLacks(t *testing.T, body string, unwanted ...string) {
-	t.Helper()
-	for _, w := range unwanted {
-		if strings.Contains(body, w) {
-			t.Errorf("page contains %q", w)
-		}
-	}
-}
-
-var scriptTag = regexp.MustCompile(`<script[^>]*>`)
-
-// wantNoInlineCode checks that a page runs under the Content-Security-Policy:
-// no inline scripts, event handlers or style attributes. A JSON data block
-// is not run, so it is allowed.
-func wantNoInlineCode(t *testing.T, body string) {
-	t.Helper()
-	for _, tag := range scriptTag.FindAllString(body, -1) {
-		if !strings.Contains(tag, " src=") && !strings.Contains(tag, ` type="application/json"`) {
-			t.Errorf("inline script: %s", tag)
-		}
-	}
-	wantLacks(t, body, " style=", " onclick=", " onload=", "<style")
-}
+// The checks of a response that every test uses.
+var (
+	wantStatus       = testportal.WantStatus
+	wantContains     = testportal.WantContains
+	wantLacks        = testportal.WantLacks
+	wantNoInlineCode = testportal.WantNoInlineCode
+)
 
 func TestHealthz(t *testing.T) {
 	p := newPortal(t, Config{})

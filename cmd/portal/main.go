@@ -24,9 +24,9 @@ import (
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/tickets"
-	"github.com/orbitask/portal/web"
 )
 
 const usage = `portal: a knowledge-base-first support portal.
@@ -84,7 +84,7 @@ type Config struct {
 	Data        string
 	LogLevel    slog.Level
 	SearchCache int
-	// TrustedProxies: see web.Config.TrustedProxies.
+	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
 }
 
@@ -206,7 +206,7 @@ func serve(cfg Config, log *slog.Logger) error {
 		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
 	}
 	a, err := app.Open(app.Config{Data: cfg.Data, KB: k, Logger: log, SearchCache: cacheSize,
-		FeedInterval: feedInterval, Live: web.LiveEncoders})
+		FeedInterval: feedInterval, Live: server.LiveEncoders})
 	if err != nil {
 		return err
 	}
@@ -218,8 +218,7 @@ func serve(cfg Config, log *slog.Logger) error {
 	stats := a.SearchStats
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
-	srv, err := web.New(web.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, web.Services{Search: a.Search,
-		Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Staff: a.Staff})
+	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, a)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ import (
 // --- the queue --------------------------------------------------------
 
 type queuePage struct {
-	agentLayout
+	layout
 	Items    []tickets.QueueItem
 	Total    int
 	Counts   tickets.QueueCounts
@@ -64,7 +64,7 @@ func (h *handler) queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := queuePage{agentLayout: h.agentLayout(c, "Queue"), Items: q.Items, Total: q.Total, Counts: q.Counts, Now: q.Now,
+	p := queuePage{layout: h.layout(c, "Queue"), Items: q.Items, Total: q.Total, Counts: q.Counts, Now: q.Now,
 		Filter: queueFilterView{Status: c.Query("status"), Plan: c.Query("plan"), Severity: c.Query("severity"),
 			Lang: c.Query("lang"), Assignee: c.Query("assignee"),
 			CallRequired: f.CallRequired, AtRisk: f.AtRisk, Breached: f.Breached}}
@@ -100,9 +100,9 @@ func (h *handler) queue(c *fiber.Ctx) error {
 		p.Flash = "Your password was changed."
 	}
 	if c.Query("part") == "queue" {
-		return h.renderAgentPart(c, fiber.StatusOK, "queue", "queue-list", p)
+		return h.renderPart(c, fiber.StatusOK, "queue", "queue-list", p)
 	}
-	return h.renderAgent(c, fiber.StatusOK, "queue", p)
+	return h.render(c, fiber.StatusOK, "queue", p)
 }
 
 func (h *handler) queueChoices(f queueFilterView, n tickets.QueueCounts, me staff.User) queueChoices {
@@ -157,7 +157,7 @@ func (h *handler) queueChoices(f queueFilterView, n tickets.QueueCounts, me staf
 // --- one ticket -------------------------------------------------------
 
 type agentTicketPage struct {
-	agentLayout
+	layout
 	T          tickets.Ticket
 	Clock      tickets.SLAClock
 	Trail      []trailLine
@@ -206,9 +206,9 @@ func (h *handler) agentTicketView(c *fiber.Ctx) error {
 		p.Flash = "Assignment changed."
 	}
 	if c.Query("part") == "live" {
-		return h.renderAgentPart(c, fiber.StatusOK, "ticket", "ticket-live", p)
+		return h.renderPart(c, fiber.StatusOK, "ticket", "ticket-live", p)
 	}
-	return h.renderAgent(c, fiber.StatusOK, "ticket", p)
+	return h.render(c, fiber.StatusOK, "ticket", p)
 }
 
 func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
@@ -216,7 +216,7 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 	if err != nil {
 		return agentTicketPage{}, err
 	}
-	p := agentTicketPage{agentLayout: h.agentLayout(c, fmt.Sprintf("#%d %s", t.Number, t.Subject)), T: t,
+	p := agentTicketPage{layout: h.layout(c, fmt.Sprintf("#%d %s", t.Number, t.Subject)), T: t,
 		Clock: h.tickets.TicketClock(t, time.Now()), Me: currentStaff(c).User.ID, Errors: map[string]string{},
 		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
@@ -312,7 +312,7 @@ func (h *handler) formError(c *fiber.Ctx, err error, draft tickets.AgentReply, r
 		return perr
 	}
 	p.Errors, p.Draft, p.Reason = ve.Messages(), draft, reason
-	return h.renderAgent(c, fiber.StatusUnprocessableEntity, "ticket", p)
+	return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 }
 
 // agentSetStatus is POST /agent/tickets/:number/status.
@@ -373,7 +373,7 @@ func (h *handler) agentAttachment(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	body, err := io.ReadAll(f)
 	if err != nil {
-		return fmt.Errorf("web: attachment: %w", err)
+		return fmt.Errorf("console: attachment: %w", err)
 	}
 	return c.Send(body)
 }

@@ -1,4 +1,4 @@
-package web
+package console_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -99,7 +100,7 @@ func (b *browser) login(t *testing.T, email, password string) string {
 }
 
 func TestStaffLogin(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	_, otp := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	b := p.browser()
 
@@ -159,7 +160,7 @@ func TestStaffLogin(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	p.staffUser(t, "bob@orbitask.example", staff.RoleAgent)
 	b := p.browser()
 	b.send(t, "GET", "/agent/login", nil)
@@ -176,7 +177,7 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestConsoleRefusesForgedForms(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	b := p.browser()
 	b.login(t, "alice@orbitask.example", pw)
@@ -205,7 +206,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	_, agentPW := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	_, opPW := p.staffUser(t, "olga@orbitask.example", staff.RoleOperator)
 	agentToken := p.staffToken(t, "anna@orbitask.example", staff.RoleAgent)
@@ -257,7 +258,7 @@ func TestRoles(t *testing.T) {
 }
 
 func TestAgentAPI(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	token := p.staffToken(t, "anna@orbitask.example", staff.RoleAgent)
 	auth := []string{"Authorization", "Bearer " + token}
 	ctx := context.Background()
@@ -343,7 +344,7 @@ func TestAgentAPI(t *testing.T) {
 }
 
 func TestAgentPagesShowTheTicket(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	b := p.browser()
 	b.login(t, "alice@orbitask.example", pw)
@@ -404,7 +405,7 @@ func writeFile(t *testing.T, path, body string) {
 // An agent's reply reaches the customer's open page live, a note never
 // does, and both reach the other agents' console.
 func TestAgentChangesGoLive(t *testing.T) {
-	p := newPortal(t, Config{})
+	p := newPortal(t, server.Config{})
 	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	b := p.browser()
 	b.login(t, "alice@orbitask.example", pw)
@@ -503,32 +504,6 @@ func TestAgentChangesGoLive(t *testing.T) {
 	}
 }
 
-func TestSafeNext(t *testing.T) {
-	for next, want := range map[string]string{
-		"":                                     "/agent",
-		"/agent":                               "/agent",
-		"/agent/tickets/1001":                  "/agent/tickets/1001",
-		"/agent?plan=basic&severity=3":         "/agent?plan=basic&severity=3",
-		"/operator":                            "/operator",
-		"//evil.example/agent":                 "/agent",
-		"https://evil.example/agent":           "/agent",
-		"/agent\r\nSet-Cookie: portal_staff=x": "/agent",
-		"/agent%0d%0aSet-Cookie:%20a=b":        "/agent",
-		"/agentx":                              "/agent",
-		"/agent/../tickets/new":                "/agent",
-		"/\\evil.example":                      "/agent",
-		"/agent/tickets/1001?x=%22%3E%3Cscript%3E": "/agent/tickets/1001?x=%22%3E%3Cscript%3E",
-	} {
-		got := safeNext(next)
-		if got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
-		}
-		if strings.ContainsAny(got, "\r\n") {
-			t.Errorf("safeNext(%q) = %q keeps a line break", next, got)
-		}
-	}
-}
-
 // Behind a trusted proxy the session cookie is Secure when the proxy says
 // the client came over TLS; anyone else's X-Forwarded-Proto is ignored.
 func TestSecureCookieBehindTrustedProxy(t *testing.T) {
@@ -542,7 +517,7 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 		{"another proxy is trusted", []string{"10.9.9.9"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := newPortal(t, Config{TrustedProxies: c.trusted})
+			p := newPortal(t, server.Config{TrustedProxies: c.trusted})
 			_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 			b := p.browser()
 			b.send(t, "GET", "/agent/login", nil)
@@ -556,18 +531,4 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 			}
 		})
 	}
-}
-
-// The customer's commitment follows the calendar's targets, in the page's
-// language and number format.
-func TestCommitmentFollowsTheCalendar(t *testing.T) {
-	p := newPortal(t, Config{})
-	writeFile(t, p.svc.DataDir+"/calendar.yaml", "targets:\n  basic: {working_hours: 7.5}\n")
-	time.Sleep(1100 * time.Millisecond) // calendar.yaml is looked at once a second
-	tk, token := fileTestTicket(t, p)
-	res, body := p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=fr&token="+url.QueryEscape(token))
-	wantStatus(t, res, http.StatusOK)
-	wantContains(t, body, "7,5 heures ouvrées", `data-sla-hours="7,5"`)
-	res, body = p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=en&token="+url.QueryEscape(token))
-	wantContains(t, body, "within 7.5 working hours")
 }

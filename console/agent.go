@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"encoding/json"
@@ -16,9 +16,9 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-// The agent console: the queue, a ticket with everything an agent needs,
-// and the actions on it, as pages (session cookie + CSRF) and as a JSON
-// API (personal access token). Both call the same tickets.Store methods.
+// What the console's pages and its API share: the queue's filters, the
+// signed-in agent, the ticket of a request, an assignment's target; then
+// the JSON API.
 
 // queueFilter reads the queue's filters from the query string; a value that
 // is not one of the choices is a 400 naming the parameter.

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"encoding/json"
@@ -84,10 +84,11 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 	}
 }
 
-// agentsEvent is what the console's live feed receives for every change of
+// LiveEvent is what the console's live feed receives for every change of
 // any ticket, {"type":"event","seq","number","kind"}: the console's encoder
-// of the ticket feed (ticketfeed.Encoders.Agents).
-func agentsEvent(ev tickets.Event) (live.Message, error) {
+// of the ticket feed (ticketfeed.Encoders.Agents). The page fetches what it
+// shows again, so the message is small and needs no framing of its own.
+func LiveEvent(ev tickets.Event) (live.Message, error) {
 	data, err := json.Marshal(struct {
 		Type   string `json:"type"`
 		Seq    int64  `json:"seq"`
@@ -99,6 +100,3 @@ func agentsEvent(ev tickets.Event) (live.Message, error) {
 	}
 	return live.Message{Seq: ev.Seq, Data: data}, nil
 }
-
-// LiveEncoders are the HTTP layer's encoders of the ticket feed.
-var LiveEncoders = ticketfeed.Encoders{Customers: LiveEvent, Agents: agentsEvent}

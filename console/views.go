@@ -1,8 +1,9 @@
-package web
+package console
 
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"embed"
 	"encoding/base64"
 	"fmt"
 	"html/template"
@@ -14,16 +15,19 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-// The console's pages have a frame of their own (templates/agent/layout),
+//go:embed templates
+var templateFS embed.FS
+
+// The console's pages have a frame of their own (templates/layout),
 // separate from the customer pages': staff navigation instead of the
 // knowledge base's search and languages.
 
-// agentViews holds one template set per console page.
-type agentViews struct {
+// views holds one template set per console page.
+type views struct {
 	pages httpkit.Pages
 }
 
-func parseAgentViews(as *httpkit.Assets) (*agentViews, error) {
+func parseViews(as *httpkit.Assets) (*views, error) {
 	funcs := template.FuncMap{
 		"asset":    as.URL,
 		"langName": httpkit.LangName,
@@ -35,15 +39,15 @@ func parseAgentViews(as *httpkit.Assets) (*agentViews, error) {
 		"plan":     tickets.Plan.Label,
 		"severity": tickets.SeverityName,
 	}
-	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/agent/layout/*.html", "templates/agent/*.html")
+	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/layout/*.html", "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	return &agentViews{pages: pages}, nil
+	return &views{pages: pages}, nil
 }
 
-// agentLayout is what the console's frame needs.
-type agentLayout struct {
+// layout is what the console's frame needs.
+type layout struct {
 	Title    string
 	User     string // the signed-in staff member's name; "" on the login page
 	Role     string
@@ -52,22 +56,22 @@ type agentLayout struct {
 	Section  string
 }
 
-func (h *handler) agentLayout(c *fiber.Ctx, title string) agentLayout {
+func (h *handler) layout(c *fiber.Ctx, title string) layout {
 	s := currentStaff(c)
-	return agentLayout{Title: title, User: s.User.Name, Role: string(s.User.Role), CSRF: s.CSRF,
+	return layout{Title: title, User: s.User.Name, Role: string(s.User.Role), CSRF: s.CSRF,
 		Operator: s.User.Role == "operator"}
 }
 
-// renderAgent renders a console page; with fragment set, only the named
+// render renders a console page; with fragment set, only the named
 // template (a part the page's script swaps in after a live change).
-func (h *handler) renderAgent(c *fiber.Ctx, status int, page string, data any) error {
-	return h.renderAgentPart(c, status, page, "layout", data)
+func (h *handler) render(c *fiber.Ctx, status int, page string, data any) error {
+	return h.renderPart(c, status, page, "layout", data)
 }
 
-func (h *handler) renderAgentPart(c *fiber.Ctx, status int, page, part string, data any) error {
-	body, err := h.agentViews.pages.Execute(page, part, data)
+func (h *handler) renderPart(c *fiber.Ctx, status int, page, part string, data any) error {
+	body, err := h.views.pages.Execute(page, part, data)
 	if err != nil {
-		return fmt.Errorf("web: agent: %w", err)
+		return fmt.Errorf("console: %w", err)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
@@ -101,7 +105,7 @@ func workingLeft(d time.Duration) string {
 func randomString() (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("web: random: %w", err)
+		return "", fmt.Errorf("console: random: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

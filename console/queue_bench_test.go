@@ -1,4 +1,4 @@
-package web
+package console_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
@@ -19,7 +20,7 @@ import (
 // The agent queue with 100,000 tickets in the database (docs/benchmarks.md,
 // "Agent queue with 100,000 tickets"):
 //
-//	go test ./web -run '^$' -bench 'Queue' -benchtime=50x -count=5
+//	go test ./console -run '^$' -bench 'Queue' -benchtime=50x -count=5
 //
 // Each request goes through app.Test: Fiber's whole stack in-process
 // (routing, the session or token check, the store's SQL, the template), the
@@ -57,7 +58,7 @@ var queueRequests = []struct {
 func BenchmarkQueuePage(b *testing.B) {
 	for _, shape := range queueShapes {
 		b.Run(shape.name, func(b *testing.B) {
-			p := newPortal(b, Config{})
+			p := newPortal(b, server.Config{})
 			seedQueue(b, p.dbPath, shape.total, shape.open, time.Now())
 			cookie, token := benchSignIn(b, p)
 			db, err := sqlitedb.Open(p.dbPath)
@@ -113,7 +114,7 @@ func BenchmarkQueueStore(b *testing.B) {
 	}
 	for _, shape := range queueShapes {
 		b.Run(shape.name, func(b *testing.B) {
-			p := newPortal(b, Config{})
+			p := newPortal(b, server.Config{})
 			seedQueue(b, p.dbPath, shape.total, shape.open, time.Now())
 			for _, f := range filters {
 				b.Run(f.name, func(b *testing.B) {

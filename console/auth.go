@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"errors"
@@ -111,7 +111,7 @@ func currentStaff(c *fiber.Ctx) staff.Session {
 }
 
 type loginPage struct {
-	agentLayout
+	layout
 	Email, Next, Error string
 	CSRF               string
 }
@@ -132,9 +132,9 @@ func (h *handler) renderLogin(c *fiber.Ctx, status int, p loginPage) error {
 	c.Cookie(&fiber.Cookie{Name: loginCSRFCookie, Value: token, Path: "/agent/login", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Secure(), MaxAge: 3600})
 	p.CSRF = token
-	p.agentLayout = agentLayout{Title: "Sign in"}
+	p.layout = layout{Title: "Sign in"}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.renderAgent(c, status, "login", p)
+	return h.render(c, status, "login", p)
 }
 
 // login is POST /agent/login.
@@ -206,7 +206,7 @@ func (h *handler) logout(c *fiber.Ctx) error {
 }
 
 type passwordPage struct {
-	agentLayout
+	layout
 	Errors map[string]string
 	Forced bool
 }
@@ -214,7 +214,7 @@ type passwordPage struct {
 // passwordForm is GET /agent/password.
 func (h *handler) passwordForm(c *fiber.Ctx) error {
 	sess := currentStaff(c)
-	return h.renderAgent(c, fiber.StatusOK, "password", passwordPage{agentLayout: h.agentLayout(c, "Change password"),
+	return h.render(c, fiber.StatusOK, "password", passwordPage{layout: h.layout(c, "Change password"),
 		Forced: sess.User.MustChangePassword, Errors: map[string]string{}})
 }
 
@@ -223,15 +223,15 @@ func (h *handler) changePassword(c *fiber.Ctx) error {
 	sess := currentStaff(c)
 	next := c.FormValue("password")
 	if next != c.FormValue("confirm") {
-		return h.renderAgent(c, fiber.StatusUnprocessableEntity, "password", passwordPage{
-			agentLayout: h.agentLayout(c, "Change password"), Forced: sess.User.MustChangePassword,
+		return h.render(c, fiber.StatusUnprocessableEntity, "password", passwordPage{
+			layout: h.layout(c, "Change password"), Forced: sess.User.MustChangePassword,
 			Errors: map[string]string{"confirm": "The two new passwords differ."}})
 	}
 	err := h.staff.SetPassword(c.UserContext(), sess.User.ID, c.FormValue("current_password"), next, c.Cookies(sessionCookie))
 	var ve *staff.ValidationError
 	if errors.As(err, &ve) {
-		return h.renderAgent(c, fiber.StatusUnprocessableEntity, "password", passwordPage{
-			agentLayout: h.agentLayout(c, "Change password"), Forced: sess.User.MustChangePassword, Errors: ve.Messages()})
+		return h.render(c, fiber.StatusUnprocessableEntity, "password", passwordPage{
+			layout: h.layout(c, "Change password"), Forced: sess.User.MustChangePassword, Errors: ve.Messages()})
 	}
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package console_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/orbitask/portal/internal/browsertest"
+	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -21,7 +22,8 @@ import (
 // solved status live.
 func TestBrowserAgentWorksATicket(t *testing.T) {
 	chromium := browsertest.Find(t)
-	base, svc := serveBundledPortal(t)
+	p := newPortalOver(t, "../content", server.Config{})
+	base, svc := "http://"+p.serve(t), p.svc
 	ctx := context.Background()
 	_, otp, err := svc.Staff.AddUser(ctx, "alice@orbitask.example", "Alice Agent", staff.RoleAgent, "test")
 	if err != nil {

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"sort"
@@ -12,7 +12,7 @@ import (
 )
 
 type operatorPage struct {
-	agentLayout
+	layout
 	Calendar string
 	Targets  []planTarget
 	Holidays []calendar.Holiday
@@ -35,14 +35,14 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	}
 	cal := h.tickets.Calendar()
 	now := time.Now()
-	p := operatorPage{agentLayout: h.agentLayout(c, "Operations"), Calendar: cal.Describe(),
+	p := operatorPage{layout: h.layout(c, "Operations"), Calendar: cal.Describe(),
 		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
 	p.Section = "operator"
 	for plan, t := range cal.Targets() {
 		p.Targets = append(p.Targets, planTarget{tickets.Plan(plan).Label(), t.String()})
 	}
 	sort.Slice(p.Targets, func(i, j int) bool { return p.Targets[i].Plan < p.Targets[j].Plan })
-	return h.renderAgent(c, fiber.StatusOK, "operator", p)
+	return h.render(c, fiber.StatusOK, "operator", p)
 }
 
 // apiAudit is GET /api/operator/audit: the staff audit log, newest first.

@@ -1,0 +1,57 @@
+// Package server builds the portal's HTTP server from its services: one
+// Fiber app (httpkit's, with the one error handler) carrying the customer
+// side (web) and the staff console (console), and last the customer side's
+// catch-all for old URLs and 404s. It is the one package that knows both
+// front ends.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/console"
+	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/ticketfeed"
+	"github.com/orbitask/portal/web"
+)
+
+// Config tunes the HTTP server.
+type Config struct {
+	Logger *slog.Logger // where requests and server errors are logged; nil discards
+	// PageSize is the number of results on one page of /search; 0 means 10.
+	PageSize int
+	// TrustedProxies: see httpkit.Config.TrustedProxies.
+	TrustedProxies []string
+}
+
+// LiveEncoders are what the two front ends' watchers receive for a ticket
+// change; app.Open gives them to the ticket feed.
+var LiveEncoders = ticketfeed.Encoders{Customers: web.LiveEvent, Agents: console.LiveEvent}
+
+// New builds the HTTP server over a's services (opened with LiveEncoders).
+// Templates and static files are checked here, so a broken template fails
+// at start.
+func New(cfg Config, a *app.App) (*fiber.App, error) {
+	as, err := httpkit.LoadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as},
+		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
+	if err != nil {
+		return nil, err
+	}
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as},
+		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub})
+	if err != nil {
+		return nil, err
+	}
+	srv := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger, TrustedProxies: cfg.TrustedProxies}, site.ErrorPage)
+	site.Routes(srv)
+	staffSide.Routes(srv)
+	srv.Use(site.NotFound) // last: what no route took is an old URL or not found
+	return srv, nil
+}
