@@ -7,8 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 // A page has two languages that usually agree: the language of its words
@@ -35,7 +35,7 @@ func (h *handler) requestLang(c *fiber.Ctx) string {
 	if l := h.i18n.Match(c.Get(fiber.HeaderAcceptLanguage)); l != "" {
 		return l
 	}
-	return i18n.DefaultLang
+	return langtag.Default
 }
 
 // kbLang is the language of the articles a page in lang lists: the one
@@ -60,7 +60,7 @@ func (h *handler) ticketLang(c *fiber.Ctx, ticketLang string) string {
 	if l := kb.BaseLang(ticketLang); h.i18n.Has(l) { // as tickets decides who is answered in English
 		return l
 	}
-	return i18n.DefaultLang
+	return langtag.Default
 }
 
 // wordsLang is the language of the words of a page about content in lang:
@@ -69,7 +69,7 @@ func (h *handler) wordsLang(lang string) string {
 	if h.i18n.Has(lang) {
 		return lang
 	}
-	return i18n.DefaultLang
+	return langtag.Default
 }
 
 // pickLang chooses a language that has articles: the one asked for, if it
