@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/orbitask/portal/langtag"
 )
 
 // SynonymsFile is the name of the synonym list at the root of the content tree.
@@ -281,9 +283,9 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 		lang, fromPath = langFromPath(rel), true
 	}
 	if lang == "" {
-		lang = DefaultLang
+		lang = langtag.Default
 	}
-	norm, ok := NormalizeLang(lang)
+	norm, ok := langtag.Normalize(lang)
 	if !ok {
 		s.problems = append(s.problems, Problem{rel, keyLine(header, "lang", "language") + 1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang)})
 	}
@@ -393,7 +395,7 @@ type Synonyms map[string][][]string
 // For returns the groups that apply to lang.
 func (s Synonyms) For(lang string) [][]string {
 	out := append([][]string{}, s[""]...)
-	return append(out, s[BaseLang(lang)]...)
+	return append(out, s[langtag.Base(lang)]...)
 }
 
 func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
@@ -420,12 +422,12 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 	for lang, groups := range doc {
 		key := ""
 		if lang != "all" {
-			norm, ok := NormalizeLang(lang)
+			norm, ok := langtag.Normalize(lang)
 			if !ok {
 				problems = append(problems, Problem{SynonymsFile, keyLine(raw, lang), fmt.Sprintf("unknown language %q", lang)})
 				continue
 			}
-			key = BaseLang(norm)
+			key = langtag.Base(norm)
 		}
 		for _, g := range groups {
 			if len(g) > 1 {

@@ -19,6 +19,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 // ErrInvalidQuery is wrapped by every error caused by a bad query parameter.
@@ -119,7 +120,7 @@ func (q *Query) Validate() error {
 		return fmt.Errorf("%w: offset: must be between 0 and %d", ErrInvalidQuery, MaxOffset)
 	}
 	if q.Lang != "" {
-		l, ok := kb.NormalizeLang(q.Lang)
+		l, ok := langtag.Normalize(q.Lang)
 		if !ok {
 			return fmt.Errorf("%w: lang: unknown language %q", ErrInvalidQuery, q.Lang)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
 
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -29,7 +30,7 @@ type agentViews struct {
 func parseAgentViews(as *assets, md goldmark.Markdown) (*agentViews, error) {
 	funcs := template.FuncMap{
 		"asset":    as.url,
-		"langName": langName,
+		"langName": langtag.Name,
 		"markdown": func(s string) template.HTML { return renderMarkdown(md, s) },
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z07:00") },
 		"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },

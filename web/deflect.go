@@ -12,7 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
-	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/search"
 )
 
@@ -43,7 +43,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 	out := draftOut{Type: "suggestions", Session: in.Session, QueryID: in.QueryID, Suggestions: []apiHit{}}
 	lang := ""
 	if in.Lang != "" {
-		l, ok := kb.NormalizeLang(in.Lang)
+		l, ok := langtag.Normalize(in.Lang)
 		if !ok {
 			return out, badRequest("lang: unknown language " + strconv.Quote(in.Lang))
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 //go:embed templates
@@ -41,7 +42,7 @@ func parseViews(as *assets, words *i18n.Bundle) (*views, error) {
 		"dateTime":    words.DateTimeUTC,
 		"asset":       as.url,
 		"markdown":    func(s string) template.HTML { return renderMarkdown(messageMarkdown, s) },
-		"langName":    langName,
+		"langName":    langtag.Name,
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
 	}
@@ -224,26 +225,7 @@ func (h *handler) languageLinks(current string) []langLink {
 	}
 	links := make([]langLink, len(codes))
 	for i, code := range codes {
-		links[i] = langLink{Code: code, Name: langName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
+		links[i] = langLink{Code: code, Name: langtag.Name(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
 	}
 	return links
-}
-
-// nativeNames are the languages' names in themselves.
-var nativeNames = map[string]string{
-	"en": "English",
-	"de": "Deutsch",
-	"fr": "Français",
-	"cs": "Čeština",
-}
-
-// langName is a language's name in that language, or its code.
-func langName(code string) string {
-	if n, ok := nativeNames[code]; ok {
-		return n
-	}
-	if n, ok := nativeNames[kb.BaseLang(code)]; ok {
-		return n + " (" + code + ")"
-	}
-	return code
 }
