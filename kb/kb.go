@@ -17,7 +17,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // SynonymsFile is the name of the synonym list at the root of the content tree.
