@@ -504,25 +504,6 @@ func (d eventData) apply(e *Event, err error) error {
 	return err
 }
 
-// EventsAfter returns the events of one ticket that its customer may see
-// with Seq > after, oldest first: what a reconnecting live page missed. ErrNotFound if there is no
-// such ticket. The caller checks the token (Get) first.
-func (s *Store) EventsAfter(ctx context.Context, number int, after int64) ([]Event, error) {
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM tickets WHERE number = ?`, number).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
-	}
-	evs, err := s.events(ctx, `WHERE e.ticket_id = ? AND e.id > ? AND e.internal = 0 ORDER BY e.id`, id, after)
-	if err != nil {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
-	}
-	return evs, nil
-}
-
 // maxEventsSince caps one EventsSince call.
 const maxEventsSince = 1000
 
