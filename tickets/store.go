@@ -48,11 +48,14 @@ func (s Status) valid() bool {
 	return false
 }
 
-// Authors of messages and actors of events.
+// Authors of messages and actors of events. A customer acts through the
+// ticket pages and /api/tickets; an agent, as ActorSupport with a Staff,
+// through the console and /api/agent. The portal command line records its
+// status changes as ActorCLI and its replies as ActorSupport without a Staff.
 const (
 	ActorCustomer = "customer"
 	ActorSupport  = "support"
-	ActorCLI      = "cli" // the portal command line, until the agent console exists
+	ActorCLI      = "cli" // the portal command line; an event's actor, never a message's author
 )
 
 // Event kinds. Notes, assignments and call flags are internal: the
@@ -200,14 +203,14 @@ type Message struct {
 type Event struct {
 	Seq     int64     // global, strictly increasing; the live feed's sequence number
 	Number  int       // ticket number
-	Kind    string    // "filed" | "status" | "reply" | "sla"
+	Kind    string    // one of the Kind* constants
 	Status  Status    // for "filed" and "status": the new status
-	Message *Message  // for "reply"
+	Message *Message  // for "reply" and "note"
 	SLADue  time.Time // for "filed" and "sla"; zero when the plan has none
 	Actor   string    // "customer" | "support" | "cli"
 	At      time.Time
-	// Staff is the agent who acted (actor "support" from the console); zero
-	// otherwise.
+	// Staff is the agent who acted (actor "support" from the console or
+	// /api/agent); zero otherwise.
 	Staff    Staff
 	Internal bool   // never shown to the customer (notes, assignment, call flags)
 	From     Status // for "status": the previous status
