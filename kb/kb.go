@@ -297,9 +297,7 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 	}
 	if slug == "" {
 		slug = strings.TrimSuffix(rel, path.Ext(rel))
-		if strings.HasSuffix(slug, "/index") {
-			slug = strings.TrimSuffix(slug, "/index")
-		}
+		slug = strings.TrimSuffix(slug, "/index")
 		if first, rest, cut := strings.Cut(slug, "/"); cut && (fromPath || langFromPath(rel) != "") && first != "" {
 			slug = rest
 		}
