@@ -405,12 +405,7 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 	}
 	var doc map[string][][]string
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			fmt.Sscan(m[1], &line)
-			msg = strings.TrimPrefix(strings.TrimSpace(yamlLineRe.ReplaceAllString(msg, "")), ": ")
-		}
+		line, msg := yamlProblem(err, 0)
 		return Synonyms{}, sum[:], []Problem{{SynonymsFile, line, "expected `LANG: [[word, synonym, ...], ...]` (LANG may be \"all\"): " + msg}}
 	}
 	syn := Synonyms{}
