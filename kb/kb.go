@@ -17,7 +17,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/orbitask/portal/langtag"
 )
@@ -299,9 +299,7 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 	}
 	if slug == "" {
 		slug = strings.TrimSuffix(rel, path.Ext(rel))
-		if strings.HasSuffix(slug, "/index") {
-			slug = strings.TrimSuffix(slug, "/index")
-		}
+		slug = strings.TrimSuffix(slug, "/index")
 		if first, rest, cut := strings.Cut(slug, "/"); cut && (fromPath || langFromPath(rel) != "") && first != "" {
 			slug = rest
 		}
@@ -409,12 +407,7 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 	}
 	var doc map[string][][]string
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			fmt.Sscan(m[1], &line)
-			msg = strings.TrimPrefix(strings.TrimSpace(yamlLineRe.ReplaceAllString(msg, "")), ": ")
-		}
+		line, msg := yamlProblem(err, 0)
 		return Synonyms{}, sum[:], []Problem{{SynonymsFile, line, "expected `LANG: [[word, synonym, ...], ...]` (LANG may be \"all\"): " + msg}}
 	}
 	syn := Synonyms{}

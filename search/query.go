@@ -132,6 +132,29 @@ func (q *Query) Validate() error {
 	return nil
 }
 
+// normalize validates q and returns it as Search runs it: defaults applied,
+// the language in its canonical spelling, a draft's unfinished last word
+// dropped, and the text's runs of whitespace collapsed to one space (the
+// analyzers split on whitespace, so spacing never changes a result). A
+// trailing space stays when Prefix is set, since it marks the last word as
+// finished. Case is kept: "did you mean" repeats the words as typed. Two
+// queries that normalise to the same value get the same result, so the
+// normalised query is also the result cache's key.
+func (q Query) normalize() (Query, error) {
+	if err := q.Validate(); err != nil {
+		return Query{}, err
+	}
+	if q.Draft {
+		q.Text = withoutUnfinishedWord(q.Text)
+	}
+	text := strings.Join(strings.Fields(q.Text), " ")
+	if q.Prefix && strings.HasSuffix(q.Text, " ") {
+		text += " "
+	}
+	q.Text = text
+	return q, nil
+}
+
 // plan is the analysed form of a query.
 type plan struct {
 	matched map[string]map[string]bool // analyzer → the query's terms, for snippets
@@ -143,14 +166,11 @@ type plan struct {
 // dropped, and unknown words are matched fuzzily.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	start := time.Now()
-	if err := q.Validate(); err != nil {
+	q, err := q.normalize()
+	if err != nil {
 		return Result{}, err
 	}
-	if q.Draft {
-		q.Text = withoutUnfinishedWord(q.Text)
-	}
-	key := cacheKey(q)
-	if res, ok := ix.cache.get(key); ok {
+	if res, ok := ix.cache.get(q); ok {
 		res.Took = time.Since(start)
 		return res, nil
 	}
@@ -158,7 +178,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ix.cache.put(key, res)
+	ix.cache.put(q, res)
 	res.Took = time.Since(start)
 	return res, nil
 }
