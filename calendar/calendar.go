@@ -161,9 +161,6 @@ func build(s settings) *Calendar {
 	return c
 }
 
-// Location is the calendar's time zone.
-func (c *Calendar) Location() *time.Location { return c.loc }
-
 // WorkingDays lists the working weekdays, Monday first.
 func (c *Calendar) WorkingDays() []time.Weekday {
 	var days []time.Weekday
@@ -173,11 +170,6 @@ func (c *Calendar) WorkingDays() []time.Weekday {
 		}
 	}
 	return days
-}
-
-// WorkingHours is the daily window as wall-clock "HH:MM" (end may be "24:00").
-func (c *Calendar) WorkingHours() (start, end string) {
-	return clock(c.open), clock(c.close)
 }
 
 func clock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
@@ -290,16 +282,6 @@ func (c *Calendar) WorkingBetween(a, b time.Time) time.Duration {
 		return c.overlap(na, a, b)
 	}
 	return c.overlap(na, a, b) + c.fullDays(na+1, nb) + c.overlap(nb, a, b)
-}
-
-// IsWorkingDay reports whether t's date in the calendar's zone is a working
-// weekday and not a holiday.
-func (c *Calendar) IsWorkingDay(t time.Time) bool { return c.working(c.day(t)) }
-
-// Holiday is the name of the holiday on t's date in the calendar's zone.
-func (c *Calendar) Holiday(t time.Time) (name string, ok bool) {
-	name, ok = c.holidays[c.day(t)]
-	return name, ok
 }
 
 // Holidays lists the holidays dated from from's date through to's date

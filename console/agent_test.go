@@ -317,7 +317,7 @@ func TestAgentAPI(t *testing.T) {
 
 	// A reply reaches the customer; a note does not.
 	path := "/api/agent/tickets/" + itoa(prio3.Number)
-	res, body = p.postJSON(t, path+"/replies", `{"body":"Please try **again**."}`, auth...)
+	res, _ = p.postJSON(t, path+"/replies", `{"body":"Please try **again**."}`, auth...)
 	wantStatus(t, res, http.StatusCreated)
 	res, _ = p.postJSON(t, path+"/replies", `{"body":"Suspect the proxy.","internal":true}`, auth...)
 	wantStatus(t, res, http.StatusCreated)
@@ -368,10 +368,12 @@ func TestAgentPagesShowTheTicket(t *testing.T) {
 	res, _ = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"Merci, **essayez** ceci."}, "status": {"waiting"}})
 	wantStatus(t, res, http.StatusSeeOther)
 	res, body = b.send(t, "GET", res.Header.Get("Location"), nil)
+	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "<strong>essayez</strong>", "Reply sent")
 	res, _ = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"Appelé, OK."}, "internal": {"1"}, "call": {"1"}})
 	wantStatus(t, res, http.StatusSeeOther)
 	res, body = b.send(t, "GET", page, nil)
+	wantStatus(t, res, http.StatusOK)
 	wantLacks(t, body, `id="call-banner"`)
 	wantContains(t, body, "recorded a call", "alice Agent")
 	// A refused note stays a note: the form comes back as it was sent.
@@ -388,10 +390,13 @@ func TestAgentPagesShowTheTicket(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "#"+itoa(tk.Number))
 	res, body = b.send(t, "GET", "/agent?status=open", nil) // waiting: not in the "open" filter
+	wantStatus(t, res, http.StatusOK)
 	wantLacks(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
 	res, body = b.send(t, "GET", "/agent?status=waiting", nil)
+	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
 	res, body = b.send(t, "GET", "/agent?assignee=none", nil)
+	wantStatus(t, res, http.StatusOK)
 	wantLacks(t, body, `href="/agent/tickets/`+itoa(tk.Number)+`"`)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -133,7 +134,7 @@ func (h *handler) queueChoices(f queueFilterView, n tickets.QueueCounts, me staf
 	}
 	sort.Strings(langs)
 	for _, l := range langs {
-		ch.Lang = append(ch.Lang, choice{l, httpkit.LangName(l) + " (" + l + ")", n.Lang[l], f.Lang == l})
+		ch.Lang = append(ch.Lang, choice{l, langtag.Name(l) + " (" + l + ")", n.Lang[l], f.Lang == l})
 	}
 	ch.Assignee = []choice{
 		{"", "Anyone", n.Open, f.Assignee == ""},
@@ -221,8 +222,8 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
 	p.Section = "queue"
-	p.AnswerIn, p.KBLang = httpkit.LangName(t.Lang), t.Lang
-	if t.AnswerInEnglish || !supportLanguage(t.Lang) {
+	p.AnswerIn, p.KBLang = langtag.Name(t.Lang), t.Lang
+	if t.AnswerInEnglish || !langtag.IsOfficial(t.Lang) {
 		p.AnswerIn, p.KBLang = "English", "en"
 	}
 	if t.DeflectionSession != "" {
@@ -244,8 +245,6 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 	}
 	return p, nil
 }
-
-func supportLanguage(l string) bool { return l == "en" || l == "fr" || l == "de" || l == "cs" }
 
 // trail turns a deflection session into what the agent reads: what the
 // customer typed and was shown, and what they opened.

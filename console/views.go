@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -30,7 +31,7 @@ type views struct {
 func parseViews(as *httpkit.Assets) (*views, error) {
 	funcs := template.FuncMap{
 		"asset":    as.URL,
-		"langName": httpkit.LangName,
+		"langName": langtag.Name,
 		"markdown": httpkit.Markdown,
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z07:00") },
 		"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },

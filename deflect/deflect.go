@@ -358,20 +358,10 @@ func (t *Tracker) Continued(ctx context.Context, id string) error {
 	return nil
 }
 
-// Filed records that the customer filed ticket ticketNumber, and ends the session.
-func (t *Tracker) Filed(ctx context.Context, id string, ticketNumber int) error {
-	if ticketNumber <= 0 {
-		return fmt.Errorf("deflect: filed: ticket number %d must be positive", ticketNumber)
-	}
-	if err := t.record(ctx, id, &row{kind: KindFiled, ticket: ticketNumber}, "filed"); err != nil {
-		return fmt.Errorf("deflect: filed: %w", err)
-	}
-	return nil
-}
-
-// FiledTx is Filed inside the caller's write transaction, so that a ticket
-// and its session's "filed" event commit (or are undone) together. The
-// session is forgotten once the transaction commits.
+// FiledTx records that the customer filed ticket ticketNumber, and ends the
+// session, inside the caller's write transaction, so that a ticket and its
+// session's "filed" event commit (or are undone) together. The session is
+// forgotten once the transaction commits.
 func (t *Tracker) FiledTx(ctx context.Context, tx *sqlitedb.Tx, id string, ticketNumber int) error {
 	if ticketNumber <= 0 {
 		return fmt.Errorf("deflect: filed: ticket number %d must be positive", ticketNumber)

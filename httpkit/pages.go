@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-
-	"github.com/orbitask/portal/kb"
 )
 
 // Pages are one template set per page, each made of a frame (the layout
@@ -57,24 +55,4 @@ func (ps Pages) Execute(page, name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// nativeNames are the languages' names in themselves.
-var nativeNames = map[string]string{
-	"en": "English",
-	"de": "Deutsch",
-	"fr": "Français",
-	"cs": "Čeština",
-}
-
-// LangName is a language's name in that language, or its code: the
-// template function `langName` of both front ends.
-func LangName(code string) string {
-	if n, ok := nativeNames[code]; ok {
-		return n
-	}
-	if n, ok := nativeNames[kb.BaseLang(code)]; ok {
-		return n + " (" + code + ")"
-	}
-	return code
 }

@@ -25,18 +25,18 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/orbitask/portal/langtag"
 )
 
 //go:embed locales/*.yaml
 var localeFS embed.FS
 
-// DefaultLang is the reference language, used when nothing else fits.
-const DefaultLang = "en"
-
-// languages are the supported languages, in the order a switcher lists them.
-var languages = []string{"en", "fr", "de", "cs"}
+// languages are the supported languages, the official ones, in the order a
+// switcher lists them. The first, langtag.Default (English), is the
+// reference, and the fallback when nothing else fits.
+var languages = langtag.Official()
 
 // CountArg is the argument that chooses a plural message's form.
 const CountArg = "count"
@@ -51,7 +51,7 @@ type message struct {
 // concurrent use.
 type Bundle struct {
 	messages map[string]map[string]message // lang → key → message
-	matcher  language.Matcher
+	matcher  *langtag.Matcher
 }
 
 // Load parses and checks the embedded locales.
@@ -80,11 +80,7 @@ func load(fsys fs.FS) (*Bundle, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	tags := make([]language.Tag, len(languages))
-	for i, l := range languages {
-		tags[i] = language.MustParse(l)
-	}
-	b.matcher = language.NewMatcher(tags)
+	b.matcher = langtag.NewMatcher(languages)
 	return b, nil
 }
 
@@ -140,7 +136,7 @@ func isPlural(m map[string]any) bool {
 // check compares every locale with English: the same keys, plural where
 // English is plural, and the same placeholders.
 func (b *Bundle) check() error {
-	en := b.messages[DefaultLang]
+	en := b.messages[langtag.Default]
 	for _, lang := range languages[1:] {
 		file := "locales/" + lang + ".yaml"
 		msgs := b.messages[lang]
@@ -204,7 +200,7 @@ func (b *Bundle) Has(lang string) bool {
 func (b *Bundle) T(lang, key string, args ...any) string {
 	msgs, ok := b.messages[lang]
 	if !ok {
-		lang, msgs = DefaultLang, b.messages[DefaultLang]
+		lang, msgs = langtag.Default, b.messages[langtag.Default]
 	}
 	m, ok := msgs[key]
 	if !ok {
@@ -235,7 +231,7 @@ func (b *Bundle) T(lang, key string, args ...any) string {
 func (b *Bundle) Strings(lang, prefix string) map[string]string {
 	msgs, ok := b.messages[lang]
 	if !ok {
-		msgs = b.messages[DefaultLang]
+		msgs = b.messages[langtag.Default]
 	}
 	out := map[string]string{}
 	for key, m := range msgs {
@@ -258,33 +254,7 @@ func (b *Bundle) Strings(lang, prefix string) map[string]string {
 // range with q=0 is excluded; "*" alone names no language, so it gives "".
 // Malformed ranges are skipped rather than spoiling the whole header.
 func (b *Bundle) Match(acceptLanguage string) string {
-	type pref struct {
-		tag language.Tag
-		q   float32
-	}
-	var prefs []pref
-	for _, part := range strings.Split(acceptLanguage, ",") {
-		tags, qs, err := language.ParseAcceptLanguage(part)
-		if err != nil {
-			continue
-		}
-		for i := range tags {
-			prefs = append(prefs, pref{tags[i], qs[i]})
-		}
-	}
-	if len(prefs) == 0 {
-		return ""
-	}
-	sort.SliceStable(prefs, func(i, j int) bool { return prefs[i].q > prefs[j].q })
-	tags := make([]language.Tag, len(prefs))
-	for i, p := range prefs {
-		tags[i] = p.tag
-	}
-	_, index, conf := b.matcher.Match(tags...)
-	if conf == language.No {
-		return ""
-	}
-	return languages[index]
+	return b.matcher.Match(acceptLanguage)
 }
 
 // Date writes a day in lang: "28 September 2026", "28. září 2026".

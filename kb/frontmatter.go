@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // frontMatter is the YAML header of an article. It accepts the Hugo and
@@ -83,6 +83,32 @@ func (t *flexTime) UnmarshalYAML(n *yaml.Node) error {
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 
+// yamlProblem turns a YAML error into the line of the file it is about and
+// a message without the "yaml: " and "line N: " prefixes. offset is the
+// number of lines of the file before the YAML; the line numbers left in the
+// message (a repeated key's first line, further unmarshal errors) are
+// shifted by it too. An error that names no line is about line 1.
+func yamlProblem(err error, offset int) (line int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	parts := strings.Split(msg, "\n")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	msg = yamlLineRe.ReplaceAllStringFunc(strings.Join(parts, "; "), func(s string) string {
+		n, _ := strconv.Atoi(strings.TrimPrefix(s, "line "))
+		return "line " + strconv.Itoa(n+offset)
+	})
+	line = 1
+	if m := yamlLineRe.FindStringSubmatchIndex(msg); m != nil {
+		line, _ = strconv.Atoi(msg[m[2]:m[3]])
+		if m[0] == 0 {
+			msg = strings.TrimPrefix(msg[m[1]:], ": ")
+		}
+	}
+	return line, msg
+}
+
 // splitFrontMatter separates a `---` YAML header from the body. It returns the
 // header, the body, and the 1-based line on which the body starts.
 func splitFrontMatter(src []byte) (header, body []byte, bodyLine int, err error) {
@@ -137,15 +163,7 @@ func parseFrontMatter(header []byte) (frontMatter, error) {
 		return fm, nil
 	}
 	if err := yaml.Unmarshal(header, &fm); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-		line := 1
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line = n + 1 // the header starts on the file's second line
-			msg = strings.TrimSpace(yamlLineRe.ReplaceAllString(msg, ""))
-			msg = strings.TrimPrefix(msg, ": ")
-		}
+		line, msg := yamlProblem(err, 1) // the header starts on the file's second line
 		return fm, &lineError{line, "front matter: " + msg}
 	}
 	return fm, nil

@@ -17,7 +17,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/orbitask/portal/langtag"
 )
 
 // SynonymsFile is the name of the synonym list at the root of the content tree.
@@ -281,9 +283,9 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 		lang, fromPath = langFromPath(rel), true
 	}
 	if lang == "" {
-		lang = DefaultLang
+		lang = langtag.Default
 	}
-	norm, ok := NormalizeLang(lang)
+	norm, ok := langtag.Normalize(lang)
 	if !ok {
 		s.problems = append(s.problems, Problem{rel, keyLine(header, "lang", "language") + 1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang)})
 	}
@@ -297,9 +299,7 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 	}
 	if slug == "" {
 		slug = strings.TrimSuffix(rel, path.Ext(rel))
-		if strings.HasSuffix(slug, "/index") {
-			slug = strings.TrimSuffix(slug, "/index")
-		}
+		slug = strings.TrimSuffix(slug, "/index")
 		if first, rest, cut := strings.Cut(slug, "/"); cut && (fromPath || langFromPath(rel) != "") && first != "" {
 			slug = rest
 		}
@@ -393,7 +393,7 @@ type Synonyms map[string][][]string
 // For returns the groups that apply to lang.
 func (s Synonyms) For(lang string) [][]string {
 	out := append([][]string{}, s[""]...)
-	return append(out, s[BaseLang(lang)]...)
+	return append(out, s[langtag.Base(lang)]...)
 }
 
 func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
@@ -407,12 +407,7 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 	}
 	var doc map[string][][]string
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			fmt.Sscan(m[1], &line)
-			msg = strings.TrimPrefix(strings.TrimSpace(yamlLineRe.ReplaceAllString(msg, "")), ": ")
-		}
+		line, msg := yamlProblem(err, 0)
 		return Synonyms{}, sum[:], []Problem{{SynonymsFile, line, "expected `LANG: [[word, synonym, ...], ...]` (LANG may be \"all\"): " + msg}}
 	}
 	syn := Synonyms{}
@@ -420,12 +415,12 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 	for lang, groups := range doc {
 		key := ""
 		if lang != "all" {
-			norm, ok := NormalizeLang(lang)
+			norm, ok := langtag.Normalize(lang)
 			if !ok {
 				problems = append(problems, Problem{SynonymsFile, keyLine(raw, lang), fmt.Sprintf("unknown language %q", lang)})
 				continue
 			}
-			key = BaseLang(norm)
+			key = langtag.Base(norm)
 		}
 		for _, g := range groups {
 			if len(g) > 1 {

@@ -171,6 +171,9 @@ func TestCheckProblems(t *testing.T) {
 		{"bad slug", map[string]string{"en/bad.md": "---\ntitle: A\nslug: ../../static/x\n---\n"}, `en/bad.md:3: invalid slug "../../static/x"`},
 		{"toml front matter", map[string]string{"en/bad.md": "+++\ntitle = 'A'\n+++\n"}, "en/bad.md:1: TOML front matter"},
 		{"bad synonyms", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nfoo: bar: baz\n"}, "synonyms.yaml:3: expected"},
+		{"repeated key", map[string]string{"en/bad.md": "---\ntitle: A\ntitle: B\n---\n"}, `en/bad.md:3: front matter: mapping key "title" already defined at line 2`},
+		{"two type errors", map[string]string{"en/bad.md": "---\ntitle: A\ndraft: maybe\nweight: y\n---\n"}, "en/bad.md:3: front matter: cannot unmarshal !!str `maybe` into bool; line 4: cannot unmarshal !!str `y` into int"},
+		{"repeated synonyms language", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nen:\n  - [c, d]\n"}, `synonyms.yaml:3: expected ` + "`LANG: [[word, synonym, ...], ...]`" + ` (LANG may be "all"): mapping key "en" already defined at line 1`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

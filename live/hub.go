@@ -71,14 +71,6 @@ func (s *Subscription) Close() {
 	s.hub.mu.Unlock()
 }
 
-// Dropped reports whether the hub ended the subscription because its
-// reader fell behind.
-func (s *Subscription) Dropped() bool {
-	s.hub.mu.RLock()
-	defer s.hub.mu.RUnlock()
-	return s.dropped
-}
-
 // remove must be called with h.mu held for writing.
 func (h *Hub) remove(s *Subscription) {
 	if s.closed {

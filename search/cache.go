@@ -2,8 +2,6 @@ package search
 
 import (
 	"container/list"
-	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -14,15 +12,19 @@ const DefaultCacheSize = 4096
 // searches (popular problems, and every as-you-type prefix), and an Index
 // never changes once open, so a cached result is never stale; a new Index
 // starts with an empty cache.
+//
+// The key is the whole normalised Query (see Query.normalize), so every
+// field of a query tells cached results apart, including fields added to
+// Query later. A field that cannot be a map key does not compile here.
 type resultCache struct {
 	mu    sync.Mutex
 	max   int
 	order *list.List // front = most recent; values are *cacheEntry
-	byKey map[string]*list.Element
+	byKey map[Query]*list.Element
 }
 
 type cacheEntry struct {
-	key string
+	key Query
 	res Result
 }
 
@@ -30,38 +32,10 @@ func newResultCache(max int) *resultCache {
 	if max <= 0 {
 		return nil
 	}
-	return &resultCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+	return &resultCache{max: max, order: list.New(), byKey: map[Query]*list.Element{}}
 }
 
-// cacheKey identifies a validated query; whitespace differences between
-// queries do not matter to the search and do not split the cache.
-func cacheKey(q Query) string {
-	var b strings.Builder
-	b.WriteString(q.Lang)
-	b.WriteByte(0)
-	b.WriteString(q.Category)
-	b.WriteByte(0)
-	b.WriteString(q.Tag)
-	b.WriteByte(0)
-	b.WriteString(q.Exclude)
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(q.Limit))
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(q.Offset))
-	b.WriteByte(0)
-	b.WriteString(strconv.FormatBool(q.Prefix))
-	b.WriteString(strconv.FormatBool(q.Facets))
-	b.WriteString(strconv.FormatBool(q.Draft))
-	b.WriteByte(0)
-	text := strings.Join(strings.Fields(q.Text), " ")
-	if q.Prefix && strings.HasSuffix(q.Text, " ") {
-		text += " " // a finished last word is searched differently
-	}
-	b.WriteString(text)
-	return b.String()
-}
-
-func (c *resultCache) get(key string) (Result, bool) {
+func (c *resultCache) get(key Query) (Result, bool) {
 	if c == nil {
 		return Result{}, false
 	}
@@ -75,7 +49,7 @@ func (c *resultCache) get(key string) (Result, bool) {
 	return e.Value.(*cacheEntry).res, true
 }
 
-func (c *resultCache) put(key string, res Result) {
+func (c *resultCache) put(key Query, res Result) {
 	if c == nil {
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 // ErrInvalidQuery is wrapped by every error caused by a bad query parameter.
@@ -119,7 +120,7 @@ func (q *Query) Validate() error {
 		return fmt.Errorf("%w: offset: must be between 0 and %d", ErrInvalidQuery, MaxOffset)
 	}
 	if q.Lang != "" {
-		l, ok := kb.NormalizeLang(q.Lang)
+		l, ok := langtag.Normalize(q.Lang)
 		if !ok {
 			return fmt.Errorf("%w: lang: unknown language %q", ErrInvalidQuery, q.Lang)
 		}
@@ -129,6 +130,29 @@ func (q *Query) Validate() error {
 		q.Limit = 10
 	}
 	return nil
+}
+
+// normalize validates q and returns it as Search runs it: defaults applied,
+// the language in its canonical spelling, a draft's unfinished last word
+// dropped, and the text's runs of whitespace collapsed to one space (the
+// analyzers split on whitespace, so spacing never changes a result). A
+// trailing space stays when Prefix is set, since it marks the last word as
+// finished. Case is kept: "did you mean" repeats the words as typed. Two
+// queries that normalise to the same value get the same result, so the
+// normalised query is also the result cache's key.
+func (q Query) normalize() (Query, error) {
+	if err := q.Validate(); err != nil {
+		return Query{}, err
+	}
+	if q.Draft {
+		q.Text = withoutUnfinishedWord(q.Text)
+	}
+	text := strings.Join(strings.Fields(q.Text), " ")
+	if q.Prefix && strings.HasSuffix(q.Text, " ") {
+		text += " "
+	}
+	q.Text = text
+	return q, nil
 }
 
 // plan is the analysed form of a query.
@@ -142,14 +166,11 @@ type plan struct {
 // dropped, and unknown words are matched fuzzily.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	start := time.Now()
-	if err := q.Validate(); err != nil {
+	q, err := q.normalize()
+	if err != nil {
 		return Result{}, err
 	}
-	if q.Draft {
-		q.Text = withoutUnfinishedWord(q.Text)
-	}
-	key := cacheKey(q)
-	if res, ok := ix.cache.get(key); ok {
+	if res, ok := ix.cache.get(q); ok {
 		res.Took = time.Since(start)
 		return res, nil
 	}
@@ -157,7 +178,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ix.cache.put(key, res)
+	ix.cache.put(q, res)
 	res.Took = time.Since(start)
 	return res, nil
 }

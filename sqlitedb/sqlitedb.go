@@ -34,7 +34,7 @@ import (
 // the one writer.
 type DB struct {
 	pool   *sql.DB
-	writer *Writer
+	writer *writer
 }
 
 // Open opens (creating if needed) the database at path: WAL journal, foreign
@@ -58,7 +58,7 @@ func Open(path string) (*DB, error) {
 }
 
 // Write runs fn in a write transaction and returns once it is committed; see
-// Writer.Do. Hooks fn registers with Tx.OnCommit run after the commit, in the
+// writer.Do. Hooks fn registers with Tx.OnCommit run after the commit, in the
 // caller's goroutine, before Write returns.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return db.writer.Do(ctx, fn)

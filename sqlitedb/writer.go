@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 )
 
-// Writer runs write transactions one at a time, and commits the ones that
+// writer runs write transactions one at a time, and commits the ones that
 // queue up while a commit is under way together, in one transaction (group
 // commit): the cost of a commit is the WAL write and its sync, paid once for
 // the batch. Each call's work runs inside a savepoint of its own, so a call
@@ -21,7 +21,7 @@ import (
 // driver interrupts a cancelled statement, and SQLite then rolls back the
 // whole transaction, the other calls' work too. A caller that gives up
 // before its work starts is left out of the batch.
-type Writer struct {
+type writer struct {
 	db *sql.DB // the pool; the writer takes one connection per batch
 
 	mu      sync.Mutex
@@ -69,7 +69,7 @@ func (tx *Tx) OnCommit(fn func()) { tx.call.hooks = append(tx.call.hooks, fn) }
 // returns. Other writes may have run in between.
 func (tx *Tx) OnUndo(fn func()) { tx.call.undo = append(tx.call.undo, fn) }
 
-func newWriter(db *sql.DB) *Writer { return &Writer{db: db} }
+func newWriter(db *sql.DB) *writer { return &writer{db: db} }
 
 // maxBatch bounds a batch, so a long queue does not make one huge
 // transaction.
@@ -82,7 +82,7 @@ var errUnfinished = errors.New("sqlitedb: write did not finish")
 // error from fn undoes fn's work and is returned as is. While the call
 // waits for its turn, ctx ending gives it up (ctx's error); once its work
 // has started, Do waits for the commit.
-func (w *Writer) Do(ctx context.Context, fn func(*Tx) error) error {
+func (w *writer) Do(ctx context.Context, fn func(*Tx) error) error {
 	c := &writeCall{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	err := w.run(c)
 	hooks := c.hooks // c.done ordered fn's appends before this
@@ -95,7 +95,7 @@ func (w *Writer) Do(ctx context.Context, fn func(*Tx) error) error {
 	return err
 }
 
-func (w *Writer) run(c *writeCall) error {
+func (w *writer) run(c *writeCall) error {
 	ctx := c.ctx
 	w.mu.Lock()
 	w.pending = append(w.pending, c)
@@ -150,7 +150,7 @@ func (w *Writer) run(c *writeCall) error {
 }
 
 // handOff gives the lead to the first caller still waiting, or ends it.
-func (w *Writer) handOff() {
+func (w *writer) handOff() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.pending) > 0 {
@@ -167,7 +167,7 @@ func (w *Writer) handOff() {
 
 // commit runs a batch in one transaction and delivers every call's result
 // (errUnfinished if it ends abnormally).
-func (w *Writer) commit(batch []*writeCall) {
+func (w *writer) commit(batch []*writeCall) {
 	results := make([]error, len(batch))
 	for i := range results {
 		results[i] = errUnfinished

@@ -175,13 +175,6 @@ func (s *Store) write(ctx context.Context, fn func(*sqlitedb.Tx) error) error {
 
 func formatTime(t time.Time) string { return sqlitedb.FormatTime(t) }
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
-}
-
 func parseTime(s string) (time.Time, error) { return sqlitedb.ParseTime(s) }
 
 func parseNullTime(s sql.NullString) (time.Time, error) {

@@ -174,11 +174,12 @@ func (r *recorder) touch(now time.Time) error {
 	return err
 }
 
-// SetStatus changes a ticket's status as the customer or the command line.
+// SetStatus changes a ticket's status as who; the command line calls it
+// with ActorCLI (agents use AgentStatus).
 // Any status may follow any other, except that closed is final (ErrClosed)
 // and setting the current status again is refused as a *ValidationError, so
 // that a mistyped command says so instead of recording a change that
-// changed nothing. who is "customer", "support" or "cli".
+// changed nothing. who is ActorCustomer, ActorSupport or ActorCLI.
 func (s *Store) SetStatus(ctx context.Context, number int, status Status, who string) (Event, error) {
 	if !validActor(who) {
 		return Event{}, fmt.Errorf("tickets: set status: unknown actor %q", who)

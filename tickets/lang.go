@@ -4,18 +4,15 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 // answerInEnglish reports whether a ticket in lang is answered in English:
-// the official support languages are English, French, German and Czech; a
-// ticket in any other language is machine-translated and answered in English.
+// a ticket in an official support language (English, French, German,
+// Czech) or a regional variant of one is answered in it; a ticket in any
+// other language is machine-translated and answered in English.
 func answerInEnglish(lang string) bool {
-	switch kb.BaseLang(lang) {
-	case "en", "fr", "de", "cs":
-		return false
-	}
-	return true
+	return !langtag.IsOfficial(langtag.Base(lang))
 }
 
 // stopWords are the commonest function words of each language we can tell

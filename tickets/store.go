@@ -48,11 +48,14 @@ func (s Status) valid() bool {
 	return false
 }
 
-// Authors of messages and actors of events.
+// Authors of messages and actors of events. A customer acts through the
+// ticket pages and /api/tickets; an agent, as ActorSupport with a Staff,
+// through the console and /api/agent. The portal command line records its
+// status changes as ActorCLI and its replies as ActorSupport without a Staff.
 const (
 	ActorCustomer = "customer"
 	ActorSupport  = "support"
-	ActorCLI      = "cli" // the portal command line, until the agent console exists
+	ActorCLI      = "cli" // the portal command line; an event's actor, never a message's author
 )
 
 // Event kinds. Notes, assignments and call flags are internal: the
@@ -196,14 +199,14 @@ type Message struct {
 type Event struct {
 	Seq     int64     // global, strictly increasing; the live feed's sequence number
 	Number  int       // ticket number
-	Kind    string    // "filed" | "status" | "reply" | "sla"
+	Kind    string    // one of the Kind* constants
 	Status  Status    // for "filed" and "status": the new status
-	Message *Message  // for "reply"
+	Message *Message  // for "reply" and "note"
 	SLADue  time.Time // for "filed" and "sla"; zero when the plan has none
 	Actor   string    // "customer" | "support" | "cli"
 	At      time.Time
-	// Staff is the agent who acted (actor "support" from the console); zero
-	// otherwise.
+	// Staff is the agent who acted (actor "support" from the console or
+	// /api/agent); zero otherwise.
 	Staff    Staff
 	Internal bool   // never shown to the customer (notes, assignment, call flags)
 	From     Status // for "status": the previous status
@@ -498,25 +501,6 @@ func (d eventData) apply(e *Event, err error) error {
 		e.SLADue, err = parseTime(d.SLADue, err)
 	}
 	return err
-}
-
-// EventsAfter returns the events of one ticket that its customer may see
-// with Seq > after, oldest first: what a reconnecting live page missed. ErrNotFound if there is no
-// such ticket. The caller checks the token (Get) first.
-func (s *Store) EventsAfter(ctx context.Context, number int, after int64) ([]Event, error) {
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM tickets WHERE number = ?`, number).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
-	}
-	evs, err := s.events(ctx, `WHERE e.ticket_id = ? AND e.id > ? AND e.internal = 0 ORDER BY e.id`, id, after)
-	if err != nil {
-		return nil, fmt.Errorf("tickets: events of #%d: %w", number, err)
-	}
-	return evs, nil
 }
 
 // maxEventsSince caps one EventsSince call.

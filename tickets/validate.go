@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orbitask/portal/fields"
-	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 // Deployment is where the customer runs the product; a bug report is valid
@@ -104,7 +104,7 @@ func validate(t NewTicket, idx stopIndex) (checked, error) {
 	}
 	line("deflection_session", &c.DeflectionSession, false, maxSession)
 	if c.Lang = strings.TrimSpace(c.Lang); c.Lang != "" {
-		if l, ok := kb.NormalizeLang(c.Lang); ok {
+		if l, ok := langtag.Normalize(c.Lang); ok {
 			c.lang = l
 		} else {
 			bad.Add("lang", fields.Lang)

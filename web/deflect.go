@@ -13,7 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/orbitask/portal/httpkit"
-	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/search"
 )
 
@@ -44,7 +44,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 	out := draftOut{Type: "suggestions", Session: in.Session, QueryID: in.QueryID, Suggestions: []apiHit{}}
 	lang := ""
 	if in.Lang != "" {
-		l, ok := kb.NormalizeLang(in.Lang)
+		l, ok := langtag.Normalize(in.Lang)
 		if !ok {
 			return out, httpkit.BadRequest("lang: unknown language " + strconv.Quote(in.Lang))
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
@@ -40,9 +41,15 @@ var deployments = []option{
 	{string(tickets.DeploymentOther), "Other"},
 }
 
-var ticketLanguages = []option{
-	{"", "Detect from my text"}, {"en", "English"}, {"fr", "Français"}, {"de", "Deutsch"}, {"cs", "Čeština"},
-}
+// ticketLanguages are the choices of the new-ticket form's language: detect
+// it, or one of the official languages, each named in itself.
+var ticketLanguages = func() []option {
+	opts := []option{{"", "Detect from my text"}}
+	for _, l := range langtag.Official() {
+		opts = append(opts, option{l, langtag.Name(l)})
+	}
+	return opts
+}()
 
 type ticketNewPage struct {
 	layout

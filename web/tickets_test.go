@@ -497,5 +497,6 @@ func TestCommitmentFollowsTheCalendar(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "7,5 heures ouvrées", `data-sla-hours="7,5"`)
 	res, body = p.get(t, "/tickets/"+itoa(tk.Number)+"?lang=en&token="+url.QueryEscape(token))
+	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "within 7.5 working hours")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/langtag"
 )
 
 //go:embed templates
@@ -39,7 +40,7 @@ func parseViews(as *httpkit.Assets, words *i18n.Bundle) (*views, error) {
 		"dateTime":    words.DateTimeUTC,
 		"asset":       as.URL,
 		"markdown":    httpkit.Markdown,
-		"langName":    httpkit.LangName,
+		"langName":    langtag.Name,
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
 	}
@@ -189,7 +190,7 @@ func (h *handler) languageLinks(current string) []langLink {
 	}
 	links := make([]langLink, len(codes))
 	for i, code := range codes {
-		links[i] = langLink{Code: code, Name: httpkit.LangName(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
+		links[i] = langLink{Code: code, Name: langtag.Name(code), URL: "/?lang=" + url.QueryEscape(code), Current: code == current}
 	}
 	return links
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/testportal"
+	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/ticketfeed"
 )
 
@@ -575,22 +577,38 @@ func TestStaticFiles(t *testing.T) {
 	}
 }
 
-func TestMatchAcceptLanguage(t *testing.T) {
-	available := []string{"en", "de", "pt-BR"}
-	tests := []struct{ header, want string }{
-		{"", ""},
-		{"de", "de"},
-		{"de-CH", "de"},
-		{"fr, de;q=0.5, en;q=0.7", "en"},
-		{"pt", "pt-BR"},
-		{"pt-br", "pt-BR"},
-		{"de;q=0, en", "en"},
-		{"*", ""},
-		{"ja, zz", ""},
+func TestPickLang(t *testing.T) {
+	dir := t.TempDir()
+	for _, l := range []string{"en", "de", "pt-BR"} {
+		if err := os.MkdirAll(filepath.Join(dir, l), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, l, "a.md"), []byte("---\ntitle: A\n---\nText.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := kb.Load(dir)
+	if err != nil || len(k.Problems) > 0 {
+		t.Fatalf("kb.Load: %v %v", err, k.Problems)
+	}
+	tests := []struct{ asked, header, want string }{
+		{"", "", "en"},
+		{"de", "", "de"},
+		{"pt_br", "de", "pt-BR"},
+		{"fr", "de-CH", "de"}, // fr has no articles
+		{"", "de", "de"},
+		{"", "fr, de;q=0.5, en;q=0.7", "en"},
+		{"", "pt", "pt-BR"},
+		{"", "pt-br", "pt-BR"},
+		{"", "de;q=0, en", "en"},
+		{"", "ja, de;q=0.1", "de"},
+		{"", "*", "en"},
+		{"", "ja, zz", "en"},
+		{"", "not a language!!", "en"},
 	}
 	for _, tt := range tests {
-		if got := matchAcceptLanguage(tt.header, available); got != tt.want {
-			t.Errorf("matchAcceptLanguage(%q) = %q, want %q", tt.header, got, tt.want)
+		if got := pickLang(k, tt.asked, tt.header); got != tt.want {
+			t.Errorf("pickLang(%q, %q) = %q, want %q", tt.asked, tt.header, got, tt.want)
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // read-only count of the portal's tickets
+
+	"github.com/orbitask/portal/langtag"
 )
 
 func runFile(args []string) error {
@@ -229,7 +231,7 @@ func ticketBodies(drafts []draft, n int, seed int64) ([][]byte, error) {
 	envs := []string{"", "Ubuntu 22.04, PostgreSQL 15, 4 GB RAM", "Windows Server 2022, IIS 10", "Kubernetes 1.29 on AWS, 3 nodes", ""}
 	errorsTxt := []string{"", "", "ERROR: connection refused (code 111)", "java.lang.OutOfMemoryError: Java heap space", "HTTP 502 Bad Gateway"}
 	deployments := []string{"", "cloud", "own-server", "other"}
-	langs := []string{"", "", "en", "fr", "de", "cs"}
+	langs := append([]string{"", ""}, langtag.Official()...) // a third left to detection
 	out := make([][]byte, n)
 	for i := range out {
 		d := drafts[rng.Intn(len(drafts))]
