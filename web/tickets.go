@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,19 +200,15 @@ func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
 	return tickets.Attachment{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}, nil
 }
 
-// file stores a ticket; its deflection session is marked filed in the same
-// transaction (deflect.Tracker.TicketFiled, wired as tickets.Config.OnFiledTx).
-func (h *handler) file(ctx context.Context, nt tickets.NewTicket) (tickets.Ticket, string, error) {
-	return h.tickets.File(ctx, nt)
-}
-
 // postTicket is POST /tickets, the form without JavaScript too.
 func (h *handler) postTicket(c *fiber.Ctx) error {
 	nt, values, err := readNewTicket(c)
 	if err == nil {
 		var t tickets.Ticket
 		var token string
-		t, token, err = h.file(c.UserContext(), nt)
+		// Its deflection session is marked filed in the same transaction
+		// (app.Open wires deflect.Tracker.TicketFiled as tickets.Config.OnFiledTx).
+		t, token, err = h.tickets.File(c.UserContext(), nt)
 		if err == nil {
 			return c.Redirect(ticketURL(t.Number, token)+"&new=1", fiber.StatusSeeOther)
 		}
@@ -241,7 +236,7 @@ func (h *handler) apiPostTicket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, token, err := h.file(c.UserContext(), nt)
+	t, token, err := h.tickets.File(c.UserContext(), nt)
 	if err != nil {
 		return err
 	}
