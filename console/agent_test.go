@@ -364,6 +364,18 @@ func TestAgentPagesShowTheTicket(t *testing.T) {
 	wantLacks(t, body, "<script>alert(1)", "<img src=x")
 	wantNoInlineCode(t, body)
 
+	// A regional variant of a support language is answered in that language,
+	// as the ticket says; another language in English.
+	for lang, want := range map[string]string{"de-CH": "Answer in <strong>Deutsch</strong>", "pt-BR": "<strong>answer in English</strong>"} {
+		other, _, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "N", Company: "C", Phone: "+41 44 123 45 67",
+			Email: "n@acme.example", Subject: "Export", Description: "Der Export geht nicht.", Severity: 3, Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body := b.send(t, "GET", "/agent/tickets/"+itoa(other.Number), nil)
+		wantContains(t, body, want)
+	}
+
 	// Reply in Markdown, then a call note that clears the flag.
 	res, _ = b.send(t, "POST", page+"/replies", url.Values{"csrf": {b.csrf}, "body": {"Merci, **essayez** ceci."}, "status": {"waiting"}})
 	wantStatus(t, res, http.StatusSeeOther)

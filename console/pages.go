@@ -222,8 +222,11 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
 	p.Section = "queue"
-	p.AnswerIn, p.KBLang = langtag.Name(t.Lang), t.Lang
-	if t.AnswerInEnglish || !langtag.IsOfficial(t.Lang) {
+	// As tickets decided at filing: a regional variant ("de-CH") of a
+	// support language is answered in that language, anything else in English.
+	base := langtag.Base(t.Lang)
+	p.AnswerIn, p.KBLang = langtag.Name(base), base
+	if t.AnswerInEnglish || !langtag.IsOfficial(base) {
 		p.AnswerIn, p.KBLang = "English", "en"
 	}
 	if t.DeflectionSession != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -58,24 +57,6 @@ func audit(ctx context.Context, tx *sqlitedb.Tx, at time.Time, actorID int64, ac
 	_, err = tx.ExecContext(ctx, `INSERT INTO staff_audit (at, actor_id, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		formatTime(at), id, actor, action, subject, string(data))
 	return err
-}
-
-// Record adds an audit entry for something a signed-in staff member did
-// outside this package (changing a setting, say). action is required.
-func (s *Store) Record(ctx context.Context, actor User, action, subject string, detail map[string]string) error {
-	if action == "" || len(action) > maxAuditAction {
-		return invalid("action", fields.ActionLength, "max", maxAuditAction)
-	}
-	if actor.ID == 0 {
-		return fmt.Errorf("staff: record %q: actor has no id", action)
-	}
-	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
-		return audit(ctx, tx, s.now().UTC(), actor.ID, actor.Email, action, subject, detail)
-	})
-	if err != nil {
-		return fmt.Errorf("staff: record %q: %w", action, err)
-	}
-	return nil
 }
 
 // Audit returns the latest entries, newest first: at most limit of them
