@@ -20,7 +20,7 @@ var layer = map[string]int{
 	"calendar": 1, "kb": 1, "live": 1, "i18n": 1,
 	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2,
 	"ticketfeed": 3,
-	"app": 4, "httpkit": 4,
+	"app":        4, "httpkit": 4,
 	"web": 5, "console": 5,
 	"server": 6,
 }
