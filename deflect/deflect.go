@@ -99,7 +99,9 @@ type Tracker struct {
 	burstGap     time.Duration
 	abandonAfter time.Duration
 
-	mu     sync.Mutex
+	// mu guards the map and closed; each draft has a lock of its own, so
+	// that keystrokes of different customers do not wait for each other.
+	mu     sync.RWMutex
 	drafts map[string]*draft // open sessions seen by this process
 	closed bool              // set by Close
 
@@ -109,8 +111,10 @@ type Tracker struct {
 	closer   sync.Once
 }
 
-// draft is what memory holds of an open session.
+// draft is what memory holds of an open session; mu guards the rest.
 type draft struct {
+	mu           sync.Mutex
+	gone         bool      // dropped from the map: the session ended (or is reloaded)
 	intents      []intent  // not yet written, oldest first; the last may be a burst in progress
 	lastActivity time.Time // newest Suggested or Touch
 	stored       time.Time // last activity known to be in deflect_sessions
@@ -245,10 +249,12 @@ func (t *Tracker) Start(ctx context.Context, lang string) (string, error) {
 // (it delays abandonment). It does not write to the database.
 func (t *Tracker) Touch(ctx context.Context, id string) error {
 	now := t.clock()
-	err := t.withDraft(ctx, id, func(d *draft) { d.lastActivity = later(d.lastActivity, now) })
+	d, err := t.lockDraft(ctx, id)
 	if err != nil {
 		return fmt.Errorf("deflect: touch: %w", err)
 	}
+	d.lastActivity = later(d.lastActivity, now)
+	d.mu.Unlock()
 	return nil
 }
 
@@ -261,70 +267,75 @@ func (t *Tracker) Touch(ctx context.Context, id string) error {
 // the database.
 func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []string) error {
 	now := t.clock()
-	err := t.withDraft(ctx, id, func(d *draft) {
-		d.lastActivity = later(d.lastActivity, now)
-		if n := len(d.intents); n > 0 && now.Sub(d.intents[n-1].at) < t.burstGap {
-			last := &d.intents[n-1]
-			last.at = later(last.at, now)
-			last.query = query
-			last.articles = append(last.articles[:0], articleIDs...)
-			return
-		}
-		d.intents = append(d.intents, intent{at: now, query: query, articles: append([]string(nil), articleIDs...)})
-	})
+	d, err := t.lockDraft(ctx, id)
 	if err != nil {
 		return fmt.Errorf("deflect: suggested: %w", err)
 	}
+	defer d.mu.Unlock()
+	d.lastActivity = later(d.lastActivity, now)
+	if n := len(d.intents); n > 0 && now.Sub(d.intents[n-1].at) < t.burstGap {
+		last := &d.intents[n-1]
+		last.at = later(last.at, now)
+		last.query = query
+		last.articles = append(last.articles[:0], articleIDs...)
+		return nil
+	}
+	d.intents = append(d.intents, intent{at: now, query: query, articles: append([]string(nil), articleIDs...)})
 	return nil
 }
 
-// withDraft runs fn on the session's draft, with t.mu held. A session not in
-// memory is looked up in the database first (normally one that ended or
+// lockDraft returns the session's draft, locked. A session not in memory is looked up in the database first (normally one that ended or
 // never existed; an open one, started before a restart or by another
 // process, is added to memory).
-func (t *Tracker) withDraft(ctx context.Context, id string, fn func(*draft)) error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return errTrackerClosed
+func (t *Tracker) lockDraft(ctx context.Context, id string) (*draft, error) {
+	for {
+		t.mu.RLock()
+		closed, d := t.closed, t.drafts[id]
+		t.mu.RUnlock()
+		if closed {
+			return nil, errTrackerClosed
+		}
+		if d == nil {
+			break
+		}
+		d.mu.Lock()
+		if !d.gone {
+			return d, nil
+		}
+		d.mu.Unlock() // forgotten meanwhile: look again
 	}
-	if d := t.drafts[id]; d != nil {
-		fn(d)
-		t.mu.Unlock()
-		return nil
-	}
-	t.mu.Unlock()
 
 	if !validID(id) {
-		return ErrUnknownSession
+		return nil, ErrUnknownSession
 	}
 	var last string
 	var ended bool
 	err := t.db.QueryRowContext(ctx, `SELECT last_activity_at, ended_at IS NOT NULL FROM deflect_sessions WHERE id = ?`, id).Scan(&last, &ended)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return ErrUnknownSession
+		return nil, ErrUnknownSession
 	case err != nil:
-		return err
+		return nil, err
 	case ended:
-		return ErrSessionClosed
+		return nil, ErrSessionClosed
 	}
 	at, err := sqlitedb.ParseTime(last)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.closed {
-		return errTrackerClosed
+		t.mu.Unlock()
+		return nil, errTrackerClosed
 	}
 	d := t.drafts[id]
 	if d == nil {
 		d = &draft{lastActivity: at, stored: at}
 		t.drafts[id] = d
 	}
-	fn(d)
-	return nil
+	d.mu.Lock() // not gone: forget deletes from the map first, under t.mu
+	t.mu.Unlock()
+	return d, nil
 }
 
 // Opened records that the customer opened a suggested article.
@@ -452,10 +463,12 @@ func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string
 	if ev != nil && ev.kind == KindAbandoned {
 		activity = time.Time{}
 	}
-	t.mu.Lock()
+	t.mu.RLock()
 	d := t.drafts[id]
+	t.mu.RUnlock()
 	var intents []intent
 	if d != nil {
+		d.mu.Lock()
 		intents = d.intents
 		if ends {
 			intents = copyIntents(intents)
@@ -463,8 +476,8 @@ func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string
 			d.intents = nil
 		}
 		activity = later(activity, d.lastActivity)
+		d.mu.Unlock()
 	}
-	t.mu.Unlock()
 	if ev == nil && len(intents) == 0 {
 		return nil
 	}
@@ -496,9 +509,9 @@ func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string
 		tx.OnCommit(func() { t.forget(id) })
 	case d != nil:
 		tx.OnCommit(func() {
-			t.mu.Lock()
+			d.mu.Lock()
 			d.stored = later(d.stored, activity)
-			t.mu.Unlock()
+			d.mu.Unlock()
 		})
 	}
 	return nil
@@ -507,9 +520,9 @@ func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string
 // putBack returns intents taken by a write that failed to the front of the
 // session's draft, if the session is still held.
 func (t *Tracker) putBack(id string, d *draft, intents []intent) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.drafts[id] == d {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.gone {
 		d.intents = append(intents, d.intents...)
 	}
 }
@@ -517,8 +530,26 @@ func (t *Tracker) putBack(id string, d *draft, intents []intent) {
 // forget drops a session that has ended from memory.
 func (t *Tracker) forget(id string) {
 	t.mu.Lock()
+	d := t.drafts[id]
 	delete(t.drafts, id)
 	t.mu.Unlock()
+	if d != nil {
+		d.mu.Lock()
+		d.gone = true
+		d.mu.Unlock()
+	}
+}
+
+// each calls fn for every draft in memory, with the draft locked. Keystrokes
+// to other sessions go on meanwhile; new sessions wait.
+func (t *Tracker) each(fn func(id string, d *draft)) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for id, d := range t.drafts {
+		d.mu.Lock()
+		fn(id, d)
+		d.mu.Unlock()
+	}
 }
 
 // flush writes the search intents whose burst has ended (every intent if
@@ -535,19 +566,16 @@ func (t *Tracker) flush(ctx context.Context, all bool) error {
 	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		works, notOpen = works[:0], notOpen[:0]
 		now := t.clock()
-		t.mu.Lock()
-		for id, d := range t.drafts {
+		t.each(func(id string, d *draft) {
 			n := len(d.intents)
 			if n > 0 && !all && now.Sub(d.intents[n-1].at) < t.burstGap {
 				n-- // the last burst goes on
 			}
-			if n == 0 {
-				continue
+			if n > 0 {
+				works = append(works, work{id: id, d: d, intents: d.intents[:n:n], activity: d.lastActivity})
+				d.intents = d.intents[n:]
 			}
-			works = append(works, work{id: id, d: d, intents: d.intents[:n:n], activity: d.lastActivity})
-			d.intents = d.intents[n:]
-		}
-		t.mu.Unlock()
+		})
 		tx.OnUndo(func() {
 			for _, w := range works {
 				t.putBack(w.id, w.d, w.intents)
@@ -576,11 +604,11 @@ func (t *Tracker) flush(ctx context.Context, all bool) error {
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	t.mu.Lock()
 	for _, w := range works {
+		w.d.mu.Lock()
 		w.d.stored = later(w.d.stored, w.activity)
+		w.d.mu.Unlock()
 	}
-	t.mu.Unlock()
 	return nil
 }
 
@@ -595,24 +623,15 @@ func (t *Tracker) sweep(ctx context.Context) error {
 		now := t.clock()
 		cutoff := sqlitedb.FormatTime(now.Add(-t.abandonAfter))
 		touched = map[*draft]time.Time{}
-		t.mu.Lock()
-		ids := make([]string, 0, len(t.drafts))
-		for id, d := range t.drafts {
+		ids := map[*draft]string{}
+		t.each(func(id string, d *draft) {
 			if d.lastActivity.After(d.stored) {
-				touched[d] = d.lastActivity
-				ids = append(ids, id)
+				touched[d], ids[d] = d.lastActivity, id
 			}
-		}
-		t.mu.Unlock()
-		for _, id := range ids {
-			t.mu.Lock()
-			d := t.drafts[id]
-			t.mu.Unlock()
-			if d == nil {
-				continue
-			}
+		})
+		for d, at := range touched {
 			if _, err := tx.Exec(`UPDATE deflect_sessions SET last_activity_at = max(last_activity_at, ?) WHERE id = ? AND ended_at IS NULL`,
-				sqlitedb.FormatTime(touched[d]), id); err != nil {
+				sqlitedb.FormatTime(at), ids[d]); err != nil {
 				return err
 			}
 		}
@@ -644,22 +663,26 @@ func (t *Tracker) sweep(ctx context.Context) error {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	cutoff := t.clock().Add(-t.abandonAfter)
-	t.mu.Lock()
 	for d, at := range touched {
+		d.mu.Lock()
 		d.stored = later(d.stored, at)
+		d.mu.Unlock()
 	}
-	for id, d := range t.drafts {
+	var idle []string
+	t.each(func(id string, d *draft) {
 		if d.lastActivity.Before(cutoff) {
-			delete(t.drafts, id) // abandoned now, or ended elsewhere
+			idle = append(idle, id)
 		}
+	})
+	for _, id := range idle {
+		t.forget(id) // abandoned now, or ended elsewhere
 	}
-	t.mu.Unlock()
 	return nil
 }
 
 func (t *Tracker) isClosed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	return t.closed
 }
 
