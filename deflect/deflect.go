@@ -22,9 +22,15 @@
 //   - Nothing here runs inside another caller's transaction except
 //     TicketFiled/FiledTx, which never call Write (that would wait for
 //     itself).
-//   - Memory may briefly believe a session open that another process ended;
-//     the next write finds out and forgets it. Intents not yet written are
-//     lost if the process is killed (at most BurstGap of typing per session).
+//   - Memory may briefly believe a session open that has ended (in another
+//     process, or in a write racing with a keystroke); a keystroke accepted
+//     then is dropped by the next write, which finds the session ended and
+//     forgets it. Forgetting an open session is always safe: the next call
+//     loads it again from the database.
+//   - Lost, by design: intents not yet written if the process is killed (at
+//     most a burst and a minute of last activity per session), and, if a
+//     commit fails, the intents of a session another call of the same batch
+//     found ended.
 package deflect
 
 import (
@@ -563,6 +569,15 @@ func (t *Tracker) flush(ctx context.Context, all bool) error {
 	}
 	var works []work
 	var notOpen []string
+	now := t.clock()
+	due := false
+	t.each(func(_ string, d *draft) {
+		n := len(d.intents)
+		due = due || n > 1 || (n == 1 && (all || now.Sub(d.intents[0].at) >= t.burstGap))
+	})
+	if !due {
+		return nil // no transaction (and no write lock) for nothing
+	}
 	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		works, notOpen = works[:0], notOpen[:0]
 		now := t.clock()
@@ -674,9 +689,22 @@ func (t *Tracker) sweep(ctx context.Context) error {
 			idle = append(idle, id)
 		}
 	})
+	t.mu.Lock()
 	for _, id := range idle {
-		t.forget(id) // abandoned now, or ended elsewhere
+		d := t.drafts[id]
+		if d == nil {
+			continue // forgotten meanwhile
+		}
+		d.mu.Lock()
+		// Abandoned now, or ended elsewhere; unless a keystroke came in
+		// since it was picked.
+		if d.lastActivity.Before(cutoff) && len(d.intents) == 0 {
+			delete(t.drafts, id)
+			d.gone = true
+		}
+		d.mu.Unlock()
 	}
+	t.mu.Unlock()
 	return nil
 }
 

@@ -58,6 +58,24 @@ type Tx struct {
 	call *writeCall
 }
 
+// ExecContext, QueryContext and QueryRowContext run on the transaction
+// without ctx's cancellation: the driver interrupts a cancelled statement
+// and SQLite then rolls back the whole transaction, the batch's other calls
+// included. Values carried by ctx are kept.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryContext: see ExecContext.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryRowContext: see ExecContext.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+}
+
 // OnCommit registers fn to run once this work is committed, in the goroutine
 // that called Write, before Write returns. If the work is undone, fn never
 // runs. Domain packages use it to update what they keep in memory only when
@@ -219,8 +237,8 @@ func (w *writer) commit(batch []*writeCall) {
 		return tx.Commit()
 	}()
 	for i := range results {
-		if err != nil && results[i] == nil {
-			results[i] = err
+		if err != nil && (results[i] == nil || results[i] == errUnfinished) {
+			results[i] = fmt.Errorf("%w: %w", errUnfinished, err)
 		}
 	}
 }

@@ -246,3 +246,53 @@ func TestTimeLayout(t *testing.T) {
 		t.Errorf("SQLite formats %q (%v), want %q", sqlite, err, s)
 	}
 }
+
+// A caller's context cancelled while its work runs must not interrupt the
+// statement: SQLite would roll back the whole batch, other callers' work too.
+func TestWriterIgnoresCancellationInsideTheWork(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Raw().Exec(`CREATE TABLE t (v INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	release := make(chan struct{})
+	other := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Write(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+				return err
+			}
+			close(started)
+			<-release
+			// Cancelled now: the statement still runs.
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`)
+			return err
+		})
+	}()
+	<-started
+	go func() { // queues behind, so it shares the next batch or this one's successor
+		other <- db.Write(context.Background(), func(tx *Tx) error {
+			_, err := tx.ExecContext(context.Background(), `INSERT INTO t (v) VALUES (4)`)
+			return err
+		})
+	}()
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("work whose context was cancelled while it ran: %v", err)
+	}
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := db.QueryRow(`SELECT sum(v) FROM t`).Scan(&sum); err != nil || sum != 7 {
+		t.Fatalf("sum %d (%v), want 7: every call's work committed", sum, err)
+	}
+}
