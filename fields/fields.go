@@ -21,6 +21,7 @@ const (
 	TooLong           = "too_long"           // at most {max} characters
 	ControlCharacters = "control_characters" // contains control characters
 	SingleLine        = "single_line"        // must be a single line of text
+	FormatCharacters  = "format_characters"  // invisible or direction-changing characters
 	PhoneCharacters   = "phone_characters"   // only digits, spaces, +, -, ( and ) are allowed
 	PhoneDigits       = "phone_digits"       // must have 6 to 20 digits
 	Email             = "email"              // not an e-mail address
@@ -163,6 +164,8 @@ func message(code string, p Params) string {
 		return "contains control characters"
 	case SingleLine:
 		return "must be a single line of text"
+	case FormatCharacters:
+		return "contains invisible or direction-changing characters"
 	case PhoneCharacters:
 		return "only digits, spaces, +, -, ( and ) are allowed"
 	case PhoneDigits:

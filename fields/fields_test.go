@@ -21,6 +21,7 @@ func TestMessages(t *testing.T) {
 		{New(TooLong, "max", 200), "at most 200 characters"},
 		{New(ControlCharacters), "contains control characters"},
 		{New(SingleLine), "must be a single line of text"},
+		{New(FormatCharacters), "contains invisible or direction-changing characters"},
 		{New(PhoneCharacters), "only digits, spaces, +, -, ( and ) are allowed"},
 		{New(PhoneDigits), "must have 6 to 20 digits"},
 		{New(Email), "not an e-mail address"},

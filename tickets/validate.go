@@ -143,8 +143,19 @@ func checkText(v string, required bool, limit int, multiline bool) fields.Proble
 			}
 			return fields.New(fields.SingleLine)
 		}
+		if !multiline && formatCharacter(r) {
+			return fields.New(fields.FormatCharacters)
+		}
 	}
 	return fields.Problem{}
+}
+
+// formatCharacter reports an invisible or direction-changing character
+// (Unicode category Cf: U+202E, U+200B, U+FEFF, U+2066, …) that would let a
+// subject or a name display as something else. Zero-width (non-)joiners
+// stay allowed: Persian, Hindi and emoji sequences need them.
+func formatCharacter(r rune) bool {
+	return unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d'
 }
 
 // checkPhone accepts digits, spaces, "+", "-", "(" and ")", with 6 to 20
@@ -167,18 +178,41 @@ func checkPhone(v string) string {
 	return ""
 }
 
-// isEmail accepts a bare address (no display name, no angle brackets) that
-// net/mail parses, whose domain has a dot that neither starts nor ends it.
+// isEmail accepts a plain address, local@domain: the local part of letters,
+// digits and . _ + - ' (no quoting, no ?, %, &, =, which would turn a
+// mailto: link into one with parameters, such as a Cc), the domain of
+// letters, digits and hyphens in two or more dot-separated labels. It must
+// also parse as an address (net/mail) and be nothing more.
 func isEmail(v string) bool {
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" {
 		return false
 	}
-	at := strings.LastIndexByte(v, '@')
-	if at <= 0 {
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || local == "" || strings.Contains(domain, "@") {
 		return false
 	}
-	domain := v[at+1:]
-	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".") &&
-		!strings.Contains(domain, "..") && !strings.ContainsAny(domain, "[]")
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return false
+	}
+	for _, r := range local {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(".+-_'", r) {
+			return false
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+		for _, r := range l {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }

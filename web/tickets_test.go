@@ -451,6 +451,15 @@ func TestAPIValidationCodes(t *testing.T) {
 	check(res, body, map[string]string{"subject": "at most 200 characters", "severity": "must be 1, 2, 3 or 4"},
 		map[string]map[string]any{"subject": {"code": "too_long", "max": 200.0}, "severity": {"code": "severity"}})
 
+	// Hostile text: a right-to-left override in the subject, mailto
+	// parameters in the e-mail (a Cc in the console's mailto: link).
+	json.Unmarshal([]byte(validTicketJSON), &in)
+	in["subject"], in["email"] = "invoice \u202egpj.exe", "a?cc=x%40evil.example&b=@example.com"
+	data, _ = json.Marshal(in)
+	res, body = p.postJSON(t, "/api/tickets", string(data))
+	check(res, body, map[string]string{"subject": "contains invisible or direction-changing characters", "email": "not an e-mail address"},
+		map[string]map[string]any{"subject": {"code": "format_characters"}, "email": {"code": "email"}})
+
 	// Files the tickets package refuses: each with its name and code.
 	var buf bytes.Buffer
 	w := ticketForm(&buf)
