@@ -34,6 +34,14 @@ const (
 	maxUserAgent = 512  // bytes
 )
 
+// At most maxHashing logins hash a password at once (4 × 19 MiB with the
+// default cost); one that waits longer than hashWait for its turn gets a
+// 429, so that no burst of sign-ins can exhaust the server's memory.
+const (
+	maxHashing = 4
+	hashWait   = 3 * time.Second
+)
+
 // randomToken returns prefix and 32 random bytes in base64url, and the
 // SHA-256 of the whole, which is what is stored.
 func randomToken(prefix string) (string, [32]byte, error) {
@@ -70,14 +78,16 @@ func CheckCSRF(sessionToken, given string) bool {
 // even a right one; a successful login clears the email's failures. ip may
 // be "" (no per-address limit). Logins and failures go to the audit log.
 func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string) (Session, error) {
-	email, ip, userAgent = normEmail(email), clip(ip, maxIP), clip(userAgent, maxUserAgent)
+	// Bounded before any work: no address is longer, and no password can
+	// be (SetPassword refuses them), so neither reaches the log, the tables
+	// or argon2 whole.
+	email, ip, userAgent = clip(normEmail(email), maxEmail), clip(ip, maxIP), clip(userAgent, maxUserAgent)
 	now := s.now().UTC()
-	wait, err := s.retryAfter(ctx, email, ip, now)
-	if err != nil {
+	// The attempt counts as a failure from the start, in the transaction
+	// that checks the limits: concurrent attempts cannot all pass the check
+	// (a success removes it again).
+	if err := s.reserveAttempt(ctx, email, ip, now); err != nil {
 		return Session{}, fmt.Errorf("staff: login: %w", err)
-	}
-	if wait > 0 {
-		return Session{}, fmt.Errorf("staff: login: %w", &RateLimitError{RetryAfter: wait})
 	}
 	u, hash, err := s.credentials(ctx, `u.email = ?`, email)
 	known := err == nil
@@ -86,12 +96,22 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	} else if err != nil {
 		return Session{}, fmt.Errorf("staff: login: %w", err)
 	}
-	ok, params, err := verifyPassword(hash, password)
-	if err != nil {
-		return Session{}, fmt.Errorf("staff: login %s: %w", email, err)
+	var ok bool
+	var params hashParams
+	if len(password) <= maxPassword {
+		if err := s.hashSlot(ctx); err != nil {
+			return Session{}, fmt.Errorf("staff: login: %w", err)
+		}
+		ok, params, err = verifyPassword(hash, password)
+		<-s.hashing
+		if err != nil {
+			return Session{}, fmt.Errorf("staff: login %s: %w", email, err)
+		}
 	}
 	var reason string
 	switch {
+	case len(password) > maxPassword:
+		reason = "password too long"
 	case !known:
 		reason = "unknown email"
 	case !ok:
@@ -111,7 +131,12 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	// password is at hand, so raising the cost reaches every account.
 	var rehash string
 	if params != s.params {
-		if rehash, err = hashPassword(password, s.params); err != nil {
+		if err := s.hashSlot(ctx); err != nil {
+			return Session{}, fmt.Errorf("staff: login: %w", err)
+		}
+		rehash, err = hashPassword(password, s.params)
+		<-s.hashing
+		if err != nil {
 			return Session{}, fmt.Errorf("staff: login: %w", err)
 		}
 	}
@@ -177,52 +202,72 @@ func (s *Store) credentials(ctx context.Context, where string, arg any) (User, s
 	return u, hash, err
 }
 
-// retryAfter returns how long until a login for email from ip may be tried
-// again, or 0 if it may be tried now. A failure counts while it is younger
-// than the window; the wait is until enough of them have aged out to leave
-// the count under the limit. Concurrent attempts may overshoot a limit by a
-// few; that is acceptable for a rate limit.
-func (s *Store) retryAfter(ctx context.Context, email, ip string, now time.Time) (time.Duration, error) {
+// reserveAttempt counts a login attempt for email from ip as a failure,
+// unless the failures younger than the window already reach a limit; then
+// it returns a *RateLimitError saying how long until enough of them have
+// aged out. Check and count are one transaction, so a burst of concurrent
+// attempts gets at most the limit through. It also prunes failures that no
+// longer count, so the table stays the size of one window.
+func (s *Store) reserveAttempt(ctx context.Context, email, ip string, now time.Time) error {
 	since := formatTime(now.Add(-failureWindow))
-	var wait time.Duration
-	check := func(column, value string, limit int) error {
-		var at string
-		err := s.db.QueryRowContext(ctx, `SELECT at FROM staff_login_failures WHERE `+column+` = ? AND at > ?
-			ORDER BY at DESC LIMIT 1 OFFSET ?`, value, since, limit-1).Scan(&at)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // under the limit
-		}
-		if err != nil {
+	return s.write(ctx, func(tx *sqlitedb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, since); err != nil {
 			return err
 		}
-		t, err := parseTime(at)
-		if err != nil {
+		var wait time.Duration
+		check := func(column, value string, limit int) error {
+			var at string
+			err := tx.QueryRowContext(ctx, `SELECT at FROM staff_login_failures WHERE `+column+` = ? AND at > ?
+				ORDER BY at DESC LIMIT 1 OFFSET ?`, value, since, limit-1).Scan(&at)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // under the limit
+			}
+			if err != nil {
+				return err
+			}
+			t, err := parseTime(at)
+			if err != nil {
+				return err
+			}
+			wait = max(wait, t.Add(failureWindow).Sub(now), time.Second)
+			return nil
+		}
+		if err := check("email", email, maxAccountFailures); err != nil {
 			return err
 		}
-		wait = max(wait, t.Add(failureWindow).Sub(now))
-		return nil
-	}
-	if err := check("email", email, maxAccountFailures); err != nil {
-		return 0, err
-	}
-	if ip != "" {
-		if err := check("ip", ip, maxIPFailures); err != nil {
-			return 0, err
+		if ip != "" {
+			if err := check("ip", ip, maxIPFailures); err != nil {
+				return err
+			}
 		}
-	}
-	return wait, nil
+		if wait > 0 {
+			return &RateLimitError{RetryAfter: wait}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at) VALUES (?, ?, ?)`, email, ip, formatTime(now))
+		return err
+	})
 }
 
-// recordFailure counts a failed login and prunes failures that no longer
-// count, so the table stays the size of one window.
+// hashSlot waits for one of the few password hashes that may run at once
+// (each argon2id check takes its memory cost, 19 MiB by default), and gives
+// up with a *RateLimitError after a short wait. The caller frees the slot
+// with <-s.hashing.
+func (s *Store) hashSlot(ctx context.Context) error {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-t.C:
+		return &RateLimitError{RetryAfter: time.Second}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recordFailure audits a failed login (reserveAttempt counted it already).
 func (s *Store) recordFailure(ctx context.Context, email, ip, reason string, now time.Time) error {
 	return s.write(ctx, func(tx *sqlitedb.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, formatTime(now.Add(-failureWindow))); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at) VALUES (?, ?, ?)`, email, ip, formatTime(now)); err != nil {
-			return err
-		}
 		return audit(ctx, tx, now, 0, anonymous, actionLoginFailed, email, map[string]string{"ip": ip, "reason": reason})
 	})
 }
@@ -325,14 +370,14 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, ErrUnauthenticated)
 	}
 	now := s.now().UTC()
-	wait, err := s.retryAfter(ctx, u.Email, "", now)
-	if err != nil {
+	if err := s.reserveAttempt(ctx, u.Email, "", now); err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
-	if wait > 0 {
-		return fmt.Errorf("staff: set password of %s: %w", u.Email, &RateLimitError{RetryAfter: wait})
+	if err := s.hashSlot(ctx); err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
 	ok, _, err := verifyPassword(hash, current)
+	<-s.hashing
 	if err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,4 +271,55 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("CheckCSRF(%q, %q) = %v", tc.session, tc.given, got)
 		}
 	}
+}
+
+// Check and count are one step: a burst of simultaneous wrong passwords for
+// one account gets at most the limit through to a password check.
+func TestLoginLimitHoldsUnderABurst(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "jana@example.com", RoleAgent)
+	var wg sync.WaitGroup
+	errs := make([]error, 24)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.Login(e.ctx, "jana@example.com", "wrong password", fmt.Sprintf("192.0.2.%d", i+1), "")
+		}()
+	}
+	wg.Wait()
+	var checked, limited int
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			checked++
+		case errors.Is(err, ErrRateLimited):
+			limited++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if checked != maxAccountFailures || limited != len(errs)-maxAccountFailures {
+		t.Errorf("%d passwords checked, %d refused; want %d checked", checked, limited, maxAccountFailures)
+	}
+}
+
+// Sign-in fields are bounded before any work: an over-long password is a
+// wrong one without hashing it, an over-long e-mail is kept clipped.
+func TestLoginBoundsItsInput(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	_, err := e.Login(e.ctx, "jana@example.com", pw+strings.Repeat("x", 40<<20), "192.0.2.1", "")
+	wantErr(t, err, ErrBadCredentials)
+	_, err = e.Login(e.ctx, strings.Repeat("a", 200<<10)+"@example.com", "whatever password", "192.0.2.1", "")
+	wantErr(t, err, ErrBadCredentials)
+	var longest int
+	if err := e.db.QueryRow(`SELECT max(length(email)) FROM staff_login_failures`).Scan(&longest); err != nil || longest > 254 {
+		t.Errorf("a failure stored an e-mail of %d bytes (%v), want at most 254", longest, err)
+	}
+	var audited int
+	if err := e.db.QueryRow(`SELECT max(length(subject)) FROM staff_audit`).Scan(&audited); err != nil || audited > 254 {
+		t.Errorf("the audit log stored an e-mail of %d bytes (%v)", audited, err)
+	}
+	e.login(t, "jana@example.com", pw) // two failures: still under the limit
 }

@@ -121,7 +121,8 @@ type Store struct {
 	log       *slog.Logger
 	idle, max time.Duration
 	params    hashParams
-	dummyHash string // verified for unknown emails, so they cost what a wrong password does
+	dummyHash string        // verified for unknown emails, so they cost what a wrong password does
+	hashing   chan struct{} // a slot per password hash running in a login (see hashSlot)
 }
 
 // Open migrates the database and returns a Store.
@@ -164,7 +165,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, now: cfg.Now, log: cfg.Logger, idle: cfg.SessionIdle, max: cfg.SessionMax,
-		params: p, dummyHash: dummyHash,
+		params: p, dummyHash: dummyHash, hashing: make(chan struct{}, maxHashing),
 	}, nil
 }
 
