@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -547,5 +548,35 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Behind a trusted proxy the client's address is the right-most
+// X-Forwarded-For entry that is not a trusted proxy: a client prepending
+// addresses of its own choosing still meets the per-address limit, and the
+// audit log records the address the proxy saw.
+func TestClientAddressBehindTrustedProxy(t *testing.T) {
+	p := newPortal(t, server.Config{TrustedProxies: []string{"0.0.0.0/32"}}) // the test connection's peer
+	b := p.browser()
+	b.send(t, "GET", "/agent/login", nil)
+	var limited int
+	for i := range 22 {
+		res, _ := b.send(t, "POST", "/agent/login", url.Values{"csrf": {b.csrf}, "email": {fmt.Sprintf("nobody%d@orbitask.example", i)}, "password": {"wrong password"}},
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d, 203.0.113.5", i))
+		if res.StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 2 {
+		t.Errorf("%d of 22 failed sign-ins from one address refused, want the 2 past the limit of 20", limited)
+	}
+	entries, err := p.svc.Staff.Audit(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if ip := e.Detail["ip"]; ip != "" && ip != "203.0.113.5" {
+			t.Fatalf("audit entry with address %q, want the proxy's view 203.0.113.5", ip)
+		}
 	}
 }

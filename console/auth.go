@@ -145,7 +145,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 		p.Error = "The sign-in form expired. Please try again."
 		return h.renderLogin(c, fiber.StatusForbidden, p)
 	}
-	sess, err := h.staff.Login(c.UserContext(), p.Email, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	sess, err := h.staff.Login(c.UserContext(), p.Email, c.FormValue("password"), httpkit.ClientIP(c), c.Get(fiber.HeaderUserAgent))
 	var rl *staff.RateLimitError
 	switch {
 	case errors.As(err, &rl):

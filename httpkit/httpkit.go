@@ -10,6 +10,7 @@ package httpkit
 
 import (
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -63,18 +64,72 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// Forwarding headers only from the proxies named in the config.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
-		EnableIPValidation:      true,
+		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
+		// entry, which the client writes; clientAddress does it right.
 	})
-	app.Use(logRequests(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), recover.New(), securityHeaders)
 	return app
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
+// clientIPKey holds the client's address in a request's locals.
+const clientIPKey = "httpkit.client-ip"
+
+// ClientIP is the client's address: the connection's peer, or, when the
+// peer is a trusted proxy, the right-most X-Forwarded-For address that is
+// not a trusted proxy. Everything left of it was written by whoever sent
+// the request and proves nothing.
+func ClientIP(c *fiber.Ctx) string {
+	if ip, ok := c.Locals(clientIPKey).(string); ok {
+		return ip
 	}
-	return fiber.HeaderXForwardedFor
+	return c.IP()
+}
+
+func clientAddress(trusted []netip.Prefix) fiber.Handler {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(c *fiber.Ctx) error {
+		ip := c.IP()
+		if peer, err := netip.ParseAddr(ip); err == nil && len(trusted) > 0 && isTrusted(peer) {
+			var hops []string
+			for _, h := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+				hops = append(hops, strings.Split(string(h), ",")...)
+			}
+			for i := len(hops) - 1; i >= 0; i-- {
+				a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+				if err != nil {
+					break // a malformed hop: nothing left of it can be believed
+				}
+				ip = a.Unmap().String()
+				if !isTrusted(a) {
+					break
+				}
+			}
+		}
+		c.Locals(clientIPKey, ip)
+		return c.Next()
+	}
+}
+
+// parseTrusted reads proxy addresses and CIDR ranges (checked by the
+// command line already; a bad one is left out).
+func parseTrusted(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
 }
 
 // securityHeaders sets the headers every response carries.
