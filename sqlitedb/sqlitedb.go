@@ -19,8 +19,10 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +55,14 @@ func Open(path string) (*DB, error) {
 	if err := pool.Ping(); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
+	}
+	// Tickets and staff data: readable by the owner only, whatever the
+	// umask. SQLite gives the -wal and -shm files the database's mode.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			pool.Close()
+			return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
+		}
 	}
 	return &DB{pool: pool, writer: newWriter(pool)}, nil
 }

@@ -217,7 +217,7 @@ func writeAttachment(dir, sum string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := os.Chmod(f.Name(), 0o600); err != nil { // customers' files: the owner only
 		return err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {

@@ -81,6 +81,13 @@ func TestAttachmentsAreStoredByContentHash(t *testing.T) {
 		if err != nil || !bytes.Equal(stored, data) {
 			t.Errorf("attachments/%s: %v", hashOf(data), err)
 		}
+		// Customers' files: the owner's only.
+		if fi, err := os.Stat(filepath.Join(dir, hashOf(data))); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("attachments/%s: mode %v (%v), want 0600", hashOf(data), fi.Mode().Perm(), err)
+		}
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("attachments/: mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}
 
 	// Another ticket with the same screenshot reuses the file.

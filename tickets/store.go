@@ -132,7 +132,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	attDir := filepath.Join(cfg.DataDir, "attachments")
-	if err := os.MkdirAll(attDir, 0o755); err != nil {
+	if err := os.MkdirAll(attDir, 0o700); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	cal, err := newReloading(filepath.Join(cfg.DataDir, "calendar.yaml"), "calendar file", calendar.Load, calendar.Default, cfg.Now, cfg.Logger)

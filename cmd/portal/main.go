@@ -182,7 +182,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 
 func serve(cfg Config, log *slog.Logger) error {
 	start := time.Now()
-	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil { // tickets and staff data: the owner only
 		return fmt.Errorf("data directory: %w", err)
 	}
 	snapshot := filepath.Join(cfg.Data, "kb.snapshot")

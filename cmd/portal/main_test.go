@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/orbitask/portal/sqlitedb"
@@ -152,5 +153,31 @@ func TestTicketCommand(t *testing.T) {
 	got, err := store.Get(context.Background(), tk.Number, token)
 	if err != nil || got.Status != tickets.StatusOpen || len(got.Messages) != 2 || got.Messages[1].Author != tickets.ActorSupport {
 		t.Fatalf("after the commands: %+v, %v", got, err)
+	}
+}
+
+// The data directory and the files holding tickets and staff data are the
+// owner's only, whatever the umask.
+func TestDataFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	data := filepath.Join(t.TempDir(), "data")
+	var out, errb strings.Builder
+	if code := run([]string{"user", "add", "--email", "a@orbitask.example", "--name", "A", "--role", "agent", "--data", data}, &out, &errb); code != 0 {
+		t.Fatalf("user add: %d %s", code, errb.String())
+	}
+	for path, want := range map[string]os.FileMode{data: 0o700, filepath.Join(data, "portal.db"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+	for _, f := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(filepath.Join(data, "portal.db"+f)); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("portal.db%s: mode %o, want the owner's only", f, fi.Mode().Perm())
+		}
 	}
 }

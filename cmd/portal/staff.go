@@ -192,7 +192,7 @@ func parseStaffFlags(fs *flag.FlagSet, args []string, usage string, stdout, stde
 func openStaff(data string, create bool) (*staff.Store, func(), error) {
 	path := filepath.Join(data, "portal.db")
 	if create {
-		if err := os.MkdirAll(data, 0o755); err != nil {
+		if err := os.MkdirAll(data, 0o700); err != nil {
 			return nil, nil, err
 		}
 	} else if _, err := os.Stat(path); err != nil {
