@@ -82,12 +82,16 @@ func TestAttachmentsAreStoredByContentHash(t *testing.T) {
 			t.Errorf("attachments/%s: %v", hashOf(data), err)
 		}
 		// Customers' files: the owner's only.
-		if fi, err := os.Stat(filepath.Join(dir, hashOf(data))); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Errorf("attachments/%s: mode %v (%v), want 0600", hashOf(data), fi.Mode().Perm(), err)
+		if fi, err := os.Stat(filepath.Join(dir, hashOf(data))); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("attachments/%s: mode %v, want 0600", hashOf(data), fi.Mode().Perm())
 		}
 	}
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("attachments/: mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	if fi, err := os.Stat(dir); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("attachments/: mode %v, want 0700", fi.Mode().Perm())
 	}
 
 	// Another ticket with the same screenshot reuses the file.
