@@ -547,6 +547,10 @@ func TestSecureCookieBehindTrustedProxy(t *testing.T) {
 					t.Fatalf("session cookie Secure=%v, want %v", ck.Secure, c.secure)
 				}
 			}
+			// HSTS exactly when the request came over TLS.
+			if hsts := res.Header.Get("Strict-Transport-Security"); (hsts == "max-age=31536000") != c.secure {
+				t.Errorf("Strict-Transport-Security %q over https=%v", hsts, c.secure)
+			}
 		})
 	}
 }
