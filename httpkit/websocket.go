@@ -2,9 +2,11 @@ package httpkit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +74,15 @@ func WebSocket(log *slog.Logger, check func(r *http.Request) error, serve func(c
 			return // the upgrader has answered
 		}
 		defer conn.Close()
+		// A panic here would otherwise go to fasthttp's logger, which Fiber
+		// silences: log it as the server fault it is and tell the client.
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("websocket handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				msg := websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "internal error")
+				_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			}
+		}()
 		conn.SetReadLimit(64 << 10)
 		serve(conn, r)
 	})
