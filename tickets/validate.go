@@ -37,13 +37,17 @@ type NewTicket struct {
 
 // Field limits, in characters.
 const (
-	maxShort       = 200    // name, company, subject
-	maxEmail       = 254    // RFC 5321 path limit
-	maxVersion     = 100    // product version
-	maxEnvironment = 5000   // environment specification
-	maxLong        = 20_000 // description, error messages, replies
-	maxSession     = 128    // deflection session id
+	maxShort       = 200  // name, company, subject
+	maxEmail       = 254  // RFC 5321 path limit
+	maxVersion     = 100  // product version
+	maxEnvironment = 5000 // environment specification
+	maxLong        = MaxDescription
+	maxSession     = 128 // deflection session id
 )
+
+// MaxDescription is the most characters a description, an error message
+// or a reply may have.
+const MaxDescription = 20_000
 
 // ValidationError lists every field at fault, keyed by field name (the
 // NewTicket field in snake case: "name", "email", "error_messages",

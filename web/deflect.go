@@ -15,10 +15,16 @@ import (
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/tickets"
 )
 
 // maxSuggestions is how many articles are shown beside a draft.
 const maxSuggestions = 5
+
+// maxDraftBody bounds a draft sent to POST /api/deflect: a subject and a
+// description at their limits, in the widest UTF-8, with JSON around them.
+// (The WebSocket's read limit, 64 KiB, is below it.)
+const maxDraftBody = 4*(200+tickets.MaxDescription) + 4<<10
 
 // draftIn is a ticket draft, sent over the WebSocket or POST /api/deflect.
 type draftIn struct {
@@ -72,7 +78,8 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 		out.Suggestions = append(out.Suggestions, newAPIHit(hit))
 		ids = append(ids, hit.Article.ID)
 	}
-	if err := h.deflect.Suggested(ctx, out.Session, text, ids); err != nil {
+	// What the agent sees "before filing" is no longer than a description.
+	if err := h.deflect.Suggested(ctx, out.Session, truncateRunes(text, tickets.MaxDescription), ids); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -189,6 +196,18 @@ func truncateUTF8(s string, n int) string {
 	s = s[:n]
 	for len(s) > 0 && !utf8.ValidString(s) {
 		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
 	}
 	return s
 }

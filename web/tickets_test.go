@@ -179,6 +179,9 @@ func TestDeflectAPI(t *testing.T) {
 	wantStatus(t, res, 400)
 	res, _ = p.postJSON(t, "/api/deflect", `not json`)
 	wantStatus(t, res, 400)
+	// A draft far larger than a ticket can be is refused before any work.
+	res, _ = p.postJSON(t, "/api/deflect", `{"subject":"x","body":"`+strings.Repeat("a", maxDraftBody)+`"}`)
+	wantStatus(t, res, 413)
 }
 
 // serve runs the app on a real port, for WebSocket clients.

@@ -117,9 +117,9 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/api/tickets/:number/live", httpkit.WebSocket(h.log, h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
 	r.Post("/api/tickets/:number/replies", h.apiReply)
-	r.Post("/api/deflect", h.apiDeflect)
+	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
 	r.Get("/api/deflect/ws", httpkit.WebSocket(h.log, nil, h.deflectSocket))
-	r.Post("/api/deflect/:session/:action", h.apiDeflectAction)
+	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)
 }
 
 // NotFound answers every request no route took; mount it last (with Use).
