@@ -3,10 +3,8 @@ package console_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -57,21 +55,12 @@ func (p *portal) do(t *testing.T, req *http.Request) (*http.Response, string) {
 
 func (p *portal) get(t *testing.T, target string, header ...string) (*http.Response, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return p.do(t, req)
+	return testportal.Get(t, p.app, target, header...)
 }
 
 func (p *portal) postJSON(t *testing.T, target, body string, header ...string) (*http.Response, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return p.do(t, req)
+	return testportal.PostJSON(t, p.app, target, body, header...)
 }
 
 // serve runs the app on a real port, for WebSocket clients.

@@ -31,12 +31,7 @@ const validTicketJSON = `{"name":"Jana Novak","company":"Acme","phone":"+420 601
 
 func (p *portal) postJSON(t *testing.T, target, body string, header ...string) (*http.Response, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return p.do(t, req)
+	return testportal.PostJSON(t, p.app, target, body, header...)
 }
 
 func countTickets(t *testing.T, p *portal) int {

@@ -61,11 +61,7 @@ func (p *portal) do(t *testing.T, req *http.Request) (*http.Response, string) {
 
 func (p *portal) get(t *testing.T, target string, header ...string) (*http.Response, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return p.do(t, req)
+	return testportal.Get(t, p.app, target, header...)
 }
 
 func (p *portal) vote(t *testing.T, target, helpful, cookie string) (*http.Response, string) {

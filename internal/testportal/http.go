@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,4 +96,24 @@ func WantNoInlineCode(t testing.TB, body string) {
 		}
 	}
 	WantLacks(t, body, " style=", " onclick=", " onload=", "<style")
+}
+
+// Get sends a GET with the given header name/value pairs.
+func Get(t testing.TB, app *fiber.App, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	return Do(t, app, newRequest(http.MethodGet, target, nil, header))
+}
+
+// PostJSON sends a POST of a JSON body with the given header name/value pairs.
+func PostJSON(t testing.TB, app *fiber.App, target, body string, header ...string) (*http.Response, string) {
+	t.Helper()
+	return Do(t, app, newRequest(http.MethodPost, target, strings.NewReader(body), append([]string{"Content-Type", "application/json"}, header...)))
+}
+
+func newRequest(method, target string, body io.Reader, header []string) *http.Request {
+	req := httptest.NewRequest(method, target, body)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
 }
