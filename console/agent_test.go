@@ -584,3 +584,50 @@ func TestClientAddressBehindTrustedProxy(t *testing.T) {
 		}
 	}
 }
+
+// Over HTTP: the browser that signed in before keeps its cookie, scoped to
+// the sign-in form, and signs in while guesses from many addresses have
+// locked everyone else out of the account.
+func TestTargetedLockoutSparesARecognisedBrowser(t *testing.T) {
+	p := newPortal(t, server.Config{TrustedProxies: []string{"0.0.0.0/32"}}) // the test connection's peer
+	_, otp := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	owner := p.browser()
+	owner.send(t, "GET", "/agent/login", nil, "X-Forwarded-For", "198.51.100.7")
+	res, _ := owner.send(t, "POST", "/agent/login", url.Values{"csrf": {owner.csrf}, "email": {"alice@orbitask.example"}, "password": {otp}},
+		"X-Forwarded-For", "198.51.100.7")
+	wantStatus(t, res, http.StatusSeeOther)
+	var device *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "portal_device" {
+			device = c
+		}
+	}
+	if device == nil || device.Path != "/agent/login" || !device.HttpOnly || device.SameSite != http.SameSiteStrictMode || device.MaxAge < 29*24*3600 {
+		t.Fatalf("device cookie %+v, want HttpOnly, SameSite=Strict, Path=/agent/login, 30 days", device)
+	}
+	owner.send(t, "GET", "/agent/password", nil)
+	password := otp + "-but-longer"
+	res, _ = owner.send(t, "POST", "/agent/password", url.Values{"csrf": {owner.csrf}, "current_password": {otp},
+		"password": {password}, "confirm": {password}})
+	wantStatus(t, res, http.StatusSeeOther)
+	owner.send(t, "POST", "/agent/logout", url.Values{"csrf": {owner.csrf}})
+
+	attacker := p.browser()
+	attacker.send(t, "GET", "/agent/login", nil)
+	for i := range 30 {
+		attacker.send(t, "POST", "/agent/login", url.Values{"csrf": {attacker.csrf}, "email": {"alice@orbitask.example"}, "password": {"guess"}},
+			"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+	}
+	stranger := p.browser()
+	stranger.send(t, "GET", "/agent/login", nil)
+	res, _ = stranger.send(t, "POST", "/agent/login", url.Values{"csrf": {stranger.csrf}, "email": {"alice@orbitask.example"}, "password": {password}},
+		"X-Forwarded-For", "192.0.2.50")
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	owner.send(t, "GET", "/agent/login", nil, "X-Forwarded-For", "192.0.2.51")
+	res, _ = owner.send(t, "POST", "/agent/login", url.Values{"csrf": {owner.csrf}, "email": {"alice@orbitask.example"}, "password": {password}},
+		"X-Forwarded-For", "192.0.2.51")
+	wantStatus(t, res, http.StatusSeeOther)
+}

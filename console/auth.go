@@ -21,6 +21,9 @@ import (
 const (
 	sessionCookie   = "portal_staff"
 	loginCSRFCookie = "portal_login" // double-submit token of the login form, before there is a session
+	// deviceCookie recognises a browser that signed in before, so that
+	// someone else's failed guesses do not lock it out (staff.Login).
+	deviceCookie = "portal_device"
 	localStaff      = "staff"        // c.Locals key of the signed-in staff.Session
 )
 
@@ -145,7 +148,8 @@ func (h *handler) login(c *fiber.Ctx) error {
 		p.Error = "The sign-in form expired. Please try again."
 		return h.renderLogin(c, fiber.StatusForbidden, p)
 	}
-	sess, err := h.staff.Login(c.UserContext(), p.Email, c.FormValue("password"), httpkit.ClientIP(c), c.Get(fiber.HeaderUserAgent))
+	sess, err := h.staff.Login(c.UserContext(), staff.Attempt{Email: p.Email, Password: c.FormValue("password"),
+		IP: httpkit.ClientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent), Device: c.Cookies(deviceCookie)})
 	var rl *staff.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -163,6 +167,10 @@ func (h *handler) login(c *fiber.Ctx) error {
 	}
 	h.setSessionCookie(c, sess)
 	c.ClearCookie(loginCSRFCookie)
+	// Sent to the sign-in form only, and never to another site.
+	c.Cookie(&fiber.Cookie{Name: deviceCookie, Value: sess.Device, Path: "/agent/login", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Secure(), Expires: sess.DeviceExpiresAt,
+		MaxAge: int(time.Until(sess.DeviceExpiresAt).Seconds())})
 	if sess.User.MustChangePassword {
 		return c.Redirect("/agent/password", fiber.StatusSeeOther)
 	}

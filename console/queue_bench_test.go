@@ -143,7 +143,7 @@ func benchSignIn(b *testing.B, p *portal) (cookie, token string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sess, err := p.svc.Staff.Login(ctx, email, otp, "", "bench")
+	sess, err := p.svc.Staff.Login(ctx, staff.Attempt{Email: email, Password: otp, UserAgent: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

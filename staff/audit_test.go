@@ -7,7 +7,7 @@ import (
 func TestAudit(t *testing.T) {
 	e := newEnv(t)
 	_, pw := e.addUser(t, "jana@example.com", RoleOperator)
-	e.Login(e.ctx, "jana@example.com", "wrong", "192.0.2.1", "")
+	e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: "wrong", IP: "192.0.2.1"})
 	s := e.login(t, "jana@example.com", pw)
 	if err := e.Record(e.ctx, s.User, "settings changed", "search cache", map[string]string{"from": "4096", "to": "0"}); err != nil {
 		t.Fatal(err)

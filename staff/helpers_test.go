@@ -57,7 +57,7 @@ func (e *env) addUser(tb testing.TB, email string, role Role) (User, string) {
 // login logs in and fails the test on error.
 func (e *env) login(tb testing.TB, email, password string) Session {
 	tb.Helper()
-	s, err := e.Login(e.ctx, email, password, "192.0.2.1", "test-agent")
+	s, err := e.Login(e.ctx, Attempt{Email: email, Password: password, IP: "192.0.2.1", UserAgent: "test-agent"})
 	if err != nil {
 		tb.Fatalf("login %s: %v", email, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,11 @@ type Session struct {
 	User      User      // check User.MustChangePassword before letting it do anything else
 	CSRF      string    // CSRFToken(Token), for forms
 	ExpiresAt time.Time // when it ends unless used again; never past login + SessionMax
+	// Device, set by Login only, is the browser's new recognition cookie
+	// (see Attempt.Device), valid until DeviceExpiresAt; only its SHA-256
+	// is stored.
+	Device          string
+	DeviceExpiresAt time.Time
 }
 
 // Limits: a password's length, and how much of a client's address and user
@@ -70,23 +76,55 @@ func CheckCSRF(sessionToken, given string) bool {
 	return subtle.ConstantTimeCompare([]byte(CSRFToken(sessionToken)), []byte(given)) == 1
 }
 
+// Attempt is one sign-in: what the person typed, and where it came from.
+type Attempt struct {
+	Email, Password string
+	IP              string // the client's address; "" when unknown (no per-address limits)
+	UserAgent       string
+	// Device is the cookie a successful sign-in left in this browser
+	// (Session.Device); "" for none. A valid one makes the browser
+	// recognised for its account.
+	Device string
+}
+
 // Login checks an email and password and starts a session. An unknown
 // email, a wrong password and a disabled account all give ErrBadCredentials
 // and cost the same (an unknown email is checked against a dummy hash).
-// After 5 failures for an email, or 20 from an ip, within 15 minutes, it
-// returns a *RateLimitError (ErrRateLimited) without checking the password,
-// even a right one; a successful login clears the email's failures. ip may
-// be "" (no per-address limit). Logins and failures go to the audit log.
-func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string) (Session, error) {
+//
+// Failures count for 15 minutes, and an attempt past a limit gets a
+// *RateLimitError (ErrRateLimited) without its password being checked,
+// even a right one. The limits lock out the guesser, not the account's
+// owner (targeted lockout):
+//   - 5 failures for an account from one address lock that address out of
+//     the account; 20 failures from one address, for any accounts, lock
+//     the address out of all;
+//   - once an account has 5 failures from anywhere, an address that has
+//     failed for it at all is refused, while one that has not still gets
+//     its password checked;
+//   - at 25 failures for an account, only recognised browsers (a Device
+//     cookie from a successful sign-in to the account in the last 30 days)
+//     get a password checked; such a browser is limited by its own 5
+//     failures only, wherever it is.
+//
+// Without an address (ip ""), the account's 5 failures from anywhere lock
+// it. A success clears the failures of its address and browser, and gives
+// the browser a fresh Device. Logins and failures go to the audit log.
+func (s *Store) Login(ctx context.Context, a Attempt) (Session, error) {
 	// Bounded before any work: no address is longer, and no password can
 	// be (SetPassword refuses them), so neither reaches the log, the tables
 	// or argon2 whole.
-	email, ip, userAgent = clip(normEmail(email), maxEmail), clip(ip, maxIP), clip(userAgent, maxUserAgent)
+	email, ip, userAgent := clip(normEmail(a.Email), maxEmail), clip(a.IP, maxIP), clip(a.UserAgent, maxUserAgent)
+	password := a.Password
+	var device []byte
+	if a.Device != "" && len(a.Device) <= maxIP {
+		h := sha256.Sum256([]byte(a.Device))
+		device = h[:]
+	}
 	now := s.now().UTC()
 	// The attempt counts as a failure from the start, in the transaction
 	// that checks the limits: concurrent attempts cannot all pass the check
 	// (a success removes it again).
-	if err := s.reserveAttempt(ctx, email, ip, now); err != nil {
+	if err := s.reserveAttempt(ctx, email, ip, device, now); err != nil {
 		return Session{}, fmt.Errorf("staff: login: %w", err)
 	}
 	u, hash, err := s.credentials(ctx, `u.email = ?`, email)
@@ -144,9 +182,25 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	if err != nil {
 		return Session{}, fmt.Errorf("staff: login: %w", err)
 	}
+	deviceToken, deviceHash, err := randomToken("")
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
 	expires := s.expiry(now, now)
 	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ?`, email); err != nil {
+		// This address's and browser's failures end; others' still count
+		// (someone else may be guessing).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ? AND (ip = ? OR device = ?)`,
+			email, ip, device); err != nil {
+			return err
+		}
+		// The browser's old cookie is replaced by a fresh one.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_devices WHERE token_hash = ? OR expires_at <= ?`,
+			device, formatTime(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_devices (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			deviceHash[:], u.ID, formatTime(now), formatTime(now.Add(deviceTTL))); err != nil {
 			return err
 		}
 		// Expired sessions are swept here rather than by a timer.
@@ -172,7 +226,8 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	}
 	u.LastLoginAt = now
 	s.log.Info("staff login", "email", email, "ip", ip)
-	return Session{Token: token, User: u, CSRF: CSRFToken(token), ExpiresAt: expires}, nil
+	return Session{Token: token, User: u, CSRF: CSRFToken(token), ExpiresAt: expires,
+		Device: deviceToken, DeviceExpiresAt: now.Add(deviceTTL)}, nil
 }
 
 // expiry is when a session created at created and last used at seen ends.
@@ -202,48 +257,93 @@ func (s *Store) credentials(ctx context.Context, where string, arg any) (User, s
 	return u, hash, err
 }
 
-// reserveAttempt counts a login attempt for email from ip as a failure,
-// unless the failures younger than the window already reach a limit; then
-// it returns a *RateLimitError saying how long until enough of them have
-// aged out. Check and count are one transaction, so a burst of concurrent
-// attempts gets at most the limit through. It also prunes failures that no
-// longer count, so the table stays the size of one window.
-func (s *Store) reserveAttempt(ctx context.Context, email, ip string, now time.Time) error {
+// reserveAttempt counts a login attempt for email from ip (and the browser
+// whose Device hashes to device, nil for none) as a failure, unless Login's
+// limits refuse it; then it returns a *RateLimitError saying how long until
+// the attempt would be allowed. Check and count are one transaction, so a
+// burst of concurrent attempts gets at most the limit through. It also
+// prunes failures that no longer count, so the table stays the size of one
+// window.
+func (s *Store) reserveAttempt(ctx context.Context, email, ip string, device []byte, now time.Time) error {
 	since := formatTime(now.Add(-failureWindow))
 	return s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, since); err != nil {
 			return err
 		}
-		var wait time.Duration
-		check := func(column, value string, limit int) error {
+		// over reports whether the failures matching where reach limit,
+		// and how long until the oldest of the limit newest leaves the window.
+		over := func(limit int, where string, args ...any) (bool, time.Duration, error) {
 			var at string
-			err := tx.QueryRowContext(ctx, `SELECT at FROM staff_login_failures WHERE `+column+` = ? AND at > ?
-				ORDER BY at DESC LIMIT 1 OFFSET ?`, value, since, limit-1).Scan(&at)
+			err := tx.QueryRowContext(ctx, `SELECT at FROM staff_login_failures WHERE `+where+` AND at > ?
+				ORDER BY at DESC LIMIT 1 OFFSET ?`, append(args, since, limit-1)...).Scan(&at)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil // under the limit
+				return false, 0, nil
 			}
 			if err != nil {
-				return err
+				return false, 0, err
 			}
 			t, err := parseTime(at)
 			if err != nil {
-				return err
+				return false, 0, err
 			}
-			wait = max(wait, t.Add(failureWindow).Sub(now), time.Second)
-			return nil
+			return true, max(t.Add(failureWindow).Sub(now), time.Second), nil
 		}
-		if err := check("email", email, maxAccountFailures); err != nil {
+		var limited []time.Duration // each limit reached: how long until it no longer holds
+		check := func(limit int, where string, args ...any) error {
+			hit, wait, err := over(limit, where, args...)
+			if hit {
+				limited = append(limited, wait)
+			}
 			return err
 		}
-		if ip != "" {
-			if err := check("ip", ip, maxIPFailures); err != nil {
+		recognised := false
+		if device != nil {
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM staff_devices d JOIN staff_users u ON u.id = d.user_id
+				WHERE d.token_hash = ? AND u.email = ? AND d.expires_at > ?`, device, email, formatTime(now)).Scan(new(int))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
+			recognised = err == nil
 		}
-		if wait > 0 {
-			return &RateLimitError{RetryAfter: wait}
+		switch {
+		case recognised:
+			if err := check(maxAccountFailures, `email = ? AND device = ?`, email, device); err != nil {
+				return err
+			}
+		case ip == "":
+			if err := check(maxAccountFailures, `email = ?`, email); err != nil {
+				return err
+			}
+		default:
+			device = nil // an unrecognised cookie proves nothing
+			if err := check(maxIPFailures, `ip = ?`, ip); err != nil {
+				return err
+			}
+			if err := check(maxAccountFailures, `email = ? AND ip = ?`, email, ip); err != nil {
+				return err
+			}
+			if err := check(accountCeiling, `email = ?`, email); err != nil {
+				return err
+			}
+			// Under attack, an address that took part is refused until
+			// either its own failures or the attack's age out.
+			attacked, attackWait, err := over(maxAccountFailures, `email = ?`, email)
+			if err != nil {
+				return err
+			}
+			failed, failedWait, err := over(1, `email = ? AND ip = ?`, email, ip)
+			if err != nil {
+				return err
+			}
+			if attacked && failed {
+				limited = append(limited, min(attackWait, failedWait))
+			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at) VALUES (?, ?, ?)`, email, ip, formatTime(now))
+		if len(limited) > 0 {
+			return &RateLimitError{RetryAfter: slices.Max(limited)}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at, device) VALUES (?, ?, ?, ?)`,
+			email, ip, formatTime(now), device)
 		return err
 	})
 }
@@ -370,7 +470,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, ErrUnauthenticated)
 	}
 	now := s.now().UTC()
-	if err := s.reserveAttempt(ctx, u.Email, "", now); err != nil {
+	if err := s.reserveAttempt(ctx, u.Email, "", nil, now); err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
 	if err := s.hashSlot(ctx); err != nil {

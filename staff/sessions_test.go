@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestLogin(t *testing.T) {
 		{"unknown email", "nobody@example.com", pw},
 		{"empty", "", ""},
 	} {
-		_, err := e.Login(e.ctx, tc.email, tc.password, "192.0.2.9", "")
+		_, err := e.Login(e.ctx, Attempt{Email: tc.email, Password: tc.password, IP: "192.0.2.9"})
 		if !errors.Is(err, ErrBadCredentials) {
 			t.Errorf("%s: err = %v, want ErrBadCredentials", tc.name, err)
 		}
@@ -53,22 +54,23 @@ func TestLogin(t *testing.T) {
 func TestLoginRateLimitPerAccount(t *testing.T) {
 	e := newEnv(t)
 	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
-	fail := func(ip string) error {
-		_, err := e.Login(e.ctx, "jana@example.com", "wrong password", ip, "")
+	fail := func(email, ip string) error {
+		_, err := e.Login(e.ctx, Attempt{Email: email, Password: "wrong password", IP: ip})
 		return err
 	}
 	// A success clears the failures before it.
 	for range 4 {
-		wantErr(t, fail("192.0.2.1"), ErrBadCredentials)
+		wantErr(t, fail("jana@example.com", "192.0.2.1"), ErrBadCredentials)
 	}
 	e.login(t, "jana@example.com", pw)
-	for i := range 5 {
+	for range 5 {
 		e.clock.Add(time.Minute)
-		wantErr(t, fail(fmt.Sprintf("192.0.2.%d", i+1)), ErrBadCredentials) // from several addresses
+		wantErr(t, fail("jana@example.com", "192.0.2.1"), ErrBadCredentials)
 	}
-	// The sixth attempt is refused, even with the right password, and
-	// for an unknown email the limit is the same (no account enumeration).
-	_, err := e.Login(e.ctx, "JANA@example.com", pw, "198.51.100.1", "")
+	// The sixth attempt from that address is refused, even with the right
+	// password, and for an unknown email the limit is the same (no account
+	// enumeration).
+	_, err := e.Login(e.ctx, Attempt{Email: "JANA@example.com", Password: pw, IP: "192.0.2.1"})
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("err = %v, want a *RateLimitError", err)
@@ -77,41 +79,125 @@ func TestLoginRateLimitPerAccount(t *testing.T) {
 	if rl.RetryAfter != 11*time.Minute {
 		t.Errorf("RetryAfter = %v, want 11m", rl.RetryAfter)
 	}
+	for range 5 {
+		wantErr(t, fail("nobody@example.com", "192.0.2.2"), ErrBadCredentials)
+	}
+	wantErr(t, fail("nobody@example.com", "192.0.2.2"), ErrRateLimited)
+
 	e.clock.Add(rl.RetryAfter - time.Second)
-	_, err = e.Login(e.ctx, "jana@example.com", pw, "198.51.100.1", "")
+	_, err = e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "192.0.2.1"})
 	wantErr(t, err, ErrRateLimited)
 	e.clock.Add(time.Second) // the oldest failure no longer counts
 	e.login(t, "jana@example.com", pw)
 	if n := e.count(t, `SELECT count(*) FROM staff_login_failures WHERE email = 'jana@example.com'`); n != 0 {
 		t.Errorf("%d failures left after a success", n)
 	}
-
-	for range 5 {
-		fail("192.0.2.1")
-	}
-	_, err = e.Login(e.ctx, "nobody@example.com", "x", "192.0.2.1", "")
+	_, err = e.Login(e.ctx, Attempt{Email: "x@example.com", Password: "x", IP: "192.0.2.1"})
 	wantErr(t, err, ErrBadCredentials) // another account from the same address is not limited
+}
+
+// Someone failing for an account does not lock its owner out: a right
+// password from an address that has not been failing, or from a browser
+// that signed in before, is still checked; guessing from many addresses
+// stops at the ceiling for all but recognised browsers.
+func TestLoginTargetedLockout(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	owner, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "198.51.100.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner.Device == "" || !owner.DeviceExpiresAt.Equal(e.clock.Now().UTC().Add(deviceTTL)) {
+		t.Fatalf("device %q until %v, want a token valid for 30 days", owner.Device, owner.DeviceExpiresAt)
+	}
+	if n := e.count(t, `SELECT count(*) FROM staff_devices WHERE token_hash = ?`, owner.Device); n != 0 {
+		t.Error("device token stored in clear")
+	}
+	try := func(ip, password, device string) error {
+		_, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: password, IP: ip, Device: device})
+		return err
+	}
+	// An attacker at one address: 5 failures lock that address out.
+	for range 5 {
+		wantErr(t, try("203.0.113.66", "guess", ""), ErrBadCredentials)
+	}
+	wantErr(t, try("203.0.113.66", pw, ""), ErrRateLimited)
+	// The owner, from an address that has not been failing, signs in.
+	if err := try("198.51.100.7", pw, ""); err != nil {
+		t.Fatalf("owner locked out by someone else's failures: %v", err)
+	}
+	// Under attack, one wrong try from a fresh address locks it too.
+	wantErr(t, try("198.51.100.8", "typo", ""), ErrBadCredentials)
+	wantErr(t, try("198.51.100.8", pw, ""), ErrRateLimited)
+
+	// Guessing spread over many addresses, all at once: the ceiling holds
+	// (the attempt's check and count are one step).
+	var wg sync.WaitGroup
+	var checked, limited atomic.Int32
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := try(fmt.Sprintf("192.0.2.%d", i+1), "guess", ""); {
+			case errors.Is(err, ErrBadCredentials):
+				checked.Add(1)
+			case errors.Is(err, ErrRateLimited):
+				limited.Add(1)
+			default:
+				t.Errorf("unexpected %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	// 6 failures were counted before the burst.
+	if want := int32(accountCeiling - 6); checked.Load() != want {
+		t.Errorf("%d guesses checked from 40 fresh addresses, want %d (the ceiling)", checked.Load(), want)
+	}
+	// Past the ceiling a fresh address is refused even with the right
+	// password; the owner's browser, recognised by its cookie, is not,
+	// wherever it is.
+	wantErr(t, try("198.51.100.9", pw, ""), ErrRateLimited)
+	wantErr(t, try("198.51.100.9", pw, "forged-or-stale"), ErrRateLimited)
+	wantErr(t, try("192.0.2.200", "typo", owner.Device), ErrBadCredentials)
+	if err := try("192.0.2.200", pw, owner.Device); err != nil {
+		t.Fatalf("recognised browser locked out: %v", err)
+	}
+	// A device cookie is the owner's only: it does not unlock another account.
+	e.addUser(t, "petr@example.com", RoleAgent)
+	for i := range accountCeiling {
+		e.Login(e.ctx, Attempt{Email: "petr@example.com", Password: "guess", IP: fmt.Sprintf("192.0.2.%d", 100+i)})
+	}
+	_, err = e.Login(e.ctx, Attempt{Email: "petr@example.com", Password: "guess", IP: "198.51.100.7", Device: owner.Device})
+	wantErr(t, err, ErrRateLimited)
+
+	// A disabled account's browsers are no longer recognised.
+	if err := e.DisableUser(e.ctx, "jana@example.com", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, `SELECT count(*) FROM staff_devices d JOIN staff_users u ON u.id = d.user_id WHERE u.email = 'jana@example.com'`); n != 0 {
+		t.Errorf("%d devices kept for a disabled account", n)
+	}
 }
 
 func TestLoginRateLimitPerIP(t *testing.T) {
 	e := newEnv(t)
 	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
 	for i := range 20 {
-		_, err := e.Login(e.ctx, fmt.Sprintf("guess%d@example.com", i), "x", "203.0.113.7", "")
+		_, err := e.Login(e.ctx, Attempt{Email: fmt.Sprintf("guess%d@example.com", i), Password: "x", IP: "203.0.113.7"})
 		wantErr(t, err, ErrBadCredentials)
 	}
-	_, err := e.Login(e.ctx, "jana@example.com", pw, "203.0.113.7", "")
+	_, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "203.0.113.7"})
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != failureWindow {
 		t.Fatalf("err = %v, want rate limited for 15m", err)
 	}
 	e.login(t, "jana@example.com", pw) // from another address
 	e.clock.Add(failureWindow)
-	if _, err := e.Login(e.ctx, "jana@example.com", pw, "203.0.113.7", ""); err != nil {
+	if _, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "203.0.113.7"}); err != nil {
 		t.Errorf("after the window: %v", err)
 	}
 	// Failures that no longer count are pruned.
-	e.Login(e.ctx, "x@example.com", "x", "203.0.113.8", "")
+	e.Login(e.ctx, Attempt{Email: "x@example.com", Password: "x", IP: "203.0.113.8"})
 	if n := e.count(t, `SELECT count(*) FROM staff_login_failures`); n != 1 {
 		t.Errorf("%d failures stored, want 1", n)
 	}
@@ -238,7 +324,7 @@ func TestSetPassword(t *testing.T) {
 	if _, err := e.Authenticate(e.ctx, tok); err != nil {
 		t.Errorf("access token stopped working: %v", err)
 	}
-	_, err = e.Login(e.ctx, "jana@example.com", once, "", "")
+	_, err = e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: once})
 	wantErr(t, err, ErrBadCredentials)
 	e.login(t, "jana@example.com", next)
 
@@ -247,7 +333,7 @@ func TestSetPassword(t *testing.T) {
 		e.SetPassword(e.ctx, u.ID, "guess", "another long passphrase", "")
 	}
 	wantErr(t, e.SetPassword(e.ctx, u.ID, next, "another long passphrase", ""), ErrRateLimited)
-	_, err = e.Login(e.ctx, "jana@example.com", next, "", "")
+	_, err = e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: next})
 	wantErr(t, err, ErrRateLimited)
 }
 
@@ -284,7 +370,7 @@ func TestLoginLimitHoldsUnderABurst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.Login(e.ctx, "jana@example.com", "wrong password", fmt.Sprintf("192.0.2.%d", i+1), "")
+			_, errs[i] = e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: "wrong password", IP: "192.0.2.1"})
 		}()
 	}
 	wg.Wait()
@@ -309,9 +395,9 @@ func TestLoginLimitHoldsUnderABurst(t *testing.T) {
 func TestLoginBoundsItsInput(t *testing.T) {
 	e := newEnv(t)
 	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
-	_, err := e.Login(e.ctx, "jana@example.com", pw+strings.Repeat("x", 40<<20), "192.0.2.1", "")
+	_, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw + strings.Repeat("x", 40<<20), IP: "192.0.2.1"})
 	wantErr(t, err, ErrBadCredentials)
-	_, err = e.Login(e.ctx, strings.Repeat("a", 200<<10)+"@example.com", "whatever password", "192.0.2.1", "")
+	_, err = e.Login(e.ctx, Attempt{Email: strings.Repeat("a", 200<<10) + "@example.com", Password: "whatever password", IP: "192.0.2.1"})
 	wantErr(t, err, ErrBadCredentials)
 	var longest int
 	if err := e.db.QueryRow(`SELECT max(length(email)) FROM staff_login_failures`).Scan(&longest); err != nil || longest > 254 {

@@ -86,11 +86,18 @@ func invalid(field, code string, params ...any) error {
 }
 
 // Login limits: failures counted in a sliding window, per account (the email
-// as typed) and per client address.
+// as typed) and client address, per address, and per account from
+// everywhere. See Login for how they combine.
 const (
 	failureWindow      = 15 * time.Minute
-	maxAccountFailures = 5
-	maxIPFailures      = 20
+	maxAccountFailures = 5  // per account and address (or recognised browser); also "under attack"
+	maxIPFailures      = 20 // per address, all accounts
+	// accountCeiling bounds guessing spread over many addresses: past it,
+	// only recognised browsers get a password checked for the account.
+	accountCeiling = 25
+	// deviceTTL is how long a browser stays recognised after a successful
+	// sign-in.
+	deviceTTL = 30 * 24 * time.Hour
 )
 
 // touchEvery bounds how often a session's last_seen_at or a token's

@@ -208,6 +208,9 @@ func (s *Store) DisableUser(ctx context.Context, email, actor string) error {
 			return err
 		}
 		sessions, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_devices WHERE user_id = ?`, id); err != nil {
+			return err
+		}
 		res, err = tx.ExecContext(ctx, `UPDATE staff_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, formatTime(now), id)
 		if err != nil {
 			return err

@@ -136,7 +136,7 @@ func TestDisableUser(t *testing.T) {
 	wantErr(t, err, ErrUnauthenticated)
 	_, err = e.Authenticate(e.ctx, tok)
 	wantErr(t, err, ErrUnauthenticated)
-	_, err = e.Login(e.ctx, "a@example.com", pw, "192.0.2.1", "")
+	_, err = e.Login(e.ctx, Attempt{Email: "a@example.com", Password: pw, IP: "192.0.2.1"})
 	wantErr(t, err, ErrBadCredentials)
 	_, err = e.CreateToken(e.ctx, "a@example.com", "", "test")
 	if f := fieldErrors(t, err); f["email"] == "" {
