@@ -24,7 +24,7 @@ const (
 	// deviceCookie recognises a browser that signed in before, so that
 	// someone else's failed guesses do not lock it out (staff.Login).
 	deviceCookie = "portal_device"
-	localStaff      = "staff"        // c.Locals key of the signed-in staff.Session
+	localStaff   = "staff" // c.Locals key of the signed-in staff.Session
 )
 
 // anyRole, as the role a page needs, admits every signed-in staff member
