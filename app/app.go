@@ -9,8 +9,12 @@ package app
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/orbitask/portal/deflect"
@@ -71,13 +75,18 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, errors.New("app: open: Data and KB are required")
 	}
 	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	a := &App{DataDir: cfg.Data}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
-	if a.DB, err = sqlitedb.Open(filepath.Join(cfg.Data, "portal.db")); err != nil {
+	dbPath := filepath.Join(cfg.Data, "portal.db")
+	warnIfDatabaseMissing(log, cfg.Data, dbPath)
+	if a.DB, err = sqlitedb.Open(dbPath); err != nil {
 		return nil, err
 	}
 	a.closing(a.DB.Close)
@@ -117,6 +126,59 @@ func Open(cfg Config) (_ *App, err error) {
 }
 
 func (a *App) closing(close func() error) { a.closers = append(a.closers, close) }
+
+// warnIfDatabaseMissing complains loudly, before SQLite creates an empty
+// database, when the data directory has been used already (it holds
+// attachments or a search index): the tickets' database was lost or moved,
+// or the portal points at the wrong file, and starting quietly with no
+// tickets would hide it. (kb.snapshot proves nothing: serve writes it
+// before Open, on the first start too.)
+func warnIfDatabaseMissing(log *slog.Logger, data, dbPath string) {
+	if _, err := os.Stat(dbPath); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var used []string
+	if entries, err := os.ReadDir(filepath.Join(data, "attachments")); err == nil && len(entries) > 0 {
+		used = append(used, fmt.Sprintf("%d attachment(s)", len(entries)))
+	}
+	if _, err := os.Stat(filepath.Join(data, "search")); err == nil {
+		used = append(used, "search index")
+	}
+	if len(used) > 0 {
+		// ERROR, not WARN: customers' tickets may be gone, which an operator
+		// must hear of even when alerting only on errors.
+		log.Error("empty ticket database in a used data directory", "path", dbPath, "found", strings.Join(used, ", "),
+			"hint", "the database did not exist and was created empty; if tickets were stored before, stop the portal and restore it from a backup")
+	}
+}
+
+// recentFailure is how long after its latest failure a component still
+// counts as failing. A success clears it sooner; a failure that is not
+// repeated (nothing tried to write) is forgotten, so that a portal taken
+// out of rotation for it comes back and is tried again.
+const recentFailure = 5 * time.Minute
+
+// Health says what keeps the portal from working fully, one line per
+// component failing recently (for /healthz and the operators' page):
+// writes to the database or of attachments failing for want of storage.
+// None when all is well.
+func (a *App) Health() []string {
+	var out []string
+	now := time.Now()
+	for _, c := range []struct {
+		name    string
+		problem func() (sqlitedb.Problem, bool)
+	}{
+		{"database", a.DB.StorageProblem},
+		{"attachments", a.Tickets.AttachmentsProblem},
+	} {
+		if p, ok := c.problem(); ok && now.Sub(p.Last) < recentFailure {
+			out = append(out, fmt.Sprintf("%s: writes fail: %s (since %s, %d failed)",
+				c.name, p.Reason, p.Since.UTC().Format(time.RFC3339), p.Failures))
+		}
+	}
+	return out
+}
 
 // Close stops the feed and closes the services in the reverse order of
 // Open, the database last. It is safe to call twice.

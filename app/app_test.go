@@ -1,9 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +98,73 @@ func TestOpenWiresAndCloses(t *testing.T) {
 func TestOpenNeedsDataAndKB(t *testing.T) {
 	if _, err := Open(Config{Data: t.TempDir()}); err == nil {
 		t.Error("Open without a KB succeeded")
+	}
+}
+
+// syncBuffer is a log destination the services' goroutines may write to
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A data directory that has been used (a search index, attachments) but
+// has no database any more opens with an empty one, and says so loudly,
+// with the path; a new data directory opens quietly.
+func TestOpenComplainsOfAMissingDatabaseInAUsedDirectory(t *testing.T) {
+	k := loadKB(t)
+	const warning = "empty ticket database in a used data directory"
+	open := func(dir string) string {
+		t.Helper()
+		var logs syncBuffer
+		a, err := Open(Config{Data: dir, KB: k, Logger: slog.New(slog.NewTextHandler(&logs, nil)), HashMemoryKiB: 64, HashTime: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return logs.String()
+	}
+	dir := t.TempDir()
+	if logs := open(dir); strings.Contains(logs, warning) {
+		t.Fatalf("a new data directory: %s", logs)
+	}
+	if logs := open(dir); strings.Contains(logs, warning) {
+		t.Fatalf("a data directory with its database: %s", logs)
+	}
+	for _, f := range []string{"portal.db", "portal.db-wal", "portal.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	logs := open(dir)
+	dbPath := filepath.Join(dir, "portal.db")
+	if !strings.Contains(logs, "level=ERROR msg=\""+warning+"\" path="+dbPath+" found=\"search index\"") {
+		t.Errorf("the database gone, the index left: logged\n%s", logs)
+	}
+
+	// Attachments alone are enough.
+	dir = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "attachments"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "attachments", "0123abcd"), []byte("log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if logs := open(dir); !strings.Contains(logs, "found=\"1 attachment(s)\"") {
+		t.Errorf("attachments without a database: logged\n%s", logs)
 	}
 }

@@ -37,6 +37,10 @@ type Services struct {
 	Deflect *deflect.Tracker
 	Staff   *staff.Store
 	Hub     *live.Hub // ticket changes, published by a ticketfeed.Feed with LiveEvent
+	// Health says what keeps the portal from working fully, one reason a
+	// line (app.App.Health), for the operators' page. Nil: nothing to
+	// report.
+	Health func() []string
 }
 
 // handler holds what the handlers need.
@@ -47,6 +51,7 @@ type handler struct {
 	deflect *deflect.Tracker
 	staff   *staff.Store
 	hub     *live.Hub
+	health  func() []string // Services.Health
 	views   *views
 }
 
@@ -74,7 +79,7 @@ func New(cfg Config, s Services) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, views: vs}}, nil
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

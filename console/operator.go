@@ -13,6 +13,7 @@ import (
 
 type operatorPage struct {
 	layout
+	Problems []string // what keeps the portal from working fully (Services.Health)
 	Calendar string
 	Targets  []planTarget
 	Holidays []calendar.Holiday
@@ -38,6 +39,9 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	p := operatorPage{layout: h.layout(c, "Operations"), Calendar: cal.Describe(),
 		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
 	p.Section = "operator"
+	if h.health != nil {
+		p.Problems = h.health()
+	}
 	for plan, t := range cal.Targets() {
 		p.Targets = append(p.Targets, planTarget{tickets.Plan(plan).Label(), t.String()})
 	}

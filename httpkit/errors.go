@@ -2,7 +2,6 @@ package httpkit
 
 import (
 	"errors"
-	"log/slog"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +10,7 @@ import (
 	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
+	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -23,14 +23,39 @@ func BadRequest(msg string) error {
 	return fiber.NewError(fiber.StatusBadRequest, msg)
 }
 
+// UnavailableMessage answers a request whose write failed for want of
+// storage (sqlitedb.ErrUnavailable): the customer's work is not lost for
+// good, only for now.
+const UnavailableMessage = "We are temporarily unable to store tickets. Please try again in a few minutes."
+
+// retryAfter is the Retry-After of a 503: seconds.
+const retryAfter = "120"
+
+// WithPage has err answered, unless in an API call, with page rather than
+// the error page: the form whose sending failed, shown again with what was
+// typed in it. The status and the logging are still the error handler's.
+func WithPage(err error, page ErrorPage) error { return &pageError{err: err, page: page} }
+
+type pageError struct {
+	err  error
+	page ErrorPage
+}
+
+func (e *pageError) Error() string { return e.err.Error() }
+func (e *pageError) Unwrap() error { return e.err }
+
 // errorHandler answers a failed request with the status StatusOf gives:
-// JSON for /api/ calls, else page's page. Server errors are logged here and
-// only here.
-func errorHandler(log *slog.Logger, page ErrorPage) fiber.ErrorHandler {
+// JSON for /api/ calls, else page's page (or the one WithPage gave). Server
+// errors are logged here and only here, through errs, which keeps repeats
+// from flooding the log.
+func errorHandler(errs *errorLog, page ErrorPage) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		code, msg := StatusOf(err)
 		if code >= 500 {
-			log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+			errs.serverError(c.Method(), c.Path(), code, err)
+		}
+		if code == fiber.StatusServiceUnavailable {
+			c.Set(fiber.HeaderRetryAfter, retryAfter)
 		}
 		if strings.HasPrefix(c.Path(), "/api/") {
 			var fe *fields.Error
@@ -41,6 +66,10 @@ func errorHandler(log *slog.Logger, page ErrorPage) fiber.ErrorHandler {
 				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="orbitask"`)
 			}
 			return c.Status(code).JSON(fiber.Map{"error": msg})
+		}
+		var pe *pageError
+		if errors.As(err, &pe) {
+			return pe.page(c, code, msg)
 		}
 		if page == nil {
 			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
@@ -82,8 +111,9 @@ func apiCode(code string, params fields.Params) map[string]any {
 }
 
 // StatusOf is the one place where errors become status codes: a bad query
-// is the caller's mistake (400), a missing thing is 404, and anything else
-// is a server error whose details stay in the log.
+// is the caller's mistake (400), a missing thing is 404, storage that
+// cannot take writes (a full disk) is 503, and anything else is a server
+// error whose details stay in the log.
 func StatusOf(err error) (int, string) {
 	var fe *fiber.Error
 	var ve *fields.Error
@@ -104,6 +134,8 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusConflict, "the ticket is closed; please file a new one"
 	case errors.Is(err, deflect.ErrSessionClosed):
 		return fiber.StatusConflict, "this draft has already been solved or filed"
+	case errors.Is(err, sqlitedb.ErrUnavailable):
+		return fiber.StatusServiceUnavailable, UnavailableMessage
 	case errors.As(err, &fe):
 		if fe.Code == fiber.StatusNotFound {
 			return fe.Code, "not found"

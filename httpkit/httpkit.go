@@ -29,6 +29,10 @@ type Config struct {
 	// says the request came over TLS (Secure cookies). Empty: nobody's
 	// forwarding headers are believed.
 	TrustedProxies []string
+	// ErrorLogInterval is how often repeats of one server error are summed
+	// up in one line, rather than each logged; 0 means
+	// DefaultErrorLogInterval.
+	ErrorLogInterval time.Duration
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -53,7 +57,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// (e.g. in a search event written later).
 		Immutable:             true,
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(log, page),
+		ErrorHandler:          errorHandler(newErrorLog(log, cfg.ErrorLogInterval), page),
 		AppName:               "Orbitask Help Center",
 		// Slow or idle clients must not hold connections forever.
 		// Room for a filing's attachments (5 × 10 MB) and its text.

@@ -40,12 +40,12 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as},
-		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
+		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
 	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as},
-		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub})
+		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}

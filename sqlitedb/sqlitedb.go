@@ -37,6 +37,7 @@ import (
 type DB struct {
 	pool   *sql.DB
 	writer *writer
+	health StorageHealth // whether writes fail for want of storage
 }
 
 // Open opens (creating if needed) the database at path: WAL journal, foreign
@@ -69,10 +70,40 @@ func Open(path string) (*DB, error) {
 
 // Write runs fn in a write transaction and returns once it is committed; see
 // writer.Do. Hooks fn registers with Tx.OnCommit run after the commit, in the
-// caller's goroutine, before Write returns.
+// caller's goroutine, before Write returns. A failure for want of storage
+// (a full disk, say) wraps ErrUnavailable, and is what StorageProblem
+// reports until a write succeeds.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
-	return db.writer.Do(ctx, fn)
+	if !db.health.failing.Load() {
+		return db.health.Observe(db.writer.Do(ctx, fn))
+	}
+	// While writes fail, only one that changed something proves the
+	// storage is back: work that writes nothing (a sweep that found no
+	// idle session) commits even on a full disk.
+	wrote := false
+	err := db.writer.Do(ctx, func(tx *Tx) error {
+		var before, after int64
+		if err := tx.QueryRow(`SELECT total_changes()`).Scan(&before); err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(`SELECT total_changes()`).Scan(&after); err != nil {
+			return err
+		}
+		wrote = after > before
+		return nil
+	})
+	if err == nil && !wrote {
+		return nil
+	}
+	return db.health.Observe(err)
 }
+
+// StorageProblem says whether writes fail for want of storage: the
+// failures since the latest write that succeeded.
+func (db *DB) StorageProblem() (Problem, bool) { return db.health.Problem() }
 
 // QueryContext runs a query on a pooled connection.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orbitask/portal/fields"
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 // Attachment is a file a customer attaches to a new ticket.
@@ -189,46 +190,62 @@ func AttachmentTooLarge(name string) *ValidationError {
 	return &ValidationError{Fields: map[string]fields.Problem{"attachments": fields.ForFiles(tooLarge(sanitizeName(name)))}}
 }
 
+// storeAttachment writes an attachment's file (see writeAttachment) and
+// records in s.files whether writing files fails for want of storage.
+func (s *Store) storeAttachment(sum string, data []byte) error {
+	wrote, err := writeAttachment(s.attDir, sum, data)
+	if err == nil && !wrote {
+		return nil // the file was there: nothing written, nothing learnt
+	}
+	return s.files.Observe(err)
+}
+
+// AttachmentsProblem says whether attachments' files fail to be written
+// for want of storage (a full disk): the failures since the latest file
+// written.
+func (s *Store) AttachmentsProblem() (sqlitedb.Problem, bool) { return s.files.Problem() }
+
 // writeAttachment stores data as dir/<sum>, unless a file with that content
-// is already there. It writes a temporary file, syncs it and renames it into
-// place, so a crash never leaves a half file under a content hash. A file
-// whose ticket then fails to commit stays behind, harmless: it is named by
-// its content and a later upload of the same content reuses it.
-func writeAttachment(dir, sum string, data []byte) error {
+// is already there (wrote is false then, and on failure). It writes a temporary file, syncs
+// it and renames it into place, so a crash never leaves a half file under a
+// content hash. A file whose ticket then fails to commit stays behind,
+// harmless: it is named by its content and a later upload of the same
+// content reuses it.
+func writeAttachment(dir, sum string, data []byte) (wrote bool, err error) {
 	path := filepath.Join(dir, sum)
 	if info, err := os.Stat(path); err == nil && info.Size() == int64(len(data)) {
-		return nil
+		return false, nil
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return false, err
 	}
 	f, err := os.CreateTemp(dir, ".upload-*")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.Remove(f.Name()) // after a successful rename there is nothing to remove
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return err
+		return false, err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return false, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return false, err
 	}
 	if err := os.Chmod(f.Name(), 0o600); err != nil { // customers' files: the owner only
-		return err
+		return false, err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		return err
+		return false, err
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer d.Close()
-	return d.Sync()
+	return true, d.Sync()
 }
 
 // OpenAttachment opens the stored file of a ticket's attachment, found by

@@ -107,6 +107,7 @@ type Store struct {
 	calendar  *reloading[*calendar.Calendar]
 	plans     *reloading[customers]
 	stop      stopIndex
+	files     sqlitedb.StorageHealth // whether attachments' files fail to be written
 }
 
 // Open migrates the database and returns a Store. It fails on a malformed
@@ -255,7 +256,7 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	}
 	infos := make([]AttachmentInfo, len(c.attachments))
 	for i, a := range c.attachments {
-		if err := writeAttachment(s.attDir, a.SHA256, a.data); err != nil {
+		if err := s.storeAttachment(a.SHA256, a.data); err != nil {
 			return Ticket{}, "", fmt.Errorf("tickets: file: attachment %s: %w", a.Name, err)
 		}
 		infos[i] = a.AttachmentInfo

@@ -19,6 +19,7 @@ import (
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 )
@@ -55,6 +56,7 @@ type ticketNewPage struct {
 	Values          map[string]string
 	Errors          map[string]string // field → message, in Lang
 	ErrorList       []errorItem       // the same, in the form's order, for the summary
+	Notice          string            // why the form came back though nothing in it was wrong
 	Severities      []severityOption
 	Deployments     []option
 	Languages       []option
@@ -216,6 +218,16 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 	var ve *tickets.ValidationError
 	if errors.As(err, &ve) {
 		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Fields))
+	}
+	if errors.Is(err, sqlitedb.ErrUnavailable) {
+		// The error handler answers (503) and logs; the customer gets the
+		// form back with the draft, not an error page that loses it.
+		return httpkit.WithPage(err, func(c *fiber.Ctx, status int, _ string) error {
+			lang := h.formLang(c, values["lang"])
+			p := h.ticketNewPage(lang, values, nil)
+			p.Notice = h.i18n.T(lang, "new_ticket.unavailable")
+			return h.render(c, status, "ticket_new", p)
+		})
 	}
 	return err
 }

@@ -130,6 +130,8 @@ func (h *handler) renderError(c *fiber.Ctx, status int, msg string) error {
 		title = h.i18n.T(lang, "error.not_found")
 	case status == fiber.StatusBadRequest:
 		title = h.i18n.T(lang, "error.bad_request")
+	case status == fiber.StatusServiceUnavailable:
+		title = h.i18n.T(lang, "error.unavailable")
 	case status >= 500:
 		title = h.i18n.T(lang, "error.server")
 	}
@@ -150,6 +152,7 @@ func (h *handler) renderError(c *fiber.Ctx, status int, msg string) error {
 // may see on a page; others (a bad query's details) stay as they are.
 var errorMessageKeys = map[string]string{
 	"Something went wrong on our side. Please try again later.": "error.server_text",
+	httpkit.UnavailableMessage:                                  "error.unavailable_text",
 	"the ticket is closed; please file a new one":               "error.ticket_closed",
 	"this draft has already been solved or filed":               "error.draft_closed",
 	"some fields need attention":                                "new_ticket.fields_need_attention",

@@ -42,6 +42,10 @@ type Services struct {
 	Tickets *tickets.Store
 	Deflect *deflect.Tracker
 	Hub     *live.Hub // ticket changes, published by a ticketfeed.Feed with LiveEvent
+	// Health says what keeps the portal from working fully, one reason a
+	// line (app.App.Health); /healthz answers 503 while there is any. Nil:
+	// nothing to report.
+	Health func() []string
 }
 
 // handler holds what the handlers need.
@@ -53,7 +57,8 @@ type handler struct {
 	tickets  *tickets.Store
 	deflect  *deflect.Tracker
 	hub      *live.Hub
-	i18n     *i18n.Bundle // the customer pages' words
+	problems func() []string // Services.Health
+	i18n     *i18n.Bundle    // the customer pages' words
 	views    *views
 	assets   *httpkit.Assets
 	pageSize int
@@ -90,7 +95,7 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
+		problems: s.Health, i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
@@ -132,7 +137,17 @@ func (s *Site) ErrorPage(c *fiber.Ctx, status int, msg string) error {
 	return s.h.renderError(c, status, msg)
 }
 
+// health is /healthz: 200 and "ok" when all is well, else 503 and
+// "degraded" with the reasons, so that a load balancer or a monitor sees a
+// portal that cannot store tickets.
 func (h *handler) health(c *fiber.Ctx) error {
+	var reasons []string
+	if h.problems != nil {
+		reasons = append(reasons, h.problems()...)
+	}
+	if len(reasons) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "degraded", "reasons": reasons, "articles": len(h.kb.Articles)})
+	}
 	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles)})
 }
 

@@ -43,7 +43,7 @@ func newPortal(t testing.TB, cfg Config) *portal {
 // mounts it beside the console.
 func newApp(t testing.TB, cfg Config, a *app.App) *fiber.App {
 	t.Helper()
-	site, err := New(cfg, Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
+	site, err := New(cfg, Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		t.Fatal(err)
 	}
