@@ -132,8 +132,14 @@ func (s *Site) ErrorPage(c *fiber.Ctx, status int, msg string) error {
 	return s.h.renderError(c, status, msg)
 }
 
+// health answers /healthz: "ok", or 503 "degraded" when a component is
+// not, each component saying "ok" or why not.
 func (h *handler) health(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles)})
+	status, code, searchState := "ok", fiber.StatusOK, "ok"
+	if err := h.ix.Health(); err != nil {
+		status, code, searchState = "degraded", fiber.StatusServiceUnavailable, err.Error()
+	}
+	return c.Status(code).JSON(fiber.Map{"status": status, "articles": len(h.kb.Articles), "search": searchState})
 }
 
 // aliasOrNotFound answers every request no route took: an old URL that an
