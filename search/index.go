@@ -277,6 +277,15 @@ func build(ctx context.Context, idxPath string, k *kb.KB) (map[string]string, er
 	if err := idx.Close(); err != nil {
 		return nil, fmt.Errorf("search: build: %w", err)
 	}
+	// Segments merged away may outlive the close; opening for writing once
+	// deletes them (later opens are read-only and would keep them).
+	idx, err = bleve.Open(idxPath)
+	if err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
+	if err := idx.Close(); err != nil {
+		return nil, fmt.Errorf("search: build: %w", err)
+	}
 	sums, err := sumFiles(idxPath)
 	if err != nil {
 		return nil, fmt.Errorf("search: build: %w", err)

@@ -204,8 +204,9 @@ func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool
 			res, complete, err = Result{}, false, fmt.Errorf("search: %w: panic: %v", ErrDamaged, p)
 		}
 	}()
-	if ix.idx == nil {
-		return Result{}, false, fmt.Errorf("search: %w: closed", ErrDamaged)
+	if ix.idx == nil { // a repair failed half-way, or the index is closed
+		ix.startRepair("no index open")
+		return Result{}, false, fmt.Errorf("search: %w: no index open", ErrDamaged)
 	}
 	// Bleve's errors here come from the index's data (the query is built
 	// here, valid by construction), unless the caller gave up.
