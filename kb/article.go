@@ -28,7 +28,7 @@ type Article struct {
 	Lastmod        time.Time
 	Path           string // relative to the content root, with forward slashes
 
-	Text     string // plain text of the body, for indexing and snippets
+	Text     string // the body as the reader sees it, as plain text: indexed, and cut into snippets
 	Headings []Heading
 	// Assets maps a URL path under the article (e.g. "images/form.svg") to
 	// the file it serves, relative to the content root.

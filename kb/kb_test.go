@@ -2,8 +2,10 @@ package kb
 
 import (
 	"flag"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +301,64 @@ func TestSnapshotReusedOnlyForUnchangedContent(t *testing.T) {
 	os.WriteFile(cache, []byte("garbage"), 0o644)
 	if _, cached, err := LoadCached(dir, cache); err != nil || cached {
 		t.Fatalf("corrupt snapshot: cached=%v err=%v", cached, err)
+	}
+}
+
+// TestTextIsWhatTheReaderSees checks the plain text (indexed, and cut into
+// search snippets) against the rendered page: the same words, with entities
+// and backslash escapes resolved once and no Markdown syntax left.
+func TestTextIsWhatTheReaderSees(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "en/tags.md", "---\ntitle: Tags\n---\n"+
+		"# Formatting &amp; tags\n\n"+
+		"Use the `<b>` tag for **bold** text; write &lt;b&gt; or \\<i\\> for the characters, \\*not\\* emphasis.\n"+
+		"See [the guide](https://example.com/guide), <https://example.com/auto> and https://example.com/bare.\n"+
+		"Copyright &copy; &#169; &#xA9; 2024, `&lt;` in code, 5 \\* 3, a_b_c, <span>inline html</span>.\n\n"+
+		"- item *one*\n- item ~~two~~\n\n"+
+		"> quoted `x < y`\n\n"+
+		"| col &amp; a | col b |\n|---|---|\n| a \\| b | `c` |\n\n"+
+		"```\n<b>bold</b> &lt;\n```\n")
+	k, err := Load(dir)
+	if err != nil || len(k.Problems) > 0 {
+		t.Fatalf("load: %v %v", err, k.Problems)
+	}
+	a, _ := k.Get("en", "tags")
+	anchor := regexp.MustCompile(`<a [^>]*class="anchor"[^>]*>#</a>`)
+	tag := regexp.MustCompile(`<[^>]*>`)
+	seen := html.UnescapeString(tag.ReplaceAllString(anchor.ReplaceAllString(string(a.HTML()), ""), ""))
+	words := func(s string) string {
+		var out []string
+		for _, w := range strings.Fields(s) {
+			if w != "·" {
+				out = append(out, w)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if got, want := words(a.Text), words(seen); got != want {
+		t.Errorf("text differs from the rendered page:\ntext: %s\npage: %s", got, want)
+	}
+	for _, w := range []string{"\\<i\\>", "\\*", "&amp;", "&copy;", "&#169;", "**", "](", "#", "https://example.com/guide"} {
+		if strings.Contains(a.Text, w) {
+			t.Errorf("text contains %q: %s", w, a.Text)
+		}
+	}
+	// "<b>" is seen in the code span, the sentence and the code block;
+	// "&lt;" only as code, where it is shown as written.
+	if strings.Count(a.Text, "<b>") != 3 || strings.Count(a.Text, "&lt;") != 2 {
+		t.Errorf("text = %s", a.Text)
+	}
+	if h := a.Headings[0].Text; h != "Formatting & tags" {
+		t.Errorf("heading = %q", h)
+	}
+}
+
+// BenchmarkLoad parses the bundled knowledge base without a snapshot: front
+// matter, Markdown and the plain text of every article.
+func BenchmarkLoad(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := Load("../content"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package kb
 
 import (
+	"bufio"
 	"bytes"
+	"html"
 	"html/template"
 	"net/url"
 	"path"
@@ -16,6 +18,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 )
 
@@ -95,12 +98,15 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 			}
 			n.Destination = []byte(dest)
 		case *ast.Text:
-			txt.Write(n.Segment.Value(body))
+			txt.WriteString(visibleText(n.Segment.Value(body), n.IsRaw()))
 			if n.SoftLineBreak() || n.HardLineBreak() {
 				txt.WriteByte(' ')
 			}
 		case *ast.String:
-			txt.Write(n.Value)
+			txt.WriteString(visibleText(n.Value, n.IsRaw() || n.IsCode()))
+		case *ast.AutoLink:
+			// The reader sees the address itself as the link's text.
+			txt.Write(n.Label(body))
 		case *ast.FencedCodeBlock, *ast.CodeBlock:
 			l := n.Lines()
 			for i := 0; i < l.Len(); i++ {
@@ -228,13 +234,30 @@ func plainText(n ast.Node, src []byte) string {
 		}
 		switch c := c.(type) {
 		case *ast.Text:
-			b.Write(c.Segment.Value(src))
+			b.WriteString(visibleText(c.Segment.Value(src), c.IsRaw()))
 		case *ast.String:
-			b.Write(c.Value)
+			b.WriteString(visibleText(c.Value, c.IsRaw() || c.IsCode()))
 		}
 		return ast.WalkContinue, nil
 	})
 	return strings.TrimSpace(b.String())
+}
+
+// visibleText is a text node as the reader sees it once rendered: outside
+// code, Markdown's backslash escapes and HTML entities ("\*", "&lt;",
+// "&#169;") are resolved, exactly as goldmark's HTML writer resolves them.
+// Without this, a snippet escaped for HTML would show "&amp;lt;". Raw text
+// (code spans) is shown as written.
+func visibleText(v []byte, raw bool) string {
+	if raw || !bytes.ContainsAny(v, "&\\\x00") {
+		return string(v)
+	}
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	gmhtml.DefaultWriter.Write(w, v)
+	w.Flush()
+	// The writer escapes for HTML; the plain text is that, unescaped.
+	return html.UnescapeString(buf.String())
 }
 
 // lineIndex returns the offset at which each line of src starts.

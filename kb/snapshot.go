@@ -14,7 +14,7 @@ import (
 // snapshotVersion changes whenever parsing, text extraction or the snapshot
 // format changes, so a snapshot written by an older portal is not trusted
 // (and, being part of the fingerprint, the index is rebuilt too).
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 // snapshot is a parsed knowledge base, saved so that a restart with
 // unchanged content skips YAML and Markdown parsing (at 38k articles, most of

@@ -11,7 +11,7 @@ const DefaultCacheSize = 4096
 // resultCache keeps the most recently used results. Customers repeat
 // searches (popular problems, and every as-you-type prefix), and an Index
 // never changes once open, so a cached result is never stale; a new Index
-// starts with an empty cache.
+// starts with an empty cache, and a repaired one clears it.
 //
 // The key is the whole normalised Query (see Query.normalize), so every
 // field of a query tells cached results apart, including fields added to
@@ -66,4 +66,15 @@ func (c *resultCache) put(key Query, res Result) {
 		c.order.Remove(last)
 		delete(c.byKey, last.Value.(*cacheEntry).key)
 	}
+}
+
+// clear forgets every result: the index they came from was replaced.
+func (c *resultCache) clear() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order.Init()
+	clear(c.byKey)
 }

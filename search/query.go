@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math/bits"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -75,8 +76,11 @@ type Result struct {
 // synonymGroup holds the analysed variants of one synonym group.
 type synonymGroup [][]string
 
-func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
-	ix := &Index{idx: idx, kb: k, synonyms: map[string][]synonymGroup{}, noise: map[string]map[string]bool{}, rawNoise: map[string]map[string]bool{}}
+// analyse prepares what queries need of the analysis: each language's
+// noise words and synonym groups, analysed.
+func (ix *Index) analyse() {
+	k := ix.kb
+	ix.synonyms, ix.noise, ix.rawNoise = map[string][]synonymGroup{}, map[string]map[string]bool{}, map[string]map[string]bool{}
 	langsOf := map[string]int{}
 	for _, lang := range k.Languages() {
 		an := analyzerFor(lang)
@@ -102,7 +106,6 @@ func newIndex(idx bleve.Index, k *kb.KB) (*Index, error) {
 	for an, n := range langsOf {
 		ix.sharedAnalyzer[an] = n > 1
 	}
-	return ix, nil
 }
 
 // Validate checks the parts of a query a caller can get wrong.
@@ -174,24 +177,52 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	res, err := ix.search(ctx, q)
+	res, complete, err := ix.search(ctx, q)
 	if err != nil {
 		return Result{}, err
 	}
-	ix.cache.put(q, res)
+	// A result missing hits of a damaged index is not kept: the repaired
+	// index will answer in full.
+	if complete {
+		ix.cache.put(q, res)
+	}
 	res.Took = time.Since(start)
 	return res, nil
 }
 
-// search runs a validated query against the index.
-func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
+// search runs a validated query against the index. It reports whether the
+// result is complete, which it is not when hits had to be left out because
+// the index is inconsistent with the knowledge base. A panic in Bleve (on
+// damaged data it reads lazily) becomes an error; the damage is logged and
+// repaired.
+func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	defer func() {
+		if p := recover(); p != nil {
+			ix.damaged("query panicked", q, "panic", p, "stack", string(debug.Stack()))
+			res, complete, err = Result{}, false, fmt.Errorf("search: %w: panic: %v", ErrDamaged, p)
+		}
+	}()
+	if ix.idx == nil { // a repair failed half-way, or the index is closed
+		ix.startRepair("no index open")
+		return Result{}, false, fmt.Errorf("search: %w: no index open", ErrDamaged)
+	}
+	// Bleve's errors here come from the index's data (the query is built
+	// here, valid by construction), unless the caller gave up.
+	failed := func(err error) (Result, bool, error) {
+		if ctx.Err() == nil {
+			ix.damaged("query failed", q, "err", err)
+		}
+		return Result{}, false, fmt.Errorf("search: %w", err)
+	}
 	adv, err := ix.idx.Advanced()
 	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
+		return failed(err)
 	}
 	reader, err := adv.Reader()
 	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
+		return failed(err)
 	}
 	defer reader.Close()
 
@@ -200,9 +231,8 @@ func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 		analyzers = []string{analyzerFor(q.Lang)}
 	}
 	p, unknown := ix.plan(reader, analyzers, q)
-	var res Result
 	if p == nil {
-		return res, nil
+		return res, true, nil
 	}
 	var filters []query.Query
 	if q.Lang != "" && ix.sharedAnalyzer[analyzerFor(q.Lang)] {
@@ -230,12 +260,17 @@ func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 	}
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
+		return failed(err)
 	}
 	res.Total = sr.Total
+	var strays []string
 	for _, h := range sr.Hits {
 		a, ok := ix.kb.ByID(h.ID)
-		if !ok || h.ID == q.Exclude {
+		if !ok {
+			strays = append(strays, h.ID)
+			continue
+		}
+		if h.ID == q.Exclude {
 			continue
 		}
 		if len(res.Hits) == q.Limit {
@@ -251,6 +286,11 @@ func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 	if q.Exclude != "" && res.Total > 0 {
 		res.Total--
 	}
+	if len(strays) > 0 {
+		// The index disagrees with the knowledge base it was built from.
+		ix.damaged("hits unknown to the knowledge base", q, "ids", strays)
+		res.Total -= min(res.Total, uint64(len(strays)))
+	}
 	if f, ok := sr.Facets["category"]; ok {
 		res.Categories = facetValues(f)
 	}
@@ -260,7 +300,7 @@ func (ix *Index) search(ctx context.Context, q Query) (Result, error) {
 	if len(unknown) > 0 && !q.Draft {
 		res.DidYouMean = ix.didYouMean(reader, analyzers[0], q.Text, q.Prefix)
 	}
-	return res, nil
+	return res, len(strays) == 0, nil
 }
 
 // plan analyses q with each analyzer and builds one Bleve query over the
@@ -478,7 +518,7 @@ func (ix *Index) terms(an, text string) []string {
 }
 
 func (ix *Index) tokens(an, text string) analysis.TokenStream {
-	a := ix.idx.Mapping().AnalyzerNamed(an)
+	a := ix.mapping.AnalyzerNamed(an)
 	if a == nil {
 		return nil
 	}

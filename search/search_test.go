@@ -313,3 +313,35 @@ func TestDraftIgnoresUnfinishedWord(t *testing.T) {
 		t.Errorf("draft = %v, did you mean %q", ids(r), r.DidYouMean)
 	}
 }
+
+// TestSnippetIsRenderedText: snippets are cut from the text the reader sees,
+// escaped once, whatever the Markdown source looks like.
+func TestSnippetIsRenderedText(t *testing.T) {
+	dir := t.TempDir()
+	src := "---\ntitle: Tags in messages\n---\n# Formatting\n\n" +
+		"Use the `<b>` tag for **bold** text, or write &lt;b&gt; in a [message](https://example.com/m) &amp; its tag.\n"
+	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "en", "tags.md"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := kb.Load(dir)
+	if err != nil || len(k.Problems) > 0 {
+		t.Fatalf("load: %v %v", err, k.Problems)
+	}
+	ix, _, err := Open(Config{Dir: t.TempDir()}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	r := top(t, ix, Query{Text: "bold tag", Lang: "en"})
+	if len(r.Hits) != 1 {
+		t.Fatalf("hits = %v", ids(r))
+	}
+	s := string(r.Hits[0].Snippet)
+	want := "Formatting · Use the &lt;b&gt; <mark>tag</mark> for <mark>bold</mark> text, or write &lt;b&gt; in a message &amp; its <mark>tag</mark>."
+	if s != want {
+		t.Errorf("snippet:\n got %s\nwant %s", s, want)
+	}
+}

@@ -139,16 +139,22 @@ func (s *Site) ErrorPage(c *fiber.Ctx, status int, msg string) error {
 
 // health is /healthz: 200 and "ok" when all is well, else 503 and
 // "degraded" with the reasons, so that a load balancer or a monitor sees a
-// portal that cannot store tickets.
+// portal that cannot store tickets or search. "search" says "ok" or why not.
 func (h *handler) health(c *fiber.Ctx) error {
 	var reasons []string
 	if h.problems != nil {
 		reasons = append(reasons, h.problems()...)
 	}
-	if len(reasons) > 0 {
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "degraded", "reasons": reasons, "articles": len(h.kb.Articles)})
+	searchState := "ok"
+	if err := h.ix.Health(); err != nil {
+		searchState = err.Error()
+		reasons = append(reasons, "search: "+searchState)
 	}
-	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles)})
+	if len(reasons) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "degraded", "reasons": reasons,
+			"articles": len(h.kb.Articles), "search": searchState})
+	}
+	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles), "search": searchState})
 }
 
 // aliasOrNotFound answers every request no route took: an old URL that an

@@ -90,7 +90,7 @@ func TestHealthz(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got["status"] != "ok" || got["articles"] != float64(7) {
+	if got["status"] != "ok" || got["articles"] != float64(7) || got["search"] != "ok" {
 		t.Errorf("healthz = %s", body)
 	}
 }

@@ -5,6 +5,7 @@
 package testportal
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -22,6 +23,13 @@ const FeedInterval = 20 * time.Millisecond
 // feed's encoders; they are closed when the test ends.
 func Open(t testing.TB, content string, live ticketfeed.Encoders) *app.App {
 	t.Helper()
+	return OpenIn(t, content, t.TempDir(), live, nil)
+}
+
+// OpenIn is Open on the data directory data, logging to log (nil
+// discards), for tests that start a portal twice on the same data.
+func OpenIn(t testing.TB, content, data string, live ticketfeed.Encoders, log *slog.Logger) *app.App {
+	t.Helper()
 	k, err := kb.Load(content)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +37,7 @@ func Open(t testing.TB, content string, live ticketfeed.Encoders) *app.App {
 	if len(k.Problems) > 0 {
 		t.Fatalf("problems in %s: %v", content, k.Problems)
 	}
-	a, err := app.Open(app.Config{Data: t.TempDir(), KB: k, FeedInterval: FeedInterval, Live: live,
+	a, err := app.Open(app.Config{Data: data, KB: k, Logger: log, FeedInterval: FeedInterval, Live: live,
 		HashMemoryKiB: 64, HashTime: 1})
 	if err != nil {
 		t.Fatal(err)
