@@ -136,6 +136,8 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusConflict, "this draft has already been solved or filed"
 	case errors.Is(err, sqlitedb.ErrUnavailable):
 		return fiber.StatusServiceUnavailable, UnavailableMessage
+	case errors.Is(err, search.ErrDamaged): // being rebuilt in the background
+		return fiber.StatusServiceUnavailable, "Search is being repaired. Please try again in a minute."
 	case errors.As(err, &fe):
 		if fe.Code == fiber.StatusNotFound {
 			return fe.Code, "not found"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -139,5 +140,18 @@ func TestStorageUnavailableIs503(t *testing.T) {
 	_, got := send(t, app, "/api/file")
 	if err := json.Unmarshal([]byte(strings.Split(got, "|")[0]), &js); err != nil || strings.Contains(got, "no space") {
 		t.Errorf("the API's answer %s (%v) is not JSON, or shows the cause", got, err)
+	}
+}
+
+// A query on a damaged search index (rebuilt in the background) is a
+// temporary failure, not a generic 500.
+func TestDamagedSearchIs503(t *testing.T) {
+	app := NewApp(Config{}, nil)
+	app.Get("/api/search", func(c *fiber.Ctx) error {
+		return fmt.Errorf("search: query %q: %w", "invoice", search.ErrDamaged)
+	})
+	code, got := send(t, app, "/api/search")
+	if code != 503 || !strings.Contains(got, "Search is being repaired") || !strings.HasSuffix(got, "Retry-After=120") {
+		t.Errorf("%d %s, want 503 saying search is being repaired, with Retry-After", code, got)
 	}
 }
