@@ -67,7 +67,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
 		// entry, which the client writes; clientAddress does it right.
 	})
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 
