@@ -29,6 +29,10 @@ type Config struct {
 	// says the request came over TLS (Secure cookies). Empty: nobody's
 	// forwarding headers are believed.
 	TrustedProxies []string
+	// Timeouts bound how long a client may take to send a request (zero
+	// fields: the defaults); they hold on a listener wrapped by Serve or
+	// Listener.
+	Timeouts Timeouts
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -48,6 +52,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	timeouts := cfg.Timeouts.withDefaults()
 	app := fiber.New(fiber.Config{
 		// Values from the request are copied, so handlers may keep them
 		// (e.g. in a search event written later).
@@ -55,18 +60,22 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(log, page),
 		AppName:               "Orbitask Help Center",
-		// Slow or idle clients must not hold connections forever.
 		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
-		ReadTimeout:  15 * time.Second,
+		BodyLimit: tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
+		// Slow or idle clients must not hold connections forever: reads are
+		// timed by the connections of Serve's listener (cfg.Timeouts), not
+		// by a ReadTimeout over header and body together. IdleTimeout is
+		// theirs too; fasthttp's copy also closes idle connections at
+		// shutdown.
 		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  2 * time.Minute,
+		IdleTimeout:  timeouts.KeepAlive,
 		// Forwarding headers only from the proxies named in the config.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
 		// entry, which the client writes; clientAddress does it right.
 	})
+	app.Server().ConnState = connStates(timeouts, log)
 	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }

@@ -61,14 +61,15 @@ func TestWebSocketPanicIsLoggedAndClosedWith1011(t *testing.T) {
 	}
 }
 
-// serveForTest runs app on a real port until the test ends.
+// serveForTest runs app on a real port, as the portal does, until the test
+// ends.
 func serveForTest(t *testing.T, app *fiber.App) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go app.Listener(ln)
+	go Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
 	return ln.Addr().String()
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
@@ -222,8 +223,12 @@ func serve(cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Listen(cfg.Addr) }()
+	go func() { errc <- httpkit.Serve(srv, ln) }()
 	log.Info("serving", "url", "http://"+cfg.Addr, "startup", time.Since(start).Round(time.Millisecond))
 	select {
 	case err := <-errc:
