@@ -176,8 +176,9 @@ func TestTrickledHeaderIsCut(t *testing.T) {
 				io.Copy(io.Discard, c)
 				closed <- time.Since(start)
 			}()
-			io.WriteString(c, "GET /upload?token=s3cret HTTP/1.1\r\n")                  // the request line at once, the rest trickled
-			req := "Host: portal\r\nX-Padding: " + strings.Repeat("a", 40) + "\r\n\r\n" // 6 s at 10 bytes/s
+			// The request line at once, the rest trickled: 6 s at 10 bytes/s.
+			io.WriteString(c, "GET /upload?token=s3cret HTTP/1.1\r\n")
+			req := "Host: portal\r\nX-Padding: " + strings.Repeat("a", 40) + "\r\n\r\n"
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		write:
 			for i := range len(req) {
