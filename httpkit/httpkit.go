@@ -33,6 +33,10 @@ type Config struct {
 	// fields: the defaults); they hold on a listener wrapped by Serve or
 	// Listener.
 	Timeouts Timeouts
+	// Clients, if not nil, is told of every request in flight, so that a
+	// shutdown can name what it cuts; the same Clients serves the app's
+	// WebSockets.
+	Clients *Clients
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -76,7 +80,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// entry, which the client writes; clientAddress does it right.
 	})
 	app.Server().ConnState = connStates(timeouts, log)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log, cfg.Clients), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 
@@ -157,9 +161,12 @@ func securityHeaders(c *fiber.Ctx) error {
 
 // logRequests logs each request once it is answered. It runs the error
 // handler itself so that the status it logs is the one sent.
-func logRequests(log *slog.Logger) fiber.Handler {
+func logRequests(log *slog.Logger, clients *Clients) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
+		if clients != nil {
+			defer clients.trackRequest(c.Method(), c.Path())()
+		}
 		if err := c.Next(); err != nil {
 			if herr := c.App().ErrorHandler(c, err); herr != nil {
 				log.Error("error handler failed", "path", c.Path(), "error", herr)

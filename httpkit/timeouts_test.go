@@ -30,7 +30,7 @@ func timedApp(t *testing.T, streamed bool) (string, *lockedBuffer) {
 	app.Post("/upload", func(c *fiber.Ctx) error {
 		return c.SendString("got " + strconv.Itoa(len(c.Body())))
 	})
-	app.Get("/ws", WebSocket(slog.New(slog.DiscardHandler), nil, func(conn *websocket.Conn, r *http.Request) {
+	app.Get("/ws", NewClients(ClientsConfig{}).WebSocket(nil, func(conn *websocket.Conn, r *http.Request) {
 		for {
 			mt, msg, err := conn.ReadMessage()
 			if err != nil {

@@ -37,7 +37,7 @@ func TestWebSocketPanicIsLoggedAndClosedWith1011(t *testing.T) {
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	app := fiber.New()
-	app.Get("/ws", WebSocket(log, nil, func(conn *websocket.Conn, r *http.Request) {
+	app.Get("/ws", NewClients(ClientsConfig{Logger: log}).WebSocket(nil, func(conn *websocket.Conn, r *http.Request) {
 		panic("boom")
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
