@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +38,7 @@ type ClientsConfig struct {
 
 // Clients keeps what the server's clients hold open beyond the moment: the
 // WebSockets (capped per client address, each told "going away" when the
-// server stops) and the requests in flight (named in the log when a
+// server stops) and the connections in a request (named in the log when a
 // shutdown cuts them). One per server: NewApp, web and console share it.
 type Clients struct {
 	log       *slog.Logger
@@ -50,13 +50,7 @@ type Clients struct {
 	active   int                          // sum of byClient
 	closing  bool                         // GoAway was called: no new sockets
 	drained  chan struct{}                // closed once closing and no socket is left
-	requests map[uint64]inFlight
-	nextID   uint64
-}
-
-type inFlight struct {
-	method, path string
-	start        time.Time
+	conns    map[net.Conn]struct{}        // in a request (not idle between requests, not hijacked)
 }
 
 // NewClients returns an empty Clients.
@@ -70,7 +64,7 @@ func NewClients(cfg ClientsConfig) *Clients {
 		per = DefaultSocketsPerClient
 	}
 	return &Clients{log: log, perClient: per, byClient: map[string]int{}, sockets: map[*websocket.Conn]struct{}{},
-		drained: make(chan struct{}), requests: map[uint64]inFlight{}}
+		drained: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 }
 
 // WebSocket upgrades the request and hands the connection to serve, which
@@ -238,33 +232,41 @@ func (cl *Clients) Wait(ctx context.Context) int {
 	return n
 }
 
-// trackRequest notes a request in flight; the returned func ends it.
-func (cl *Clients) trackRequest(method, path string) func() {
+// connActive and connDone follow the connections that are in a request
+// (fasthttp's ConnState, see connStates).
+func (cl *Clients) connActive(c net.Conn) {
 	cl.mu.Lock()
-	cl.nextID++
-	id := cl.nextID
-	cl.requests[id] = inFlight{method: method, path: path, start: time.Now()}
+	cl.conns[c] = struct{}{}
 	cl.mu.Unlock()
-	return func() {
-		cl.mu.Lock()
-		delete(cl.requests, id)
-		cl.mu.Unlock()
-	}
 }
 
-// InFlight lists the requests being served, oldest first, as "METHOD
-// /path (running 12s)"; a shutdown whose grace period ran out logs them.
+func (cl *Clients) connDone(c net.Conn) {
+	cl.mu.Lock()
+	delete(cl.conns, c)
+	cl.mu.Unlock()
+}
+
+// InFlight lists the requests under way ("POST /api/tickets from
+// 203.0.113.7", "a request header from 203.0.113.7"); a shutdown whose
+// grace period ran out logs them as cut. Connections that have sent
+// nothing yet are left out: nothing of theirs is lost.
 func (cl *Clients) InFlight() []string {
 	cl.mu.Lock()
-	reqs := make([]inFlight, 0, len(cl.requests))
-	for _, r := range cl.requests {
-		reqs = append(reqs, r)
+	conns := make([]net.Conn, 0, len(cl.conns))
+	for c := range cl.conns {
+		conns = append(conns, c)
 	}
 	cl.mu.Unlock()
-	sort.Slice(reqs, func(i, j int) bool { return reqs[i].start.Before(reqs[j].start) })
-	out := make([]string, len(reqs))
-	for i, r := range reqs {
-		out[i] = r.method + " " + r.path + " (running " + strconv.FormatFloat(time.Since(r.start).Seconds(), 'f', 1, 64) + "s)"
+	var out []string
+	for _, c := range conns {
+		if tc, ok := c.(*timedConn); ok {
+			if d := tc.describe(); d != "" {
+				out = append(out, d)
+			}
+		} else {
+			out = append(out, "a request from "+c.RemoteAddr().String())
+		}
 	}
+	sort.Strings(out)
 	return out
 }

@@ -33,8 +33,8 @@ type Config struct {
 	// fields: the defaults); they hold on a listener wrapped by Serve or
 	// Listener.
 	Timeouts Timeouts
-	// Clients, if not nil, is told of every request in flight, so that a
-	// shutdown can name what it cuts; the same Clients serves the app's
+	// Clients, if not nil, follows the connections in a request, so that
+	// a shutdown can name what it cuts; the same Clients serves the app's
 	// WebSockets.
 	Clients *Clients
 }
@@ -79,8 +79,8 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
 		// entry, which the client writes; clientAddress does it right.
 	})
-	app.Server().ConnState = connStates(timeouts, log)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log, cfg.Clients), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 
@@ -161,12 +161,9 @@ func securityHeaders(c *fiber.Ctx) error {
 
 // logRequests logs each request once it is answered. It runs the error
 // handler itself so that the status it logs is the one sent.
-func logRequests(log *slog.Logger, clients *Clients) fiber.Handler {
+func logRequests(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
-		if clients != nil {
-			defer clients.trackRequest(c.Method(), c.Path())()
-		}
 		if err := c.Next(); err != nil {
 			if herr := c.App().ErrorHandler(c, err); herr != nil {
 				log.Error("error handler failed", "path", c.Path(), "error", herr)

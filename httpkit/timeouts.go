@@ -66,9 +66,18 @@ func (l timedListener) Accept() (net.Conn, error) {
 
 // connStates arms the connections of Listener with the app's timeouts and
 // tells them when a request has been answered (fasthttp's ConnState hook:
-// StateIdle comes after each response, before the next request is read).
-func connStates(t Timeouts, log *slog.Logger) func(net.Conn, fasthttp.ConnState) {
+// StateIdle comes after each response, before the next request is read);
+// clients, if not nil, learns which connections are in a request.
+func connStates(t Timeouts, log *slog.Logger, clients *Clients) func(net.Conn, fasthttp.ConnState) {
 	return func(c net.Conn, state fasthttp.ConnState) {
+		if clients != nil {
+			switch state {
+			case fasthttp.StateActive:
+				clients.connActive(c)
+			case fasthttp.StateIdle, fasthttp.StateHijacked, fasthttp.StateClosed:
+				clients.connDone(c)
+			}
+		}
 		tc, ok := c.(*timedConn)
 		switch {
 		case !ok && state == fasthttp.StateNew:
@@ -254,6 +263,22 @@ func requestTarget(line []byte, complete bool) (method, path string) {
 		target = target[:i]
 	}
 	return string(f[0]), string(target)
+}
+
+// describe says what request the connection is in, for the log of a
+// shutdown that cuts it: "" if none has begun.
+func (c *timedConn) describe() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	client := c.Conn.RemoteAddr().String()
+	switch {
+	case c.handedOver || c.phase == waiting:
+		return ""
+	case c.phase == header:
+		return "a request header from " + client
+	}
+	method, path := requestTarget(c.reqLine, c.sawReqLine)
+	return method + " " + path + " from " + client
 }
 
 // SetReadDeadline is ignored while the connection times its own reads.
