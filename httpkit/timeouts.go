@@ -108,6 +108,12 @@ const maxRequestLine = 512
 // someone sets both deadlines at once (a hijack: fasthttp and the
 // WebSocket upgrader do so to clear the server's deadlines) the connection
 // is theirs and every deadline call passes through.
+//
+// The phases follow the bytes read: the header ends at its empty line
+// (found as fasthttp finds it), the next request begins after fasthttp
+// reports the connection idle. A pipelined request whose header fasthttp
+// already holds is not seen begin; its body then runs under the header
+// limit, as every body did before (browsers do not pipeline).
 type timedConn struct {
 	net.Conn
 
