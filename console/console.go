@@ -28,6 +28,10 @@ import (
 type Config struct {
 	Logger *slog.Logger    // nil discards
 	Assets *httpkit.Assets // the static files the pages link; nil loads them
+	// Clients serves /agent/live (capped per address, told when the server
+	// stops); the server's one, shared with the customer side. nil: one of
+	// the console's own with the defaults.
+	Clients *httpkit.Clients
 }
 
 // Services are the domain components the console serves.
@@ -53,6 +57,7 @@ type handler struct {
 	hub     *live.Hub
 	health  func() []string // Services.Health
 	views   *views
+	clients *httpkit.Clients
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -79,7 +84,12 @@ func New(cfg Config, s Services) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs}}, nil
+	clients := cfg.Clients
+	if clients == nil {
+		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
+	}
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs,
+		clients: clients}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.
@@ -87,7 +97,7 @@ func (con *Console) Routes(r fiber.Router) {
 	h := con.h
 	r.Get("/agent/login", h.loginForm)
 	r.Post("/agent/login", h.login)
-	r.Get("/agent/live", httpkit.WebSocket(h.log, h.agentLiveCheck, h.agentLiveSocket))
+	r.Get("/agent/live", h.clients.WebSocket(h.agentLiveCheck, h.agentLiveSocket))
 	r.Post("/agent/logout", h.staffSession(anyRole), h.logout)
 	r.Get("/agent/password", h.staffSession(anyRole), h.passwordForm)
 	r.Post("/agent/password", h.staffSession(anyRole), h.changePassword)

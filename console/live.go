@@ -14,8 +14,16 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-// sessionRecheck is how often an open console feed checks its session.
-const sessionRecheck = time.Minute
+// sessionRecheck is how often an open console feed checks its session
+// unprompted: sessions ended in this process prompt a check at once
+// (staff.Store.SessionsEnded); one ended by another process (portal user
+// disable) is noticed within this.
+const sessionRecheck = 10 * time.Second
+
+// closeSignedOut is the close frame of a console feed whose session has
+// ended (signed out, password changed elsewhere, account disabled): 1008,
+// policy violation, "signed out". The page stops reconnecting on it.
+var closeSignedOut = websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "signed out")
 
 // agentLiveCheck admits, before the upgrade, only a signed-in agent's
 // browser (the upgrader then checks that it comes from this site).
@@ -52,24 +60,38 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 		}
 	}()
 	go httpkit.KeepAlive(conn, done)
-	// The session is checked again now and then, so that signing out or a
-	// disabled account also ends the feed.
+	// The session is checked again whenever sessions end in this process,
+	// and now and then for those ended elsewhere, so that signing out or a
+	// disabled account also ends the feed. The first check, after taking
+	// the channel, covers a sign-out since the check before the upgrade.
+	ended := h.staff.SessionsEnded()
 	recheck := time.NewTicker(sessionRecheck)
 	defer recheck.Stop()
+	check := true
 	conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
 	if err := conn.WriteJSON(map[string]string{"type": "hello"}); err != nil {
 		return
 	}
 	for {
+		if check {
+			if err := h.agentLiveCheck(r); err != nil {
+				if status, _ := httpkit.StatusOf(err); status < 500 {
+					conn.WriteControl(websocket.CloseMessage, closeSignedOut, time.Now().Add(httpkit.WriteWait))
+					return
+				}
+				// Not the agent's doing: keep the feed, check again later.
+				h.log.Error("console feed: checking the session", "error", err)
+			}
+			check = false
+		}
 		select {
 		case <-closed:
 			return
+		case <-ended:
+			ended = h.staff.SessionsEnded()
+			check = true
 		case <-recheck.C:
-			if h.agentLiveCheck(r) != nil {
-				conn.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "signed out"), time.Now().Add(httpkit.WriteWait))
-				return
-			}
+			check = true
 		case m, ok := <-sub.C:
 			if !ok {
 				conn.WriteControl(websocket.CloseMessage,

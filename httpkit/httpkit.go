@@ -33,6 +33,14 @@ type Config struct {
 	// up in one line, rather than each logged; 0 means
 	// DefaultErrorLogInterval.
 	ErrorLogInterval time.Duration
+	// Timeouts bound how long a client may take to send a request (zero
+	// fields: the defaults); they hold on a listener wrapped by Serve or
+	// Listener.
+	Timeouts Timeouts
+	// Clients, if not nil, follows the connections in a request, so that
+	// a shutdown can name what it cuts; the same Clients serves the app's
+	// WebSockets.
+	Clients *Clients
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -52,6 +60,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	timeouts := cfg.Timeouts.withDefaults()
 	app := fiber.New(fiber.Config{
 		// Values from the request are copied, so handlers may keep them
 		// (e.g. in a search event written later).
@@ -59,19 +68,23 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(newErrorLog(log, cfg.ErrorLogInterval), page),
 		AppName:               "Orbitask Help Center",
-		// Slow or idle clients must not hold connections forever.
 		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
-		ReadTimeout:  15 * time.Second,
+		BodyLimit: tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
+		// Slow or idle clients must not hold connections forever: reads are
+		// timed by the connections of Serve's listener (cfg.Timeouts), not
+		// by a ReadTimeout over header and body together. IdleTimeout is
+		// theirs too; fasthttp's copy also closes idle connections at
+		// shutdown.
 		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  2 * time.Minute,
+		IdleTimeout:  timeouts.KeepAlive,
 		// Forwarding headers only from the proxies named in the config.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
 		// entry, which the client writes; clientAddress does it right.
 	})
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), recover.New(), securityHeaders)
+	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 

@@ -1,18 +1,12 @@
 package httpkit
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gorilla/websocket"
 )
 
@@ -46,46 +40,6 @@ func sameOrigin(r *http.Request) bool {
 	}
 	u, err := url.Parse(origin)
 	return err == nil && strings.EqualFold(u.Host, r.Host)
-}
-
-// WebSocket upgrades the request and hands the connection to serve, which
-// owns it until it returns. check, if not nil, may refuse the request
-// before the upgrade; its error is answered with the status StatusOf gives.
-// A request that is not a valid WebSocket handshake, or comes from another
-// site, is refused by the upgrader with an HTTP error (400 or 403).
-func WebSocket(log *slog.Logger, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
-	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The adaptor's request context is Fiber's request, which Fiber
-		// keeps using after the connection is hijacked; the socket's work
-		// must not share it (the race detector catches it).
-		r = r.WithContext(context.Background())
-		if check != nil {
-			if err := check(r); err != nil {
-				status, msg := StatusOf(err)
-				if status >= 500 {
-					log.Error("request failed", "path", r.URL.Path, "error", err)
-				}
-				http.Error(w, msg, status)
-				return
-			}
-		}
-		conn, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return // the upgrader has answered
-		}
-		defer conn.Close()
-		// A panic here would otherwise go to fasthttp's logger, which Fiber
-		// silences: log it as the server fault it is and tell the client.
-		defer func() {
-			if p := recover(); p != nil {
-				log.Error("websocket handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				msg := websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "internal error")
-				_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-			}
-		}()
-		conn.SetReadLimit(64 << 10)
-		serve(conn, r)
-	})
 }
 
 // KeepAlive pings conn until done is closed; a failed ping closes conn, so

@@ -37,7 +37,7 @@ func TestWebSocketPanicIsLoggedAndClosedWith1011(t *testing.T) {
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	app := fiber.New()
-	app.Get("/ws", WebSocket(log, nil, func(conn *websocket.Conn, r *http.Request) {
+	app.Get("/ws", NewClients(ClientsConfig{Logger: log}).WebSocket(nil, func(conn *websocket.Conn, r *http.Request) {
 		panic("boom")
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,4 +59,17 @@ func TestWebSocketPanicIsLoggedAndClosedWith1011(t *testing.T) {
 	if s := logs.String(); !strings.Contains(s, "level=ERROR") || !strings.Contains(s, "websocket handler panicked") || !strings.Contains(s, "boom") {
 		t.Errorf("log: %s", s)
 	}
+}
+
+// serveForTest runs app on a real port, as the portal does, until the test
+// ends.
+func serveForTest(t *testing.T, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go Serve(app, ln)
+	t.Cleanup(func() { app.Shutdown() })
+	return ln.Addr().String()
 }

@@ -25,6 +25,12 @@ type Config struct {
 	PageSize int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
+	// Timeouts: see httpkit.Config.Timeouts.
+	Timeouts httpkit.Timeouts
+	// Clients serves both sides' WebSockets and tracks requests in flight;
+	// the caller keeps it to stop them (GoAway, Wait). nil: one with the
+	// defaults.
+	Clients *httpkit.Clients
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -39,17 +45,22 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as},
+	clients := cfg.Clients
+	if clients == nil {
+		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: cfg.Logger})
+	}
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as},
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients},
 		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
-	srv := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger, TrustedProxies: cfg.TrustedProxies}, site.ErrorPage)
+	srv := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger, TrustedProxies: cfg.TrustedProxies, Timeouts: cfg.Timeouts,
+		Clients: clients}, site.ErrorPage)
 	site.Routes(srv)
 	staffSide.Routes(srv)
 	srv.Use(site.NotFound) // last: what no route took is an old URL or not found

@@ -440,6 +440,7 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("staff: logout: %w", err)
 	}
+	s.sessionsEnded()
 	return nil
 }
 
@@ -509,6 +510,9 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 	})
 	if err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
+	if ended > 0 {
+		s.sessionsEnded()
 	}
 	s.log.Info("staff password changed", "email", u.Email, "sessions_ended", ended)
 	return nil

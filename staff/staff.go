@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/orbitask/portal/fields"
@@ -130,6 +131,9 @@ type Store struct {
 	params    hashParams
 	dummyHash string        // verified for unknown emails, so they cost what a wrong password does
 	hashing   chan struct{} // a slot per password hash running in a login (see hashSlot)
+
+	endedMu sync.Mutex
+	ended   chan struct{} // closed and replaced when sessions end (see SessionsEnded)
 }
 
 // Open migrates the database and returns a Store.
@@ -172,8 +176,30 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, now: cfg.Now, log: cfg.Logger, idle: cfg.SessionIdle, max: cfg.SessionMax,
-		params: p, dummyHash: dummyHash, hashing: make(chan struct{}, maxHashing),
+		params: p, dummyHash: dummyHash, hashing: make(chan struct{}, maxHashing), ended: make(chan struct{}),
 	}, nil
+}
+
+// SessionsEnded returns a channel that is closed the next time sessions
+// end through this Store (a sign-out, a password change ending the other
+// sessions, a disabled account), so that whoever holds a session's live
+// connection can check it again at once. Take the channel before checking
+// the session, and a new one each time it fires, so that no ending is
+// missed in between. Sessions ended by another process (portal user
+// disable) are not seen: check the session now and then too.
+func (s *Store) SessionsEnded() <-chan struct{} {
+	s.endedMu.Lock()
+	defer s.endedMu.Unlock()
+	return s.ended
+}
+
+// sessionsEnded wakes the waiters of SessionsEnded; call it after the
+// commit.
+func (s *Store) sessionsEnded() {
+	s.endedMu.Lock()
+	defer s.endedMu.Unlock()
+	close(s.ended)
+	s.ended = make(chan struct{})
 }
 
 // write runs fn in a write transaction (the database's one writer).

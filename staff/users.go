@@ -222,6 +222,7 @@ func (s *Store) DisableUser(ctx context.Context, email, actor string) error {
 	if err != nil {
 		return wrap("disable "+email, err)
 	}
+	s.sessionsEnded()
 	s.log.Info("staff user disabled", "email", email, "actor", actor, "sessions_ended", sessions, "tokens_revoked", tokens)
 	return nil
 }

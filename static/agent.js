@@ -133,7 +133,11 @@
     setInterval(function () { onEvent({ number: ticketPage ? ticketPage.getAttribute("data-number") : 0 }); }, 60000);
   }
 
-  // One socket for the console's live changes, reconnecting with backoff.
+  // One socket for the console's live changes, reconnecting with backoff:
+  // 0.5 s doubling up to 15 s, each ±20 % at random, and a random 1–10 s
+  // when the server is going away (1001: a restart), so that the consoles
+  // do not all reconnect at once. A session that ended (1008, "signed
+  // out") does not reconnect: the next click goes to the sign-in page.
   if (onEvent && "WebSocket" in window) {
     var delay = 500;
     var connect = function () {
@@ -146,9 +150,11 @@
         if (msg.type === "hello") { delay = 500; return; }
         if (msg.type === "event") onEvent(msg);
       };
-      ws.onclose = function () {
+      ws.onclose = function (e) {
         setLive("off");
-        setTimeout(connect, delay);
+        if (e.code === 1008) return;
+        var wait = e.code === 1001 ? 1000 + 9000 * Math.random() : delay * (0.8 + 0.4 * Math.random());
+        setTimeout(connect, Math.round(wait));
         delay = Math.min(delay * 2, 15000);
       };
     };

@@ -93,6 +93,16 @@
   Backoff.prototype.reset = function () {
     this.attempt = 0;
   };
+  // afterClose is the delay before reconnecting after a close: when the
+  // server says it is going away (1001: a restart), a random 1–10 s, so
+  // that every open page does not reconnect to the new process at once.
+  Backoff.prototype.afterClose = function (code) {
+    if (code === 1001) {
+      this.attempt = 1;
+      return Math.round(1000 + 9000 * Math.random());
+    }
+    return this.next();
+  };
 
   var storage = {
     get: function () {
@@ -543,7 +553,7 @@
         }
         receive(data);
       });
-      sock.addEventListener("close", function () {
+      sock.addEventListener("close", function (e) {
         if (ws !== sock) {
           return;
         }
@@ -559,14 +569,14 @@
             sendOverHTTP(draftMessage());
           }
         }
-        reconnectLater();
+        reconnectLater(e.code);
       });
     }
 
-    function reconnectLater() {
+    function reconnectLater(code) {
       clearTimeout(wsTimer);
       if (!done) {
-        wsTimer = setTimeout(connect, backoff.next());
+        wsTimer = setTimeout(connect, backoff.afterClose(code));
       }
     }
 
@@ -1187,19 +1197,19 @@
         }
         receive(msg);
       });
-      sock.addEventListener("close", function () {
+      sock.addEventListener("close", function (e) {
         if (ws !== sock) {
           return;
         }
         ws = null;
         setLive("offline");
-        reconnectLater();
+        reconnectLater(e.code);
       });
     }
 
-    function reconnectLater() {
+    function reconnectLater(code) {
       clearTimeout(timer);
-      timer = setTimeout(connect, backoff.next());
+      timer = setTimeout(connect, backoff.afterClose(code));
     }
 
     // Back online: try now rather than at the end of the backoff.

@@ -16,6 +16,7 @@ import (
 	cdpkb "github.com/chromedp/chromedp/kb"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/internal/testportal"
 	"github.com/orbitask/portal/ticketfeed"
@@ -234,7 +235,7 @@ func serveBundledPortal(t *testing.T) (string, *app.App) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() { served <- httpkit.Serve(app, ln) }()
 	t.Cleanup(func() {
 		if err := app.Shutdown(); err != nil {
 			t.Errorf("shutdown: %v", err)

@@ -33,6 +33,10 @@ type Config struct {
 	// PageSize is the number of results on one page of /search; 0 means 10.
 	PageSize int
 	Assets   *httpkit.Assets // the static files, served and linked; nil loads them
+	// Clients serves the live feeds' WebSockets (capped per address, told
+	// when the server stops); the server's one, shared with the console.
+	// nil: one of the site's own with the defaults.
+	Clients *httpkit.Clients
 }
 
 // Services are the domain components the customer side serves.
@@ -61,6 +65,7 @@ type handler struct {
 	i18n     *i18n.Bundle    // the customer pages' words
 	views    *views
 	assets   *httpkit.Assets
+	clients  *httpkit.Clients
 	pageSize int
 }
 
@@ -95,7 +100,10 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		problems: s.Health, i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
+		problems: s.Health, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize}
+	if h.clients == nil {
+		h.clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
+	}
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
@@ -119,11 +127,11 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/tickets/:number", h.showTicket)
 	r.Post("/tickets/:number/replies", h.postReply)
 	r.Post("/api/tickets", h.apiPostTicket)
-	r.Get("/api/tickets/:number/live", httpkit.WebSocket(h.log, h.liveCheck, h.liveSocket))
+	r.Get("/api/tickets/:number/live", h.clients.WebSocket(h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
 	r.Post("/api/tickets/:number/replies", h.apiReply)
 	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
-	r.Get("/api/deflect/ws", httpkit.WebSocket(h.log, nil, h.deflectSocket))
+	r.Get("/api/deflect/ws", h.clients.WebSocket(nil, h.deflectSocket))
 	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)
 }
 

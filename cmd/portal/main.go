@@ -21,7 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
@@ -55,6 +58,11 @@ Serve flags (each also settable by environment variable):
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
   --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
                    comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)
+  --max-sockets-per-client N  live connections (WebSockets) one client address may
+                   hold open; more are refused with 429   PORTAL_MAX_SOCKETS_PER_CLIENT
+                   (default 200; 0 = no limit, for load tests)
+  --shutdown-grace D  on SIGTERM, how long requests in flight and live connections
+                   may take to finish (Go duration: 10s, 1m)   PORTAL_SHUTDOWN_GRACE (default 10s)
 
 A flag wins over its environment variable. The search index in DIR/search is
 derived data: it is reused when the content and the index format are
@@ -68,6 +76,13 @@ Staff sign in to the agent console at /agent. The data directory may hold
 calendar.yaml (working days and hours, holidays, per-plan targets; see
 calendar/testdata/calendar.yaml) and customers.yaml (organisations, plans,
 individual terms); both are re-read when they change.
+
+On SIGTERM (or Ctrl-C) serve stops accepting connections, tells every live
+connection the server is going away (close code 1001; pages reconnect after a
+random delay), waits up to the grace period for requests in flight, and exits
+0. Requests still running when the grace period ends are cut and listed in a
+warning; that is still a clean stop (exit 0). serve exits 1 only when the
+portal fails: it cannot start, listen, or close its data.
 
 check prints one line per problem as "path:line: message" and exits 1 if there
 is any; otherwise it prints a one-line summary and exits 0.
@@ -86,6 +101,12 @@ type Config struct {
 	SearchCache int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
+	// SocketsPerClient caps the WebSockets one client address holds open;
+	// 0 means no cap.
+	SocketsPerClient int
+	// ShutdownGrace is how long a shutdown waits for requests in flight
+	// and live connections.
+	ShutdownGrace time.Duration
 }
 
 func main() {
@@ -109,7 +130,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-		if err := serve(cfg, log); err != nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, cfg, log, nil); err != nil {
 			log.Error("portal stopped", "err", err)
 			return 1
 		}
@@ -156,8 +179,24 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
 	proxies := fs.String("trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies")
+	socketsDefault, err := strconv.Atoi(env("PORTAL_MAX_SOCKETS_PER_CLIENT", strconv.Itoa(httpkit.DefaultSocketsPerClient)))
+	if err != nil || socketsDefault < 0 {
+		return cfg, fmt.Errorf("PORTAL_MAX_SOCKETS_PER_CLIENT: not a count: %q", os.Getenv("PORTAL_MAX_SOCKETS_PER_CLIENT"))
+	}
+	fs.IntVar(&cfg.SocketsPerClient, "max-sockets-per-client", socketsDefault, "WebSockets per client address")
+	graceDefault, err := time.ParseDuration(env("PORTAL_SHUTDOWN_GRACE", "10s"))
+	if err != nil || graceDefault < 0 {
+		return cfg, fmt.Errorf("PORTAL_SHUTDOWN_GRACE: not a duration: %q", os.Getenv("PORTAL_SHUTDOWN_GRACE"))
+	}
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", graceDefault, "shutdown grace period")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if cfg.SocketsPerClient < 0 {
+		return cfg, fmt.Errorf("--max-sockets-per-client: must be 0 or more")
+	}
+	if cfg.ShutdownGrace < 0 {
+		return cfg, fmt.Errorf("--shutdown-grace: must be 0 or more")
 	}
 	if cfg.SearchCache < 0 {
 		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
@@ -180,7 +219,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	return cfg, nil
 }
 
-func serve(cfg Config, log *slog.Logger) error {
+// serve runs the portal until ctx ends, then shuts it down (see the usage
+// text); listening, if not nil, is told the address once it listens.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(addr string)) error {
 	start := time.Now()
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil { // tickets and staff data: the owner only
 		return fmt.Errorf("data directory: %w", err)
@@ -199,8 +240,6 @@ func serve(cfg Config, log *slog.Logger) error {
 		log.Warn("article refused", "problem", filepath.Join(cfg.Content, p.Path)+fmt.Sprintf(":%d: %s", p.Line, p.Message))
 	}
 	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems), "dir", cfg.Content, "from_snapshot", cached)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cacheSize := cfg.SearchCache
 	if cacheSize == 0 {
 		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
@@ -218,21 +257,57 @@ func serve(cfg Config, log *slog.Logger) error {
 	stats := a.SearchStats
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
-	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, a)
+	perClient := cfg.SocketsPerClient
+	if perClient == 0 {
+		perClient = -1 // httpkit reads 0 as "default"
+	}
+	clients := httpkit.NewClients(httpkit.ClientsConfig{Logger: log, SocketsPerClient: perClient})
+	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients}, a)
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Listen(cfg.Addr) }()
-	log.Info("serving", "url", "http://"+cfg.Addr, "startup", time.Since(start).Round(time.Millisecond))
+	go func() { errc <- httpkit.Serve(srv, ln) }()
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "startup", time.Since(start).Round(time.Millisecond))
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	if err := srv.ShutdownWithTimeout(10 * time.Second); err != nil {
+	return shutdown(srv, clients, cfg.ShutdownGrace, log)
+}
+
+// shutdown stops srv within grace: no new connections or sockets, every
+// open socket told the server is going away, then a wait for requests in
+// flight and for the sockets to close. What is still running when grace
+// ends is cut and logged; that is a clean stop (nil), as the operator set
+// the grace period: only a failure to stop is an error.
+func shutdown(srv *fiber.App, clients *httpkit.Clients, grace time.Duration, log *slog.Logger) error {
+	log.Info("shutting down", "grace", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	clients.GoAway()
+	err := srv.ShutdownWithContext(ctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	var requests []string
+	if err != nil { // grace ran out with requests under way
+		requests = clients.InFlight()
+	}
+	sockets := clients.Wait(ctx)
+	if err != nil || sockets > 0 {
+		log.Warn("shutdown grace period ran out; cut what was still running", "grace", grace,
+			"requests", requests, "sockets", sockets)
+	} else {
+		log.Info("shut down cleanly")
 	}
 	return nil
 }

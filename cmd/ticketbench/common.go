@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,6 +23,16 @@ import (
 	"github.com/orbitask/portal/internal/rawhttp"
 	"github.com/orbitask/portal/kb"
 )
+
+// wsDialError explains a WebSocket the portal refused with 429: it caps
+// the sockets of one client address (200 by default), and every
+// connection of this tool comes from one.
+func wsDialError(res *http.Response, err error) error {
+	if res != nil && res.StatusCode == http.StatusTooManyRequests {
+		return fmt.Errorf("%w (429: the portal caps WebSockets per client address; start it with --max-sockets-per-client 0)", err)
+	}
+	return err
+}
 
 // latencies summarises durations as "p50 …, p90 …, p99 …, max … ms". It
 // sorts lat.

@@ -180,11 +180,11 @@ func (r *suggestRun) typeDraft(drafter int, d draft, from int, next *time.Time, 
 		time.Sleep(wait)
 	}
 	st.dials++
-	conn, _, err := wsDialer.Dial("ws://"+r.addr+"/api/deflect/ws", nil)
+	conn, res, err := wsDialer.Dial("ws://"+r.addr+"/api/deflect/ws", nil)
 	if err != nil {
 		st.dialErrs++
 		if st.firstErr == "" {
-			st.firstErr = "dial: " + err.Error()
+			st.firstErr = "dial: " + wsDialError(res, err).Error()
 		}
 		*next = next.Add(r.interval)
 		return

@@ -280,9 +280,9 @@ func openWatcher(liveURL string, src int, received *atomic.Int64) (*watcher, err
 		nd := net.Dialer{LocalAddr: local, Timeout: 30 * time.Second}
 		d.NetDialContext = nd.DialContext
 	}
-	conn, _, err := d.Dial(liveURL, nil)
+	conn, res, err := d.Dial(liveURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, wsDialError(res, err)
 	}
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	_, snap, err := conn.ReadMessage()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
+
+	"github.com/orbitask/portal/httpkit"
 )
 
 // Do sends req through app in-process (Fiber's whole stack, no network)
@@ -30,15 +32,16 @@ func Do(t testing.TB, app *fiber.App, req *http.Request) (*http.Response, string
 	return res, string(body)
 }
 
-// Serve runs app on a real port until the test ends, for WebSocket
-// clients; it returns the address.
+// Serve runs app (httpkit's) on a real port until the test ends, with its
+// read timeouts, for WebSocket and raw-connection clients; it returns the
+// address.
 func Serve(t testing.TB, app *fiber.App) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go app.Listener(ln)
+	go httpkit.Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
 	return ln.Addr().String()
 }
