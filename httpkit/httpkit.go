@@ -55,9 +55,17 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(log, page),
 		AppName:               "Orbitask Help Center",
+		// Bodies are streamed: the server reads none before the handler
+		// (beyond a first 8 KiB), so a filing takes its share of the upload
+		// budget before its attachments are read, and parses its multipart
+		// body itself (a malformed one is answered as the API answers, not
+		// with fasthttp's plain-text 400). Every route that takes a body
+		// bounds it (MaxBody, or the filing's own limits); BodyLimit no
+		// longer refuses anything.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
 		// Slow or idle clients must not hold connections forever.
-		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit:    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
 		ReadTimeout:  15 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
@@ -67,7 +75,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// No ProxyHeader: Fiber would take X-Forwarded-For's left-most
 		// entry, which the client writes; clientAddress does it right.
 	})
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, logRequests(log), recover.New(), securityHeaders)
 	return app
 }
 
