@@ -82,16 +82,18 @@ func TooLarge(c *fiber.Ctx, n int) error {
 	return fmt.Errorf("%w: at most %d bytes", ErrBodyTooLarge, n)
 }
 
-// finishBody closes the connection after a request whose body a handler
-// left unread (a refusal, or a GET with a body): the next request on it
-// would start inside the body. A small rest is read and dropped instead.
+// finishBody closes the connection after a request whose body no handler
+// read (a refusal before reading, a GET or an unknown path with a body):
+// the next request on it would start inside the body. Reading the rest
+// instead could wait on a client that never sends it.
 func finishBody(c *fiber.Ctx) error {
 	err := c.Next()
-	if s := c.Request().BodyStream(); s != nil {
-		if n, err := io.Copy(io.Discard, io.LimitReader(s, 64<<10+1)); err != nil || n > 64<<10 {
+	req := c.Request()
+	if req.BodyStream() != nil {
+		if req.Header.ContentLength() != 0 {
 			c.Context().SetConnectionClose()
 		}
-		_ = c.Request().CloseBodyStream()
+		_ = req.CloseBodyStream()
 	}
 	return err
 }
