@@ -191,27 +191,32 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 }
 
 // readInto fills dst from r up to r's end; more reports that r has data
-// beyond dst.
+// beyond dst. A part cut short (the client went away) is an error, not an
+// end: io.ErrUnexpectedEOF.
 func readInto(r io.Reader, dst []byte) (n int, more bool, err error) {
-	n, err = io.ReadFull(r, dst)
-	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return n, false, nil
-	case err != nil:
-		return n, false, err
+	for n < len(dst) {
+		k, err := r.Read(dst[n:])
+		n += k
+		if err == io.EOF {
+			return n, false, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
 	}
 	var one [1]byte
-	k, err := r.Read(one[:])
-	for k == 0 && err == nil {
-		k, err = r.Read(one[:])
+	for {
+		k, err := r.Read(one[:])
+		if k > 0 {
+			return n, true, nil
+		}
+		if err == io.EOF {
+			return n, false, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
 	}
-	if k > 0 {
-		return n, true, nil
-	}
-	if errors.Is(err, io.EOF) {
-		return n, false, nil
-	}
-	return n, false, err
 }
 
 func isFormField(name string) bool {
