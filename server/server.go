@@ -25,6 +25,8 @@ type Config struct {
 	PageSize int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
+	// UploadMemory: see web.Config.UploadMemory (0: web.DefaultUploadMemory).
+	UploadMemory int64
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -39,7 +41,7 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as},
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, UploadMemory: cfg.UploadMemory},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
 	if err != nil {
 		return nil, err
