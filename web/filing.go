@@ -37,8 +37,9 @@ const (
 )
 
 // DefaultUploadMemory is Config.UploadMemory's default: two filings at the
-// largest, or many small ones, in memory at once.
-const DefaultUploadMemory = 100 << 20
+// largest (five files of 10 MiB and the text, just over 50 MiB each), or
+// many small ones, in memory at once.
+const DefaultUploadMemory = 128 << 20
 
 // idempotencyHeader carries a filing's idempotency key on the API; the
 // form sends it as the field idempotency_key.

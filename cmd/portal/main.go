@@ -55,7 +55,7 @@ Serve flags (each also settable by environment variable):
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
   --upload-memory MIB  attachments held in memory by all filings at once, in MiB
-                   PORTAL_UPLOAD_MEMORY (default 100); a filing waits up to 3 s
+                   PORTAL_UPLOAD_MEMORY (default 128); a filing waits up to 3 s
                    for room, then is answered 503 with Retry-After
   --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
                    comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)

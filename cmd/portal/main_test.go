@@ -90,7 +90,7 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("PORTAL_UPLOAD_MEMORY", "")
 	cfg, err := parseServe(nil, nil)
 	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Content != "./content" || cfg.Data != "./data" || cfg.SearchCache != 4096 ||
-		cfg.UploadMemoryMiB != 100 {
+		cfg.UploadMemoryMiB != 128 {
 		t.Fatalf("defaults = %+v, %v", cfg, err)
 	}
 	t.Setenv("PORTAL_ADDR", "0.0.0.0:9000")
