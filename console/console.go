@@ -95,27 +95,36 @@ func New(cfg Config, s Services) (*Console, error) {
 // Routes registers the console's pages, live feed and API on r.
 func (con *Console) Routes(r fiber.Router) {
 	h := con.h
+	// Every POST bounds its body first, before a middleware reads a field
+	// of it (the session's CSRF check) or anything else is done; the POST
+	// routes come before the groups so that the groups' middleware does
+	// not run ahead of them.
+	small, form, reply := httpkit.MaxBody(httpkit.SmallBodyLimit), httpkit.MaxBody(httpkit.FormBodyLimit), httpkit.MaxBody(httpkit.ReplyBodyLimit)
 	r.Get("/agent/login", h.loginForm)
-	r.Post("/agent/login", h.login)
+	r.Post("/agent/login", form, h.login)
 	r.Get("/agent/live", h.clients.WebSocket(h.agentLiveCheck, h.agentLiveSocket))
-	r.Post("/agent/logout", h.staffSession(anyRole), h.logout)
+	r.Post("/agent/logout", small, h.staffSession(anyRole), h.logout)
 	r.Get("/agent/password", h.staffSession(anyRole), h.passwordForm)
-	r.Post("/agent/password", h.staffSession(anyRole), h.changePassword)
-	agent := r.Group("/agent", h.staffSession(staff.RoleAgent))
+	r.Post("/agent/password", form, h.staffSession(anyRole), h.changePassword)
+	agentSession := h.staffSession(staff.RoleAgent)
+	r.Post("/agent/tickets/:number/replies", reply, agentSession, h.agentPost)
+	r.Post("/agent/tickets/:number/status", small, agentSession, h.agentSetStatus)
+	r.Post("/agent/tickets/:number/severity", form, agentSession, h.agentSetSeverity)
+	r.Post("/agent/tickets/:number/assign", small, agentSession, h.agentAssign)
+	// Anything else under /agent is bounded too: the session middleware
+	// reads the CSRF field of any request that is not a GET.
+	agent := r.Group("/agent", small, agentSession)
 	agent.Get("/", h.queue)
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
-	agent.Post("/tickets/:number/replies", h.agentPost)
-	agent.Post("/tickets/:number/status", h.agentSetStatus)
-	agent.Post("/tickets/:number/severity", h.agentSetSeverity)
-	agent.Post("/tickets/:number/assign", h.agentAssign)
 	r.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
-	api := r.Group("/api/agent", h.apiStaff(staff.RoleAgent))
+	apiAgent := h.apiStaff(staff.RoleAgent)
+	r.Post("/api/agent/tickets/:number/replies", reply, apiAgent, h.apiAgentReply)
+	r.Post("/api/agent/tickets/:number/status", small, apiAgent, h.apiAgentStatus)
+	r.Post("/api/agent/tickets/:number/severity", form, apiAgent, h.apiAgentSeverity)
+	r.Post("/api/agent/tickets/:number/assign", small, apiAgent, h.apiAgentAssign)
+	api := r.Group("/api/agent", small, apiAgent)
 	api.Get("/queue", h.apiQueue)
 	api.Get("/tickets/:number", h.apiAgentTicket)
-	api.Post("/tickets/:number/replies", h.apiAgentReply)
-	api.Post("/tickets/:number/status", h.apiAgentStatus)
-	api.Post("/tickets/:number/severity", h.apiAgentSeverity)
-	api.Post("/tickets/:number/assign", h.apiAgentAssign)
 	r.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
 }

@@ -28,6 +28,7 @@ const (
 	Severity          = "severity"           // must be 1, 2, 3 or 4
 	Deployment        = "deployment"         // must be cloud, own-server or other
 	Lang              = "lang"               // not a language code (such as en, fr, de, cs)
+	IdempotencyKey    = "idempotency_key"    // must be {min} to {max} visible ASCII characters
 
 	// Attachments. Problems with single files are collected in one Files
 	// problem, each with the file's name.
@@ -178,6 +179,8 @@ func message(code string, p Params) string {
 		return "must be cloud, own-server or other"
 	case Lang:
 		return "not a language code (such as en, fr, de, cs)"
+	case IdempotencyKey:
+		return fmt.Sprintf("must be %d to %d visible ASCII characters", p.Int("min"), p.Int("max"))
 	case TooManyFiles:
 		return fmt.Sprintf("at most %d files", p.Int("max"))
 	case FileEmpty:

@@ -28,6 +28,7 @@ func TestMessages(t *testing.T) {
 		{New(Severity), "must be 1, 2, 3 or 4"},
 		{New(Deployment), "must be cloud, own-server or other"},
 		{New(Lang), "not a language code (such as en, fr, de, cs)"},
+		{New(IdempotencyKey, "min", 16, "max", 255), "must be 16 to 255 visible ASCII characters"},
 		{New(TooManyFiles, "max", 5), "at most 5 files"},
 		{ForFiles(NewFile("a.txt", FileEmpty)), "a.txt: the file is empty"},
 		{ForFiles(NewFile("big.zip", FileTooLarge, "max_mb", 10)), "big.zip: larger than 10 MiB"},

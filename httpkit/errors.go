@@ -2,6 +2,8 @@ package httpkit
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -51,11 +53,14 @@ func (e *pageError) Unwrap() error { return e.err }
 func errorHandler(errs *errorLog, page ErrorPage) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		code, msg := StatusOf(err)
-		if code >= 500 {
+		if code >= 500 && !errors.Is(err, ErrBusy) {
 			errs.serverError(c.Method(), c.Path(), code, err)
 		}
-		if code == fiber.StatusServiceUnavailable {
+		if code == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
 			c.Set(fiber.HeaderRetryAfter, retryAfter)
+		}
+		if errors.Is(err, ErrBusy) {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(RetryAfter))
 		}
 		if strings.HasPrefix(c.Path(), "/api/") {
 			var fe *fields.Error
@@ -132,6 +137,18 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusNotFound, "not found"
 	case errors.Is(err, tickets.ErrClosed):
 		return fiber.StatusConflict, "the ticket is closed; please file a new one"
+	case errors.Is(err, tickets.ErrKeyReused):
+		return fiber.StatusUnprocessableEntity, "Idempotency-Key: already used for a different ticket; send a new key"
+	case errors.Is(err, ErrBodyTooLarge):
+		return fiber.StatusRequestEntityTooLarge, strings.TrimPrefix(err.Error(), ErrBodyTooLarge.Error()+": ")
+	case errors.Is(err, ErrUnreadableBody):
+		return fiber.StatusBadRequest, ErrUnreadableBody.Error()
+	case errors.Is(err, ErrBadMultipart):
+		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadMultipart.Error()+": ")
+	case errors.Is(err, ErrLengthRequired):
+		return fiber.StatusLengthRequired, ErrLengthRequired.Error()
+	case errors.Is(err, ErrBusy):
+		return fiber.StatusServiceUnavailable, fmt.Sprintf("busy receiving other uploads; try again in %d seconds", RetryAfter)
 	case errors.Is(err, deflect.ErrSessionClosed):
 		return fiber.StatusConflict, "this draft has already been solved or filed"
 	case errors.Is(err, sqlitedb.ErrUnavailable):

@@ -68,8 +68,16 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(newErrorLog(log, cfg.ErrorLogInterval), page),
 		AppName:               "Orbitask Help Center",
-		// Room for a filing's attachments (5 × 10 MB) and its text.
-		BodyLimit: tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
+		// Bodies are streamed: the server reads none before the handler
+		// (beyond a first 8 KiB), so a filing takes its share of the upload
+		// budget before its attachments are read, and parses its multipart
+		// body itself (a malformed one is answered as the API answers, not
+		// with fasthttp's plain-text 400). Every route that takes a body
+		// bounds it (MaxBody, or the filing's own limits); BodyLimit no
+		// longer refuses anything.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    tickets.MaxAttachments*tickets.MaxAttachmentSize + 1<<20,
 		// Slow or idle clients must not hold connections forever: reads are
 		// timed by the connections of Serve's listener (cfg.Timeouts), not
 		// by a ReadTimeout over header and body together. IdleTimeout is
@@ -84,7 +92,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// entry, which the client writes; clientAddress does it right.
 	})
 	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 

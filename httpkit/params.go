@@ -1,7 +1,6 @@
 package httpkit
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -24,16 +23,4 @@ func Bearer(c *fiber.Ctx) string {
 		return strings.TrimSpace(v[7:])
 	}
 	return ""
-}
-
-// MaxBody refuses, with 413, a request whose body is larger than n bytes:
-// each endpoint takes what it needs, not the attachments' limit that the
-// server as a whole must allow.
-func MaxBody(n int) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if c.Request().Header.ContentLength() > n || len(c.Body()) > n {
-			return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("body: at most %d bytes", n))
-		}
-		return c.Next()
-	}
 }

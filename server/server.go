@@ -31,6 +31,8 @@ type Config struct {
 	// the caller keeps it to stop them (GoAway, Wait). nil: one with the
 	// defaults.
 	Clients *httpkit.Clients
+	// UploadMemory: see web.Config.UploadMemory (0: web.DefaultUploadMemory).
+	UploadMemory int64
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -49,7 +51,7 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if clients == nil {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: cfg.Logger})
 	}
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients},
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err

@@ -249,10 +249,27 @@ func dataOf(e Event) eventData {
 // Attachment files are written to DataDir/attachments first. It returns the
 // ticket and its access token, which is not stored (only its SHA-256 is) and
 // cannot be recovered. A *ValidationError means nothing was stored.
+//
+// With an IdempotencyKey, the key is stored in the same transaction, so a
+// filing committed but never acknowledged (a crash, a dropped connection)
+// is found again: a repeat with the same key and filing returns the first
+// ticket and its token, and stores nothing; with another filing,
+// ErrKeyReused.
 func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	c, err := validate(t, s.stop)
 	if err != nil {
 		return Ticket{}, "", err
+	}
+	var key *filingKey
+	if t.IdempotencyKey != "" {
+		k := newFilingKey(t.IdempotencyKey, c)
+		key = &k
+		if tk, token, ok, err := s.repeated(ctx, k); err != nil || ok {
+			if err != nil {
+				return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+			}
+			return tk, token, nil
+		}
 	}
 	infos := make([]AttachmentInfo, len(c.attachments))
 	for i, a := range c.attachments {
@@ -264,6 +281,12 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+	}
+	var sealed []byte
+	if key != nil {
+		if sealed, err = key.seal(token); err != nil {
+			return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+		}
 	}
 	cust := s.plans.get().lookup(c.Email)
 	now := s.now().UTC()
@@ -286,6 +309,11 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 	// caller giving up: it shares the transaction with others (group commit).
 	wctx := context.WithoutCancel(ctx)
 	err = s.write(ctx, func(tx *sqlitedb.Tx) error {
+		if key != nil {
+			if err := s.claimKey(wctx, tx, *key); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRowContext(wctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
 			return err
 		}
@@ -317,11 +345,30 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		d := dataOf(ev)
 		d.Plan = tk.Plan
 		ev.Seq, err = insertEvent(wctx, tx, tk.ID, ev, d, 0)
-		if err != nil || tk.DeflectionSession == "" {
+		if err != nil {
 			return err
+		}
+		if key != nil {
+			if err := storeKey(wctx, tx, *key, tk.ID, sealed, now); err != nil {
+				return err
+			}
+		}
+		if tk.DeflectionSession == "" {
+			return nil
 		}
 		return s.onFiledTx(wctx, tx, tk.DeflectionSession, tk.Number)
 	})
+	if errors.Is(err, errRepeat) { // a concurrent repeat committed first
+		var ok bool
+		tk, token, ok, err = s.repeated(ctx, *key)
+		if err == nil && !ok {
+			err = errors.New("idempotency key vanished")
+		}
+		if err != nil {
+			return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
+		}
+		return tk, token, nil
+	}
 	if err != nil {
 		return Ticket{}, "", fmt.Errorf("tickets: file: %w", err)
 	}

@@ -33,6 +33,10 @@ type NewTicket struct {
 	Lang                        string // "" = detect from subject and description
 	DeflectionSession           string // opaque id of the drafting session, stored
 	Attachments                 []Attachment
+	// IdempotencyKey, optional, makes a retry safe: the same key with the
+	// same filing within IdempotencyTTL gets the first ticket and its token
+	// (ErrKeyReused with another filing). 16 to 255 visible ASCII characters.
+	IdempotencyKey string
 }
 
 // Field limits, in characters.
@@ -112,6 +116,11 @@ func validate(t NewTicket, idx stopIndex) (checked, error) {
 			c.lang = l
 		} else {
 			bad.Add("lang", fields.Lang)
+		}
+	}
+	if c.IdempotencyKey != "" {
+		if p := checkIdempotencyKey(c.IdempotencyKey); p.Code != "" {
+			bad.Set("idempotency_key", p)
 		}
 	}
 	atts, p := checkAttachments(t.Attachments)

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -115,6 +113,9 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
+	if p.Values["idempotency_key"] == "" {
+		p.Values["idempotency_key"] = newFormKey()
+	}
 	for field, problem := range errs {
 		p.Errors[field] = localProblem(w, lang, problem)
 	}
@@ -134,77 +135,19 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 // newTicket is GET /tickets/new: the draft with live suggestions.
 func (h *handler) newTicket(c *fiber.Ctx) error {
 	values := map[string]string{"subject": c.Query("subject")}
+	// The form carries its own idempotency key: never from a shared cache.
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, fiber.StatusOK, "ticket_new", h.ticketNewPage(h.requestLang(c), values, nil))
 }
 
 // formFields are the ticket form's text fields.
 var formFields = []string{"name", "company", "phone", "email", "subject", "description", "severity",
-	"version", "deployment", "environment", "error_messages", "lang", "deflection_session"}
-
-// readNewTicket reads a filing from a form (urlencoded or multipart) or JSON.
-func readNewTicket(c *fiber.Ctx) (tickets.NewTicket, map[string]string, error) {
-	values := map[string]string{}
-	var atts []tickets.Attachment
-	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
-		var raw map[string]any
-		if err := json.Unmarshal(c.Body(), &raw); err != nil {
-			return tickets.NewTicket{}, nil, httpkit.BadRequest("body: not a JSON object")
-		}
-		for _, f := range formFields {
-			switch v := raw[f].(type) {
-			case string:
-				values[f] = v
-			case float64:
-				values[f] = strconv.FormatFloat(v, 'f', -1, 64)
-			}
-		}
-	} else {
-		for _, f := range formFields {
-			values[f] = c.FormValue(f)
-		}
-		if form, err := c.MultipartForm(); err == nil {
-			for _, fh := range form.File["attachments"] {
-				a, err := readAttachment(fh)
-				if err != nil {
-					return tickets.NewTicket{}, values, err
-				}
-				if a.Name != "" || len(a.Data) > 0 {
-					atts = append(atts, a)
-				}
-			}
-		}
-	}
-	severity, _ := strconv.Atoi(strings.TrimSpace(values["severity"]))
-	return tickets.NewTicket{
-		Name: values["name"], Company: values["company"], Phone: values["phone"], Email: values["email"],
-		Subject: values["subject"], Description: values["description"], Severity: severity,
-		Version: values["version"], Environment: values["environment"], ErrorMessages: values["error_messages"],
-		Deployment: tickets.Deployment(values["deployment"]), Lang: values["lang"],
-		DeflectionSession: values["deflection_session"], Attachments: atts,
-	}, values, nil
-}
-
-// readAttachment reads an uploaded file; one larger than the tickets
-// package allows is refused, as it would refuse it, before it is read.
-func readAttachment(fh *multipart.FileHeader) (tickets.Attachment, error) {
-	if fh.Size > tickets.MaxAttachmentSize {
-		return tickets.Attachment{}, tickets.AttachmentTooLarge(fh.Filename)
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, tickets.MaxAttachmentSize+1))
-	if err != nil {
-		return tickets.Attachment{}, fmt.Errorf("web: attachment: %w", err)
-	}
-	return tickets.Attachment{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data}, nil
-}
+	"version", "deployment", "environment", "error_messages", "lang", "deflection_session", "idempotency_key"}
 
 // postTicket is POST /tickets, the form without JavaScript too.
 func (h *handler) postTicket(c *fiber.Ctx) error {
-	nt, values, err := readNewTicket(c)
+	nt, values, release, err := h.readNewTicket(c)
+	defer release()
 	if err == nil {
 		var t tickets.Ticket
 		var token string
@@ -215,9 +158,20 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 			return c.Redirect(ticketURL(t.Number, token)+"&new=1", fiber.StatusSeeOther)
 		}
 	}
+	h.logRefusedBody(c, err)
+	lang := h.formLang(c, values["lang"])
 	var ve *tickets.ValidationError
-	if errors.As(err, &ve) {
-		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(h.formLang(c, values["lang"]), values, ve.Fields))
+	switch {
+	case errors.As(err, &ve):
+		return h.render(c, fiber.StatusUnprocessableEntity, "ticket_new", h.ticketNewPage(lang, values, ve.Fields))
+	case errors.Is(err, tickets.ErrKeyReused):
+		// Back, an edit and Send again: this rendering's key is spent; a
+		// new one files the edited form as a new ticket.
+		values["idempotency_key"] = ""
+		return h.renderFormError(c, fiber.StatusUnprocessableEntity, lang, values, "new_ticket.form_used")
+	case errors.Is(err, httpkit.ErrBadMultipart), errors.Is(err, httpkit.ErrBodyTooLarge):
+		status, _ := httpkit.StatusOf(err)
+		return h.renderFormError(c, status, lang, values, "new_ticket.form_unreadable")
 	}
 	if errors.Is(err, sqlitedb.ErrUnavailable) {
 		// The error handler answers (503) and logs; the customer gets the
@@ -232,6 +186,32 @@ func (h *handler) postTicket(c *fiber.Ctx) error {
 	return err
 }
 
+// renderFormError shows the ticket form again with values and a message
+// about the form as a whole (key, in lang) at the top.
+func (h *handler) renderFormError(c *fiber.Ctx, status int, lang string, values map[string]string, key string) error {
+	p := h.ticketNewPage(lang, values, nil)
+	msg := h.i18n.T(lang, key)
+	p.Errors["form"] = msg
+	p.ErrorList = append([]errorItem{{"", msg}}, p.ErrorList...)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.render(c, status, "ticket_new", p)
+}
+
+// logRefusedBody logs a filing refused for its body (too many parts, a
+// part that does not parse, too large, or no room in the upload budget):
+// the client's fault or a busy moment, so a warning, never the body.
+func (h *handler) logRefusedBody(c *fiber.Ctx, err error) {
+	switch {
+	case errors.Is(err, httpkit.ErrBadMultipart), errors.Is(err, httpkit.ErrBodyTooLarge),
+		errors.Is(err, httpkit.ErrLengthRequired), errors.Is(err, httpkit.ErrUnreadableBody):
+		h.log.Warn("filing refused: body", "path", c.Path(), "client", httpkit.ClientIP(c),
+			"content_length", c.Request().Header.ContentLength(), "error", err)
+	case errors.Is(err, httpkit.ErrBusy):
+		h.log.Warn("filing refused: upload budget spent", "path", c.Path(), "client", httpkit.ClientIP(c),
+			"content_length", c.Request().Header.ContentLength(), "budget", h.uploads.Capacity())
+	}
+}
+
 // formLang is the language of the ticket form sent back for corrections:
 // the page's (the form posts to /tickets?lang=…), else the language chosen
 // for the ticket, else requestLang's.
@@ -242,20 +222,23 @@ func (h *handler) formLang(c *fiber.Ctx, ticketLang string) string {
 	return h.requestLang(c)
 }
 
-// apiPostTicket is POST /api/tickets (JSON or multipart).
+// apiPostTicket is POST /api/tickets (JSON or multipart), with an
+// optional Idempotency-Key header.
 func (h *handler) apiPostTicket(c *fiber.Ctx) error {
-	nt, _, err := readNewTicket(c)
-	if err != nil {
-		return err
+	nt, _, release, err := h.readNewTicket(c)
+	defer release()
+	if err == nil {
+		var t tickets.Ticket
+		var token string
+		if t, token, err = h.tickets.File(c.UserContext(), nt); err == nil {
+			c.Set(fiber.HeaderCacheControl, "no-store") // carries the token
+			return c.Status(fiber.StatusCreated).JSON(fiber.Map{
+				"id": t.ID, "number": t.Number, "token": token, "status": t.Status, "url": ticketURL(t.Number, token),
+			})
+		}
 	}
-	t, token, err := h.tickets.File(c.UserContext(), nt)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store") // carries the token
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
-		"id": t.ID, "number": t.Number, "token": token, "status": t.Status, "url": ticketURL(t.Number, token),
-	})
+	h.logRefusedBody(c, err)
+	return err
 }
 
 func ticketURL(number int, token string) string {

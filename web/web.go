@@ -37,6 +37,11 @@ type Config struct {
 	// when the server stops); the server's one, shared with the console.
 	// nil: one of the site's own with the defaults.
 	Clients *httpkit.Clients
+	// UploadMemory bounds the bytes of attachments that filings hold in
+	// memory at once, all filings together; 0 means DefaultUploadMemory.
+	// A filing takes its Content-Length before reading its body and, when
+	// others hold the rest, waits a little and is answered 503.
+	UploadMemory int64
 }
 
 // Services are the domain components the customer side serves.
@@ -67,6 +72,7 @@ type handler struct {
 	assets   *httpkit.Assets
 	clients  *httpkit.Clients
 	pageSize int
+	uploads  *httpkit.Budget // shared by the filings' attachments
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -107,6 +113,11 @@ func New(cfg Config, s Services) (*Site, error) {
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
+	mem := cfg.UploadMemory
+	if mem <= 0 {
+		mem = DefaultUploadMemory
+	}
+	h.uploads = httpkit.NewBudget(mem)
 	return &Site{h}, nil
 }
 
@@ -120,16 +131,16 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/api/search", h.apiSearch)
 	r.Get("/kb/:lang/category/:slug", h.category)
 	r.Get("/kb/:lang/*", h.article)
-	r.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
+	r.Post("/kb/:lang/*", httpkit.MaxBody(httpkit.SmallBodyLimit), h.vote) // …/ARTICLE/vote
 
 	r.Get("/tickets/new", h.newTicket)
-	r.Post("/tickets", h.postTicket)
+	r.Post("/tickets", h.postTicket) // filings bound their bodies themselves (readNewTicket)
 	r.Get("/tickets/:number", h.showTicket)
-	r.Post("/tickets/:number/replies", h.postReply)
+	r.Post("/tickets/:number/replies", httpkit.MaxBody(httpkit.ReplyBodyLimit), h.postReply)
 	r.Post("/api/tickets", h.apiPostTicket)
 	r.Get("/api/tickets/:number/live", h.clients.WebSocket(h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
-	r.Post("/api/tickets/:number/replies", h.apiReply)
+	r.Post("/api/tickets/:number/replies", httpkit.MaxBody(httpkit.ReplyBodyLimit), h.apiReply)
 	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
 	r.Get("/api/deflect/ws", h.clients.WebSocket(nil, h.deflectSocket))
 	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)

@@ -30,6 +30,7 @@ import (
 	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/tickets"
+	"github.com/orbitask/portal/web"
 )
 
 const usage = `portal: a knowledge-base-first support portal.
@@ -56,6 +57,9 @@ Serve flags (each also settable by environment variable):
   --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
+  --upload-memory MIB  attachments held in memory by all filings at once, in MiB
+                   PORTAL_UPLOAD_MEMORY (default 128); a filing waits up to 3 s
+                   for room, then is answered 503 with Retry-After
   --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
                    comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)
   --max-sockets-per-client N  live connections (WebSockets) one client address may
@@ -99,6 +103,8 @@ type Config struct {
 	Data        string
 	LogLevel    slog.Level
 	SearchCache int
+	// UploadMemoryMiB: see web.Config.UploadMemory.
+	UploadMemoryMiB int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
 	// SocketsPerClient caps the WebSockets one client address holds open;
@@ -178,6 +184,11 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("PORTAL_SEARCH_CACHE: not a count: %q", os.Getenv("PORTAL_SEARCH_CACHE"))
 	}
 	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
+	uploadDefault, err := strconv.Atoi(env("PORTAL_UPLOAD_MEMORY", strconv.Itoa(web.DefaultUploadMemory>>20)))
+	if err != nil || uploadDefault < 1 {
+		return cfg, fmt.Errorf("PORTAL_UPLOAD_MEMORY: not a number of MiB: %q", os.Getenv("PORTAL_UPLOAD_MEMORY"))
+	}
+	fs.IntVar(&cfg.UploadMemoryMiB, "upload-memory", uploadDefault, "MiB of attachments in memory")
 	proxies := fs.String("trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies")
 	socketsDefault, err := strconv.Atoi(env("PORTAL_MAX_SOCKETS_PER_CLIENT", strconv.Itoa(httpkit.DefaultSocketsPerClient)))
 	if err != nil || socketsDefault < 0 {
@@ -200,6 +211,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.SearchCache < 0 {
 		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
+	}
+	if cfg.UploadMemoryMiB < 1 {
+		return cfg, fmt.Errorf("--upload-memory: must be 1 MiB or more")
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see portal --help)", fs.Arg(0))
@@ -262,7 +276,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		perClient = -1 // httpkit reads 0 as "default"
 	}
 	clients := httpkit.NewClients(httpkit.ClientsConfig{Logger: log, SocketsPerClient: perClient})
-	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients}, a)
+	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients,
+		UploadMemory: int64(cfg.UploadMemoryMiB) << 20}, a)
 	if err != nil {
 		return err
 	}

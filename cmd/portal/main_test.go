@@ -87,8 +87,10 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("PORTAL_CONTENT", "")
 	t.Setenv("PORTAL_DATA", "")
 	t.Setenv("PORTAL_SEARCH_CACHE", "")
+	t.Setenv("PORTAL_UPLOAD_MEMORY", "")
 	cfg, err := parseServe(nil, nil)
-	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Content != "./content" || cfg.Data != "./data" || cfg.SearchCache != 4096 {
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Content != "./content" || cfg.Data != "./data" || cfg.SearchCache != 4096 ||
+		cfg.UploadMemoryMiB != 128 {
 		t.Fatalf("defaults = %+v, %v", cfg, err)
 	}
 	t.Setenv("PORTAL_ADDR", "0.0.0.0:9000")
@@ -97,7 +99,11 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	if err != nil || cfg.Addr != "127.0.0.1:9001" || cfg.Data != "/var/lib/portal" || cfg.LogLevel.String() != "DEBUG" {
 		t.Fatalf("flag must win over environment, environment over default: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"--log-level", "loud"}, {"--search-cache", "-1"}, {"--nope"}, {"extra"}} {
+	t.Setenv("PORTAL_UPLOAD_MEMORY", "64")
+	if cfg, err = parseServe(nil, nil); err != nil || cfg.UploadMemoryMiB != 64 {
+		t.Fatalf("PORTAL_UPLOAD_MEMORY=64: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"--log-level", "loud"}, {"--search-cache", "-1"}, {"--upload-memory", "0"}, {"--nope"}, {"extra"}} {
 		if _, err := parseServe(bad, nil); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -9,6 +9,10 @@
 //	ticketbench watch    W live-feed watchers of one ticket whose status is
 //	                     changed K times from another process; delivery
 //	                     latency and the portal's memory per connection
+//	ticketbench upload   C filings at once, each with A attachments of S
+//	                     bytes; the portal's peak memory (VmHWM) before and
+//	                     after, and the answers (201, or 503 when the upload
+//	                     budget is spent)
 //
 // Like cmd/loadgen it shares the 2 cores with the portal, so it keeps its own
 // work small (filings go over a minimal HTTP/1.1 client of its own) and it
@@ -18,6 +22,7 @@
 //	go run ./cmd/ticketbench suggest -addr 127.0.0.1:8080 -content /tmp/tldr10k -pid PID
 //	go run ./cmd/ticketbench file -addr 127.0.0.1:8080 -data /tmp/pd -content /tmp/tldr10k -pid PID
 //	go run ./cmd/ticketbench watch -addr 127.0.0.1:8080 -data /tmp/pd -w 10000 -pid PID
+//	go run ./cmd/ticketbench upload -addr 127.0.0.1:8080 -c 6 -pid PID
 package main
 
 import (
@@ -25,7 +30,7 @@ import (
 	"os"
 )
 
-const usage = `usage: ticketbench suggest|file|watch [flags]   (ticketbench MODE -h lists a mode's flags)`
+const usage = `usage: ticketbench suggest|file|watch|upload [flags]   (ticketbench MODE -h lists a mode's flags)`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -40,6 +45,8 @@ func main() {
 		err = runFile(os.Args[2:])
 	case "watch":
 		err = runWatch(os.Args[2:])
+	case "upload":
+		err = runUpload(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
