@@ -3,11 +3,13 @@ package httpkit
 import (
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
@@ -23,6 +25,9 @@ func BadRequest(msg string) error {
 	return fiber.NewError(fiber.StatusBadRequest, msg)
 }
 
+// MsgRateLimited is the answer to a request over a client's rate limit.
+const MsgRateLimited = "too many requests; please wait a moment and try again"
+
 // errorHandler answers a failed request with the status StatusOf gives:
 // JSON for /api/ calls, else page's page. Server errors are logged here and
 // only here.
@@ -31,6 +36,9 @@ func errorHandler(log *slog.Logger, page ErrorPage) fiber.ErrorHandler {
 		code, msg := StatusOf(err)
 		if code >= 500 {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+		}
+		if s, ok := RetryAfter(err); ok {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(s))
 		}
 		if strings.HasPrefix(c.Path(), "/api/") {
 			var fe *fields.Error
@@ -92,6 +100,10 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusUnprocessableEntity, "some fields need attention"
 	case errors.Is(err, staff.ErrUnauthenticated), errors.Is(err, staff.ErrBadCredentials):
 		return fiber.StatusUnauthorized, "sign in with a valid staff account or access token"
+	case errors.Is(err, ErrRateLimited):
+		return fiber.StatusTooManyRequests, MsgRateLimited
+	case errors.Is(err, events.ErrNotViewed):
+		return fiber.StatusForbidden, "open the article before voting on it"
 	case errors.Is(err, staff.ErrRateLimited):
 		return fiber.StatusTooManyRequests, "too many failed sign-ins; try again later"
 	case errors.Is(err, staff.ErrNotFound):

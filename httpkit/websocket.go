@@ -57,8 +57,11 @@ func WebSocket(log *slog.Logger, check func(r *http.Request) error, serve func(c
 	return adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The adaptor's request context is Fiber's request, which Fiber
 		// keeps using after the connection is hijacked; the socket's work
-		// must not share it (the race detector catches it).
-		r = r.WithContext(context.Background())
+		// must not share it (the race detector catches it). It answers
+		// Value with Fiber's locals, so the client's address is carried
+		// over (RequestClientIP).
+		ip, _ := r.Context().Value(clientIPKey).(string)
+		r = r.WithContext(context.WithValue(context.Background(), clientIPContextKey{}, ip))
 		if check != nil {
 			if err := check(r); err != nil {
 				status, msg := StatusOf(err)

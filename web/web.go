@@ -33,6 +33,9 @@ type Config struct {
 	// PageSize is the number of results on one page of /search; 0 means 10.
 	PageSize int
 	Assets   *httpkit.Assets // the static files, served and linked; nil loads them
+	// RateLimits bound filings, replies, new deflection sessions and votes
+	// per client; the zero value is httpkit.DefaultRateLimits.
+	RateLimits httpkit.RateLimits
 }
 
 // Services are the domain components the customer side serves.
@@ -57,6 +60,7 @@ type handler struct {
 	views    *views
 	assets   *httpkit.Assets
 	pageSize int
+	limits   httpkit.RateLimiters
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -90,7 +94,7 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize}
+		i18n: words, views: vs, assets: as, pageSize: cfg.PageSize, limits: cfg.RateLimits.New(log)}
 	if h.pageSize <= 0 {
 		h.pageSize = 10
 	}
@@ -107,16 +111,20 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/api/search", h.apiSearch)
 	r.Get("/kb/:lang/category/:slug", h.category)
 	r.Get("/kb/:lang/*", h.article)
-	r.Post("/kb/:lang/*", h.vote) // …/ARTICLE/vote
+	// Anonymous writes are limited per client (httpkit.RateLimits); a new
+	// deflection session is limited where it starts (suggest), the drafts
+	// within one are not.
+	lim := h.limits
+	r.Post("/kb/:lang/*", lim.Vote.Handler, h.vote) // …/ARTICLE/vote
 
 	r.Get("/tickets/new", h.newTicket)
-	r.Post("/tickets", h.postTicket)
+	r.Post("/tickets", lim.Filing.Handler, h.postTicket)
 	r.Get("/tickets/:number", h.showTicket)
-	r.Post("/tickets/:number/replies", h.postReply)
-	r.Post("/api/tickets", h.apiPostTicket)
+	r.Post("/tickets/:number/replies", lim.Reply.Handler, h.postReply)
+	r.Post("/api/tickets", lim.Filing.Handler, h.apiPostTicket)
 	r.Get("/api/tickets/:number/live", httpkit.WebSocket(h.log, h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
-	r.Post("/api/tickets/:number/replies", h.apiReply)
+	r.Post("/api/tickets/:number/replies", lim.Reply.Handler, h.apiReply)
 	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
 	r.Get("/api/deflect/ws", httpkit.WebSocket(h.log, nil, h.deflectSocket))
 	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)
