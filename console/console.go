@@ -28,6 +28,9 @@ import (
 type Config struct {
 	Logger *slog.Logger    // nil discards
 	Assets *httpkit.Assets // the static files the pages link; nil loads them
+	// RateLimits' SignIn bounds sign-in attempts and agent API calls with
+	// a bad token per client; the zero value is httpkit.DefaultRateLimits.
+	RateLimits httpkit.RateLimits
 }
 
 // Services are the domain components the console serves.
@@ -48,6 +51,7 @@ type handler struct {
 	staff   *staff.Store
 	hub     *live.Hub
 	views   *views
+	signIn  *httpkit.RateLimit // nil: no limit
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -74,7 +78,8 @@ func New(cfg Config, s Services) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, views: vs}}, nil
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, views: vs,
+		signIn: cfg.RateLimits.New(log).SignIn}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

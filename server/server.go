@@ -25,6 +25,9 @@ type Config struct {
 	PageSize int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
+	// RateLimits bound anonymous writes per client (both sides); the zero
+	// value is httpkit.DefaultRateLimits, Off turns them off.
+	RateLimits httpkit.RateLimits
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -39,12 +42,12 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as},
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, RateLimits: cfg.RateLimits},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub})
 	if err != nil {
 		return nil, err
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as},
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, RateLimits: cfg.RateLimits},
 		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
@@ -55,6 +56,9 @@ Serve flags (each also settable by environment variable):
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
   --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
                    comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)
+  --rate-limits on|off  per-client limits on filings, replies, new drafts, votes
+                   and sign-ins (off only for benchmarks and load tests)
+                                              PORTAL_RATE_LIMITS (default on)
 
 A flag wins over its environment variable. The search index in DIR/search is
 derived data: it is reused when the content and the index format are
@@ -86,6 +90,8 @@ type Config struct {
 	SearchCache int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
 	TrustedProxies []string
+	// RateLimitsOff turns the per-client limits off (--rate-limits off).
+	RateLimitsOff bool
 }
 
 func main() {
@@ -156,8 +162,16 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
 	proxies := fs.String("trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies")
+	limits := fs.String("rate-limits", env("PORTAL_RATE_LIMITS", "on"), "on or off")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	switch *limits {
+	case "on":
+	case "off":
+		cfg.RateLimitsOff = true
+	default:
+		return cfg, fmt.Errorf("--rate-limits: %q is neither on nor off", *limits)
 	}
 	if cfg.SearchCache < 0 {
 		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
@@ -218,7 +232,11 @@ func serve(cfg Config, log *slog.Logger) error {
 	stats := a.SearchStats
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
-	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies}, a)
+	if cfg.RateLimitsOff {
+		log.Warn("rate limits are off: for benchmarks and load tests only")
+	}
+	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies,
+		RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff}}, a)
 	if err != nil {
 		return err
 	}
