@@ -283,3 +283,22 @@ func TestTimesMigratedToOneLayout(t *testing.T) {
 		}
 	}
 }
+
+// What a page view costs the request serving it: queueing the view (the
+// writer hashes and writes it in the background).
+func BenchmarkRecordView(b *testing.B) {
+	db, err := sqlitedb.Open(filepath.Join(b.TempDir(), "portal.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s, err := Open(db, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	v := View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)}
+	for b.Loop() {
+		s.RecordView(v)
+	}
+}
