@@ -208,23 +208,22 @@ func (s *Store) write(batch []event) error {
 func (s *Store) writeBatch(batch []event) error {
 	// Views are hashed first: a new day's salt is a write of its own.
 	visitors := make([]string, len(batch))
-	n := 0
+	rows := 0 // barriers write nothing
 	for i, e := range batch {
+		if e.done == nil {
+			rows++
+		}
 		if e.view == nil {
-			if e.done == nil {
-				n++
-			}
 			continue
 		}
-		n++
 		salt, err := s.salt(context.Background(), day(e.at), true)
 		if err != nil {
 			return err
 		}
 		visitors[i] = VisitorID(salt, e.view.Visitor)
 	}
-	if n == 0 {
-		return nil // barriers only
+	if rows == 0 {
+		return nil
 	}
 	return s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
 		stmt, err := tx.Prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`)
@@ -271,6 +270,8 @@ func (s *Store) sync(ctx context.Context) error {
 	}
 	select {
 	case <-done:
+		return nil
+	case <-s.exited: // closed meanwhile: the barrier may never be reached
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
