@@ -81,6 +81,13 @@ func (h *handler) staffSession(need staff.Role) fiber.Handler {
 func (h *handler) apiStaff(need staff.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		u, err := h.staff.Authenticate(c.UserContext(), httpkit.Bearer(c))
+		if errors.Is(err, staff.ErrUnauthenticated) {
+			// A bad token counts as a failed sign-in: a client guessing
+			// tokens is slowed down as one guessing passwords.
+			if lerr := h.signIn.Allow(httpkit.ClientIP(c)); lerr != nil {
+				return lerr
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -143,6 +150,15 @@ func (h *handler) renderLogin(c *fiber.Ctx, status int, p loginPage) error {
 // login is POST /agent/login.
 func (h *handler) login(c *fiber.Ctx) error {
 	p := loginPage{Email: c.FormValue("email"), Next: c.FormValue("next")}
+	// Every attempt counts against the address's burst, before any work:
+	// the per-account and per-address failure limits (staff.Login) cost a
+	// write and a password hash each.
+	if err := h.signIn.Allow(httpkit.ClientIP(c)); err != nil {
+		s, _ := httpkit.RetryAfter(err)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(s))
+		p.Error = "Too many sign-in attempts from your address. Try again in a minute."
+		return h.renderLogin(c, fiber.StatusTooManyRequests, p)
+	}
 	cookie, given := c.Cookies(loginCSRFCookie), c.FormValue("csrf")
 	if cookie == "" || !constantEqual(cookie, given) || !sameOriginRequest(c) {
 		p.Error = "The sign-in form expired. Please try again."

@@ -32,6 +32,9 @@ type Config struct {
 	// stops); the server's one, shared with the customer side. nil: one of
 	// the console's own with the defaults.
 	Clients *httpkit.Clients
+	// RateLimits' SignIn bounds sign-in attempts and agent API calls with
+	// a bad token per client; the zero value is httpkit.DefaultRateLimits.
+	RateLimits httpkit.RateLimits
 }
 
 // Services are the domain components the console serves.
@@ -58,6 +61,7 @@ type handler struct {
 	health  func() []string // Services.Health
 	views   *views
 	clients *httpkit.Clients
+	signIn  *httpkit.RateLimit // nil: no limit
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -89,7 +93,7 @@ func New(cfg Config, s Services) (*Console, error) {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
 	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs,
-		clients: clients}}, nil
+		clients: clients, signIn: cfg.RateLimits.New(log).SignIn}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

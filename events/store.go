@@ -1,18 +1,26 @@
 // Package events records what customers do on the knowledge base (searches
-// and votes) in the events table, and keeps the current votes. Deflection
+// and votes in the events table, article views in article_views), and keeps
+// the current votes. Deflection
 // sessions are recorded by deflect, ticket changes by tickets; the
 // operators' metrics are computed from all three (docs/metrics.md).
 package events
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/orbitask/portal/sqlitedb"
@@ -21,7 +29,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is the event log and the vote table.
+// Store is the event log, the article views and the vote table.
 type Store struct {
 	db     *sqlitedb.DB
 	log    *slog.Logger
@@ -29,13 +37,23 @@ type Store struct {
 	done   chan struct{} // closed by Close
 	exited chan struct{} // closed when the writer has written everything
 	closer sync.Once
+
+	dropped, droppedWarned atomic.Int64 // events dropped since the last warning, and its time (Unix ns)
+
+	saltMu sync.Mutex
+	salts  map[string][]byte // visitor salts by UTC day (YYYY-MM-DD), as stored
 }
 
-// event is one row of the append-only events table.
+// event is one queued row: a search for the events table, a view for
+// article_views, or a barrier.
 type event struct {
 	at   time.Time
 	kind string
-	data any
+	data any   // a search's JSON data
+	view *View // a view's article and reader
+	// done, for a barrier, is closed once everything queued before it has
+	// been written (or failed to be).
+	done chan struct{}
 }
 
 // Search is one search a customer ran.
@@ -47,12 +65,41 @@ type Search struct {
 	Took   time.Duration
 }
 
-// Vote is a customer's answer to "Was this helpful?".
+// Visitor is who reads or votes, as the HTTP side sees them. Neither field
+// is stored: only the visitor id, a hash of both under a salt that changes
+// every day (VisitorID).
+type Visitor struct {
+	Addr      string // the client's address
+	UserAgent string
+}
+
+// View is a reader opening an article's page.
+type View struct {
+	ArticleID string
+	Lang      string
+	Visitor   Visitor
+}
+
+// Vote is a customer's answer to "Was this helpful?". The voter is the
+// visitor's id of the day: one vote per visitor and article, a later one
+// replacing it.
 type Vote struct {
 	ArticleID string
 	Helpful   bool
-	Voter     string // opaque id from a cookie; one vote per voter and article
+	Visitor   Visitor
 }
+
+// ErrNotViewed refuses a vote from a visitor who has not opened the
+// article within ViewWindow: a vote stands for a reading.
+var ErrNotViewed = errors.New("vote without a view of the article")
+
+// ViewWindow is how recent a visitor's view of an article must be for
+// their vote on it to count.
+const ViewWindow = 24 * time.Hour
+
+// maxUserAgent bounds the user agent kept in the queue and hashed; no real
+// browser's is longer.
+const maxUserAgent = 512
 
 // Score sums the votes on one article.
 type Score struct {
@@ -73,7 +120,8 @@ func Open(db *sqlitedb.DB, log *slog.Logger) (*Store, error) {
 	if err := db.Migrate("events", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	s := &Store{db: db, log: log, queue: make(chan event, queueSize), done: make(chan struct{}), exited: make(chan struct{})}
+	s := &Store{db: db, log: log, queue: make(chan event, queueSize), done: make(chan struct{}), exited: make(chan struct{}),
+		salts: map[string][]byte{}}
 	go s.writer()
 	return s, nil
 }
@@ -81,10 +129,19 @@ func Open(db *sqlitedb.DB, log *slog.Logger) (*Store, error) {
 // RecordSearch queues a search event. It never blocks: a full queue drops
 // the event, because a customer's search matters more than its statistics.
 func (s *Store) RecordSearch(e Search) {
-	s.enqueue(event{time.Now().UTC(), "search", map[string]any{
+	s.enqueue(event{at: time.Now().UTC(), kind: "search", data: map[string]any{
 		"query": e.Query, "lang": e.Lang, "source": e.Source, "total": e.Total,
 		"took_ms": float64(e.Took.Microseconds()) / 1000,
 	}})
+}
+
+// RecordView queues a view of an article. It never blocks, as
+// RecordSearch. The visitor's id is computed when the view is written.
+func (s *Store) RecordView(v View) {
+	if len(v.Visitor.UserAgent) > maxUserAgent {
+		v.Visitor.UserAgent = v.Visitor.UserAgent[:maxUserAgent]
+	}
+	s.enqueue(event{at: time.Now().UTC(), kind: "view", view: &v})
 }
 
 func (s *Store) enqueue(e event) {
@@ -92,7 +149,15 @@ func (s *Store) enqueue(e event) {
 	case <-s.done:
 	case s.queue <- e:
 	default:
-		s.log.Warn("event queue full, event dropped", "kind", e.kind)
+		// A flood of page views must not become a flood of log lines: one
+		// warning a minute, with the count since the last one.
+		n := s.dropped.Add(1)
+		now := time.Now().UnixNano()
+		last := s.droppedWarned.Load()
+		if now-last >= int64(time.Minute) && s.droppedWarned.CompareAndSwap(last, now) {
+			s.log.Warn("event queue full, events dropped", "kind", e.kind, "dropped", n)
+			s.dropped.Add(-n)
+		}
 	}
 }
 
@@ -151,7 +216,15 @@ func (f *failures) note(log *slog.Logger, err error, count int) {
 	}
 }
 
+// write writes a batch and then releases the barriers in it.
 func (s *Store) write(batch []event) error {
+	defer func() {
+		for _, e := range batch {
+			if e.done != nil {
+				close(e.done)
+			}
+		}
+	}()
 	if err := s.writeBatch(batch); err != nil {
 		return fmt.Errorf("events: write: %w", err)
 	}
@@ -159,23 +232,141 @@ func (s *Store) write(batch []event) error {
 }
 
 func (s *Store) writeBatch(batch []event) error {
+	// Views are hashed first: a new day's salt is a write of its own.
+	visitors := make([]string, len(batch))
+	rows := 0 // barriers write nothing
+	for i, e := range batch {
+		if e.done == nil {
+			rows++
+		}
+		if e.view == nil {
+			continue
+		}
+		salt, err := s.salt(context.Background(), day(e.at), true)
+		if err != nil {
+			return err
+		}
+		visitors[i] = VisitorID(salt, e.view.Visitor)
+	}
+	if rows == 0 {
+		return nil
+	}
 	return s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
 		stmt, err := tx.Prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for _, e := range batch {
-			data, err := json.Marshal(e.data)
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.Exec(sqlitedb.FormatTime(e.at), e.kind, string(data)); err != nil {
-				return err
+		views, err := tx.Prepare(`INSERT INTO article_views (at, article_id, lang, visitor) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer views.Close()
+		for i, e := range batch {
+			switch {
+			case e.done != nil:
+			case e.view != nil:
+				if _, err := views.Exec(sqlitedb.FormatTime(e.at), e.view.ArticleID, e.view.Lang, visitors[i]); err != nil {
+					return err
+				}
+			default:
+				data, err := json.Marshal(e.data)
+				if err != nil {
+					return err
+				}
+				if _, err := stmt.Exec(sqlitedb.FormatTime(e.at), e.kind, string(data)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// sync waits until everything queued so far is written: a vote must see
+// the view its reader just made.
+func (s *Store) sync(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case s.queue <- event{kind: "barrier", done: done}:
+	case <-s.done:
+		return nil // closed: Close wrote the queue
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-s.exited: // closed meanwhile: the barrier may never be reached
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// VisitorID is the hex HMAC-SHA256 of the visitor's address and user agent
+// under salt: the same reader gets the same id all day, and nobody can
+// tell the address from it once the day's salt is deleted.
+func VisitorID(salt []byte, v Visitor) string {
+	ua := v.UserAgent
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(v.Addr + "\n" + ua))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// day is the UTC day of t, the key of its salt.
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// salt returns the visitor salt of a day, made (random) and stored if
+// create and there is none yet; without create a missing salt is nil. The
+// salts of days before yesterday are deleted when a new one is made, so
+// the ids of older days can no longer be linked to an address.
+func (s *Store) salt(ctx context.Context, d string, create bool) ([]byte, error) {
+	s.saltMu.Lock()
+	defer s.saltMu.Unlock()
+	if salt, ok := s.salts[d]; ok {
+		return salt, nil
+	}
+	var salt []byte
+	err := s.db.QueryRowContext(ctx, `SELECT salt FROM visitor_salts WHERE day = ?`, d).Scan(&salt)
+	switch {
+	case err == nil:
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("events: visitor salt: %w", err)
+	case !create:
+		return nil, nil
+	default:
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return nil, fmt.Errorf("events: visitor salt: %w", err)
+		}
+		keepFrom := day(t.AddDate(0, 0, -1))
+		fresh := make([]byte, 32)
+		_, _ = rand.Read(fresh) // never fails, per crypto/rand
+		err = s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM visitor_salts WHERE day < ?`, keepFrom); err != nil {
+				return err
+			}
+			// Another process may have made it first: its salt wins.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO visitor_salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING`, d, fresh); err != nil {
+				return err
+			}
+			return tx.QueryRowContext(ctx, `SELECT salt FROM visitor_salts WHERE day = ?`, d).Scan(&salt)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("events: visitor salt: %w", err)
+		}
+		for k := range s.salts {
+			if k < keepFrom {
+				delete(s.salts, k)
+			}
+		}
+	}
+	s.salts[d] = salt
+	return salt, nil
 }
 
 // Flush writes every event queued so far before returning.
@@ -200,29 +391,58 @@ func (s *Store) Flush() error {
 	}
 }
 
-// Vote stores a vote, replacing the voter's earlier vote on the article, and
-// records it as an event, in one transaction.
+// Vote stores a vote, replacing the visitor's earlier vote on the article,
+// and records it as an event, in one transaction. A visitor with no view of
+// the article within ViewWindow (under today's id or yesterday's, so
+// midnight does not get in the way) gets ErrNotViewed and nothing is
+// stored.
 func (s *Store) Vote(ctx context.Context, v Vote) error {
-	if v.ArticleID == "" || v.Voter == "" {
-		return fmt.Errorf("events: vote: article and voter are required")
+	if v.ArticleID == "" {
+		return fmt.Errorf("events: vote: an article is required")
 	}
-	now := sqlitedb.FormatTime(time.Now())
+	if err := s.sync(ctx); err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	now := time.Now().UTC()
+	today, err := s.salt(ctx, day(now), true)
+	if err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	yesterday, err := s.salt(ctx, day(now.AddDate(0, 0, -1)), false)
+	if err != nil {
+		return fmt.Errorf("events: vote: %w", err)
+	}
+	voter := VisitorID(today, v.Visitor)
+	before := voter
+	if yesterday != nil {
+		before = VisitorID(yesterday, v.Visitor)
+	}
+	at := sqlitedb.FormatTime(now)
 	helpful := 0
 	if v.Helpful {
 		helpful = 1
 	}
-	data, _ := json.Marshal(map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": v.Voter})
-	err := s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
-			v.ArticleID, v.Voter, helpful, now); err != nil {
+	data, _ := json.Marshal(map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": voter})
+	err = s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		var viewed bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM article_views
+			WHERE visitor IN (?, ?) AND article_id = ? AND at >= ?)`,
+			voter, before, v.ArticleID, sqlitedb.FormatTime(now.Add(-ViewWindow))).Scan(&viewed); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, now, string(data))
+		if !viewed {
+			return ErrNotViewed
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
+			v.ArticleID, voter, helpful, at); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, at, string(data))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("events: vote: %w", err)
+		return fmt.Errorf("events: vote on %s: %w", v.ArticleID, err)
 	}
 	return nil
 }

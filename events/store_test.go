@@ -2,7 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,19 +33,27 @@ func openAt(t *testing.T, path string) *Store {
 	return s
 }
 
-func TestVoteReplacesEarlierVoteOfSameVoter(t *testing.T) {
+// reader is a visitor numbered i: an address and a browser of its own.
+func reader(i int) Visitor {
+	return Visitor{Addr: fmt.Sprintf("198.51.100.%d", i), UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"}
+}
+
+// readAndVote views the article as v, then votes.
+func readAndVote(t *testing.T, s *Store, v Visitor, article string, helpful bool) {
+	t.Helper()
+	s.RecordView(View{ArticleID: article, Lang: article[:2], Visitor: v})
+	if err := s.Vote(context.Background(), Vote{ArticleID: article, Helpful: helpful, Visitor: v}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVoteReplacesEarlierVoteOfSameVisitor(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
-	for _, v := range []Vote{
-		{"en/a", true, "v1"},
-		{"en/a", true, "v2"},
-		{"en/a", false, "v1"}, // v1 changes their mind
-		{"en/b", true, "v1"},
-	} {
-		if err := s.Vote(ctx, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	readAndVote(t, s, reader(1), "en/a", true)
+	readAndVote(t, s, reader(2), "en/a", true)
+	readAndVote(t, s, reader(1), "en/a", false) // reader 1 changes their mind
+	readAndVote(t, s, reader(1), "en/b", true)
 	yes, no, err := s.VoteCounts(ctx, "en/a")
 	if err != nil || yes != 1 || no != 1 {
 		t.Fatalf("en/a votes = %d yes, %d no, %v; want 1, 1", yes, no, err)
@@ -52,19 +63,136 @@ func TestVoteReplacesEarlierVoteOfSameVoter(t *testing.T) {
 	if events != 4 {
 		t.Errorf("vote events = %d, want 4 (every vote is history)", events)
 	}
-	if err := s.Vote(ctx, Vote{ArticleID: "en/a"}); err == nil {
-		t.Error("vote without voter accepted")
+	if err := s.Vote(ctx, Vote{Visitor: reader(1)}); err == nil {
+		t.Error("vote without article accepted")
+	}
+}
+
+// A vote counts only from a visitor who has opened the article: not from
+// one who opened another, nor from the same address with another browser.
+func TestVoteNeedsAView(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	s.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)})
+	other := reader(1)
+	other.UserAgent = "curl/8.5.0"
+	for _, v := range []Vote{
+		{ArticleID: "en/b", Helpful: true, Visitor: reader(1)},
+		{ArticleID: "en/a", Helpful: true, Visitor: reader(2)},
+		{ArticleID: "en/a", Helpful: true, Visitor: other},
+	} {
+		if err := s.Vote(ctx, v); !errors.Is(err, ErrNotViewed) {
+			t.Errorf("vote %+v: %v, want ErrNotViewed", v, err)
+		}
+	}
+	// A view older than ViewWindow does not count either.
+	old := sqlitedb.FormatTime(time.Now().Add(-ViewWindow - time.Minute))
+	if _, err := s.db.Raw().Exec(`UPDATE article_views SET at = ?`, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: reader(1)}); !errors.Is(err, ErrNotViewed) {
+		t.Errorf("vote after an old view: %v, want ErrNotViewed", err)
+	}
+	if yes, no, _ := s.VoteCounts(ctx, "en/a"); yes+no != 0 {
+		t.Errorf("%d votes stored, want none", yes+no)
+	}
+}
+
+// A view under yesterday's id counts the next day (a reader who opened the
+// article just before midnight), and the vote is today's visitor's.
+func TestViewBeforeMidnightCounts(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	salt, err := s.salt(ctx, day(now.AddDate(0, 0, -1)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Raw().Exec(`INSERT INTO article_views (at, article_id, lang, visitor) VALUES (?, 'en/a', 'en', ?)`,
+		sqlitedb.FormatTime(now.Add(-time.Hour)), VisitorID(salt, reader(1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: reader(1)}); err != nil {
+		t.Fatalf("vote after yesterday's view: %v", err)
+	}
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: reader(2)}); !errors.Is(err, ErrNotViewed) {
+		t.Errorf("another reader's vote: %v, want ErrNotViewed", err)
+	}
+}
+
+// Views are stored with the visitor's id, never the address; the id is the
+// same all day, across a restart (the salt is stored), and differs for
+// another address or browser.
+func TestViewsStoreVisitorIDs(t *testing.T) {
+	s, path := open(t)
+	s.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)})
+	s.RecordView(View{ArticleID: "en/b", Lang: "en", Visitor: reader(2)})
+	s.Close()
+	s2 := openAt(t, path)
+	s2.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)})
+	if err := s2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s2.db.Query(`SELECT article_id, lang, visitor, at FROM article_views ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var article, lang, visitor, at string
+		if err := rows.Scan(&article, &lang, &visitor, &at); err != nil {
+			t.Fatal(err)
+		}
+		if len(visitor) != 64 || strings.Contains(visitor, "198.51") || lang != "en" {
+			t.Errorf("view %s: lang %q, visitor %q", article, lang, visitor)
+		}
+		ids = append(ids, visitor)
+	}
+	if len(ids) != 3 || ids[0] != ids[2] || ids[0] == ids[1] {
+		t.Errorf("visitor ids %q: want reader 1 the same twice, reader 2 another", ids)
+	}
+	var salts int
+	s2.db.QueryRow(`SELECT count(*) FROM visitor_salts`).Scan(&salts)
+	if salts != 1 {
+		t.Errorf("%d salts stored, want 1 (today's)", salts)
+	}
+}
+
+// Making a day's salt deletes those older than yesterday: ids of those
+// days can no longer be traced back to an address.
+func TestOldSaltsDeleted(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	for _, d := range []string{"2026-01-01", "2026-01-02", "2026-01-03"} {
+		if _, err := s.salt(ctx, d, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var days []string
+	rows, _ := s.db.Query(`SELECT day FROM visitor_salts ORDER BY day`)
+	for rows.Next() {
+		var d string
+		rows.Scan(&d)
+		days = append(days, d)
+	}
+	rows.Close()
+	if strings.Join(days, ",") != "2026-01-02,2026-01-03" {
+		t.Errorf("salts kept for %v, want 2026-01-02 and 2026-01-03", days)
+	}
+	if salt, err := s.salt(ctx, "2026-01-01", false); err != nil || salt != nil {
+		t.Errorf("deleted salt = %x, %v; want none", salt, err)
 	}
 }
 
 func TestMostHelpfulRanksByConfidence(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
+	n := 0
 	vote := func(id string, yes, no int) {
 		for i := 0; i < yes+no; i++ {
-			if err := s.Vote(ctx, Vote{id, i < yes, id + string(rune('a'+i))}); err != nil {
-				t.Fatal(err)
-			}
+			n++
+			readAndVote(t, s, reader(n), id, i < yes)
 		}
 	}
 	vote("en/lucky", 1, 0)
@@ -153,5 +281,24 @@ func TestTimesMigratedToOneLayout(t *testing.T) {
 		if got[i] != w {
 			t.Errorf("event %d at %q, want %q", i, got[i], w)
 		}
+	}
+}
+
+// What a page view costs the request serving it: queueing the view (the
+// writer hashes and writes it in the background).
+func BenchmarkRecordView(b *testing.B) {
+	db, err := sqlitedb.Open(filepath.Join(b.TempDir(), "portal.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s, err := Open(db, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	v := View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)}
+	for b.Loop() {
+		s.RecordView(v)
 	}
 }

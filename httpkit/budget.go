@@ -11,8 +11,8 @@ import (
 // Retry-After): other uploads hold the memory it would need.
 var ErrBusy = errors.New("busy receiving other uploads")
 
-// RetryAfter is the Retry-After of an ErrBusy answer, in seconds.
-const RetryAfter = 5
+// BusyRetryAfter is the Retry-After of an ErrBusy answer, in seconds.
+const BusyRetryAfter = 5
 
 // Budget bounds the bytes that requests hold in memory at once: the
 // uploads of concurrent filings share it. A request takes its share before

@@ -84,7 +84,7 @@ func (cl *Clients) WebSocket(check func(r *http.Request) error, serve func(conn 
 		err := adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			started.Store(true)
 			defer cl.release(ip)
-			cl.serveSocket(w, r, check, serve)
+			cl.serveSocket(w, r, ip, check, serve)
 		})(c)
 		// The adaptor returns once the handler has answered or hijacked the
 		// connection, so started is settled; a request it could not convert
@@ -126,11 +126,12 @@ func (cl *Clients) release(ip string) {
 	}
 }
 
-func (cl *Clients) serveSocket(w http.ResponseWriter, r *http.Request, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) {
+func (cl *Clients) serveSocket(w http.ResponseWriter, r *http.Request, ip string, check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) {
 	// The adaptor's request context is Fiber's request, which Fiber keeps
 	// using after the connection is hijacked; the socket's work must not
-	// share it (the race detector catches it).
-	r = r.WithContext(context.Background())
+	// share it (the race detector catches it). The client's address goes
+	// with it (RequestClientIP).
+	r = r.WithContext(context.WithValue(context.Background(), clientIPContextKey{}, ip))
 	if check != nil {
 		if err := check(r); err != nil {
 			status, msg := StatusOf(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
@@ -46,6 +47,9 @@ type pageError struct {
 func (e *pageError) Error() string { return e.err.Error() }
 func (e *pageError) Unwrap() error { return e.err }
 
+// MsgRateLimited is the answer to a request over a client's rate limit.
+const MsgRateLimited = "too many requests; please wait a moment and try again"
+
 // errorHandler answers a failed request with the status StatusOf gives:
 // JSON for /api/ calls, else page's page (or the one WithPage gave). Server
 // errors are logged here and only here, through errs, which keeps repeats
@@ -56,11 +60,12 @@ func errorHandler(errs *errorLog, page ErrorPage) fiber.ErrorHandler {
 		if code >= 500 && !errors.Is(err, ErrBusy) {
 			errs.serverError(c.Method(), c.Path(), code, err)
 		}
-		if code == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+		if s, ok := RetryAfter(err); ok {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(s))
+		} else if errors.Is(err, ErrBusy) {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(BusyRetryAfter))
+		} else if code == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
 			c.Set(fiber.HeaderRetryAfter, retryAfter)
-		}
-		if errors.Is(err, ErrBusy) {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(RetryAfter))
 		}
 		if strings.HasPrefix(c.Path(), "/api/") {
 			var fe *fields.Error
@@ -127,6 +132,10 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusUnprocessableEntity, "some fields need attention"
 	case errors.Is(err, staff.ErrUnauthenticated), errors.Is(err, staff.ErrBadCredentials):
 		return fiber.StatusUnauthorized, "sign in with a valid staff account or access token"
+	case errors.Is(err, ErrRateLimited):
+		return fiber.StatusTooManyRequests, MsgRateLimited
+	case errors.Is(err, events.ErrNotViewed):
+		return fiber.StatusForbidden, "open the article before voting on it"
 	case errors.Is(err, staff.ErrRateLimited):
 		return fiber.StatusTooManyRequests, "too many failed sign-ins; try again later"
 	case errors.Is(err, staff.ErrNotFound):
@@ -148,7 +157,7 @@ func StatusOf(err error) (int, string) {
 	case errors.Is(err, ErrLengthRequired):
 		return fiber.StatusLengthRequired, ErrLengthRequired.Error()
 	case errors.Is(err, ErrBusy):
-		return fiber.StatusServiceUnavailable, fmt.Sprintf("busy receiving other uploads; try again in %d seconds", RetryAfter)
+		return fiber.StatusServiceUnavailable, fmt.Sprintf("busy receiving other uploads; try again in %d seconds", BusyRetryAfter)
 	case errors.Is(err, deflect.ErrSessionClosed):
 		return fiber.StatusConflict, "this draft has already been solved or filed"
 	case errors.Is(err, sqlitedb.ErrUnavailable):

@@ -3,9 +3,9 @@
 // (console) are mounted on one Fiber app built here, with the one error
 // handler that maps the domain packages' errors to status codes, request
 // logging, security headers and trusted proxies; and both use its
-// fingerprinted static files, WebSocket upgrades, safe Markdown for
-// messages, page templates and the customer's JSON view of a ticket (which
-// the agent API extends). It has no routes of its own.
+// per-client rate limits, fingerprinted static files, WebSocket upgrades,
+// safe Markdown for messages, page templates and the customer's JSON view
+// of a ticket (which the agent API extends). It has no routes of its own.
 package httpkit
 
 import (

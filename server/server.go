@@ -33,6 +33,9 @@ type Config struct {
 	Clients *httpkit.Clients
 	// UploadMemory: see web.Config.UploadMemory (0: web.DefaultUploadMemory).
 	UploadMemory int64
+	// RateLimits bound anonymous writes per client (both sides); the zero
+	// value is httpkit.DefaultRateLimits, Off turns them off.
+	RateLimits httpkit.RateLimits
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -51,12 +54,13 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if clients == nil {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: cfg.Logger})
 	}
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory},
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
+		RateLimits: cfg.RateLimits},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients},
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits},
 		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err

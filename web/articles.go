@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +8,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -97,6 +94,11 @@ func (h *handler) article(c *fiber.Ctx) error {
 }
 
 func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
+	// A reading, for the metrics and for the reader's vote (queued, never
+	// waited for). Not HEAD, and not the page again after a vote.
+	if c.Method() == fiber.MethodGet && c.Query("voted") != "1" {
+		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c)})
+	}
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
@@ -127,12 +129,11 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	return h.render(c, fiber.StatusOK, "article", p)
 }
 
-// voterCookie holds the random id that lets a later vote replace an
-// earlier one.
-const voterCookie = "orbitask_voter"
-
 // vote records "Was this helpful?" for POST /kb/LANG/SLUG/vote and sends the
-// reader back to the article (or answers JSON to a script).
+// reader back to the article (or answers JSON to a script). The voter is
+// the visitor (address and browser, hashed by events): a second vote on
+// the article replaces the first, and a visitor who has not opened the
+// article gets 403 (events.ErrNotViewed).
 func (h *handler) vote(c *fiber.Ctx) error {
 	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
 	if !ok {
@@ -150,21 +151,7 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	default:
 		return httpkit.BadRequest("helpful: must be yes or no")
 	}
-	voter := c.Cookies(voterCookie)
-	if !validVoter(voter) {
-		voter = newVoter()
-		c.Cookie(&fiber.Cookie{
-			Name:     voterCookie,
-			Value:    voter,
-			Path:     "/",
-			Expires:  time.Now().AddDate(1, 0, 0),
-			MaxAge:   365 * 24 * 60 * 60,
-			HTTPOnly: true,
-			Secure:   c.Protocol() == "https",
-			SameSite: fiber.CookieSameSiteLaxMode,
-		})
-	}
-	if err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Voter: voter}); err != nil {
+	if err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c)}); err != nil {
 		return err
 	}
 	if c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON {
@@ -173,19 +160,9 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	return c.Redirect(a.URL()+"?voted=1#feedback", fiber.StatusSeeOther)
 }
 
-func newVoter() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails, per crypto/rand
-	return hex.EncodeToString(b)
-}
-
-// validVoter accepts only ids this server could have made.
-func validVoter(v string) bool {
-	if len(v) != 32 {
-		return false
-	}
-	_, err := hex.DecodeString(v)
-	return err == nil
+// visitor is the reader of a request, for views and votes.
+func visitor(c *fiber.Ctx) events.Visitor {
+	return events.Visitor{Addr: httpkit.ClientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
 }
 
 // unescape decodes a path taken from the URL; a malformed escape is kept

@@ -45,8 +45,9 @@ type draftOut struct {
 }
 
 // suggest records the draft in its deflection session (starting one if it
-// has none) and finds the articles to show beside it.
-func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
+// has none, within the client's limit of new sessions) and finds the
+// articles to show beside it. client is the sender's address.
+func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draftOut, error) {
 	out := draftOut{Type: "suggestions", Session: in.Session, QueryID: in.QueryID, Suggestions: []apiHit{}}
 	lang := ""
 	if in.Lang != "" {
@@ -57,6 +58,9 @@ func (h *handler) suggest(ctx context.Context, in draftIn) (draftOut, error) {
 		lang = l
 	}
 	if out.Session == "" {
+		if err := h.limits.NewSession.Allow(client); err != nil {
+			return out, err
+		}
 		id, err := h.deflect.Start(ctx, lang)
 		if err != nil {
 			return out, err
@@ -91,7 +95,7 @@ func (h *handler) apiDeflect(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &in); err != nil {
 		return httpkit.BadRequest("body: must be a JSON object with subject and body")
 	}
-	out, err := h.suggest(c.UserContext(), in)
+	out, err := h.suggest(c.UserContext(), in, httpkit.ClientIP(c))
 	if err != nil {
 		return err
 	}
@@ -138,6 +142,7 @@ func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
 // answers the latest and never falls behind a fast typist.
 func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
 	ctx := r.Context()
+	client := httpkit.RequestClientIP(r)
 	done := make(chan struct{})
 	defer close(done)
 	go httpkit.KeepAlive(conn, done)
@@ -167,14 +172,18 @@ func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
 			if in.Session == "" {
 				in.Session = session
 			}
-			out, err := h.suggest(ctx, in)
+			out, err := h.suggest(ctx, in, client)
 			if err != nil {
 				code, msg := httpkit.StatusOf(err)
 				if code >= 500 {
 					h.log.Error("deflection", "error", err)
 				}
+				answer := fiber.Map{"type": "error", "status": code, "error": msg, "query_id": in.QueryID}
+				if s, ok := httpkit.RetryAfter(err); ok {
+					answer["retry_after"] = s
+				}
 				conn.SetWriteDeadline(time.Now().Add(httpkit.WriteWait))
-				if conn.WriteJSON(fiber.Map{"type": "error", "status": code, "error": msg, "query_id": in.QueryID}) != nil {
+				if conn.WriteJSON(answer) != nil {
 					return
 				}
 				continue

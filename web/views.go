@@ -132,6 +132,8 @@ func (h *handler) renderError(c *fiber.Ctx, status int, msg string) error {
 		title = h.i18n.T(lang, "error.bad_request")
 	case status == fiber.StatusServiceUnavailable:
 		title = h.i18n.T(lang, "error.unavailable")
+	case status == fiber.StatusTooManyRequests:
+		title = h.i18n.T(lang, "error.too_many")
 	case status >= 500:
 		title = h.i18n.T(lang, "error.server")
 	}
@@ -156,6 +158,8 @@ var errorMessageKeys = map[string]string{
 	"the ticket is closed; please file a new one":               "error.ticket_closed",
 	"this draft has already been solved or filed":               "error.draft_closed",
 	"some fields need attention":                                "new_ticket.fields_need_attention",
+	httpkit.MsgRateLimited:                                      "error.too_many_text",
+	"open the article before voting on it":                      "error.vote_not_viewed",
 }
 
 // scriptStrings are the words app.js needs on every page: instant search

@@ -42,6 +42,9 @@ type Config struct {
 	// A filing takes its Content-Length before reading its body and, when
 	// others hold the rest, waits a little and is answered 503.
 	UploadMemory int64
+	// RateLimits bound filings, replies, new deflection sessions and votes
+	// per client; the zero value is httpkit.DefaultRateLimits.
+	RateLimits httpkit.RateLimits
 }
 
 // Services are the domain components the customer side serves.
@@ -73,6 +76,7 @@ type handler struct {
 	clients  *httpkit.Clients
 	pageSize int
 	uploads  *httpkit.Budget // shared by the filings' attachments
+	limits   httpkit.RateLimiters
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -106,7 +110,8 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		problems: s.Health, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize}
+		problems: s.Health, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
+		limits: cfg.RateLimits.New(log)}
 	if h.clients == nil {
 		h.clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
 	}
@@ -131,16 +136,20 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/api/search", h.apiSearch)
 	r.Get("/kb/:lang/category/:slug", h.category)
 	r.Get("/kb/:lang/*", h.article)
-	r.Post("/kb/:lang/*", httpkit.MaxBody(httpkit.SmallBodyLimit), h.vote) // …/ARTICLE/vote
+	// Anonymous writes are limited per client (httpkit.RateLimits); a new
+	// deflection session is limited where it starts (suggest), the drafts
+	// within one are not. Bodies are bounded before anything reads them.
+	lim := h.limits
+	r.Post("/kb/:lang/*", lim.Vote.Handler, httpkit.MaxBody(httpkit.SmallBodyLimit), h.vote) // …/ARTICLE/vote
 
 	r.Get("/tickets/new", h.newTicket)
-	r.Post("/tickets", h.postTicket) // filings bound their bodies themselves (readNewTicket)
+	r.Post("/tickets", lim.Filing.Handler, h.postTicket) // filings bound their bodies themselves (readNewTicket)
 	r.Get("/tickets/:number", h.showTicket)
-	r.Post("/tickets/:number/replies", httpkit.MaxBody(httpkit.ReplyBodyLimit), h.postReply)
-	r.Post("/api/tickets", h.apiPostTicket)
+	r.Post("/tickets/:number/replies", lim.Reply.Handler, httpkit.MaxBody(httpkit.ReplyBodyLimit), h.postReply)
+	r.Post("/api/tickets", lim.Filing.Handler, h.apiPostTicket)
 	r.Get("/api/tickets/:number/live", h.clients.WebSocket(h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
-	r.Post("/api/tickets/:number/replies", httpkit.MaxBody(httpkit.ReplyBodyLimit), h.apiReply)
+	r.Post("/api/tickets/:number/replies", lim.Reply.Handler, httpkit.MaxBody(httpkit.ReplyBodyLimit), h.apiReply)
 	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
 	r.Get("/api/deflect/ws", h.clients.WebSocket(nil, h.deflectSocket))
 	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)

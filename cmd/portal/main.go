@@ -67,6 +67,9 @@ Serve flags (each also settable by environment variable):
                    (default 200; 0 = no limit, for load tests)
   --shutdown-grace D  on SIGTERM, how long requests in flight and live connections
                    may take to finish (Go duration: 10s, 1m)   PORTAL_SHUTDOWN_GRACE (default 10s)
+  --rate-limits on|off  per-client limits on filings, replies, new drafts, votes
+                   and sign-ins (off only for benchmarks and load tests)
+                                              PORTAL_RATE_LIMITS (default on)
 
 A flag wins over its environment variable. The search index in DIR/search is
 derived data: it is reused when the content and the index format are
@@ -113,6 +116,8 @@ type Config struct {
 	// ShutdownGrace is how long a shutdown waits for requests in flight
 	// and live connections.
 	ShutdownGrace time.Duration
+	// RateLimitsOff turns the per-client limits off (--rate-limits off).
+	RateLimitsOff bool
 }
 
 func main() {
@@ -200,6 +205,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("PORTAL_SHUTDOWN_GRACE: not a duration: %q", os.Getenv("PORTAL_SHUTDOWN_GRACE"))
 	}
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", graceDefault, "shutdown grace period")
+	limits := fs.String("rate-limits", env("PORTAL_RATE_LIMITS", "on"), "on or off")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -208,6 +214,13 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.ShutdownGrace < 0 {
 		return cfg, fmt.Errorf("--shutdown-grace: must be 0 or more")
+	}
+	switch *limits {
+	case "on":
+	case "off":
+		cfg.RateLimitsOff = true
+	default:
+		return cfg, fmt.Errorf("--rate-limits: %q is neither on nor off", *limits)
 	}
 	if cfg.SearchCache < 0 {
 		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
@@ -275,9 +288,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	if perClient == 0 {
 		perClient = -1 // httpkit reads 0 as "default"
 	}
+	if cfg.RateLimitsOff {
+		log.Warn("rate limits are off: for benchmarks and load tests only")
+	}
 	clients := httpkit.NewClients(httpkit.ClientsConfig{Logger: log, SocketsPerClient: perClient})
 	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients,
-		UploadMemory: int64(cfg.UploadMemoryMiB) << 20}, a)
+		UploadMemory: int64(cfg.UploadMemoryMiB) << 20, RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff}}, a)
 	if err != nil {
 		return err
 	}

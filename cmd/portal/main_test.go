@@ -88,9 +88,10 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	t.Setenv("PORTAL_DATA", "")
 	t.Setenv("PORTAL_SEARCH_CACHE", "")
 	t.Setenv("PORTAL_UPLOAD_MEMORY", "")
+	t.Setenv("PORTAL_RATE_LIMITS", "")
 	cfg, err := parseServe(nil, nil)
 	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Content != "./content" || cfg.Data != "./data" || cfg.SearchCache != 4096 ||
-		cfg.UploadMemoryMiB != 128 {
+		cfg.UploadMemoryMiB != 128 || cfg.RateLimitsOff {
 		t.Fatalf("defaults = %+v, %v", cfg, err)
 	}
 	t.Setenv("PORTAL_ADDR", "0.0.0.0:9000")
@@ -103,7 +104,18 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	if cfg, err = parseServe(nil, nil); err != nil || cfg.UploadMemoryMiB != 64 {
 		t.Fatalf("PORTAL_UPLOAD_MEMORY=64: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"--log-level", "loud"}, {"--search-cache", "-1"}, {"--upload-memory", "0"}, {"--nope"}, {"extra"}} {
+	// Rate limits: on unless turned off, by flag or environment.
+	if cfg, err := parseServe([]string{"--rate-limits", "off"}, nil); err != nil || !cfg.RateLimitsOff {
+		t.Errorf("--rate-limits off: %+v, %v", cfg, err)
+	}
+	t.Setenv("PORTAL_RATE_LIMITS", "off")
+	if cfg, err := parseServe(nil, nil); err != nil || !cfg.RateLimitsOff {
+		t.Errorf("PORTAL_RATE_LIMITS=off: %+v, %v", cfg, err)
+	}
+	if cfg, err := parseServe([]string{"--rate-limits", "on"}, nil); err != nil || cfg.RateLimitsOff {
+		t.Errorf("--rate-limits on over PORTAL_RATE_LIMITS=off: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"--log-level", "loud"}, {"--search-cache", "-1"}, {"--upload-memory", "0"}, {"--nope"}, {"extra"}, {"--rate-limits", "no"}} {
 		if _, err := parseServe(bad, nil); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

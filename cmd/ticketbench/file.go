@@ -172,6 +172,9 @@ func runFile(args []string) error {
 		measured.Load(), float64(measured.Load())/dur.Seconds(), other.Load(), errs.Load())
 	if s, ok := firstBad.Load().(string); ok {
 		fmt.Printf("first non-201 answer: %.300s\n", s)
+		if strings.HasPrefix(s, "429 ") {
+			fmt.Println("(the portal's per-client rate limits: start it with --rate-limits off for this benchmark)")
+		}
 	}
 	fmt.Printf("latency ms (201s): %s\n", latencies(lat))
 	fmt.Printf("cpu during the window: %s\n", cpuUse)

@@ -1,5 +1,7 @@
 // Command ticketbench measures the portal's ticket paths under load. It has
-// three modes, each against a running portal:
+// three modes, each against a running portal started with --rate-limits off
+// (all its clients are one address, which the per-client limits would
+// hold to a trickle):
 //
 //	ticketbench suggest  N customers typing drafts over /api/deflect/ws, one
 //	                     draft per keystroke; suggestion latency and CPU

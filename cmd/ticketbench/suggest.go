@@ -121,6 +121,9 @@ func runSuggest(args []string) error {
 		total.dials, total.dialErrs, total.dropped)
 	if total.firstErr != "" {
 		fmt.Printf("first error: %.300s\n", total.firstErr)
+		if strings.Contains(total.firstErr, `"status":429`) {
+			fmt.Println("(the portal's per-client rate limits: start it with --rate-limits off for this benchmark)")
+		}
 	}
 	fmt.Printf("latency ms (answered): %s\n", latencies(total.lat))
 	fmt.Printf("cpu during the window: %s\n", <-cpuDone)
