@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/rawhttp"
 	"github.com/orbitask/portal/internal/testportal"
 )
@@ -188,7 +189,8 @@ func TestUploadBudgetSpentAnswers503(t *testing.T) {
 // ticket, with its number and link; duplicates sent at once file one;
 // the key with another filing is refused.
 func TestIdempotentFilingOverTheAPI(t *testing.T) {
-	p := newPortal(t, Config{})
+	// More filings from one address than the filing limit's burst.
+	p := newPortal(t, Config{RateLimits: httpkit.RateLimits{Off: true}})
 	key := "4f1c2d7e-retry-me-9b3a"
 	file := func(body string) (*http.Response, string) {
 		return p.postJSON(t, "/api/tickets", body, "Idempotency-Key", key)
