@@ -181,7 +181,7 @@ func (s *Store) writer() {
 			}
 			failing.note(s.log, s.write(batch), len(batch))
 		case <-s.done:
-			if err := s.Flush(); err != nil {
+			if err := s.drain(); err != nil {
 				s.log.Error("recording events", "err", err)
 			}
 			return
@@ -369,8 +369,13 @@ func (s *Store) salt(ctx context.Context, d string, create bool) ([]byte, error)
 	return salt, nil
 }
 
-// Flush writes every event queued so far before returning.
-func (s *Store) Flush() error {
+// Flush returns once every event queued so far is written (or the store
+// closed): it queues a barrier behind them, so a batch the writer is in
+// the middle of counts too.
+func (s *Store) Flush() error { return s.sync(context.Background()) }
+
+// drain writes what is queued, in the writer's goroutine as it stops.
+func (s *Store) drain() error {
 	for {
 		var batch []event
 		for len(batch) < 512 {

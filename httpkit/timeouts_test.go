@@ -16,8 +16,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Short limits, so that the tests take seconds.
-var testTimeouts = Timeouts{Header: time.Second, BodyIdle: 300 * time.Millisecond, KeepAlive: 5 * time.Second}
+// Short limits, so that the tests take seconds; the idle limit is 7 times
+// the trickle's gap, so a loaded machine (-race in CI) does not cut a
+// steady body.
+var testTimeouts = Timeouts{Header: time.Second, BodyIdle: 700 * time.Millisecond, KeepAlive: 5 * time.Second}
 
 // timedApp serves an app with testTimeouts whose POST /upload answers with
 // the length of the body it got. streamed has fasthttp hand the body to the
@@ -126,7 +128,7 @@ func TestStalledBodyIsCutAndLogged(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the stalled upload was not cut within 5 s: %v", err)
 			}
-			if took < testTimeouts.BodyIdle || took > testTimeouts.BodyIdle+600*time.Millisecond {
+			if took < testTimeouts.BodyIdle || took > testTimeouts.BodyIdle+1200*time.Millisecond {
 				t.Errorf("cut %v after the body stopped, want about the idle limit (%v)", took.Round(time.Millisecond), testTimeouts.BodyIdle)
 			}
 			if !streamed && !strings.HasPrefix(string(all), "HTTP/1.1 408") {
@@ -193,7 +195,7 @@ func TestTrickledHeaderIsCut(t *testing.T) {
 				}
 			}
 			took := <-closed
-			if took < testTimeouts.Header-200*time.Millisecond || took > testTimeouts.Header+600*time.Millisecond {
+			if took < testTimeouts.Header-200*time.Millisecond || took > testTimeouts.Header+1200*time.Millisecond {
 				t.Errorf("connection closed %v after the header began, want about the header limit (%v)", took.Round(time.Millisecond), testTimeouts.Header)
 			}
 			if s := logs.String(); !strings.Contains(s, `level=WARN msg="request cut: header too slow" client=127.0.0.1 method=GET path=/upload`) || strings.Contains(s, "s3cret") {
