@@ -76,22 +76,24 @@ func ReadBody(c *fiber.Ctx, n int) error {
 var ErrUnreadableBody = errors.New("body: cannot be read")
 
 // TooLarge is the 413 for a body over n bytes. The rest of the body is not
-// read, so the connection is closed after the answer.
+// read, so the connection is closed after the answer (see closeUnread).
 func TooLarge(c *fiber.Ctx, n int) error {
-	c.Context().SetConnectionClose()
+	closeUnread(c)
 	return fmt.Errorf("%w: at most %d bytes", ErrBodyTooLarge, n)
 }
 
 // finishBody closes the connection after a request whose body no handler
 // read (a refusal before reading, a GET or an unknown path with a body):
 // the next request on it would start inside the body. Reading the rest
-// instead could wait on a client that never sends it.
+// instead could wait on a client that never sends it. A filing refused
+// (413, or 503 for the upload budget) part-way through its body ends here
+// too.
 func finishBody(c *fiber.Ctx) error {
 	err := c.Next()
 	req := c.Request()
 	if req.BodyStream() != nil {
 		if req.Header.ContentLength() != 0 {
-			c.Context().SetConnectionClose()
+			closeUnread(c)
 		}
 		_ = req.CloseBodyStream()
 	}

@@ -26,8 +26,8 @@ func refuseAmbiguousFraming(log *slog.Logger) fiber.Handler {
 			return c.Next()
 		}
 		// Whatever follows on this connection cannot be told apart from
-		// the body: nothing more is read from it.
-		c.Context().SetConnectionClose()
+		// the body: nothing more on it is served.
+		closeUnread(c)
 		log.Warn("request refused: ambiguous body length", "client", ClientIP(c), "method", c.Method(), "path", c.Path(),
 			"transfer_encodings", te, "content_length", cl)
 		return BadRequest("a request may have Content-Length or Transfer-Encoding: chunked, not both, and no other transfer coding")

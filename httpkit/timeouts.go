@@ -114,6 +114,9 @@ const maxRequestLine = 512
 // reports the connection idle. A pipelined request whose header fasthttp
 // already holds is not seen begin; its body then runs under the header
 // limit, as every body did before (browsers do not pipeline).
+//
+// Its Close lingers when the client is still sending a refused body
+// (linger.go).
 type timedConn struct {
 	net.Conn
 
@@ -134,6 +137,10 @@ type timedConn struct {
 	reqLine     []byte
 	headerBytes int
 	bodyBytes   int64
+	// The request's body is left unread (closeUnread): bodyLen bytes long,
+	// negative if chunked.
+	unread  bool
+	bodyLen int64
 }
 
 func (c *timedConn) arm(t Timeouts, log *slog.Logger) {
@@ -149,6 +156,7 @@ func (c *timedConn) idle() {
 	c.phase, c.since, c.first = waiting, time.Now(), false
 	c.lineLen, c.lineCR, c.sawReqLine, c.reqLine = 0, false, false, c.reqLine[:0]
 	c.headerBytes, c.bodyBytes = 0, 0
+	c.unread, c.bodyLen = false, 0
 }
 
 func (c *timedConn) Read(p []byte) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime/multipart"
 	"net"
@@ -183,6 +184,61 @@ func TestUploadBudgetSpentAnswers503(t *testing.T) {
 	if n := countTickets(t, p); n != 1 {
 		t.Fatalf("%d tickets stored, want 1", n)
 	}
+}
+
+// Filings refused 503 while they are still sending their attachments get
+// the whole answer, not a connection reset: twenty at once, each from Go's
+// client sending 40 MiB from a goroutine while it waits.
+func TestBusyFilingsGetTheirAnswerWhileSending(t *testing.T) {
+	p := newPortal(t, Config{UploadMemory: 1 << 20})
+	host := testportal.Serve(t, p.app)
+	slow, err := net.Dial("tcp", host) // holds the whole budget, as in TestUploadBudgetSpentAnswers503
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	start := strings.TrimSuffix(handMadeFiling("Content-Disposition: form-data; name=\"attachments\"; filename=\"a.log\"\r\n\r\n"), "--XB--\r\n")
+	fmt.Fprintf(slow, "POST /api/tickets HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=XB\r\nContent-Length: %d\r\n\r\n%s%s",
+		host, 1<<20, start, strings.Repeat("INFO still uploading\n", (16<<10)/21))
+	time.Sleep(200 * time.Millisecond)
+
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	lost := 0
+	for i := range 20 {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+host+"/api/tickets", io.LimitReader(zeros{}, 40<<20))
+			req.ContentLength = 40 << 20
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=XB")
+			res, err := client.Do(req)
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(res.Body)
+				res.Body.Close()
+			}
+			if err != nil || res.StatusCode != 503 || !strings.Contains(string(body), `{"error":"busy receiving other uploads`) {
+				mu.Lock()
+				lost++
+				mu.Unlock()
+				t.Errorf("filing %d: %v %.100s", i, err, body)
+			}
+		})
+	}
+	wg.Wait()
+	if lost > 0 {
+		t.Logf("%d of 20 filings lost their answer", lost)
+	}
+}
+
+// zeros is an endless body.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // POST /api/tickets with an Idempotency-Key: a repeat gets the first
