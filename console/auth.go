@@ -170,9 +170,13 @@ func (h *handler) login(c *fiber.Ctx) error {
 	switch {
 	case errors.As(err, &rl):
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(rl.RetryAfter.Seconds()+1)))
-		p.Error = "Too many failed sign-ins. Try again in " + rl.RetryAfter.Round(time.Minute).String() + "."
-		if rl.RetryAfter < time.Minute {
+		switch {
+		case rl.Busy:
+			p.Error = "Many people are signing in right now. Please try again in a moment."
+		case rl.RetryAfter < time.Minute:
 			p.Error = "Too many failed sign-ins. Try again in a minute."
+		default:
+			p.Error = "Too many failed sign-ins. Try again in " + rl.RetryAfter.Round(time.Minute).String() + "."
 		}
 		return h.renderLogin(c, fiber.StatusTooManyRequests, p)
 	case errors.Is(err, staff.ErrBadCredentials):

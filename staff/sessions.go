@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -124,7 +125,15 @@ func (s *Store) Login(ctx context.Context, a Attempt) (Session, error) {
 	// The attempt counts as a failure from the start, in the transaction
 	// that checks the limits: concurrent attempts cannot all pass the check
 	// (a success removes it again).
-	if err := s.reserveAttempt(ctx, email, ip, device, now); err != nil {
+	reserved, err := s.reserveAttempt(ctx, email, ip, device, false, now)
+	if err != nil {
+		return Session{}, fmt.Errorf("staff: login: %w", err)
+	}
+	// An attempt that ends without a verdict on the password (a busy
+	// server, a cancelled request, a database error) is no failure: were it
+	// counted, a busy moment during an attack would lock the owner out.
+	undo := func(err error) (Session, error) {
+		s.unreserve(ctx, reserved)
 		return Session{}, fmt.Errorf("staff: login: %w", err)
 	}
 	u, hash, err := s.credentials(ctx, `u.email = ?`, email)
@@ -132,18 +141,18 @@ func (s *Store) Login(ctx context.Context, a Attempt) (Session, error) {
 	if errors.Is(err, ErrNotFound) {
 		hash = s.dummyHash
 	} else if err != nil {
-		return Session{}, fmt.Errorf("staff: login: %w", err)
+		return undo(err)
 	}
 	var ok bool
 	var params hashParams
 	if len(password) <= maxPassword {
 		if err := s.hashSlot(ctx); err != nil {
-			return Session{}, fmt.Errorf("staff: login: %w", err)
+			return undo(err)
 		}
 		ok, params, err = verifyPassword(hash, password)
 		<-s.hashing
 		if err != nil {
-			return Session{}, fmt.Errorf("staff: login %s: %w", email, err)
+			return undo(fmt.Errorf("%s: %w", email, err))
 		}
 	}
 	var reason string
@@ -170,12 +179,12 @@ func (s *Store) Login(ctx context.Context, a Attempt) (Session, error) {
 	var rehash string
 	if params != s.params {
 		if err := s.hashSlot(ctx); err != nil {
-			return Session{}, fmt.Errorf("staff: login: %w", err)
+			return undo(err)
 		}
 		rehash, err = hashPassword(password, s.params)
 		<-s.hashing
 		if err != nil {
-			return Session{}, fmt.Errorf("staff: login: %w", err)
+			return undo(err)
 		}
 	}
 	token, tokenHash, err := randomToken("")
@@ -260,13 +269,17 @@ func (s *Store) credentials(ctx context.Context, where string, arg any) (User, s
 // reserveAttempt counts a login attempt for email from ip (and the browser
 // whose Device hashes to device, nil for none) as a failure, unless Login's
 // limits refuse it; then it returns a *RateLimitError saying how long until
-// the attempt would be allowed. Check and count are one transaction, so a
+// the attempt would be allowed. It returns the failure's row, for
+// unreserve. signedIn says device stands for a signed-in session (a
+// password change): it is limited by its own failures only, as a
+// recognised browser is. Check and count are one transaction, so a
 // burst of concurrent attempts gets at most the limit through. It also
 // prunes failures that no longer count, so the table stays the size of one
 // window.
-func (s *Store) reserveAttempt(ctx context.Context, email, ip string, device []byte, now time.Time) error {
+func (s *Store) reserveAttempt(ctx context.Context, email, ip string, device []byte, signedIn bool, now time.Time) (int64, error) {
 	since := formatTime(now.Add(-failureWindow))
-	return s.write(ctx, func(tx *sqlitedb.Tx) error {
+	var row int64
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE at <= ?`, since); err != nil {
 			return err
 		}
@@ -296,8 +309,8 @@ func (s *Store) reserveAttempt(ctx context.Context, email, ip string, device []b
 			}
 			return err
 		}
-		recognised := false
-		if device != nil {
+		recognised := signedIn
+		if device != nil && !signedIn {
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM staff_devices d JOIN staff_users u ON u.id = d.user_id
 				WHERE d.token_hash = ? AND u.email = ? AND d.expires_at > ?`, device, email, formatTime(now)).Scan(new(int))
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -342,10 +355,27 @@ func (s *Store) reserveAttempt(ctx context.Context, email, ip string, device []b
 		if len(limited) > 0 {
 			return &RateLimitError{RetryAfter: slices.Max(limited)}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at, device) VALUES (?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, ip, at, device) VALUES (?, ?, ?, ?)`,
 			email, ip, formatTime(now), device)
+		if err != nil {
+			return err
+		}
+		row, err = res.LastInsertId()
 		return err
 	})
+	return row, err
+}
+
+// unreserve takes back a failure reserveAttempt counted, for an attempt
+// that ended without a verdict. It runs even if ctx was cancelled.
+func (s *Store) unreserve(ctx context.Context, row int64) {
+	err := s.write(context.WithoutCancel(ctx), func(tx *sqlitedb.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE rowid = ?`, row)
+		return err
+	})
+	if err != nil {
+		s.log.Error("staff: taking back a sign-in attempt", "err", err)
+	}
 }
 
 // hashSlot waits for one of the few password hashes that may run at once
@@ -359,7 +389,7 @@ func (s *Store) hashSlot(ctx context.Context) error {
 	case s.hashing <- struct{}{}:
 		return nil
 	case <-t.C:
-		return &RateLimitError{RetryAfter: time.Second}
+		return &RateLimitError{RetryAfter: time.Second, Busy: true}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -451,9 +481,10 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 //
 // A *ValidationError names "password" (the new one: at least 12 characters,
 // not the current one) or "current_password" (wrong). Wrong current
-// passwords count as failed logins for the account, so that a borrowed
-// session cannot guess it faster than the login form could; past the limit
-// it returns a *RateLimitError. A disabled account gives ErrUnauthenticated.
+// passwords count as failed logins of the session (and of the account), so
+// that a borrowed session cannot guess it faster than the login form could;
+// after 5 it returns a *RateLimitError. Others' failures to sign in do not
+// stop the session. A disabled account gives ErrUnauthenticated.
 func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, keepSession string) error {
 	switch {
 	case utf8.RuneCountInString(next) < minPassword:
@@ -471,15 +502,22 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, ErrUnauthenticated)
 	}
 	now := s.now().UTC()
-	if err := s.reserveAttempt(ctx, u.Email, "", nil, now); err != nil {
+	// The signed-in session is limited by its own wrong guesses only, so
+	// that someone failing to sign in to the account elsewhere does not
+	// keep its owner from changing the password.
+	session := sha256.Sum256([]byte("password change:" + strconv.FormatInt(userID, 10) + ":" + keepSession))
+	reserved, err := s.reserveAttempt(ctx, u.Email, "", session[:], true, now)
+	if err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
 	if err := s.hashSlot(ctx); err != nil {
+		s.unreserve(ctx, reserved)
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
 	ok, _, err := verifyPassword(hash, current)
 	<-s.hashing
 	if err != nil {
+		s.unreserve(ctx, reserved)
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}
 	if !ok {
@@ -488,7 +526,11 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, current, next, ke
 		}
 		return invalid("current_password", fields.WrongPassword)
 	}
+	if err := s.hashSlot(ctx); err != nil {
+		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
+	}
 	newHash, err := hashPassword(next, s.params)
+	<-s.hashing
 	if err != nil {
 		return fmt.Errorf("staff: set password of %s: %w", u.Email, err)
 	}

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -408,4 +409,59 @@ func TestLoginBoundsItsInput(t *testing.T) {
 		t.Errorf("the audit log stored an e-mail of %d bytes (%v)", audited, err)
 	}
 	e.login(t, "jana@example.com", pw) // two failures: still under the limit
+}
+
+// An attempt that ends without a verdict on its password (the hashing
+// slots all taken, the request given up) is not a failure: while someone
+// is failing for the account, a busy moment must not lock its owner out.
+func TestAttemptWithoutVerdictIsNotAFailure(t *testing.T) {
+	e := newEnv(t)
+	_, pw := e.addUser(t, "jana@example.com", RoleAgent)
+	for range 5 {
+		e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: "guess", IP: "203.0.113.66"})
+	}
+	for range maxHashing { // every slot taken
+		e.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 50*time.Millisecond)
+	_, err := e.Login(ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "198.51.100.7"})
+	cancel()
+	wantErr(t, err, context.DeadlineExceeded)
+	_, err = e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "198.51.100.7"})
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !rl.Busy || !strings.Contains(err.Error(), "at once") {
+		t.Fatalf("err = %v, want a busy *RateLimitError", err)
+	}
+	if n := e.count(t, `SELECT count(*) FROM staff_login_failures WHERE ip = '198.51.100.7'`); n != 0 {
+		t.Errorf("%d failures counted for attempts without a verdict", n)
+	}
+	for range maxHashing {
+		<-e.hashing
+	}
+	if _, err := e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: pw, IP: "198.51.100.7"}); err != nil {
+		t.Fatalf("owner locked out after a busy moment: %v", err)
+	}
+}
+
+// A signed-in owner can change the password while others fail to sign in
+// to the account from many addresses; the session's own wrong guesses are
+// what limit it.
+func TestSetPasswordUnderAttack(t *testing.T) {
+	e := newEnv(t)
+	u, once := e.addUser(t, "jana@example.com", RoleAgent)
+	here := e.login(t, "jana@example.com", once)
+	for i := range accountCeiling {
+		e.Login(e.ctx, Attempt{Email: "jana@example.com", Password: "guess", IP: fmt.Sprintf("192.0.2.%d", i+1)})
+	}
+	next := "a long enough passphrase"
+	if err := e.SetPassword(e.ctx, u.ID, once, next, here.Token); err != nil {
+		t.Fatalf("password change under attack: %v", err)
+	}
+	for range 5 {
+		var ve *ValidationError
+		if err := e.SetPassword(e.ctx, u.ID, "guess", "another long passphrase", here.Token); !errors.As(err, &ve) {
+			t.Fatalf("wrong current password: %v, want a *ValidationError", err)
+		}
+	}
+	wantErr(t, e.SetPassword(e.ctx, u.ID, next, "another long passphrase", here.Token), ErrRateLimited)
 }

@@ -68,9 +68,15 @@ var ErrRateLimited = errors.New("too many failed logins")
 // oldest counted failure leaves the window, for a Retry-After header.
 type RateLimitError struct {
 	RetryAfter time.Duration
+	// Busy: not failures but too many password checks at once (each
+	// costs its memory); the attempt was not counted.
+	Busy bool
 }
 
 func (e *RateLimitError) Error() string {
+	if e.Busy {
+		return fmt.Sprintf("too many sign-ins at once; try again in %s", e.RetryAfter.Round(time.Second))
+	}
 	return fmt.Sprintf("%v; try again in %s", ErrRateLimited, e.RetryAfter.Round(time.Second))
 }
 
