@@ -26,7 +26,10 @@ import (
 
 // Config tunes the console.
 type Config struct {
-	Logger *slog.Logger    // nil discards
+	Logger *slog.Logger // nil discards
+	// Errors logs the live feed's server errors, repeats summed up: the
+	// server's one, shared with its error handler. nil: one of its own.
+	Errors *httpkit.ErrorLog
 	Assets *httpkit.Assets // the static files the pages link; nil loads them
 	// Clients serves /agent/live (capped per address, told when the server
 	// stops); the server's one, shared with the customer side. nil: one of
@@ -53,6 +56,7 @@ type Services struct {
 // handler holds what the handlers need.
 type handler struct {
 	log     *slog.Logger
+	errors  *httpkit.ErrorLog
 	kb      *kb.KB
 	tickets *tickets.Store
 	deflect *deflect.Tracker
@@ -92,8 +96,12 @@ func New(cfg Config, s Services) (*Console, error) {
 	if clients == nil {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
 	}
+	errs := cfg.Errors
+	if errs == nil {
+		errs = httpkit.NewErrorLog(log, 0)
+	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs,
-		clients: clients, signIn: cfg.RateLimits.New(log).SignIn}}, nil
+		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

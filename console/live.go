@@ -75,12 +75,13 @@ func (h *handler) agentLiveSocket(conn *websocket.Conn, r *http.Request) {
 	for {
 		if check {
 			if err := h.agentLiveCheck(r); err != nil {
-				if status, _ := httpkit.StatusOf(err); status < 500 {
+				status, _ := httpkit.StatusOf(err)
+				if status < 500 {
 					conn.WriteControl(websocket.CloseMessage, closeSignedOut, time.Now().Add(httpkit.WriteWait))
 					return
 				}
 				// Not the agent's doing: keep the feed, check again later.
-				h.log.Error("console feed: checking the session", "error", err)
+				h.errors.ServerError("WS", "/agent/live", status, err)
 			}
 			check = false
 		}

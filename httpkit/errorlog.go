@@ -17,12 +17,14 @@ const DefaultErrorLogInterval = 10 * time.Second
 // error is logged, as before.
 const maxErrorKinds = 256
 
-// errorLog logs the server errors the error handler meets without letting
+// ErrorLog logs server errors without letting
 // one cause flood the log (a full disk fails every request alike: 9,644
 // lines in 5 s buried everything else). The first error of a kind is
 // logged at once; its repeats within the interval are counted and summed
-// up in one line when the interval ends, and so on while they go on.
-type errorLog struct {
+// up in one line when the interval ends, and so on while they go on. The
+// error handler logs through it, and so do WebSocket handlers, which have
+// no error handler; one is shared by the whole server.
+type ErrorLog struct {
 	log      *slog.Logger
 	interval time.Duration
 
@@ -37,16 +39,21 @@ type repeats struct {
 	err          error
 }
 
-func newErrorLog(log *slog.Logger, interval time.Duration) *errorLog {
+// NewErrorLog logs to log, summing up repeats once per interval (0:
+// DefaultErrorLogInterval).
+func NewErrorLog(log *slog.Logger, interval time.Duration) *ErrorLog {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if interval <= 0 {
 		interval = DefaultErrorLogInterval
 	}
-	return &errorLog{log: log, interval: interval, repeats: map[string]*repeats{}}
+	return &ErrorLog{log: log, interval: interval, repeats: map[string]*repeats{}}
 }
 
-// serverError logs err, a request's server error, unless it repeats one
-// logged within the interval.
-func (l *errorLog) serverError(method, path string, status int, err error) {
+// ServerError logs err, a request's server error, unless it repeats one
+// logged within the interval. method is "WS" for a WebSocket's message.
+func (l *ErrorLog) ServerError(method, path string, status int, err error) {
 	kind := errorKind(status, err)
 	l.mu.Lock()
 	if r, ok := l.repeats[kind]; ok {
@@ -66,7 +73,7 @@ func (l *errorLog) serverError(method, path string, status int, err error) {
 // summarise logs the repeats of kind counted in the interval just ended,
 // and counts on for another; after a quiet interval the kind is forgotten,
 // so that its next error is logged at once.
-func (l *errorLog) summarise(kind string) {
+func (l *ErrorLog) summarise(kind string) {
 	l.mu.Lock()
 	r := l.repeats[kind]
 	if r.n == 0 {

@@ -54,11 +54,11 @@ const MsgRateLimited = "too many requests; please wait a moment and try again"
 // JSON for /api/ calls, else page's page (or the one WithPage gave). Server
 // errors are logged here and only here, through errs, which keeps repeats
 // from flooding the log.
-func errorHandler(errs *errorLog, page ErrorPage) fiber.ErrorHandler {
+func errorHandler(errs *ErrorLog, page ErrorPage) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		code, msg := StatusOf(err)
 		if code >= 500 && !errors.Is(err, ErrBusy) {
-			errs.serverError(c.Method(), c.Path(), code, err)
+			errs.ServerError(c.Method(), c.Path(), code, err)
 		}
 		if s, ok := RetryAfter(err); ok {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(s))

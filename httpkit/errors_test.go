@@ -155,3 +155,21 @@ func TestDamagedSearchIs503(t *testing.T) {
 		t.Errorf("%d %s, want 503 saying search is being repaired, with Retry-After", code, got)
 	}
 }
+
+// A server's one ErrorLog, given to the app and used by a WebSocket
+// handler (which has no error handler), counts both together: a cause
+// failing requests and sockets alike is logged once, then summed up.
+func TestErrorLogSharedWithSockets(t *testing.T) {
+	var logs lockedBuffer
+	errs := NewErrorLog(slog.New(slog.NewTextHandler(&logs, nil)), time.Hour)
+	app := NewApp(Config{Errors: errs}, nil)
+	errBoom := errors.New("index on fire")
+	app.Get("/api/search", func(c *fiber.Ctx) error { return fmt.Errorf("search: %w", errBoom) })
+	for range 20 {
+		errs.ServerError("WS", "/api/deflect/ws", 500, fmt.Errorf("deflection: %w", errBoom))
+		send(t, app, "/api/search")
+	}
+	if lines := errorLines(logs.String()); len(lines) != 1 || !strings.Contains(lines[0], "method=WS path=/api/deflect/ws") {
+		t.Errorf("40 failures of one cause logged as:\n%s", strings.Join(lines, "\n"))
+	}
+}

@@ -33,6 +33,9 @@ type Config struct {
 	// up in one line, rather than each logged; 0 means
 	// DefaultErrorLogInterval.
 	ErrorLogInterval time.Duration
+	// Errors, if not nil, is the server's one ErrorLog (shared with the
+	// WebSocket handlers); nil: one of the app's own.
+	Errors *ErrorLog
 	// Timeouts bound how long a client may take to send a request (zero
 	// fields: the defaults); they hold on a listener wrapped by Serve or
 	// Listener.
@@ -61,12 +64,16 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		log = slog.New(slog.DiscardHandler)
 	}
 	timeouts := cfg.Timeouts.withDefaults()
+	errs := cfg.Errors
+	if errs == nil {
+		errs = NewErrorLog(log, cfg.ErrorLogInterval)
+	}
 	app := fiber.New(fiber.Config{
 		// Values from the request are copied, so handlers may keep them
 		// (e.g. in a search event written later).
 		Immutable:             true,
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(newErrorLog(log, cfg.ErrorLogInterval), page),
+		ErrorHandler:          errorHandler(errs, page),
 		AppName:               "Orbitask Help Center",
 		// Bodies are streamed: the server reads none before the handler
 		// (beyond a first 8 KiB), so a filing takes its share of the upload

@@ -54,19 +54,22 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	if clients == nil {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: cfg.Logger})
 	}
+	// One log of server errors for requests and sockets alike, so that a
+	// cause failing everything is logged once per interval.
+	errs := httpkit.NewErrorLog(cfg.Logger, 0)
 	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
-		RateLimits: cfg.RateLimits},
+		RateLimits: cfg.RateLimits, Errors: errs},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits},
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs},
 		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		return nil, err
 	}
 	srv := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger, TrustedProxies: cfg.TrustedProxies, Timeouts: cfg.Timeouts,
-		Clients: clients}, site.ErrorPage)
+		Clients: clients, Errors: errs}, site.ErrorPage)
 	site.Routes(srv)
 	staffSide.Routes(srv)
 	srv.Use(site.NotFound) // last: what no route took is an old URL or not found

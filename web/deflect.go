@@ -176,7 +176,7 @@ func (h *handler) deflectSocket(conn *websocket.Conn, r *http.Request) {
 			if err != nil {
 				code, msg := httpkit.StatusOf(err)
 				if code >= 500 {
-					h.log.Error("deflection", "error", err)
+					h.errors.ServerError("WS", "/api/deflect/ws", code, err)
 				}
 				answer := fiber.Map{"type": "error", "status": code, "error": msg, "query_id": in.QueryID}
 				if s, ok := httpkit.RetryAfter(err); ok {

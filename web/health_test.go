@@ -98,3 +98,4 @@ func TestFilingWhileTheDatabaseIsFull(t *testing.T) {
 		t.Errorf("/healthz after recovery: %v", got)
 	}
 }
+

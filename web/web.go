@@ -30,6 +30,9 @@ import (
 // Config tunes the customer side.
 type Config struct {
 	Logger *slog.Logger // nil discards
+	// Errors logs the live sockets' server errors, repeats summed up: the
+	// server's one, shared with its error handler. nil: one of the site's own.
+	Errors *httpkit.ErrorLog
 	// PageSize is the number of results on one page of /search; 0 means 10.
 	PageSize int
 	Assets   *httpkit.Assets // the static files, served and linked; nil loads them
@@ -63,6 +66,7 @@ type Services struct {
 // handler holds what the handlers need.
 type handler struct {
 	log      *slog.Logger
+	errors   *httpkit.ErrorLog
 	ix       *search.Index
 	kb       *kb.KB
 	ev       *events.Store
@@ -111,7 +115,10 @@ func New(cfg Config, s Services) (*Site, error) {
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		problems: s.Health, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
-		limits: cfg.RateLimits.New(log)}
+		limits: cfg.RateLimits.New(log), errors: cfg.Errors}
+	if h.errors == nil {
+		h.errors = httpkit.NewErrorLog(log, 0)
+	}
 	if h.clients == nil {
 		h.clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
 	}
