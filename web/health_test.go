@@ -98,4 +98,3 @@ func TestFilingWhileTheDatabaseIsFull(t *testing.T) {
 		t.Errorf("/healthz after recovery: %v", got)
 	}
 }
-
