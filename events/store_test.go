@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -174,15 +175,15 @@ func TestVotersPerAddressCapped(t *testing.T) {
 func TestVoteAfterMidnightReplacesYesterdays(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
-	clock := time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC)
-	s.SetClock(func() time.Time { return clock }) // moved only between calls
+	clock := testclock.New(time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC))
+	s.SetClock(clock.Now)
 	browser := func(i int) Visitor {
 		return Visitor{Addr: "198.51.100.7", UserAgent: fmt.Sprintf("Mozilla/5.0 Firefox/%d.0", 100+i)}
 	}
 	for i := range VotersPerAddress {
 		readAndVote(t, s, browser(i), "en/a", true)
 	}
-	clock = time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC)
+	clock.Set(time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC))
 	// No new view: the one before midnight counts.
 	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: false, Visitor: browser(0)}); err != nil {
 		t.Fatalf("vote after midnight: %v", err)
@@ -195,7 +196,7 @@ func TestVoteAfterMidnightReplacesYesterdays(t *testing.T) {
 	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: over}); !errors.Is(err, ErrVoteNotCounted) {
 		t.Errorf("new voter after midnight from an address with %d yesterday: %v, want ErrVoteNotCounted", VotersPerAddress, err)
 	}
-	clock = time.Date(2030, 3, 3, 0, 10, 0, 0, time.UTC)
+	clock.Set(time.Date(2030, 3, 3, 0, 10, 0, 0, time.UTC))
 	readAndVote(t, s, over, "en/a", true)
 	if yes, no, err := s.VoteCounts(ctx, "en/a"); err != nil || yes != VotersPerAddress || no != 1 {
 		t.Errorf("two days on: %d yes, %d no, %v; want %d, 1", yes, no, err, VotersPerAddress)

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/internal/testportal"
 )
 
@@ -398,10 +398,8 @@ func TestVoteStuffingWithUserAgents(t *testing.T) {
 func TestVoteAcrossMidnight(t *testing.T) {
 	base, a := limitedPortal(t, httpkit.RateLimits{})
 	const article = "/kb/en/reset-password"
-	var clock atomic.Pointer[time.Time]
-	set := func(at time.Time) { clock.Store(&at) }
-	set(time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC))
-	a.Events.SetClock(func() time.Time { return *clock.Load() })
+	clock := testclock.New(time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC))
+	a.Events.SetClock(clock.Now)
 	ua := func(i int) string { return "Mozilla/5.0 Firefox/" + strconv.Itoa(100+i) + ".0" }
 	for i := range events.VotersPerAddress {
 		if res := viewAndVote(t, base, article, "203.0.113.20", ua(i), "yes"); res.status != 200 {
@@ -409,7 +407,7 @@ func TestVoteAcrossMidnight(t *testing.T) {
 		}
 	}
 
-	set(time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC))
+	clock.Set(time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC))
 	// The first reader thinks again, without opening the article again.
 	res := send(t, "POST", base+article+"/vote", "helpful=no", "203.0.113.20",
 		"Content-Type", "application/x-www-form-urlencoded", "Accept", "application/json", "User-Agent", ua(0))
