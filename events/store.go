@@ -42,6 +42,8 @@ type Store struct {
 
 	saltMu sync.Mutex
 	salts  map[string][]byte // visitor salts by UTC day (YYYY-MM-DD), as stored
+
+	clock atomic.Pointer[func() time.Time] // SetClock's; nil is time.Now
 }
 
 // event is one queued row: a search for the events table, a view for
@@ -67,9 +69,13 @@ type Search struct {
 
 // Visitor is who reads or votes, as the HTTP side sees them. Neither field
 // is stored: only the visitor id, a hash of both under a salt that changes
-// every day (VisitorID).
+// every day (VisitorID), and with a vote a hash of the address alone
+// (AddressID).
 type Visitor struct {
-	Addr      string // the client's address
+	// Addr is the client's address as the HTTP side keys its clients: an
+	// IPv4 address, an IPv6 client's /64 (httpkit.ClientKey), so that the
+	// addresses of one subscriber are one visitor. It is hashed as given.
+	Addr      string
 	UserAgent string
 }
 
@@ -82,7 +88,7 @@ type View struct {
 
 // Vote is a customer's answer to "Was this helpful?". The voter is the
 // visitor's id of the day: one vote per visitor and article, a later one
-// replacing it.
+// (that day or the next) replacing it.
 type Vote struct {
 	ArticleID string
 	Helpful   bool
@@ -92,6 +98,20 @@ type Vote struct {
 // ErrNotViewed refuses a vote from a visitor who has not opened the
 // article within ViewWindow: a vote stands for a reading.
 var ErrNotViewed = errors.New("vote without a view of the article")
+
+// ErrVoteNotCounted refuses a vote from a new voter at an address from
+// which VotersPerAddress others have already voted on the article (today
+// or yesterday, UTC): changing browsers does not make a crowd. Nothing is
+// stored; it is not the voter's fault, the answer should thank them all
+// the same.
+var ErrVoteNotCounted = errors.New("enough votes from this address on the article")
+
+// VotersPerAddress is how many voters from one address (an IPv6 client's
+// /64) count on one article over today and yesterday: a household or an
+// office has a few readers of the same article, not dozens in a day, while
+// a script changing its user agent gets no further. It is a cap on one
+// article: the same office may vote on every article.
+const VotersPerAddress = 3
 
 // ViewWindow is how recent a visitor's view of an article must be for
 // their vote on it to count.
@@ -129,7 +149,7 @@ func Open(db *sqlitedb.DB, log *slog.Logger) (*Store, error) {
 // RecordSearch queues a search event. It never blocks: a full queue drops
 // the event, because a customer's search matters more than its statistics.
 func (s *Store) RecordSearch(e Search) {
-	s.enqueue(event{at: time.Now().UTC(), kind: "search", data: map[string]any{
+	s.enqueue(event{at: s.now(), kind: "search", data: map[string]any{
 		"query": e.Query, "lang": e.Lang, "source": e.Source, "total": e.Total,
 		"took_ms": float64(e.Took.Microseconds()) / 1000,
 	}})
@@ -141,7 +161,26 @@ func (s *Store) RecordView(v View) {
 	if len(v.Visitor.UserAgent) > maxUserAgent {
 		v.Visitor.UserAgent = v.Visitor.UserAgent[:maxUserAgent]
 	}
-	s.enqueue(event{at: time.Now().UTC(), kind: "view", view: &v})
+	s.enqueue(event{at: s.now(), kind: "view", view: &v})
+}
+
+// SetClock has the store take the time from now rather than the system
+// clock (nil: the system clock again), for tests that cross midnight,
+// when the salt and so every visitor id changes.
+func (s *Store) SetClock(now func() time.Time) {
+	if now == nil {
+		s.clock.Store(nil)
+		return
+	}
+	s.clock.Store(&now)
+}
+
+// now is the time the store goes by, in UTC.
+func (s *Store) now() time.Time {
+	if now := s.clock.Load(); now != nil {
+		return (*now)().UTC()
+	}
+	return time.Now().UTC()
 }
 
 func (s *Store) enqueue(e event) {
@@ -317,6 +356,16 @@ func VisitorID(salt []byte, v Visitor) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// AddressID is the hex HMAC-SHA256 of a visitor's address alone (as in
+// Visitor.Addr) under salt: stored with a vote, it tells whether voters
+// came from one address that day, and, like VisitorID, nothing more once
+// the salt is deleted.
+func AddressID(salt []byte, addr string) string {
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(addr))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // day is the UTC day of t, the key of its salt.
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
@@ -396,11 +445,14 @@ func (s *Store) drain() error {
 	}
 }
 
-// Vote stores a vote, replacing the visitor's earlier vote on the article,
-// and records it as an event, in one transaction. A visitor with no view of
-// the article within ViewWindow (under today's id or yesterday's, so
-// midnight does not get in the way) gets ErrNotViewed and nothing is
-// stored.
+// Vote stores a vote, replacing the visitor's earlier vote on the article
+// (made under today's id or yesterday's, so crossing midnight does not
+// count twice), and records it as an event, in one transaction. Nothing is
+// stored, and the error says why, for a visitor with no view of the
+// article within ViewWindow (under either id, so midnight does not get in
+// the way of that either): ErrNotViewed; nor for a new voter at an address
+// from which VotersPerAddress others have voted on the article today or
+// yesterday: ErrVoteNotCounted.
 func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if v.ArticleID == "" {
 		return fmt.Errorf("events: vote: an article is required")
@@ -408,7 +460,7 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("events: vote: %w", err)
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	today, err := s.salt(ctx, day(now), true)
 	if err != nil {
 		return fmt.Errorf("events: vote: %w", err)
@@ -417,10 +469,10 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if err != nil {
 		return fmt.Errorf("events: vote: %w", err)
 	}
-	voter := VisitorID(today, v.Visitor)
-	before := voter
+	voter, address := VisitorID(today, v.Visitor), AddressID(today, v.Visitor.Addr)
+	before, addressBefore := voter, address // yesterday's, if there was a yesterday
 	if yesterday != nil {
-		before = VisitorID(yesterday, v.Visitor)
+		before, addressBefore = VisitorID(yesterday, v.Visitor), AddressID(yesterday, v.Visitor.Addr)
 	}
 	at := sqlitedb.FormatTime(now)
 	helpful := 0
@@ -438,9 +490,25 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 		if !viewed {
 			return ErrNotViewed
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO votes (article_id, voter, helpful, at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at`,
-			v.ArticleID, voter, helpful, at); err != nil {
+		// The other voters counted from this address: a vote replacing the
+		// visitor's own always counts.
+		var others int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM votes
+			WHERE article_id = ? AND address IN (?, ?) AND voter NOT IN (?, ?)`,
+			v.ArticleID, address, addressBefore, voter, before).Scan(&others); err != nil {
+			return err
+		}
+		if others >= VotersPerAddress {
+			return ErrVoteNotCounted
+		}
+		if before != voter {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM votes WHERE article_id = ? AND voter = ?`, v.ArticleID, before); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO votes (article_id, voter, helpful, at, address) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (article_id, voter) DO UPDATE SET helpful = excluded.helpful, at = excluded.at, address = excluded.address`,
+			v.ArticleID, voter, helpful, at, address); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, data) VALUES (?, 'vote', ?)`, at, string(data))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -117,6 +118,88 @@ func TestViewBeforeMidnightCounts(t *testing.T) {
 	}
 	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: reader(2)}); !errors.Is(err, ErrNotViewed) {
 		t.Errorf("another reader's vote: %v, want ErrNotViewed", err)
+	}
+}
+
+// One address counts at most VotersPerAddress voters on an article, however
+// many browsers it reads with: the next is refused with ErrVoteNotCounted
+// and nothing of it is stored. A counted voter may still change their mind,
+// the cap is per article, and another address counts.
+func TestVotersPerAddressCapped(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	browser := func(i int) Visitor {
+		return Visitor{Addr: "198.51.100.7", UserAgent: fmt.Sprintf("Mozilla/5.0 Firefox/%d.0", 100+i)}
+	}
+	for i := range VotersPerAddress {
+		readAndVote(t, s, browser(i), "en/a", true)
+	}
+	over := browser(VotersPerAddress)
+	s.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: over})
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: over}); !errors.Is(err, ErrVoteNotCounted) {
+		t.Fatalf("vote of voter %d from one address: %v, want ErrVoteNotCounted", VotersPerAddress+1, err)
+	}
+	var rows, events int
+	s.db.QueryRow(`SELECT count(*) FROM votes`).Scan(&rows)
+	s.db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'vote'`).Scan(&events)
+	if rows != VotersPerAddress || events != VotersPerAddress {
+		t.Errorf("%d votes and %d vote events stored, want %d of each (nothing of the refused vote)", rows, events, VotersPerAddress)
+	}
+	readAndVote(t, s, browser(0), "en/a", false) // a counted voter changes their mind
+	readAndVote(t, s, over, "en/b", true)        // another article
+	readAndVote(t, s, reader(1), "en/a", true)   // another address
+	if yes, no, err := s.VoteCounts(ctx, "en/a"); err != nil || yes != VotersPerAddress || no != 1 {
+		t.Errorf("en/a votes = %d yes, %d no, %v; want %d, 1", yes, no, err, VotersPerAddress)
+	}
+	// The address is stored as its hash under the day's salt, never as it is.
+	salt, err := s.salt(ctx, day(time.Now()), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs int
+	s.db.QueryRow(`SELECT count(*) FROM votes WHERE address = ?`, AddressID(salt, "198.51.100.7")).Scan(&addrs)
+	if addrs != VotersPerAddress+1 {
+		t.Errorf("%d votes stored with the address's id, want %d", addrs, VotersPerAddress+1)
+	}
+	var raw int
+	s.db.QueryRow(`SELECT count(*) FROM votes WHERE address LIKE '%198.51%' OR voter LIKE '%198.51%'`).Scan(&raw)
+	if raw != 0 {
+		t.Errorf("%d votes store the address as it is", raw)
+	}
+}
+
+// Across midnight a visitor's vote replaces the one they made yesterday
+// (under yesterday's id), yesterday's voters from an address still count
+// against its cap, and the day after, with yesterday's salt gone, they
+// no longer can.
+func TestVoteAfterMidnightReplacesYesterdays(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	clock := testclock.New(time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC))
+	s.SetClock(clock.Now)
+	browser := func(i int) Visitor {
+		return Visitor{Addr: "198.51.100.7", UserAgent: fmt.Sprintf("Mozilla/5.0 Firefox/%d.0", 100+i)}
+	}
+	for i := range VotersPerAddress {
+		readAndVote(t, s, browser(i), "en/a", true)
+	}
+	clock.Set(time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC))
+	// No new view: the one before midnight counts.
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: false, Visitor: browser(0)}); err != nil {
+		t.Fatalf("vote after midnight: %v", err)
+	}
+	if yes, no, err := s.VoteCounts(ctx, "en/a"); err != nil || yes != VotersPerAddress-1 || no != 1 {
+		t.Errorf("votes = %d yes, %d no, %v; want %d, 1 (yesterday's vote replaced)", yes, no, err, VotersPerAddress-1)
+	}
+	over := browser(VotersPerAddress)
+	s.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: over})
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Helpful: true, Visitor: over}); !errors.Is(err, ErrVoteNotCounted) {
+		t.Errorf("new voter after midnight from an address with %d yesterday: %v, want ErrVoteNotCounted", VotersPerAddress, err)
+	}
+	clock.Set(time.Date(2030, 3, 3, 0, 10, 0, 0, time.UTC))
+	readAndVote(t, s, over, "en/a", true)
+	if yes, no, err := s.VoteCounts(ctx, "en/a"); err != nil || yes != VotersPerAddress || no != 1 {
+		t.Errorf("two days on: %d yes, %d no, %v; want %d, 1", yes, no, err, VotersPerAddress)
 	}
 }
 

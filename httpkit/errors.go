@@ -136,6 +136,8 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusTooManyRequests, MsgRateLimited
 	case errors.Is(err, events.ErrNotViewed):
 		return fiber.StatusForbidden, "open the article before voting on it"
+	case errors.Is(err, events.ErrVoteNotCounted):
+		return fiber.StatusConflict, "thank you; enough votes from your network have already been counted on this article"
 	case errors.Is(err, staff.ErrRateLimited):
 		return fiber.StatusTooManyRequests, "too many failed sign-ins; try again later"
 	case errors.Is(err, staff.ErrNotFound):

@@ -123,7 +123,7 @@ func (l *RateLimit) Allow(ip string) error {
 	if l == nil {
 		return nil
 	}
-	d := l.lim.Allow(limitKey(ip), time.Now())
+	d := l.lim.Allow(ClientKey(ip), time.Now())
 	if d.OK {
 		return nil
 	}
@@ -146,8 +146,11 @@ func (l *RateLimit) Handler(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// limitKey is the bucket of an address: IPv4 as it is, IPv6 by its /64.
-func limitKey(ip string) string {
+// ClientKey is who a client address stands for, the key of its rate-limit
+// buckets and the address part of its visitor id (events.Visitor): IPv4 as
+// it is, IPv6 by its /64, which one subscriber usually holds whole. Anything
+// else is kept as it is.
+func ClientKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip

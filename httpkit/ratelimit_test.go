@@ -14,7 +14,7 @@ import (
 
 // An IPv6 client is its /64 (one subscriber's network); IPv4 and
 // IPv4-mapped addresses are themselves.
-func TestLimitKey(t *testing.T) {
+func TestClientKey(t *testing.T) {
 	for in, want := range map[string]string{
 		"203.0.113.5":                 "203.0.113.5",
 		"::ffff:203.0.113.5":          "203.0.113.5",
@@ -23,8 +23,8 @@ func TestLimitKey(t *testing.T) {
 		"2001:db8:1:3::1":             "2001:db8:1:3::/64",
 		"not an address (kept as is)": "not an address (kept as is)",
 	} {
-		if got := limitKey(in); got != want {
-			t.Errorf("limitKey(%q) = %q, want %q", in, got, want)
+		if got := ClientKey(in); got != want {
+			t.Errorf("ClientKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/internal/testportal"
 )
 
@@ -268,6 +270,162 @@ func TestVoteStuffing(t *testing.T) {
 	}
 	if yes, _, _ := a.Events.VoteCounts(t.Context(), "en/reset-password"); yes != 1 {
 		t.Errorf("after a vote without a view: %d yes, want 1", yes)
+	}
+}
+
+// viewAndVote opens the article as client with browser ua, then votes as
+// the page's script does (JSON).
+func viewAndVote(t *testing.T, base, article, client, ua, helpful string) answer {
+	t.Helper()
+	if res := send(t, "GET", base+article, "", client, "User-Agent", ua); res.status != 200 {
+		t.Fatalf("article as %s: %d", client, res.status)
+	}
+	return send(t, "POST", base+article+"/vote", "helpful="+helpful, client,
+		"Content-Type", "application/x-www-form-urlencoded", "Accept", "application/json", "User-Agent", ua)
+}
+
+func yesNo(t *testing.T, a *app.App) (yes, no int) {
+	t.Helper()
+	yes, no, err := a.Events.VoteCounts(t.Context(), "en/reset-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return yes, no
+}
+
+// Vote stuffing with browsers: 12 readings and votes from one address,
+// each with another User-Agent (each a visitor of its own), count
+// events.VotersPerAddress; the others are answered 409 "not_counted" (or
+// 429 by the vote limit), nothing of them stored, and the form thanks the
+// reader all the same. IPv6 addresses in one /64 are one address: one
+// visitor with one browser, capped alike with several. Another address,
+// or another /64, still counts, and "most helpful" counts what is counted.
+func TestVoteStuffingWithUserAgents(t *testing.T) {
+	base, a := limitedPortal(t, httpkit.RateLimits{})
+	const article = "/kb/en/reset-password"
+	const capped = events.VotersPerAddress
+	statuses := map[int]int{}
+	for i := range 12 {
+		res := viewAndVote(t, base, article, "203.0.113.5", "Mozilla/5.0 Firefox/"+strconv.Itoa(100+i)+".0", "yes")
+		statuses[res.status]++
+		if res.status == 409 && !strings.Contains(res.body, `"status":"not_counted"`) {
+			t.Errorf("vote not counted: %s", res.body)
+		}
+	}
+	if statuses[200] != capped || statuses[409]+statuses[429] != 12-capped || statuses[409] == 0 {
+		t.Errorf("12 browsers at one address: %v, want %d counted (200), the rest 409 or 429", statuses, capped)
+	}
+	if yes, no := yesNo(t, a); yes != capped || no != 0 {
+		t.Errorf("after 12 browsers at one address: %d yes, %d no; want %d yes", yes, no, capped)
+	}
+	var history int
+	if err := a.DB.QueryRow(`SELECT count(*) FROM events WHERE kind = 'vote'`).Scan(&history); err != nil || history != capped {
+		t.Errorf("%d vote events (%v), want %d: nothing of a vote not counted is stored", history, err, capped)
+	}
+
+	// IPv6: the addresses of one /64 are one address. One browser is one
+	// visitor, reading at one address and voting at another.
+	const ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+	for i := 1; i <= 4; i++ {
+		if res := send(t, "GET", base+article, "", "2001:db8:5:6::"+strconv.Itoa(i), "User-Agent", ua); res.status != 200 {
+			t.Fatalf("article: %d", res.status)
+		}
+		res := send(t, "POST", base+article+"/vote", "helpful=yes", "2001:db8:5:6:ffff::"+strconv.Itoa(i),
+			"Content-Type", "application/x-www-form-urlencoded", "Accept", "application/json", "User-Agent", ua)
+		if res.status != 200 {
+			t.Errorf("vote %d from one /64: %d %s, want 200 (replacing the first)", i, res.status, res.body)
+		}
+	}
+	if yes, _ := yesNo(t, a); yes != capped+1 {
+		t.Errorf("one browser at 4 addresses of one /64: %d yes in all, want %d", yes, capped+1)
+	}
+	// Browsers of their own at addresses of their own in the /64: capped.
+	statuses = map[int]int{}
+	for i := range 5 {
+		res := viewAndVote(t, base, article, "2001:db8:5:6:"+strconv.Itoa(i+1)+"::1", "Chrome/"+strconv.Itoa(130+i), "yes")
+		statuses[res.status]++
+	}
+	if statuses[200] != capped-1 || statuses[409] != 5-(capped-1) {
+		t.Errorf("5 more browsers in the /64: %v, want %d counted, the rest 409", statuses, capped-1)
+	}
+	if yes, _ := yesNo(t, a); yes != 2*capped {
+		t.Errorf("after the /64: %d yes, want %d", yes, 2*capped)
+	}
+
+	// A reader of a capped /64 using the form (no script) is thanked as
+	// everyone is; the vote is not counted.
+	res := send(t, "GET", base+article, "", "2001:db8:5:6::99", "User-Agent", "Safari/17")
+	if res.status != 200 {
+		t.Fatalf("article: %d", res.status)
+	}
+	req, err := http.NewRequest("POST", base+article+"/vote", strings.NewReader("helpful=no"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Close = true
+	req.Header.Set("X-Forwarded-For", "2001:db8:5:6::99")
+	req.Header.Set("User-Agent", "Safari/17")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Body.Close()
+	if loc := form.Header.Get("Location"); form.StatusCode != http.StatusSeeOther || loc != article+"?voted=1#feedback" {
+		t.Errorf("form vote not counted: %d to %q, want 303 to the thanks", form.StatusCode, loc)
+	}
+	if yes, no := yesNo(t, a); yes != 2*capped || no != 0 {
+		t.Errorf("after the form: %d yes, %d no; want %d, 0", yes, no, 2*capped)
+	}
+
+	// Another address, and another /64, still count.
+	for _, client := range []string{"203.0.113.6", "2001:db8:5:7::1"} {
+		if res := viewAndVote(t, base, article, client, "Mozilla/5.0 Firefox/100.0", "yes"); res.status != 200 {
+			t.Errorf("vote from %s: %d %s, want 200", client, res.status, res.body)
+		}
+	}
+	best, err := a.Events.MostHelpful(t.Context(), []string{"en/reset-password"}, 5)
+	if err != nil || len(best) != 1 || best[0].Yes != 2*capped+2 || best[0].No != 0 {
+		t.Errorf("most helpful = %+v, %v; want en/reset-password with %d yes", best, err, 2*capped+2)
+	}
+}
+
+// Crossing midnight: a reader's vote just after it replaces the one made
+// just before (under yesterday's visitor id), so it counts once, and
+// yesterday's voters from an address still count against its cap; another
+// address is not affected.
+func TestVoteAcrossMidnight(t *testing.T) {
+	base, a := limitedPortal(t, httpkit.RateLimits{})
+	const article = "/kb/en/reset-password"
+	clock := testclock.New(time.Date(2030, 3, 1, 23, 50, 0, 0, time.UTC))
+	a.Events.SetClock(clock.Now)
+	ua := func(i int) string { return "Mozilla/5.0 Firefox/" + strconv.Itoa(100+i) + ".0" }
+	for i := range events.VotersPerAddress {
+		if res := viewAndVote(t, base, article, "203.0.113.20", ua(i), "yes"); res.status != 200 {
+			t.Fatalf("vote %d before midnight: %d %s", i, res.status, res.body)
+		}
+	}
+
+	clock.Set(time.Date(2030, 3, 2, 0, 10, 0, 0, time.UTC))
+	// The first reader thinks again, without opening the article again.
+	res := send(t, "POST", base+article+"/vote", "helpful=no", "203.0.113.20",
+		"Content-Type", "application/x-www-form-urlencoded", "Accept", "application/json", "User-Agent", ua(0))
+	if res.status != 200 {
+		t.Fatalf("vote after midnight: %d %s", res.status, res.body)
+	}
+	if yes, no := yesNo(t, a); yes != events.VotersPerAddress-1 || no != 1 {
+		t.Errorf("after midnight: %d yes, %d no; want %d yes, 1 no (yesterday's vote replaced)", yes, no, events.VotersPerAddress-1)
+	}
+	if res := viewAndVote(t, base, article, "203.0.113.20", ua(events.VotersPerAddress), "yes"); res.status != 409 {
+		t.Errorf("a new browser after midnight at an address with %d voters yesterday: %d %s, want 409",
+			events.VotersPerAddress, res.status, res.body)
+	}
+	if res := viewAndVote(t, base, article, "203.0.113.21", ua(0), "yes"); res.status != 200 {
+		t.Errorf("another address after midnight: %d %s, want 200", res.status, res.body)
+	}
+	if yes, no := yesNo(t, a); yes != events.VotersPerAddress || no != 1 {
+		t.Errorf("in the end: %d yes, %d no; want %d yes, 1 no", yes, no, events.VotersPerAddress)
 	}
 }
 

@@ -350,7 +350,9 @@
         headers: { Accept: "application/json" },
       })
         .then(function (res) {
-          if (!res.ok) {
+          // 409: enough votes from this network are counted already;
+          // the reader is thanked all the same.
+          if (!res.ok && res.status !== 409) {
             throw new Error("vote failed: " + res.status);
           }
           var thanks = el("p", "feedback__thanks", t("article.feedback.thanks"));

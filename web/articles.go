@@ -134,6 +134,13 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 // the visitor (address and browser, hashed by events): a second vote on
 // the article replaces the first, and a visitor who has not opened the
 // article gets 403 (events.ErrNotViewed).
+//
+// A vote not counted because enough others from the reader's address have
+// voted on the article (events.ErrVoteNotCounted) is no fault of the
+// reader, who may be the fourth person in an office: the page thanks them
+// as it thanks everyone, while the JSON answer says 409 with
+// "status": "not_counted", for a script to see and the page's own script
+// to thank for (static/app.js).
 func (h *handler) vote(c *fiber.Ctx) error {
 	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
 	if !ok {
@@ -151,18 +158,25 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	default:
 		return httpkit.BadRequest("helpful: must be yes or no")
 	}
-	if err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c)}); err != nil {
+	err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c)})
+	notCounted := errors.Is(err, events.ErrVoteNotCounted)
+	if err != nil && !notCounted {
 		return err
 	}
 	if c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON {
+		if notCounted {
+			code, msg := httpkit.StatusOf(err)
+			return c.Status(code).JSON(fiber.Map{"status": "not_counted", "error": msg})
+		}
 		return c.JSON(fiber.Map{"status": "ok"})
 	}
 	return c.Redirect(a.URL()+"?voted=1#feedback", fiber.StatusSeeOther)
 }
 
-// visitor is the reader of a request, for views and votes.
+// visitor is the reader of a request, for views and votes: the client as
+// the rate limits key it (an IPv6 client is its /64) and the browser.
 func visitor(c *fiber.Ctx) events.Visitor {
-	return events.Visitor{Addr: httpkit.ClientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return events.Visitor{Addr: httpkit.ClientKey(httpkit.ClientIP(c)), UserAgent: c.Get(fiber.HeaderUserAgent)}
 }
 
 // unescape decodes a path taken from the URL; a malformed escape is kept

@@ -16,6 +16,7 @@ import (
 	cdpkb "github.com/chromedp/chromedp/kb"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/internal/testportal"
@@ -157,6 +158,37 @@ func TestBrowser(t *testing.T) {
 		yes, no, err := ev.VoteCounts(t.Context(), "en/reset-password")
 		if err != nil || yes != 1 || no != 0 {
 			t.Errorf("stored votes = %d yes, %d no (%v); want 1 yes", yes, no, err)
+		}
+	})
+
+	// The fourth reader in an office whose colleagues have voted: the
+	// vote is not counted (409), and the page thanks them all the same.
+	t.Run("article feedback not counted", func(t *testing.T) {
+		const id = "en/cannot-log-in"
+		for i := range events.VotersPerAddress {
+			colleague := events.Visitor{Addr: "127.0.0.1", UserAgent: fmt.Sprintf("Mozilla/5.0 Firefox/%d.0", 100+i)}
+			ev.RecordView(events.View{ArticleID: id, Lang: "en", Visitor: colleague})
+			if err := ev.Vote(t.Context(), events.Vote{ArticleID: id, Helpful: true, Visitor: colleague}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tab := browsertest.OpenTab(t, browser)
+		browsertest.Step(t, tab, "open the article",
+			chromedp.Navigate(base+"/kb/"+id),
+			chromedp.WaitReady(chromedp.CSS("form.feedback__form")),
+		)
+		browsertest.Step(t, tab, "vote no",
+			chromedp.Click(chromedp.CSS(`form.feedback__form button[value="no"]`)),
+			chromedp.WaitVisible(chromedp.CSS(".feedback__thanks")),
+		)
+		if got := browsertest.Value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for your feedback!" {
+			t.Errorf("thanks = %q", got)
+		}
+		if n := browsertest.Value(t, tab, "error messages", chromedp.Evaluate[int](`document.querySelectorAll(".feedback__error").length`)); n != 0 {
+			t.Errorf("%d error messages shown", n)
+		}
+		if yes, no, err := ev.VoteCounts(t.Context(), id); err != nil || yes != events.VotersPerAddress || no != 0 {
+			t.Errorf("stored votes = %d yes, %d no (%v); want the colleagues' %d yes", yes, no, err, events.VotersPerAddress)
 		}
 	})
 
