@@ -32,7 +32,8 @@ const (
 type ClientsConfig struct {
 	Logger *slog.Logger // nil discards
 	// SocketsPerClient caps the WebSockets open at once from one client
-	// address (ClientIP); 0 means DefaultSocketsPerClient, negative no cap.
+	// (ClientIP, keyed as the rate limits key it: an IPv6 /64 is one);
+	// 0 means DefaultSocketsPerClient, negative no cap.
 	SocketsPerClient int
 }
 
@@ -43,9 +44,10 @@ type ClientsConfig struct {
 type Clients struct {
 	log       *slog.Logger
 	perClient int
+	reports   *Reporter // refusals: WARN once a minute per client
 
 	mu       sync.Mutex
-	byClient map[string]int               // sockets per client address, from before the upgrade until the handler returns
+	byClient map[string]int               // sockets per client (limitKey), from before the upgrade until the handler returns
 	sockets  map[*websocket.Conn]struct{} // upgraded and not yet returned
 	active   int                          // sum of byClient
 	closing  bool                         // GoAway was called: no new sockets
@@ -63,7 +65,7 @@ func NewClients(cfg ClientsConfig) *Clients {
 	if per == 0 {
 		per = DefaultSocketsPerClient
 	}
-	return &Clients{log: log, perClient: per, byClient: map[string]int{}, sockets: map[*websocket.Conn]struct{}{},
+	return &Clients{log: log, perClient: per, reports: NewReporter(), byClient: map[string]int{}, sockets: map[*websocket.Conn]struct{}{},
 		drained: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 }
 
@@ -77,48 +79,53 @@ func NewClients(cfg ClientsConfig) *Clients {
 func (cl *Clients) WebSocket(check func(r *http.Request) error, serve func(conn *websocket.Conn, r *http.Request)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ip := ClientIP(c)
-		if err := cl.reserve(c, ip); err != nil {
+		// Counted as the rate limits count: an IPv6 subscriber holds a
+		// whole /64 and could otherwise open the cap from each address.
+		key := limitKey(ip)
+		if err := cl.reserve(c, ip, key); err != nil {
 			return err
 		}
 		var started atomic.Bool
 		err := adaptor.HTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			started.Store(true)
-			defer cl.release(ip)
+			defer cl.release(key)
 			cl.serveSocket(w, r, ip, check, serve)
 		})(c)
 		// The adaptor returns once the handler has answered or hijacked the
 		// connection, so started is settled; a request it could not convert
 		// never reached the handler and holds its place still.
 		if !started.Load() {
-			cl.release(ip)
+			cl.release(key)
 		}
 		return err
 	}
 }
 
-// reserve counts a socket for ip, or refuses it.
-func (cl *Clients) reserve(c *fiber.Ctx, ip string) error {
+// reserve counts a socket for client key (of address ip), or refuses it.
+func (cl *Clients) reserve(c *fiber.Ctx, ip, key string) error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	switch {
 	case cl.closing:
 		c.Set(fiber.HeaderRetryAfter, retryShuttingDown)
 		return fiber.NewError(fiber.StatusServiceUnavailable, "the server is restarting; try again in a moment")
-	case cl.perClient > 0 && cl.byClient[ip] >= cl.perClient:
-		cl.log.Warn("websocket refused: too many from one address", "client", ip, "path", c.Path(), "limit", cl.perClient)
+	case cl.perClient > 0 && cl.byClient[key] >= cl.perClient:
+		// A page reconnecting in a loop would log every attempt.
+		cl.log.Log(c.UserContext(), cl.reports.Level(ip), "websocket refused: too many from one address",
+			"client", ip, "path", c.Path(), "limit", cl.perClient)
 		c.Set(fiber.HeaderRetryAfter, retryTooMany)
 		return fiber.NewError(fiber.StatusTooManyRequests, "too many open live connections from your address")
 	}
-	cl.byClient[ip]++
+	cl.byClient[key]++
 	cl.active++
 	return nil
 }
 
-func (cl *Clients) release(ip string) {
+func (cl *Clients) release(key string) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if cl.byClient[ip]--; cl.byClient[ip] <= 0 {
-		delete(cl.byClient, ip)
+	if cl.byClient[key]--; cl.byClient[key] <= 0 {
+		delete(cl.byClient, key)
 	}
 	cl.active--
 	if cl.closing && cl.active == 0 {

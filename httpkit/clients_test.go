@@ -118,3 +118,38 @@ func TestGoAwayClosesSocketsWith1001(t *testing.T) {
 		t.Errorf("Wait cut %d sockets, want the 1 whose peer never answered", cut)
 	}
 }
+
+// The cap counts an IPv6 client by its /64, as the rate limits do: one
+// subscriber cannot open the cap from each of its addresses. Refusals are
+// logged at WARN once a minute per client, then at DEBUG: a page
+// reconnecting in a loop does not flood the log.
+func TestSocketCapKeysIPv6By64AndWarnsOncePerMinute(t *testing.T) {
+	logs := &lockedBuffer{}
+	cl := NewClients(ClientsConfig{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), SocketsPerClient: 2})
+	addr := echoSockets(t, cl, logs)
+	for _, ip := range []string{"2001:db8:1:2::a", "2001:db8:1:2::b"} {
+		c, _, err := dialFrom(addr, ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	for i := range 3 {
+		_, res, err := dialFrom(addr, "2001:db8:1:2:ffff::"+strconv.Itoa(i+1))
+		if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a third address of the same /64: %v %v, want 429", res, err)
+		}
+	}
+	other, _, err := dialFrom(addr, "2001:db8:1:3::a")
+	if err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+	defer other.Close()
+	s := logs.String()
+	if n := strings.Count(s, `level=WARN msg="websocket refused: too many from one address"`); n != 1 {
+		t.Errorf("%d warnings for 3 refusals of one client, want 1:\n%s", n, s)
+	}
+	if n := strings.Count(s, `level=DEBUG msg="websocket refused: too many from one address"`); n != 2 {
+		t.Errorf("%d debug lines, want 2:\n%s", n, s)
+	}
+}

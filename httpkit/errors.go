@@ -3,6 +3,7 @@ package httpkit
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ func errorHandler(errs *ErrorLog, page ErrorPage) fiber.ErrorHandler {
 		}
 		if s, ok := RetryAfter(err); ok {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(s))
-		} else if errors.Is(err, ErrBusy) {
+		} else if errors.Is(err, ErrBusy) || errors.Is(err, ErrUploading) {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(BusyRetryAfter))
 		} else if code == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
 			c.Set(fiber.HeaderRetryAfter, retryAfter)
@@ -150,6 +151,10 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusConflict, "the ticket is closed; please file a new one"
 	case errors.Is(err, tickets.ErrKeyReused):
 		return fiber.StatusUnprocessableEntity, "Idempotency-Key: already used for a different ticket; send a new key"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// A read deadline of the connection (Timeouts) cut the body the
+		// handler was reading: the request timed out, whoever wrapped it.
+		return fiber.StatusRequestTimeout, "the request did not arrive in time"
 	case errors.Is(err, ErrBodyTooLarge):
 		return fiber.StatusRequestEntityTooLarge, strings.TrimPrefix(err.Error(), ErrBodyTooLarge.Error()+": ")
 	case errors.Is(err, ErrUnreadableBody):
@@ -158,6 +163,8 @@ func StatusOf(err error) (int, string) {
 		return fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadMultipart.Error()+": ")
 	case errors.Is(err, ErrLengthRequired):
 		return fiber.StatusLengthRequired, ErrLengthRequired.Error()
+	case errors.Is(err, ErrUploading):
+		return fiber.StatusTooManyRequests, fmt.Sprintf("your address is still sending other uploads; try again in %d seconds", BusyRetryAfter)
 	case errors.Is(err, ErrBusy):
 		return fiber.StatusServiceUnavailable, fmt.Sprintf("busy receiving other uploads; try again in %d seconds", BusyRetryAfter)
 	case errors.Is(err, deflect.ErrSessionClosed):

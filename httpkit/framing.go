@@ -20,24 +20,37 @@ import (
 // fasthttp keeps no Content-Length once it reads a body as chunked, so the
 // check reads the raw header lines.
 func refuseAmbiguousFraming(log *slog.Logger) fiber.Handler {
+	reports := NewReporter()
 	return func(c *fiber.Ctx) error {
-		te, cl, ok := framingHeaders(c.Request().Header.RawHeaders())
+		te, cl, ok, spaced := framingHeaders(c.Request().Header.RawHeaders())
+		if spaced {
+			// RFC 9112 §5.1: a server MUST answer 400. fasthttp takes
+			// "Transfer-Encoding :" for another header and reads no body,
+			// while a proxy in front may have read it as chunked.
+			closeUnread(c)
+			ip := ClientIP(c)
+			log.Log(c.UserContext(), reports.Level(ip), "request refused: whitespace before a header's colon", "client", ip,
+				"method", c.Method(), "path", c.Path())
+			return BadRequest("a header field may not have whitespace between its name and the colon")
+		}
 		if te == 0 || ok && !cl {
 			return c.Next()
 		}
 		// Whatever follows on this connection cannot be told apart from
 		// the body: nothing more on it is served.
 		closeUnread(c)
-		log.Warn("request refused: ambiguous body length", "client", ClientIP(c), "method", c.Method(), "path", c.Path(),
+		ip := ClientIP(c)
+		log.Log(c.UserContext(), reports.Level(ip), "request refused: ambiguous body length", "client", ip, "method", c.Method(), "path", c.Path(),
 			"transfer_encodings", te, "content_length", cl)
 		return BadRequest("a request may have Content-Length or Transfer-Encoding: chunked, not both, and no other transfer coding")
 	}
 }
 
 // framingHeaders counts the Transfer-Encoding lines in raw header lines,
-// reports whether there is a Content-Length, and whether the transfer
-// codings are exactly one "chunked".
-func framingHeaders(raw []byte) (te int, cl, chunkedOnly bool) {
+// reports whether there is a Content-Length, whether the transfer codings
+// are exactly one "chunked", and whether any field name has whitespace in
+// it or before its colon (which fasthttp keeps as part of the name).
+func framingHeaders(raw []byte) (te int, cl, chunkedOnly, spaced bool) {
 	var codings [][]byte
 	for len(raw) > 0 {
 		line := raw
@@ -49,6 +62,9 @@ func framingHeaders(raw []byte) (te int, cl, chunkedOnly bool) {
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			continue
+		}
+		if bytes.ContainsAny(line[:colon], " \t") {
+			spaced = true
 		}
 		name := bytes.TrimSpace(line[:colon])
 		switch {
@@ -62,5 +78,5 @@ func framingHeaders(raw []byte) (te int, cl, chunkedOnly bool) {
 		}
 	}
 	chunkedOnly = te == 1 && len(codings) == 1 && bytes.EqualFold(codings[0], []byte("chunked"))
-	return te, cl, chunkedOnly
+	return te, cl, chunkedOnly, spaced
 }

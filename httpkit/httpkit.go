@@ -134,8 +134,8 @@ func clientAddress(trusted []netip.Prefix) fiber.Handler {
 				hops = append(hops, strings.Split(string(h), ",")...)
 			}
 			for i := len(hops) - 1; i >= 0; i-- {
-				a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-				if err != nil {
+				a, ok := parseHop(strings.TrimSpace(hops[i]))
+				if !ok {
 					break // a malformed hop: nothing left of it can be believed
 				}
 				ip = a.Unmap().String()
@@ -147,6 +147,19 @@ func clientAddress(trusted []netip.Prefix) fiber.Handler {
 		c.Locals(clientIPKey, ip)
 		return c.Next()
 	}
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address and
+// port ("203.0.113.7:51234", "[2001:db8::1]:51234"), as some proxies
+// append the peer's.
+func parseHop(h string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr(), true
+	}
+	return netip.Addr{}, false
 }
 
 // parseTrusted reads proxy addresses and CIDR ranges (checked by the

@@ -27,6 +27,15 @@ type Timeouts struct {
 	// KeepAlive is how long an idle connection waits for its next
 	// request. 0: 2 min.
 	KeepAlive time.Duration
+	// BodyMinRate and BodyMinTime pace a body that holds upload memory
+	// (Budget.Take), since pauses shorter than BodyIdle could otherwise
+	// hold it for ever: from when it takes its share, once BodyMinTime
+	// has passed the body must have come at BodyMinRate bytes a second on
+	// average, or it is cut; so the whole arrives within max(BodyMinTime,
+	// size ÷ BodyMinRate). 0: 8 KiB/s (64 kbit/s, about a quarter of the
+	// 240 kbit/s uplink of the slowest customers known) and 1 min.
+	BodyMinRate int64
+	BodyMinTime time.Duration
 }
 
 func (t Timeouts) withDefaults() Timeouts {
@@ -38,6 +47,12 @@ func (t Timeouts) withDefaults() Timeouts {
 	}
 	if t.KeepAlive <= 0 {
 		t.KeepAlive = 2 * time.Minute
+	}
+	if t.BodyMinRate <= 0 {
+		t.BodyMinRate = 8 << 10
+	}
+	if t.BodyMinTime <= 0 {
+		t.BodyMinTime = time.Minute
 	}
 	return t
 }
@@ -141,6 +156,13 @@ type timedConn struct {
 	// negative if chunked.
 	unread  bool
 	bodyLen int64
+	// The body is paced (holdToMinRate) from paceFrom, when bodyBytes was
+	// paceBase; cut: the request was cut and logged (once).
+	paced    bool
+	paceFrom time.Time
+	paceBase int64
+	paceSize int64 // the body's length, for the log
+	cut      bool
 }
 
 func (c *timedConn) arm(t Timeouts, log *slog.Logger) {
@@ -157,6 +179,7 @@ func (c *timedConn) idle() {
 	c.lineLen, c.lineCR, c.sawReqLine, c.reqLine = 0, false, false, c.reqLine[:0]
 	c.headerBytes, c.bodyBytes = 0, 0
 	c.unread, c.bodyLen = false, 0
+	c.paced, c.cut = false, false
 }
 
 func (c *timedConn) Read(p []byte) (int, error) {
@@ -166,6 +189,7 @@ func (c *timedConn) Read(p []byte) (int, error) {
 		return c.Conn.Read(p)
 	}
 	var deadline time.Time
+	slow := false // the deadline is the pace's, not the idle limit's
 	switch c.phase {
 	case waiting:
 		if c.first {
@@ -177,6 +201,11 @@ func (c *timedConn) Read(p []byte) (int, error) {
 		deadline = c.since.Add(c.t.Header)
 	case body:
 		deadline = time.Now().Add(c.t.BodyIdle)
+		if c.paced {
+			if d := c.paceDeadline(); d.Before(deadline) {
+				deadline, slow = d, true
+			}
+		}
 	}
 	c.mu.Unlock()
 	if err := c.Conn.SetReadDeadline(deadline); err != nil {
@@ -190,10 +219,33 @@ func (c *timedConn) Read(p []byte) (int, error) {
 	}
 	c.advance(p[:n])
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		c.logCut()
+	if errors.As(err, &ne) && ne.Timeout() && !c.cut {
+		c.cut = true
+		c.logCut(slow)
 	}
 	return n, err
+}
+
+// paceDeadline is when a paced body falls behind BodyMinRate with the
+// bytes it has sent so far (never before BodyMinTime).
+func (c *timedConn) paceDeadline() time.Time {
+	due := time.Duration(float64(c.bodyBytes-c.paceBase) / float64(c.t.BodyMinRate) * float64(time.Second))
+	return c.paceFrom.Add(max(c.t.BodyMinTime, due))
+}
+
+// holdToMinRate paces the rest of c's body, size bytes long
+// (Timeouts.BodyMinRate). On a connection not from Listener nothing is
+// timed, this neither.
+func holdToMinRate(c *fiber.Ctx, size int64) {
+	tc, ok := c.Context().Conn().(*timedConn)
+	if !ok {
+		return
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.armed && tc.phase == body {
+		tc.paced, tc.paceFrom, tc.paceBase, tc.paceSize = true, time.Now(), tc.bodyBytes, size
+	}
 }
 
 // advance moves through the phases with the bytes just read.
@@ -239,9 +291,9 @@ func (c *timedConn) advance(b []byte) {
 	}
 }
 
-// logCut logs a request cut by its read deadline: a client fault, so WARN.
-// Behind a proxy, client is the proxy's address.
-func (c *timedConn) logCut() {
+// logCut logs a request cut by its read deadline (slow: the pace's): a
+// client fault, so WARN. Behind a proxy, client is the proxy's address.
+func (c *timedConn) logCut(slow bool) {
 	client := c.Conn.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(client); err == nil {
 		client = host
@@ -250,14 +302,17 @@ func (c *timedConn) logCut() {
 	if method, path := requestTarget(c.reqLine, c.sawReqLine); method != "" {
 		attrs = append(attrs, "method", method, "path", path)
 	}
-	switch c.phase {
-	case waiting:
+	switch {
+	case c.phase == waiting:
 		// An idle keep-alive connection, or a connection (a browser's
 		// preconnect) that never sent a request: nothing was cut.
 		c.log.Debug("idle connection closed", "client", client)
-	case header:
+	case c.phase == header:
 		c.log.Warn("request cut: header too slow", append(attrs, "header_bytes", c.headerBytes, "limit", c.t.Header)...)
-	case body:
+	case slow:
+		c.log.Warn("request cut: body too slow", append(attrs, "body_bytes", c.bodyBytes, "content_length", c.paceSize,
+			"min_rate_bytes", c.t.BodyMinRate, "after", time.Since(c.paceFrom).Round(time.Millisecond))...)
+	default:
 		c.log.Warn("request cut: body stalled", append(attrs, "body_bytes", c.bodyBytes, "idle_limit", c.t.BodyIdle)...)
 	}
 }

@@ -126,7 +126,7 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 	if size > maxMultipartFiling {
 		return nil, noop, httpkit.TooLarge(c, maxMultipartFiling)
 	}
-	release, err := h.uploads.Acquire(c.UserContext(), int64(size), uploadWait)
+	release, err := h.uploads.Take(c, int64(size), uploadWait)
 	if err != nil {
 		return nil, noop, err
 	}
@@ -144,7 +144,7 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 			break
 		}
 		if err != nil {
-			return nil, release, fmt.Errorf("%w: part %d: %v", httpkit.ErrBadMultipart, i, err)
+			return nil, release, fmt.Errorf("%w: part %d: %w", httpkit.ErrBadMultipart, i, err)
 		}
 		if i > maxFilingParts {
 			return nil, release, fmt.Errorf("%w: more than %d parts", httpkit.ErrBadMultipart, maxFilingParts)
@@ -157,7 +157,7 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 			start := used
 			n, more, err := readInto(p, buf[used:min(len(buf), used+tickets.MaxAttachmentSize)])
 			if err != nil {
-				return nil, release, fmt.Errorf("%w: part %d (attachments): %v", httpkit.ErrBadMultipart, i, err)
+				return nil, release, fmt.Errorf("%w: part %d (attachments): %w", httpkit.ErrBadMultipart, i, err)
 			}
 			if more {
 				c.Context().SetConnectionClose() // the rest is not read
@@ -172,7 +172,7 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 			var v bytes.Buffer
 			n, err := v.ReadFrom(io.LimitReader(p, maxTextPart+1))
 			if err != nil {
-				return nil, release, fmt.Errorf("%w: part %d (%s): %v", httpkit.ErrBadMultipart, i, name, err)
+				return nil, release, fmt.Errorf("%w: part %d (%s): %w", httpkit.ErrBadMultipart, i, name, err)
 			}
 			if n > maxTextPart {
 				c.Context().SetConnectionClose()
@@ -183,7 +183,7 @@ func (h *handler) readMultipart(c *fiber.Ctx, values map[string]string) ([]ticke
 			}
 		default: // a field the filing does not know: ignored, as in a form
 			if _, err := io.Copy(io.Discard, p); err != nil {
-				return nil, release, fmt.Errorf("%w: part %d (%s): %v", httpkit.ErrBadMultipart, i, name, err)
+				return nil, release, fmt.Errorf("%w: part %d (%s): %w", httpkit.ErrBadMultipart, i, name, err)
 			}
 		}
 	}

@@ -191,16 +191,18 @@ func TestUploadBudgetSpentAnswers503(t *testing.T) {
 // client sending 40 MiB from a goroutine while it waits.
 func TestBusyFilingsGetTheirAnswerWhileSending(t *testing.T) {
 	// 20 filings from one address: more than the filing limit's burst.
-	p := newPortal(t, Config{UploadMemory: 1 << 20, RateLimits: httpkit.RateLimits{Off: true}})
+	// The budget holds one 40 MiB filing, not two: a larger one would be
+	// refused 413 at once, without the wait.
+	p := newPortal(t, Config{UploadMemory: 48 << 20, RateLimits: httpkit.RateLimits{Off: true}})
 	host := testportal.Serve(t, p.app)
-	slow, err := net.Dial("tcp", host) // holds the whole budget, as in TestUploadBudgetSpentAnswers503
+	slow, err := net.Dial("tcp", host) // holds a third of the budget, as in TestUploadBudgetSpentAnswers503
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
 	start := strings.TrimSuffix(handMadeFiling("Content-Disposition: form-data; name=\"attachments\"; filename=\"a.log\"\r\n\r\n"), "--XB--\r\n")
 	fmt.Fprintf(slow, "POST /api/tickets HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=XB\r\nContent-Length: %d\r\n\r\n%s%s",
-		host, 1<<20, start, strings.Repeat("INFO still uploading\n", (16<<10)/21))
+		host, 16<<20, start, strings.Repeat("INFO still uploading\n", (16<<10)/21))
 	time.Sleep(200 * time.Millisecond)
 
 	tr := &http.Transport{DisableKeepAlives: true}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -202,6 +203,13 @@ func (h *handler) renderFormError(c *fiber.Ctx, status int, lang string, values 
 // the client's fault or a busy moment, so a warning, never the body.
 func (h *handler) logRefusedBody(c *fiber.Ctx, err error) {
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Cut by the connection's read deadline, which logged it (once).
+	case errors.Is(err, httpkit.ErrUploading):
+		// A client sending many at once would log each: once a minute.
+		ip := httpkit.ClientIP(c)
+		h.log.Log(c.UserContext(), h.shareReports.Level(ip), "filing refused: client's upload share held", "path", c.Path(),
+			"client", ip, "content_length", c.Request().Header.ContentLength())
 	case errors.Is(err, httpkit.ErrBadMultipart), errors.Is(err, httpkit.ErrBodyTooLarge),
 		errors.Is(err, httpkit.ErrLengthRequired), errors.Is(err, httpkit.ErrUnreadableBody):
 		h.log.Warn("filing refused: body", "path", c.Path(), "client", httpkit.ClientIP(c),

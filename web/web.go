@@ -43,8 +43,16 @@ type Config struct {
 	// UploadMemory bounds the bytes of attachments that filings hold in
 	// memory at once, all filings together; 0 means DefaultUploadMemory.
 	// A filing takes its Content-Length before reading its body and, when
-	// others hold the rest, waits a little and is answered 503.
+	// others hold the rest, waits a little and is answered 503; one larger
+	// than UploadMemory is answered 413 (it could never be taken).
 	UploadMemory int64
+	// UploadPerClient is the most of UploadMemory one client (keyed as
+	// the rate limits key it: an IPv6 /64 is one) holds at once, so that
+	// slow uploads from one address cannot hold it all; a client's second
+	// filing beyond it waits a little and is answered 429. 0 means one
+	// filing at its largest; negative, or RateLimits.Off (load tests
+	// file from one address), no share per client.
+	UploadPerClient int64
 	// RateLimits bound filings, replies, new deflection sessions and votes
 	// per client; the zero value is httpkit.DefaultRateLimits.
 	RateLimits httpkit.RateLimits
@@ -81,6 +89,9 @@ type handler struct {
 	pageSize int
 	uploads  *httpkit.Budget // shared by the filings' attachments
 	limits   httpkit.RateLimiters
+	// shareReports: refusals for a client's upload share, logged at WARN
+	// once a minute per client.
+	shareReports *httpkit.Reporter
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -129,7 +140,15 @@ func New(cfg Config, s Services) (*Site, error) {
 	if mem <= 0 {
 		mem = DefaultUploadMemory
 	}
-	h.uploads = httpkit.NewBudget(mem)
+	share := cfg.UploadPerClient
+	switch {
+	case cfg.RateLimits.Off || share < 0:
+		share = 0 // no share per client
+	case share == 0:
+		share = maxMultipartFiling
+	}
+	h.uploads = httpkit.NewBudget(mem, share)
+	h.shareReports = httpkit.NewReporter()
 	return &Site{h}, nil
 }
 

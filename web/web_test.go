@@ -35,19 +35,31 @@ type portal struct {
 
 func newPortal(t testing.TB, cfg Config) *portal {
 	t.Helper()
+	return newPortalWith(t, cfg, httpkit.Config{Logger: cfg.Logger})
+}
+
+// newPortalWith is newPortal on an app with hc's settings (timeouts,
+// trusted proxies).
+func newPortalWith(t testing.TB, cfg Config, hc httpkit.Config) *portal {
+	t.Helper()
 	svc := testportal.Open(t, "testdata/content", ticketfeed.Encoders{Customers: LiveEvent})
-	return &portal{app: newApp(t, cfg, svc), ev: svc.Events, dbPath: filepath.Join(svc.DataDir, "portal.db"), svc: svc}
+	return &portal{app: newAppWith(t, cfg, hc, svc), ev: svc.Events, dbPath: filepath.Join(svc.DataDir, "portal.db"), svc: svc}
 }
 
 // newApp mounts the customer side alone on httpkit's app, as server.New
 // mounts it beside the console.
 func newApp(t testing.TB, cfg Config, a *app.App) *fiber.App {
 	t.Helper()
+	return newAppWith(t, cfg, httpkit.Config{Logger: cfg.Logger}, a)
+}
+
+func newAppWith(t testing.TB, cfg Config, hc httpkit.Config, a *app.App) *fiber.App {
+	t.Helper()
 	site, err := New(cfg, Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger}, site.ErrorPage)
+	app := httpkit.NewApp(hc, site.ErrorPage)
 	site.Routes(app)
 	app.Use(site.NotFound)
 	return app

@@ -59,7 +59,9 @@ Serve flags (each also settable by environment variable):
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
   --upload-memory MIB  attachments held in memory by all filings at once, in MiB
                    PORTAL_UPLOAD_MEMORY (default 128); a filing waits up to 3 s
-                   for room, then is answered 503 with Retry-After
+                   for room, then is answered 503 with Retry-After; one client
+                   holds at most one filing's worth (429 beyond, unless
+                   --rate-limits off); a filing larger than it all gets 413
   --trusted-proxies LIST  reverse proxies whose X-Forwarded-For/-Proto are believed,
                    comma-separated addresses or CIDRs   PORTAL_TRUSTED_PROXIES (default none)
   --max-sockets-per-client N  live connections (WebSockets) one client address may
