@@ -26,7 +26,7 @@ const BusyRetryAfter = 5
 // Budget bounds the bytes that requests hold in memory at once: the
 // uploads of concurrent filings share it. A request takes its share before
 // reading its body and gives it back when answered. One client (its
-// limitKey: an IPv6 /64 is one) may hold at most perClient of it, so that
+// ClientKey: an IPv6 /64 is one) may hold at most perClient of it, so that
 // a few slow uploads from one address cannot hold all of it.
 type Budget struct {
 	mu        sync.Mutex
@@ -57,7 +57,7 @@ func (b *Budget) Take(c *fiber.Ctx, size int64, wait time.Duration) (release fun
 	if size > b.capacity {
 		return nil, TooLarge(c, int(b.capacity))
 	}
-	release, err = b.Acquire(c.UserContext(), limitKey(ClientIP(c)), size, wait)
+	release, err = b.Acquire(c.UserContext(), ClientKey(ClientIP(c)), size, wait)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ type Clients struct {
 	reports   *Reporter // refusals: WARN once a minute per client
 
 	mu       sync.Mutex
-	byClient map[string]int               // sockets per client (limitKey), from before the upgrade until the handler returns
+	byClient map[string]int               // sockets per client (ClientKey), from before the upgrade until the handler returns
 	sockets  map[*websocket.Conn]struct{} // upgraded and not yet returned
 	active   int                          // sum of byClient
 	closing  bool                         // GoAway was called: no new sockets
@@ -81,7 +81,7 @@ func (cl *Clients) WebSocket(check func(r *http.Request) error, serve func(conn 
 		ip := ClientIP(c)
 		// Counted as the rate limits count: an IPv6 subscriber holds a
 		// whole /64 and could otherwise open the cap from each address.
-		key := limitKey(ip)
+		key := ClientKey(ip)
 		if err := cl.reserve(c, ip, key); err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // Reporter picks the level of a client's refusals: WARN for the first in
-// ratelimit.ReportEvery per client (its limitKey, as the rate limits key
+// ratelimit.ReportEvery per client (its ClientKey, as the rate limits key
 // it), DEBUG for the rest, so a client hammering a limit is one warning a
 // minute, not a flood. Its memory is bounded as the rate limits' is: it is
 // one (a bucket of one report a minute per client).
@@ -21,7 +21,7 @@ func NewReporter() *Reporter {
 
 // Level is the level of a refusal of client (a ClientIP) now.
 func (r *Reporter) Level(client string) slog.Level {
-	if r.lim.Allow(limitKey(client), time.Now()).OK {
+	if r.lim.Allow(ClientKey(client), time.Now()).OK {
 		return slog.LevelWarn
 	}
 	return slog.LevelDebug
