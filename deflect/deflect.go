@@ -185,18 +185,17 @@ func (t *Tracker) run(flushEvery, sweepEvery time.Duration) {
 	sweep := time.NewTicker(sweepEvery)
 	defer sweep.Stop()
 	ctx := context.Background()
+	// Both retry on their timers: on a full disk, a line a minute each.
+	flushing := sqlitedb.FailureLog{Log: t.log, What: "deflect: writing search intents"}
+	sweeping := sqlitedb.FailureLog{Log: t.log, What: "deflect: abandoning idle sessions"}
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-flush.C:
-			if err := t.flush(ctx, false); err != nil {
-				t.log.Error("deflect: writing search intents", "err", err)
-			}
+			flushing.Note(t.flush(ctx, false), 0)
 		case <-sweep.C:
-			if err := t.sweep(ctx); err != nil {
-				t.log.Error("deflect: abandoning idle sessions", "err", err)
-			}
+			sweeping.Note(t.sweep(ctx), 0)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func TestFullDatabaseIsLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
 		t.Errorf("%d ERROR lines for 50 failed events:\n%s", n, logs.String())
 	}
-	if !strings.Contains(logs.String(), "events_lost=50") {
+	if !strings.Contains(logs.String(), "lost=50") {
 		t.Errorf("the recovery line does not count the events lost:\n%s", logs.String())
 	}
 }

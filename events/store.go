@@ -204,7 +204,7 @@ func (s *Store) enqueue(e event) {
 // searches costs one fsync rather than one per search.
 func (s *Store) writer() {
 	defer close(s.exited)
-	var failing failures
+	failing := sqlitedb.FailureLog{Log: s.log, What: "recording events"}
 	for {
 		select {
 		case e := <-s.queue:
@@ -218,40 +218,13 @@ func (s *Store) writer() {
 					break drain
 				}
 			}
-			failing.note(s.log, s.write(batch), len(batch))
+			failing.Note(s.write(batch), len(batch))
 		case <-s.done:
 			if err := s.drain(); err != nil {
 				s.log.Error("recording events", "err", err)
 			}
 			return
 		}
-	}
-}
-
-// failures keeps the writer from logging every batch that fails alike (a
-// full disk fails them all, one per search): the first failure is logged
-// at once, then one line a minute while they go on, and the recovery.
-type failures struct {
-	batches, events int // failed since the last success
-	logged          time.Time
-}
-
-// failureLogEvery is how often failures that go on are logged again.
-const failureLogEvery = time.Minute
-
-func (f *failures) note(log *slog.Logger, err error, count int) {
-	if err == nil {
-		if f.batches > 0 {
-			log.Info("recording events works again", "failed_batches", f.batches, "events_lost", f.events)
-			*f = failures{}
-		}
-		return
-	}
-	f.batches++
-	f.events += count
-	if now := time.Now(); f.batches == 1 || now.Sub(f.logged) >= failureLogEvery {
-		log.Error("recording events", "err", err, "count", count, "failed_batches", f.batches, "events_lost", f.events)
-		f.logged = now
 	}
 }
 
