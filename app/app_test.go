@@ -1,17 +1,16 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/orbitask/portal/deflect"
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/ticketfeed"
@@ -101,25 +100,6 @@ func TestOpenNeedsDataAndKB(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination the services' goroutines may write to
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A data directory that has been used (a search index, attachments) but
 // has no database any more opens with an empty one, and says so loudly,
 // with the path; a new data directory opens quietly.
@@ -128,7 +108,7 @@ func TestOpenComplainsOfAMissingDatabaseInAUsedDirectory(t *testing.T) {
 	const warning = "empty ticket database in a used data directory"
 	open := func(dir string) string {
 		t.Helper()
-		var logs syncBuffer
+		var logs testlog.Buffer
 		a, err := Open(Config{Data: dir, KB: k, Logger: slog.New(slog.NewTextHandler(&logs, nil)), HashMemoryKiB: 64, HashTime: 1})
 		if err != nil {
 			t.Fatal(err)

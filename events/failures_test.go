@@ -1,35 +1,17 @@
 package events_test
 
 import (
-	"bytes"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/internal/testportal"
 	"github.com/orbitask/portal/sqlitedb"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // With the database full for real, batch after batch of search events
 // fails; the log gets one ERROR line for them, not one each, and a line
@@ -40,7 +22,7 @@ func TestFullDatabaseIsLoggedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s, err := events.Open(db, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/orbitask/portal/internal/testlog"
 )
 
 // One client holds at most its share: its second request beyond it waits
@@ -81,9 +82,9 @@ func TestBudgetRefusesMoreThanItHolds(t *testing.T) {
 
 // budgetApp serves POST /upload, which takes its Content-Length from b
 // (Budget.Take) and reads the body, with the pace of timeouts.
-func budgetApp(t *testing.T, b *Budget, timeouts Timeouts) (string, *lockedBuffer) {
+func budgetApp(t *testing.T, b *Budget, timeouts Timeouts) (string, *testlog.Buffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(logs, nil)), Timeouts: timeouts}, nil)
 	app.Post("/upload", func(c *fiber.Ctx) error {
 		release, err := b.Take(c, int64(c.Request().Header.ContentLength()), time.Second)

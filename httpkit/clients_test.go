@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/orbitask/portal/internal/testlog"
 )
 
 // echoSockets serves /ws, an echo WebSocket, through cl on an app behind
 // the trusted proxy 127.0.0.1, so that X-Forwarded-For names the client.
-func echoSockets(t *testing.T, cl *Clients, logs *lockedBuffer) string {
+func echoSockets(t *testing.T, cl *Clients, logs *testlog.Buffer) string {
 	t.Helper()
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(logs, nil)), TrustedProxies: []string{"127.0.0.1"}, Clients: cl}, nil)
 	app.Get("/ws", cl.WebSocket(nil, func(conn *websocket.Conn, r *http.Request) {
@@ -42,7 +43,7 @@ func dialFrom(addr, client string) (*websocket.Conn, *http.Response, error) {
 // WARN; other addresses are not affected, and a closed socket frees its
 // place.
 func TestSocketsCappedPerClientAddress(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cl := NewClients(ClientsConfig{Logger: slog.New(slog.NewTextHandler(logs, nil)), SocketsPerClient: 2})
 	addr := echoSockets(t, cl, logs)
 
@@ -87,7 +88,7 @@ func TestSocketsCappedPerClientAddress(t *testing.T) {
 // 503; Wait returns once the peers have answered, and cuts the sockets of
 // peers that do not answer when its context ends.
 func TestGoAwayClosesSocketsWith1001(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cl := NewClients(ClientsConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	addr := echoSockets(t, cl, logs)
 	var conns []*websocket.Conn
@@ -124,7 +125,7 @@ func TestGoAwayClosesSocketsWith1001(t *testing.T) {
 // logged at WARN once a minute per client, then at DEBUG: a page
 // reconnecting in a loop does not flood the log.
 func TestSocketCapKeysIPv6By64AndWarnsOncePerMinute(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cl := NewClients(ClientsConfig{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), SocketsPerClient: 2})
 	addr := echoSockets(t, cl, logs)
 	for _, ip := range []string{"2001:db8:1:2::a", "2001:db8:1:2::b"} {

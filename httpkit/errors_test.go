@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 )
@@ -49,7 +50,7 @@ func errorLines(logs string) []string {
 // at once beside it, a client's mistake not at all; after a quiet interval
 // the cause is logged at once again.
 func TestRepeatedServerErrorsAreSummedUp(t *testing.T) {
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	const interval = 500 * time.Millisecond
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ErrorLogInterval: interval}, nil)
 	errBoom := errors.New("disk on fire")
@@ -160,7 +161,7 @@ func TestDamagedSearchIs503(t *testing.T) {
 // handler (which has no error handler), counts both together: a cause
 // failing requests and sockets alike is logged once, then summed up.
 func TestErrorLogSharedWithSockets(t *testing.T) {
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	errs := NewErrorLog(slog.New(slog.NewTextHandler(&logs, nil)), time.Hour)
 	app := NewApp(Config{Errors: errs}, nil)
 	errBoom := errors.New("index on fire")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/orbitask/portal/internal/testlog"
 )
 
 // rawExchange writes req on a new connection in one write, then reads
@@ -41,7 +42,7 @@ func rawExchange(t *testing.T, addr, req string) string {
 // followed by a second one serves both, which shows the test would see a
 // second request served.
 func TestAmbiguousBodyLengthRefusedAndConnectionClosed(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil)
 	var posts, smuggled atomic.Int32
 	app.Post("/echo", func(c *fiber.Ctx) error {
@@ -107,7 +108,7 @@ func TestAmbiguousBodyLengthRefusedAndConnectionClosed(t *testing.T) {
 // while a proxy in front may read the chunked body, which here hides a
 // request. Logged at WARN once a minute per client, at DEBUG otherwise.
 func TestWhitespaceBeforeHeaderColonRefused(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}, nil)
 	var posts, smuggled atomic.Int32
 	app.Post("/echo", func(c *fiber.Ctx) error {

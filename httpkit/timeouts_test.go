@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
+	"github.com/orbitask/portal/internal/testlog"
 )
 
 // Short limits, so that the tests take seconds; the idle limit is 7 times
@@ -24,9 +25,9 @@ var testTimeouts = Timeouts{Header: time.Second, BodyIdle: 700 * time.Millisecon
 // timedApp serves an app with testTimeouts whose POST /upload answers with
 // the length of the body it got. streamed has fasthttp hand the body to the
 // handler as it arrives, which the timeouts must hold for too.
-func timedApp(t *testing.T, streamed bool) (string, *lockedBuffer) {
+func timedApp(t *testing.T, streamed bool) (string, *testlog.Buffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	app := NewApp(Config{Logger: slog.New(slog.NewTextHandler(logs, nil)), Timeouts: testTimeouts}, nil)
 	app.Server().StreamRequestBody = streamed
 	app.Post("/upload", func(c *fiber.Ctx) error {

@@ -1,40 +1,22 @@
 package httpkit
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
+	"github.com/orbitask/portal/internal/testlog"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A panic in a socket handler is logged as an error and the client gets
 // close code 1011, not a silently dropped connection.
 func TestWebSocketPanicIsLoggedAndClosedWith1011(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	app := fiber.New()
 	app.Get("/ws", NewClients(ClientsConfig{Logger: log}).WebSocket(nil, func(conn *websocket.Conn, r *http.Request) {

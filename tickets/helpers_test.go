@@ -1,7 +1,6 @@
 package tickets
 
 import (
-	"bytes"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -9,26 +8,9 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/internal/testclock"
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/sqlitedb"
 )
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is a store on a real SQLite file in a temporary directory.
 type env struct {
@@ -37,7 +19,7 @@ type env struct {
 	dbPath string
 	db     *sqlitedb.DB
 	clock  *testclock.Clock
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 
 	mu     sync.Mutex
 	events []Event // as OnEvent saw them
@@ -67,7 +49,7 @@ func newEnv(tb testing.TB, prepare func(dir string)) *env {
 	if prepare != nil {
 		prepare(dir)
 	}
-	e := &env{dir: dir, dbPath: filepath.Join(dir, "portal.db"), logs: &syncBuffer{},
+	e := &env{dir: dir, dbPath: filepath.Join(dir, "portal.db"), logs: &testlog.Buffer{},
 		clock: testclock.New(prague(tb, 2026, time.March, 4, 10, 0))} // a Wednesday
 	db, err := sqlitedb.Open(e.dbPath)
 	if err != nil {

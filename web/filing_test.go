@@ -19,26 +19,9 @@ import (
 
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/internal/rawhttp"
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/internal/testportal"
 )
-
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // handMadeFiling is a multipart filing written byte by byte: the required
 // fields, then extra as given (raw part text, each ending in CRLF).
@@ -81,7 +64,7 @@ func postRaw(t *testing.T, host, target, body string, header ...string) (int, st
 // with the API's JSON (or the form again, with a message), a warning in the
 // log, and nothing stored; a correct one still files.
 func TestMultipartEdgeCasesRefuseTheFiling(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	p := newPortal(t, Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	host := testportal.Serve(t, p.app)
 
@@ -139,7 +122,7 @@ func TestMultipartEdgeCasesRefuseTheFiling(t *testing.T) {
 // answered 503 with Retry-After, and nothing is stored; once the memory is
 // given back, filings go through.
 func TestUploadBudgetSpentAnswers503(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	p := newPortal(t, Config{UploadMemory: 1 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	host := testportal.Serve(t, p.app)
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/internal/testlog"
 	"github.com/orbitask/portal/internal/testportal"
 )
 
@@ -67,7 +68,7 @@ func attachment(n int) string {
 // rest, and every other customer would get 503. Refusals are logged at
 // WARN once a minute per client.
 func TestOneClientCannotHoldTheUploadBudget(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The default share is one filing at its largest of 128 MiB; here
 	// 512 KiB of 1 MiB.
@@ -112,7 +113,7 @@ var paceTimeouts = httpkit.Timeouts{BodyMinRate: 8 << 10, BodyMinTime: time.Seco
 // and logged once at WARN; the budget it held is free at once for the
 // next customer.
 func TestTricklingFilingIsCutAndItsBudgetFreed(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	p := newPortalWith(t, Config{UploadMemory: 1 << 20, Logger: log}, httpkit.Config{Logger: log, Timeouts: paceTimeouts})
 	host := testportal.Serve(t, p.app)
@@ -147,7 +148,7 @@ func TestTricklingFilingIsCutAndItsBudgetFreed(t *testing.T) {
 // took 20 s) still files: here 120 KB at 30 KB/s for 4 s, four times the
 // test's minimum time, at nearly four times the minimum rate.
 func TestSlowUplinkFilingFiles(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	p := newPortalWith(t, Config{Logger: log}, httpkit.Config{Logger: log, Timeouts: paceTimeouts})
 	host := testportal.Serve(t, p.app)
@@ -182,7 +183,7 @@ func TestSlowUplinkFilingFiles(t *testing.T) {
 // and answered 408 (not 400 "multipart body": the read timeout is kept in
 // the error), on the API and on the form, with one WARN from the cut.
 func TestStalledMultipartFilingAnswers408(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	// The idle limit 7 times the tests' usual gaps, as in httpkit's tests.
 	p := newPortalWith(t, Config{Logger: log}, httpkit.Config{Logger: log, Timeouts: httpkit.Timeouts{BodyIdle: 700 * time.Millisecond}})

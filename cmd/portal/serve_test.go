@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/orbitask/portal/internal/testlog"
 )
 
 // TestMain lets a test run this test binary as the portal itself (see
@@ -45,23 +46,6 @@ func tinyContent(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fileTicket files a ticket over HTTP and returns its number and token.
@@ -104,7 +88,7 @@ func wantGoingAway(t *testing.T, name string, conn *websocket.Conn) {
 // draft's, is told close 1001 "going away" (so pages reconnect later, not
 // all at once after a 1006), and serve returns nil: a clean stop.
 func TestShutdownTellsSocketsGoingAway(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	cfg := Config{Addr: "127.0.0.1:0", Content: tinyContent(t), Data: t.TempDir(), SearchCache: 100,
 		SocketsPerClient: 200, ShutdownGrace: 5 * time.Second}
@@ -168,7 +152,7 @@ func TestShutdownTellsSocketsGoingAway(t *testing.T) {
 
 // startPortalProcess runs the portal (this test binary, through TestMain)
 // with args and returns it, its address and its log.
-func startPortalProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncBuffer) {
+func startPortalProcess(t *testing.T, args ...string) (*exec.Cmd, string, *testlog.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--content", tinyContent(t), "--data", t.TempDir()}, args...)...)
 	cmd.Env = append(os.Environ(), "PORTAL_TEST_RUN_MAIN=1")
@@ -180,7 +164,7 @@ func startPortalProcess(t *testing.T, args ...string) (*exec.Cmd, string, *syncB
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	addrc := make(chan string, 1)
 	serving := regexp.MustCompile(`msg=serving url=http://(\S+)`)
 	go func() {
