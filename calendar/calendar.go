@@ -186,20 +186,23 @@ func (c *Calendar) Targets() map[string]Target {
 	return m
 }
 
+// Hours is the time zone, working days and hours, e.g. "Europe/Prague;
+// Mon Tue Wed Thu Fri 09:00–17:00": the part of Describe that a page listing
+// the targets and holidays on their own does not repeat.
+func (c *Calendar) Hours() string {
+	var days []string
+	for _, d := range c.WorkingDays() {
+		days = append(days, d.String()[:3])
+	}
+	return c.loc.String() + "; " + strings.Join(days, " ") + " " + clock(c.open) + "–" + clock(c.close)
+}
+
 // Describe is a one-paragraph summary for a settings page, e.g.
 // "Europe/Prague; Mon Tue Wed Thu Fri 09:00–17:00; 0 holidays; basic: within
 // 24 working hours; individual: as agreed; priority: by the end of the next
 // working day".
 func (c *Calendar) Describe() string {
-	var days []string
-	for _, d := range c.WorkingDays() {
-		days = append(days, d.String()[:3])
-	}
-	parts := []string{
-		c.loc.String(),
-		strings.Join(days, " ") + " " + clock(c.open) + "–" + clock(c.close),
-		fmt.Sprintf("%d holidays", len(c.days)),
-	}
+	parts := []string{c.Hours(), fmt.Sprintf("%d holidays", len(c.days))}
 	var names []string
 	for k := range c.targets {
 		names = append(names, k)

@@ -14,7 +14,7 @@ import (
 type operatorPage struct {
 	layout
 	Problems []string // what keeps the portal from working fully (Services.Health)
-	Calendar string
+	Hours    string // calendar.Hours: the targets and holidays are listed apart
 	Targets  []planTarget
 	Holidays []calendar.Holiday
 	Users    []staff.User
@@ -36,7 +36,7 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	}
 	cal := h.tickets.Calendar()
 	now := time.Now()
-	p := operatorPage{layout: h.layout(c, "Operations"), Calendar: cal.Describe(),
+	p := operatorPage{layout: h.layout(c, "Operations"), Hours: cal.Hours(),
 		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
 	p.Section = "operator"
 	if h.health != nil {
