@@ -14,7 +14,7 @@ import (
 type operatorPage struct {
 	layout
 	Problems []string // what keeps the portal from working fully (Services.Health)
-	Hours    string // calendar.Hours: the targets and holidays are listed apart
+	Hours    string   // calendar.Hours: the targets and holidays are listed apart
 	Targets  []planTarget
 	Holidays []calendar.Holiday
 	Users    []staff.User
