@@ -70,7 +70,9 @@ func (h *handler) staffSession(need staff.Role) fiber.Handler {
 			return c.Redirect("/agent/password", fiber.StatusSeeOther)
 		}
 		if need != anyRole && !sess.User.Role.Allows(need) {
-			return errForbidden
+			// A console page, not the customer's error page: it names the
+			// role needed and links to what this user can use.
+			return httpkit.WithPage(errForbidden, h.forbiddenPage(need))
 		}
 		return c.Next()
 	}
@@ -128,8 +130,8 @@ type loginPage struct {
 
 // loginForm is GET /agent/login.
 func (h *handler) loginForm(c *fiber.Ctx) error {
-	if _, err := h.staff.Session(c.UserContext(), c.Cookies(sessionCookie)); err == nil {
-		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	if sess, err := h.staff.Session(c.UserContext(), c.Cookies(sessionCookie)); err == nil {
+		return c.Redirect(safeNext(c.Query("next"), sess.User.Role), fiber.StatusSeeOther)
 	}
 	return h.renderLogin(c, fiber.StatusOK, loginPage{Next: c.Query("next")})
 }
@@ -194,7 +196,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 	if sess.User.MustChangePassword {
 		return c.Redirect("/agent/password", fiber.StatusSeeOther)
 	}
-	return c.Redirect(safeNext(p.Next), fiber.StatusSeeOther)
+	return c.Redirect(safeNext(p.Next, sess.User.Role), fiber.StatusSeeOther)
 }
 
 // setSessionCookie sets a browser-session cookie: the server ends the session
@@ -205,20 +207,47 @@ func (h *handler) setSessionCookie(c *fiber.Ctx, sess staff.Session) {
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Secure(), SessionOnly: true})
 }
 
+// roleHome is where a role starts: the queue for agents and operators, the
+// articles for writers.
+func roleHome(r staff.Role) string {
+	if r == staff.RoleWriter {
+		return "/writer"
+	}
+	return "/agent"
+}
+
+// roleAllowsPath says whether a console path is for role r, so that a
+// redirect after sign-in does not end on a page that refuses it.
+func roleAllowsPath(r staff.Role, p string) bool {
+	under := func(root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+	switch {
+	case p == "/agent/password":
+		return true
+	case under("/writer"):
+		return r.Allows(staff.RoleWriter)
+	case p == "/operator":
+		return r.Allows(staff.RoleOperator)
+	case under("/agent"):
+		return r.Allows(staff.RoleAgent)
+	}
+	return false
+}
+
 // safeNext keeps a redirect after sign-in on this site's console: a path
-// under /agent or /operator, rebuilt from its parsed parts so that nothing
-// else (another host, control characters that would split the Location
-// header) gets through.
-func safeNext(next string) string {
+// of the console that role r may open, rebuilt from its parsed parts so
+// that nothing else (another host, control characters that would split
+// the Location header) gets through. Anything else goes to r's home.
+func safeNext(next string, r staff.Role) string {
+	home := roleHome(r)
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.IndexFunc(u.Path, unicode.IsControl) >= 0 ||
 		path.Clean(u.Path) != u.Path ||
-		strings.Contains(next, "\\") || !(u.Path == "/agent" || strings.HasPrefix(u.Path, "/agent/") || u.Path == "/operator") {
-		return "/agent"
+		strings.Contains(next, "\\") || !roleAllowsPath(r, u.Path) {
+		return home
 	}
 	out := (&url.URL{Path: u.Path, RawQuery: u.Query().Encode()}).String()
 	if strings.HasPrefix(out, "//") {
-		return "/agent"
+		return home
 	}
 	return out
 }
@@ -264,5 +293,5 @@ func (h *handler) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/agent?flash=password", fiber.StatusSeeOther)
+	return c.Redirect(roleHome(sess.User.Role)+"?flash=password", fiber.StatusSeeOther)
 }

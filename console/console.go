@@ -130,6 +130,7 @@ func (con *Console) Routes(r fiber.Router) {
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
 	r.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
+	r.Get("/writer", h.staffSession(staff.RoleWriter), h.writer)
 	apiAgent := h.apiStaff(staff.RoleAgent)
 	r.Post("/api/agent/tickets/:number/replies", reply, apiAgent, h.apiAgentReply)
 	r.Post("/api/agent/tickets/:number/status", small, apiAgent, h.apiAgentStatus)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/langtag"
+	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -53,14 +54,19 @@ type layout struct {
 	User     string // the signed-in staff member's name; "" on the login page
 	Role     string
 	CSRF     string
-	Operator bool // shows the operator's links
+	Operator bool   // shows the operator's links
+	Agent    bool   // shows the queue and the live-updates dot
+	Writer   bool   // shows the writer's links
+	Home     string // where the brand link goes: the role's home
 	Section  string
 }
 
 func (h *handler) layout(c *fiber.Ctx, title string) layout {
 	s := currentStaff(c)
-	return layout{Title: title, User: s.User.Name, Role: string(s.User.Role), CSRF: s.CSRF,
-		Operator: s.User.Role == "operator"}
+	r := s.User.Role
+	return layout{Title: title, User: s.User.Name, Role: string(r), CSRF: s.CSRF,
+		Operator: r.Allows(staff.RoleOperator), Agent: r.Allows(staff.RoleAgent), Writer: r.Allows(staff.RoleWriter),
+		Home: roleHome(r)}
 }
 
 // render renders a console page; with fragment set, only the named

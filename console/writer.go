@@ -1,0 +1,75 @@
+package console
+
+import (
+	"sort"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/staff"
+)
+
+// forbiddenPage answers a signed-in staff member on a page for another
+// role: which role it is for, who they are, and the way to their own home,
+// in the console's frame rather than the customer's error page.
+func (h *handler) forbiddenPage(need staff.Role) httpkit.ErrorPage {
+	return func(c *fiber.Ctx, status int, _ string) error {
+		u := currentStaff(c).User
+		p := forbiddenView{layout: h.layout(c, "Not for your role"), Need: roleNoun(need), Name: u.Name,
+			Role: string(u.Role), Home: roleHome(u.Role)}
+		if u.Role == staff.RoleWriter {
+			p.HomeLabel = "Go to the articles"
+		} else {
+			p.HomeLabel = "Go to the queue"
+		}
+		return h.render(c, status, "forbidden", p)
+	}
+}
+
+type forbiddenView struct {
+	layout
+	Need, Name, Role string
+	Home, HomeLabel  string
+}
+
+// roleNoun names the people a role is for, in a sentence.
+func roleNoun(r staff.Role) string {
+	switch r {
+	case staff.RoleOperator:
+		return "operators"
+	case staff.RoleWriter:
+		return "writers"
+	default:
+		return "agents"
+	}
+}
+
+type writerPage struct {
+	layout
+	Languages []writerLang
+	Root      string // the content directory the articles are read from
+	Flash     string
+}
+
+type writerLang struct {
+	Lang     string
+	Articles []*kb.Article
+}
+
+// writer is GET /writer: a writer's home, the articles by language. Until
+// articles are published through the portal it also says how to change one
+// on the server.
+func (h *handler) writer(c *fiber.Ctx) error {
+	p := writerPage{layout: h.layout(c, "Articles"), Root: h.kb.Root}
+	p.Section = "writer"
+	for _, l := range h.kb.Languages() {
+		as := append([]*kb.Article(nil), h.kb.InLang(l)...)
+		sort.Slice(as, func(i, j int) bool { return as[i].Title < as[j].Title })
+		p.Languages = append(p.Languages, writerLang{Lang: l, Articles: as})
+	}
+	if c.Query("flash") == "password" {
+		p.Flash = "Your password was changed."
+	}
+	return h.render(c, fiber.StatusOK, "writer", p)
+}
