@@ -29,8 +29,10 @@ func TestBrowserTicketJourney(t *testing.T) {
 	browsertest.Step(t, tab, "open the ticket form",
 		chromedp.Navigate(base+"/tickets/new"),
 		chromedp.WaitReady(chromedp.ID("subject")),
-		chromedp.Click(chromedp.ID("subject")),
 	)
+	browsertest.CheckA11y(t, tab)
+	browsertest.Screenshot(t, tab, "04-ticket-form")
+	browsertest.Step(t, tab, "focus the subject", chromedp.Click(chromedp.ID("subject")))
 	browsertest.Step(t, tab, "type the subject", browsertest.PressKeys("I forgot my password"))
 	browsertest.Step(t, tab, "type the description",
 		chromedp.Click(chromedp.ID("description")),
@@ -39,6 +41,7 @@ func TestBrowserTicketJourney(t *testing.T) {
 	browsertest.Step(t, tab, "see the article suggested",
 		chromedp.WaitVisible(chromedp.CSS(`#suggestions a[href="/kb/en/reset-password"]`)),
 	)
+	browsertest.Screenshot(t, tab, "05-draft-suggestions")
 	browsertest.Step(t, tab, "none of these help",
 		chromedp.Click(chromedp.ID("continue")),
 		chromedp.WaitVisible(chromedp.ID("name")),
@@ -70,6 +73,8 @@ func TestBrowserTicketJourney(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-status").textContent.trim().startsWith("Live")`),
 		chromedp.Evaluate[chromedp.Void](`window.portalBrowserTest = "same document"`),
 	)
+	browsertest.CheckA11y(t, tab)
+	browsertest.Screenshot(t, tab, "06-ticket-filed")
 
 	// Support changes the status from the command line: another process,
 	// another database handle, the same data directory.
