@@ -36,6 +36,10 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 	browsertest.Step(t, agent, "open the console: sent to sign in",
 		chromedp.Navigate(base+"/agent"),
 		chromedp.WaitVisible(chromedp.ID("email")),
+	)
+	browsertest.CheckA11y(t, agent)
+	browsertest.Screenshot(t, agent, "07-sign-in")
+	browsertest.Step(t, agent, "fill in the sign-in form",
 		chromedp.SendKeys(chromedp.ID("email"), "alice@orbitask.example"),
 		chromedp.SendKeys(chromedp.ID("password"), otp),
 	)
@@ -67,6 +71,8 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 	if got := browsertest.Value(t, agent, "the marker", chromedp.Evaluate[string](`String(window.portalBrowserTest)`)); got != "same document" {
 		t.Error("the queue reloaded; want the row swapped in")
 	}
+	browsertest.CheckA11y(t, agent)
+	browsertest.Screenshot(t, agent, "08-queue")
 
 	browsertest.Step(t, customer, "the customer opens the private page",
 		chromedp.Navigate(base+"/tickets/"+strconv.Itoa(tk.Number)+"?token="+url.QueryEscape(token)),
@@ -76,8 +82,10 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 	)
 
 	browsertest.Value(t, agent, "open the ticket", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+` a.queue-row__subject`))))
+	browsertest.Step(t, agent, "the ticket page", chromedp.WaitVisible(chromedp.ID("reply-body")))
+	browsertest.CheckA11y(t, agent)
+	browsertest.Screenshot(t, agent, "09-agent-ticket")
 	browsertest.Step(t, agent, "write a reply",
-		chromedp.WaitVisible(chromedp.ID("reply-body")),
 		chromedp.SendKeys(chromedp.ID("reply-body"), "Please clear the **browser cache** and try again. See "),
 	)
 	browsertest.Step(t, agent, "link a knowledge-base article",
@@ -122,4 +130,39 @@ func TestBrowserAgentWorksATicket(t *testing.T) {
 	if byAlice < 2 {
 		t.Fatalf("audit trail: %d events by Alice Agent, want the reply and the status change", byAlice)
 	}
+
+	// The operators' page, to an agent: the console's page that says so.
+	browsertest.Step(t, agent, "open the operators' page",
+		chromedp.Navigate(base+"/operator"),
+		chromedp.WaitVisible(chromedp.CSS(`.forbidden a[href="/agent"]`)),
+	)
+	browsertest.CheckA11y(t, agent)
+	browsertest.Screenshot(t, agent, "10-operator-to-an-agent")
+
+	// And to an operator.
+	_, otp, err = svc.Staff.AddUser(ctx, "olga@orbitask.example", "Olga Operator", staff.RoleOperator, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
+	browsertest.Step(t, op, "the operator signs in",
+		chromedp.Navigate(base+"/operator"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "olga@orbitask.example"),
+		chromedp.SendKeys(chromedp.ID("password"), otp),
+	)
+	browsertest.Value(t, op, "sign in", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
+	browsertest.Step(t, op, "choose a password",
+		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "another long secret"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "another long secret"),
+	)
+	browsertest.Value(t, op, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
+	browsertest.Step(t, op, "open the operators' page",
+		chromedp.Navigate(base+"/operator"),
+		chromedp.WaitVisible(chromedp.ID("cal-title")),
+	)
+	browsertest.CheckA11y(t, op)
+	browsertest.Screenshot(t, op, "11-operator")
 }

@@ -24,6 +24,7 @@ type A11yViolation struct {
 	Impact  string   `json:"impact"` // minor, moderate, serious or critical
 	Help    string   `json:"help"`
 	Targets []string `json:"targets"` // CSS selectors of the failing elements
+	Detail  string   `json:"detail"`  // axe's message on the first element, e.g. the colours measured
 }
 
 // CheckA11y runs axe-core on the page open in tab and fails the test on
@@ -43,11 +44,12 @@ func CheckA11y(t *testing.T, tab context.Context) []A11yViolation {
 	}).then(r => r.violations.map(v => ({
 		id: v.id, impact: v.impact || "", help: v.help,
 		targets: v.nodes.map(n => n.target.join(" ")),
+		detail: ((v.nodes[0] || {}).any || []).concat((v.nodes[0] || {}).all || []).map(c => c.message).join("; "),
 	})))`, chromedp.EvalAwaitPromise))
 	where := Value(t, tab, "the location", chromedp.Location())
 	for _, v := range vs {
-		msg := fmt.Sprintf("accessibility (axe %s) on %s: %s [%s]: %s; %d element(s): %s",
-			A11yTags, where, v.ID, v.Impact, v.Help, len(v.Targets), strings.Join(v.Targets, ", "))
+		msg := fmt.Sprintf("accessibility (axe %s) on %s: %s [%s]: %s; %d element(s): %s (%s)",
+			A11yTags, where, v.ID, v.Impact, v.Help, len(v.Targets), strings.Join(v.Targets, ", "), v.Detail)
 		if v.Impact == "serious" || v.Impact == "critical" {
 			t.Error(msg)
 		} else {
