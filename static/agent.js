@@ -169,9 +169,21 @@
     if (!send) return;
     send.textContent = call && call.checked ? "Record call" : internal && internal.checked ? "Save note" : "Send to customer";
   }
+  // The status to set with the message: a reply to the customer defaults
+  // to waiting on them (the server's choice, data-reply-default), a note to
+  // no change; once the agent picks a status themselves, it stays.
+  var replyStatus = document.getElementById("reply-status");
+  var statusChosen = false;
+  if (replyStatus) {
+    replyStatus.addEventListener("change", function () { statusChosen = true; });
+  }
+  function defaultStatus() {
+    if (!replyStatus || statusChosen || !internal) return;
+    replyStatus.value = internal.checked ? "" : replyStatus.getAttribute("data-reply-default") || "";
+  }
   if (call && internal) {
-    call.addEventListener("change", function () { if (call.checked) internal.checked = true; label(); });
-    internal.addEventListener("change", function () { if (!internal.checked) call.checked = false; label(); });
+    call.addEventListener("change", function () { if (call.checked) internal.checked = true; label(); defaultStatus(); });
+    internal.addEventListener("change", function () { if (!internal.checked) call.checked = false; label(); defaultStatus(); });
     label();
   }
 
