@@ -53,8 +53,8 @@ type queueChoices struct {
 }
 
 // queue is GET /agent: the open tickets in queue order. With
-// ?part=queue only the list, for the page's script to swap in when a
-// ticket arrives or changes.
+// ?part=queue only the filters (with their counts) and the list, for the
+// page's script to swap in when a ticket arrives or changes.
 func (h *handler) queue(c *fiber.Ctx) error {
 	user := currentStaff(c).User
 	f, err := queueFilter(c, user.ID)
@@ -101,7 +101,7 @@ func (h *handler) queue(c *fiber.Ctx) error {
 		p.Flash = "Your password was changed."
 	}
 	if c.Query("part") == "queue" {
-		return h.renderPart(c, fiber.StatusOK, "queue", "queue-list", p)
+		return h.renderPart(c, fiber.StatusOK, "queue", "queue-live", p)
 	}
 	return h.render(c, fiber.StatusOK, "queue", p)
 }

@@ -111,11 +111,13 @@
     var query = queuePage.getAttribute("data-query") || "";
     onEvent = refresher(function () {
       return "/agent?" + (query ? query + "&" : "") + "part=queue";
-    }, ["queue"]);
-    var filters = document.getElementById("filters");
-    if (filters) {
-      filters.addEventListener("change", function () { filters.submit(); });
-    }
+    }, ["filters", "queue"]);
+    // The filters are swapped in with their counts: listen on the page,
+    // not on a form that a refresh replaces.
+    queuePage.addEventListener("change", function (e) {
+      var form = e.target.form;
+      if (form && form.id === "filters") form.submit();
+    });
   }
   if (ticketPage) {
     var number = ticketPage.getAttribute("data-number");
