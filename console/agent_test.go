@@ -504,7 +504,7 @@ func TestAgentChangesGoLive(t *testing.T) {
 		t.Fatalf("customer's severity event %+v: want severity 2 and no internal reason", sev.Event)
 	}
 	var kinds []string
-	for len(kinds) < 3 {
+	for len(kinds) < 4 {
 		var m struct {
 			Number int    `json:"number"`
 			Kind   string `json:"kind"`
@@ -518,8 +518,9 @@ func TestAgentChangesGoLive(t *testing.T) {
 			kinds = append(kinds, m.Kind)
 		}
 	}
-	if kinds[0] != "note" || kinds[1] != "reply" || kinds[2] != "severity" {
-		t.Fatalf("console saw %v, want note, reply, severity", kinds)
+	// The first reply opens the new ticket.
+	if kinds[0] != "note" || kinds[1] != "reply" || kinds[2] != "status" || kinds[3] != "severity" {
+		t.Fatalf("console saw %v, want note, reply, status, severity", kinds)
 	}
 }
 
@@ -631,4 +632,44 @@ func TestTargetedLockoutSparesARecognisedBrowser(t *testing.T) {
 	res, _ = owner.send(t, "POST", "/agent/login", url.Values{"csrf": {owner.csrf}, "email": {"alice@orbitask.example"}, "password": {password}},
 		"X-Forwarded-For", "192.0.2.51")
 	wantStatus(t, res, http.StatusSeeOther)
+}
+
+// The console's header says what is true now: a waiting ticket's clock is
+// paused; a solved one has no clock and no call to make.
+func TestConsoleHeaderFollowsTheStatus(t *testing.T) {
+	p := newPortal(t, server.Config{})
+	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
+	b := p.browser()
+	b.login(t, "alice@orbitask.example", pw)
+	ctx := context.Background()
+	tk, _, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops.", Severity: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/agent/tickets/" + itoa(tk.Number)
+	_, body := b.send(t, "GET", page, nil)
+	wantContains(t, body, `id="ticket-sla"`, `id="call-banner"`, `data-reply-default="waiting"`)
+
+	by := tickets.Staff{ID: 99, Name: "Bob Agent"}
+	if _, err := p.svc.Tickets.Post(ctx, tk.Number, by, tickets.AgentReply{Body: "Which version?", Status: tickets.StatusWaiting}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = b.send(t, "GET", page, nil)
+	wantContains(t, body, "SLA paused while waiting")
+
+	if _, err := p.svc.Tickets.AgentStatus(ctx, tk.Number, tickets.StatusSolved, by); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{page, page + "?part=live"} {
+		res, body := b.send(t, "GET", target, nil)
+		wantStatus(t, res, http.StatusOK)
+		wantContains(t, body, `data-status="solved"`)
+		wantLacks(t, body, `id="ticket-sla"`, "SLA paused", "SLA breached", `id="call-banner"`)
+	}
+	// A reply on a solved ticket does not reopen it unasked.
+	_, body = b.send(t, "GET", page, nil)
+	wantContains(t, body, `data-reply-default=""`)
+	_, body = b.send(t, "GET", "/agent?status=solved", nil)
+	wantLacks(t, body, "paused ·", "☎ Call the submitter")
 }

@@ -53,8 +53,8 @@ type queueChoices struct {
 }
 
 // queue is GET /agent: the open tickets in queue order. With
-// ?part=queue only the list, for the page's script to swap in when a
-// ticket arrives or changes.
+// ?part=queue only the filters (with their counts) and the list, for the
+// page's script to swap in when a ticket arrives or changes.
 func (h *handler) queue(c *fiber.Ctx) error {
 	user := currentStaff(c).User
 	f, err := queueFilter(c, user.ID)
@@ -101,7 +101,7 @@ func (h *handler) queue(c *fiber.Ctx) error {
 		p.Flash = "Your password was changed."
 	}
 	if c.Query("part") == "queue" {
-		return h.renderPart(c, fiber.StatusOK, "queue", "queue-list", p)
+		return h.renderPart(c, fiber.StatusOK, "queue", "queue-live", p)
 	}
 	return h.render(c, fiber.StatusOK, "queue", p)
 }
@@ -168,11 +168,15 @@ type agentTicketPage struct {
 	Flash      string
 	Errors     map[string]string
 	Draft      tickets.AgentReply // a refused reply, shown again as it was
-	Reason     string             // a refused severity change's reason
-	AnswerIn   string             // the language to answer in
-	KBLang     string             // the articles to link: the answer's language
-	Severities []tickets.SeverityLevel
-	Statuses   []tickets.Status
+	// ReplyStatus is the "then set status" choice: a reply to the customer
+	// usually asks them something, so it waits on them unless the agent
+	// chooses otherwise (static/agent.js switches it to "keep" for a note).
+	ReplyStatus tickets.Status
+	Reason      string // a refused severity change's reason
+	AnswerIn    string // the language to answer in
+	KBLang      string // the articles to link: the answer's language
+	Severities  []tickets.SeverityLevel
+	Statuses    []tickets.Status
 }
 
 // trailLine is one step of the customer's deflection session before filing.
@@ -222,6 +226,9 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 		Severities: tickets.Severities, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusWaiting,
 			tickets.StatusSolved, tickets.StatusClosed}}
 	p.Section = "queue"
+	if !settledStatus(t.Status) {
+		p.ReplyStatus = tickets.StatusWaiting
+	}
 	// As tickets decided at filing: a regional variant ("de-CH") of a
 	// support language is answered in that language, anything else in English.
 	base := langtag.Base(t.Lang)
@@ -314,6 +321,9 @@ func (h *handler) formError(c *fiber.Ctx, err error, draft tickets.AgentReply, r
 		return perr
 	}
 	p.Errors, p.Draft, p.Reason = ve.Messages(), draft, reason
+	if draft != (tickets.AgentReply{}) {
+		p.ReplyStatus = draft.Status
+	}
 	return h.render(c, fiber.StatusUnprocessableEntity, "ticket", p)
 }
 

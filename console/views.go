@@ -40,12 +40,20 @@ func parseViews(as *httpkit.Assets) (*views, error) {
 		"status":   tickets.Status.Label,
 		"plan":     tickets.Plan.Label,
 		"severity": tickets.SeverityName,
+		// A solved or closed ticket has no clock running and no call due:
+		// its pages say nothing of either.
+		"settled": settledStatus,
 	}
 	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/layout/*.html", "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	return &views{pages: pages}, nil
+}
+
+// settledStatus says whether a ticket is done with: solved or closed.
+func settledStatus(s tickets.Status) bool {
+	return s == tickets.StatusSolved || s == tickets.StatusClosed
 }
 
 // layout is what the console's frame needs.

@@ -111,11 +111,13 @@
     var query = queuePage.getAttribute("data-query") || "";
     onEvent = refresher(function () {
       return "/agent?" + (query ? query + "&" : "") + "part=queue";
-    }, ["queue"]);
-    var filters = document.getElementById("filters");
-    if (filters) {
-      filters.addEventListener("change", function () { filters.submit(); });
-    }
+    }, ["filters", "queue"]);
+    // The filters are swapped in with their counts: listen on the page,
+    // not on a form that a refresh replaces.
+    queuePage.addEventListener("change", function (e) {
+      var form = e.target.form;
+      if (form && form.id === "filters") form.submit();
+    });
   }
   if (ticketPage) {
     var number = ticketPage.getAttribute("data-number");
@@ -169,9 +171,21 @@
     if (!send) return;
     send.textContent = call && call.checked ? "Record call" : internal && internal.checked ? "Save note" : "Send to customer";
   }
+  // The status to set with the message: a reply to the customer defaults
+  // to waiting on them (the server's choice, data-reply-default), a note to
+  // no change; once the agent picks a status themselves, it stays.
+  var replyStatus = document.getElementById("reply-status");
+  var statusChosen = false;
+  if (replyStatus) {
+    replyStatus.addEventListener("change", function () { statusChosen = true; });
+  }
+  function defaultStatus() {
+    if (!replyStatus || statusChosen || !internal) return;
+    replyStatus.value = internal.checked ? "" : replyStatus.getAttribute("data-reply-default") || "";
+  }
   if (call && internal) {
-    call.addEventListener("change", function () { if (call.checked) internal.checked = true; label(); });
-    internal.addEventListener("change", function () { if (!internal.checked) call.checked = false; label(); });
+    call.addEventListener("change", function () { if (call.checked) internal.checked = true; label(); defaultStatus(); });
+    internal.addEventListener("change", function () { if (!internal.checked) call.checked = false; label(); defaultStatus(); });
     label();
   }
 

@@ -944,6 +944,16 @@
       return has(name) ? t("severity.label", { level: n, name: t(name) }) : String(n);
     }
 
+    // showCall shows the call note while a call is due and the ticket is
+    // not settled.
+    function showCall() {
+      if (!callNote) {
+        return;
+      }
+      var s = statusBadge ? statusBadge.getAttribute("data-status") : "";
+      callNote.hidden = callNote.getAttribute("data-call") !== "true" || s === "solved" || s === "closed";
+    }
+
     function setStatus(s) {
       if (!s || !statusBadge) {
         return false;
@@ -967,6 +977,14 @@
         // The clock stands still while we wait on the customer.
         paused.hidden = s !== "waiting" || !sla.hasAttribute("data-sla-due");
       }
+      // A solved or closed ticket promises neither a resolution time nor a
+      // call (as web/ticketviews.go, settled, renders it).
+      var settled = s === "solved" || s === "closed";
+      var slaRow = document.getElementById("sla-row");
+      if (slaRow) {
+        slaRow.hidden = settled;
+      }
+      showCall();
       return changed;
     }
 
@@ -1082,7 +1100,8 @@
         setSLA(ticket.sla_due);
       }
       if (callNote && typeof ticket.call_required === "boolean") {
-        callNote.hidden = !ticket.call_required;
+        callNote.setAttribute("data-call", String(ticket.call_required));
+        showCall();
       }
       if (messages && Array.isArray(ticket.messages)) {
         var mk = JSON.stringify(ticket.messages);

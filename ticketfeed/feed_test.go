@@ -89,16 +89,20 @@ func TestFeedPublishesCommits(t *testing.T) {
 	if got := next(t, ticket); got != want {
 		t.Errorf("the ticket's watchers got %q first, want %q (never the note)", got, want)
 	}
-	for _, kind := range []string{"note", "reply"} {
+	// The first reply to the customer opens the new ticket: a status event.
+	if got, want := next(t, ticket), fmt.Sprintf("%d status", tk.Number); got != want {
+		t.Errorf("the ticket's watchers got %q second, want %q", got, want)
+	}
+	for _, kind := range []string{"note", "reply", "status"} {
 		if got, want := next(t, team), fmt.Sprintf("%d %s", tk.Number, kind); got != want {
 			t.Errorf("the agents got %q, want %q", got, want)
 		}
 	}
-	if n := customers.calls.Load(); n != 2 {
-		t.Errorf("customers' encoder called %d times, want twice (filed, reply; never the note)", n)
+	if n := customers.calls.Load(); n != 3 {
+		t.Errorf("customers' encoder called %d times, want 3 (filed, reply, status; never the note)", n)
 	}
-	if n := agents.calls.Load(); n != 3 {
-		t.Errorf("agents' encoder called %d times, want 3", n)
+	if n := agents.calls.Load(); n != 4 {
+		t.Errorf("agents' encoder called %d times, want 4", n)
 	}
 	select {
 	case m := <-other.C:

@@ -262,7 +262,8 @@ func TestInternalNotesNeverReachTheCustomer(t *testing.T) {
 			who = append(who, ev.Kind+" by "+ev.Staff.Name)
 		}
 	}
-	if want := []string{"note by Alice Agent", "assign by Alice Agent", "reply by Alice Agent"}; !equalStrings(who, want) {
+	// (Assigning the new ticket opened it.)
+	if want := []string{"note by Alice Agent", "assign by Alice Agent", "status by Alice Agent", "reply by Alice Agent"}; !equalStrings(who, want) {
 		t.Fatalf("audit trail %q, want %q", who, want)
 	}
 }
@@ -512,5 +513,88 @@ func TestQueueCountsKeptByTriggersMatchTheTickets(t *testing.T) {
 	}
 	if got.Assignees[alice.ID] != alice.Name && got.Assignee[alice.ID] > 0 {
 		t.Errorf("assignee names %v", got.Assignees)
+	}
+}
+
+// The customer should not read "New" once support has answered or taken the
+// ticket on: the first reply to the customer, or an assignment, opens a new
+// ticket in the same change, with a status event the live pages receive.
+func TestFirstAgentActionOpensNewTicket(t *testing.T) {
+	ctx := context.Background()
+	statusEvents := func(tk Ticket) []Event {
+		var out []Event
+		for _, ev := range tk.History {
+			if ev.Kind == KindStatus {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name       string
+		do         func(e *env, n int) ([]Event, error)
+		wantStatus Status
+		wantEvents int // status events recorded
+	}{
+		{"an agent's reply", func(e *env, n int) ([]Event, error) {
+			return e.Post(ctx, n, alice, AgentReply{Body: "Could you send the log?"})
+		}, StatusOpen, 1},
+		{"an agent's reply that asks the customer", func(e *env, n int) ([]Event, error) {
+			return e.Post(ctx, n, alice, AgentReply{Body: "Could you send the log?", Status: StatusWaiting})
+		}, StatusWaiting, 1},
+		{"a reply from the command line", func(e *env, n int) ([]Event, error) {
+			ev, err := e.Reply(ctx, n, ActorSupport, "We are looking into it.")
+			return []Event{ev}, err
+		}, StatusOpen, 1},
+		{"an assignment", func(e *env, n int) ([]Event, error) {
+			ev, err := e.Assign(ctx, n, bob, alice)
+			return []Event{ev}, err
+		}, StatusOpen, 1},
+		{"an internal note", func(e *env, n int) ([]Event, error) {
+			return e.Post(ctx, n, alice, AgentReply{Body: "Looks like the export bug.", Internal: true})
+		}, StatusNew, 0},
+		{"the customer's own reply", func(e *env, n int) ([]Event, error) {
+			ev, err := e.Reply(ctx, n, ActorCustomer, "One more detail: it fails on Mondays.")
+			return []Event{ev}, err
+		}, StatusNew, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			tk := e.fileAt(t, prague(t, 2026, time.March, 4, 10, 0), "x@basic.example", 3)
+			if _, err := tt.do(e, tk.Number); err != nil {
+				t.Fatal(err)
+			}
+			got := e.ticket(t, tk.Number)
+			if got.Status != tt.wantStatus {
+				t.Fatalf("status %q, want %q", got.Status, tt.wantStatus)
+			}
+			evs := statusEvents(got)
+			if len(evs) != tt.wantEvents {
+				t.Fatalf("%d status events, want %d: %+v", len(evs), tt.wantEvents, evs)
+			}
+			if tt.wantEvents == 0 {
+				return
+			}
+			if evs[0].From != StatusNew || evs[0].Status != tt.wantStatus || evs[0].Internal {
+				t.Errorf("status event %+v, want a public change from new to %s", evs[0], tt.wantStatus)
+			}
+			announced := false
+			for _, ev := range e.seen() {
+				if ev.Kind == KindStatus && ev.Status == tt.wantStatus && ev.Seq == evs[0].Seq {
+					announced = true
+				}
+			}
+			if !announced {
+				t.Error("the status event was not announced to OnEvent (live pages would not update)")
+			}
+			// Once open, a second reply changes nothing more.
+			if _, err := e.Post(ctx, tk.Number, alice, AgentReply{Body: "Another thought."}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(statusEvents(e.ticket(t, tk.Number))); n != tt.wantEvents {
+				t.Errorf("%d status events after a second reply, want %d", n, tt.wantEvents)
+			}
+		})
 	}
 }

@@ -303,7 +303,9 @@ type AgentReply struct {
 // Post adds an agent's reply or internal note, and optionally changes the
 // status in the same transaction. A reply to the customer counts for the
 // reply rule; a note marked as a call clears the call flag and restarts
-// the count. The first event returned is the message's.
+// the count. The first reply to the customer on a new ticket opens it,
+// unless the reply sets another status. The first event returned is the
+// message's.
 func (s *Store) Post(ctx context.Context, number int, by Staff, r AgentReply) ([]Event, error) {
 	a, err := agent(by)
 	if err != nil {
@@ -370,7 +372,11 @@ func (s *Store) post(ctx context.Context, number int, a actor, r AgentReply) ([]
 			}
 		}
 		next := r.Status
-		if author == ActorCustomer && (st.status == StatusSolved || st.status == StatusWaiting) {
+		switch {
+		case author == ActorCustomer && (st.status == StatusSolved || st.status == StatusWaiting):
+			next = StatusOpen
+		case author == ActorSupport && !r.Internal && next == "" && st.status == StatusNew:
+			// Support has answered: the customer should no longer read "New".
 			next = StatusOpen
 		}
 		if next != "" && next != st.status {
@@ -426,7 +432,8 @@ func (s *Store) ChangeSeverity(ctx context.Context, number int, severity int, re
 	return evs[0], nil
 }
 
-// Assign gives a ticket to an agent (to.ID 0: nobody).
+// Assign gives a ticket to an agent (to.ID 0: nobody). Assigning a new
+// ticket to an agent also opens it (a status event after the assignment's).
 func (s *Store) Assign(ctx context.Context, number int, to Staff, by Staff) (Event, error) {
 	a, err := agent(by)
 	if err != nil {
@@ -449,7 +456,14 @@ func (s *Store) Assign(ctx context.Context, number int, to Staff, by Staff) (Eve
 		}
 		ev := a.event(number, KindAssign, now)
 		ev.Assignee, ev.Internal = to, true
-		return rec.record(ev, 0)
+		if err := rec.record(ev, 0); err != nil {
+			return err
+		}
+		if to.ID != 0 && st.status == StatusNew {
+			// Someone has taken it on: the customer sees work in progress.
+			return s.changeStatus(rec, st, StatusOpen, a)
+		}
+		return nil
 	})
 	if err != nil {
 		return Event{}, err

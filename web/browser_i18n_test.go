@@ -58,8 +58,8 @@ func TestBrowserCzechCustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Step(t, tab, "see the status change in Czech",
-		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "Otevřený"`),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("#history .history__text")].some(e => e.textContent === "Stav změněn na „Otevřený“")`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "V řešení"`),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("#history .history__text")].some(e => e.textContent === "Stav změněn na „V řešení“")`),
 	)
 	history := browsertest.Value(t, tab, "the history", chromedp.Evaluate[string](`document.getElementById("history").textContent`))
 	if !strings.Contains(history, "Tiket založen") {

@@ -135,13 +135,13 @@ func TestTicketPageLanguage(t *testing.T) {
 	// The ticket's language, whatever the browser prefers.
 	_, body := p.get(t, csURL+"&new=1", "Accept-Language", "de")
 	wantContains(t, body, `<html lang="cs">`, "Tiket č.\u00a0"+itoa(cs.Number), "Váš tiket byl založen.",
-		"Nový", "Vysoká", "Tarif Basic: konečné vyřešení do 24 pracovních hodin, nejpozději:", "Odeslat odpověď",
+		"Přijatý", "Vysoká", "Tarif Basic: konečné vyřešení do 24 pracovních hodin, nejpozději:", "Odeslat odpověď",
 		"Konverzace", "Tiket založen", "Váš vlastní server", `data-state="static">Nové odpovědi uvidíte`)
 	wantLacks(t, body, "english-note")
 	wantNoLeaks(t, csURL, body)
 	words := pageStrings(t, body)
 	for key, want := range map[string]string{
-		"ticket.live.live": "Živě", "ticket.status.waiting": "Čeká na vás", "severity.2.name": "Vysoká",
+		"ticket.live.live": "Živě", "ticket.status.waiting": "Čeká na vaši odpověď", "severity.2.name": "Vysoká",
 		"ticket.sla.paused":       "Lhůta pro vyřešení je pozastavena, dokud čekáme na vaši odpověď.",
 		"ticket.history.severity": "Závažnost změněna na {severity}", "ticket.size.bytes.few": "{count}\u00a0bajty",
 		"search.instant.label": "Navrhované články",

@@ -24,6 +24,7 @@ type ticketView struct {
 	SLAKind         string // which commitment text: basic, priority, individual, individual_due
 	SLAHours        string // Basic's working hours, for its text
 	SLAPaused       bool   // the clock stands still while the ticket waits on the customer
+	Settled         bool   // solved or closed: no clock runs and no call is coming
 	DeploymentLabel string
 	History         []historyLine
 }
@@ -40,7 +41,8 @@ func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calen
 	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: words.T(lang, "ticket.status."+string(t.Status)),
 		Plan: string(t.Plan), PlanLabel: words.T(lang, "ticket.plan."+string(t.Plan)),
 		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, kind, basicHours, t.SLADue),
-		SLAKind: kind, SLAHours: basicHours, SLAPaused: t.Status == tickets.StatusWaiting && !t.SLADue.IsZero()}
+		SLAKind: kind, SLAHours: basicHours, SLAPaused: t.Status == tickets.StatusWaiting && !t.SLADue.IsZero(),
+		Settled: settled(t.Status)}
 	if t.Deployment != "" {
 		v.DeploymentLabel = words.T(lang, "ticket.deployment."+deploymentKey(string(t.Deployment)))
 	}
@@ -49,6 +51,11 @@ func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calen
 	}
 	return v
 }
+
+// settled says whether a ticket is done with: its page then promises
+// neither a call nor a resolution time (static/tickets.js, setStatus, says
+// the same as the status changes live).
+func settled(s tickets.Status) bool { return s == tickets.StatusSolved || s == tickets.StatusClosed }
 
 // severityLabel is "2 – High" in lang, or the bare number outside 1..4.
 func severityLabel(words *i18n.Bundle, lang string, n int) string {
