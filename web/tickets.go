@@ -344,7 +344,7 @@ func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticke
 	return p
 }
 
-// ticketScriptStrings are the words tickets.js needs on a ticket's page
+// ticketScriptStrings are the words ticketpage.js needs on a ticket's page
 // to follow it live.
 var ticketScriptStrings = []string{"ticket.status.", "ticket.plan.", "ticket.sla.", "ticket.live.", "ticket.copy.",
 	"ticket.author.", "ticket.size.", "ticket.history.", "ticket.announce.", "severity."}
