@@ -204,7 +204,8 @@
     }
 
     // The rest of the form waits behind "continue", unless the server sent
-    // the form back with errors.
+    // the form back with errors. The server sends it hidden already (no
+    // layout shift); a draft restored after "continue" shows it again.
     function reveal(focus) {
       continueButton.setAttribute("aria-expanded", "true");
       continueButton.hidden = true;

@@ -64,6 +64,12 @@ type ticketNewPage struct {
 	AttachmentTypes string
 }
 
+// Returned reports whether the form came back to the customer (with errors
+// or a notice): then all of it is shown at once, not behind "continue".
+func (p ticketNewPage) Returned() bool {
+	return len(p.Errors) > 0 || len(p.ErrorList) > 0 || p.Notice != ""
+}
+
 // errorItem is one line of the form's error summary, linking to its field.
 type errorItem struct {
 	Anchor, Text string
