@@ -146,6 +146,7 @@
     var details = document.getElementById("ticket-details");
     var continueButton = document.getElementById("continue");
     var panel = document.getElementById("suggestions");
+    var jump = document.getElementById("suggestions-jump");
     if (!subject || !description || !details || !continueButton || !panel) {
       return;
     }
@@ -485,6 +486,7 @@
         return; // unchanged: do not make screen readers repeat it
       }
       shownKey = key;
+      showJump(list.length);
       panel.textContent = "";
       if (!list.length) {
         if (!isEmptyDraft()) {
@@ -546,6 +548,23 @@
         ol.appendChild(li);
       });
       panel.appendChild(ol);
+    }
+
+    // showJump writes the count under the description, with a link down to
+    // the suggestions: on a phone they are out of sight while typing.
+    function showJump(n) {
+      if (!jump) {
+        return;
+      }
+      jump.textContent = "";
+      if (!n) {
+        return;
+      }
+      var a = el("a", "suggestions-jump__link", tn("new_ticket.suggestions.jump", n));
+      a.href = "#suggestions-panel";
+      a.appendChild(document.createTextNode(" "));
+      a.appendChild(el("span", null, "↓")).setAttribute("aria-hidden", "true");
+      jump.appendChild(a);
     }
 
     function solve(s, button, li) {

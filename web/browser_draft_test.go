@@ -30,7 +30,7 @@ func TestBrowserDraftPage(t *testing.T) {
 		width, height int64
 	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
 		t.Run("no layout shift on a "+size.name, func(t *testing.T) {
-			tab := browsertest.OpenTab(t, browser)
+			tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
 			browsertest.Step(t, tab, "open the form",
 				chromedp.EmulateViewport(size.width, size.height),
 				chromedp.Navigate(base+"/tickets/new"),
@@ -56,8 +56,123 @@ func TestBrowserDraftPage(t *testing.T) {
 		})
 	}
 
+	// A draft that several bundled articles may answer.
+	const subject = "Backup fails and I cannot log in"
+	const description = "The nightly backup is slow and the restore fails. After that I cannot log in, and the password reset e-mail never arrives."
+	typeDraft := func(t *testing.T, tab context.Context) {
+		t.Helper()
+		browsertest.Step(t, tab, "type the draft",
+			chromedp.WaitReady(chromedp.ID("subject")),
+			chromedp.SendKeys(chromedp.ID("subject"), subject),
+			chromedp.SendKeys(chromedp.ID("description"), description),
+			chromedp.Poll[chromedp.Void](`document.querySelectorAll("#suggestions .suggestion").length >= 4`),
+		)
+	}
+
+	t.Run("suggestions in sight on a phone", func(t *testing.T) {
+		tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
+		browsertest.Step(t, tab, "open the form at 390 px",
+			chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+			chromedp.Navigate(base+"/tickets/new"),
+		)
+		typeDraft(t, tab)
+		browsertest.Step(t, tab, "see the count under the description",
+			chromedp.Poll[chromedp.Void](`document.querySelector("#suggestions-jump a") !== null`))
+		screenshot(t, tab, "draft-390")
+		type line struct {
+			Text        string  `json:"text"`
+			Count       int     `json:"count"`       // suggestions in the panel
+			Gap         float64 `json:"gap"`         // from the field's bottom to the line's top, px
+			InView      bool    `json:"inView"`      // the line is within the window
+			PanelInView bool    `json:"panelInView"` // the panel's title is within the window
+		}
+		read := func(what string) line {
+			return browsertest.Value(t, tab, what, chromedp.Evaluate[line](`(() => {
+				const field = document.getElementById("description").getBoundingClientRect();
+				const jump = document.getElementById("suggestions-jump");
+				const r = jump.getBoundingClientRect();
+				const title = document.getElementById("suggestions-title").getBoundingClientRect();
+				return {
+					text: jump.textContent,
+					count: document.querySelectorAll("#suggestions .suggestion").length,
+					gap: r.top - field.bottom,
+					inView: r.height > 0 && r.top >= 0 && r.bottom <= innerHeight,
+					panelInView: title.top >= 0 && title.bottom <= innerHeight,
+				};
+			})()`))
+		}
+		got := read("read the line")
+		if got.Text != itoa(got.Count)+" articles may answer this ↓" {
+			t.Errorf("line under the field = %q with %d suggestions", got.Text, got.Count)
+		}
+		if got.Gap < 0 || got.Gap > 16 || !got.InView {
+			t.Errorf("line is %.0f px under the field, in view %v; want right under it, in sight", got.Gap, got.InView)
+		}
+		if got.PanelInView {
+			t.Fatal("the suggestions are in sight already: the test proves nothing")
+		}
+		if live := browsertest.Value(t, tab, "aria-live", chromedp.AttributeValue(chromedp.ID("suggestions-jump"), "aria-live")); live.Value != "polite" {
+			t.Errorf("aria-live = %q, want polite", live.Value)
+		}
+
+		// Another draft, one article: the line follows, in the singular.
+		browsertest.Step(t, tab, "change the draft",
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("subject").value = ""; document.getElementById("description").value = ""`),
+			chromedp.SendKeys(chromedp.ID("description"), "webhook"),
+			chromedp.Poll[chromedp.Void](`document.querySelectorAll("#suggestions .suggestion").length === 1`),
+		)
+		if got := read("read the line again"); got.Text != "1 article may answer this ↓" {
+			t.Errorf("with one suggestion the line says %q", got.Text)
+		}
+
+		browsertest.Step(t, tab, "follow the line",
+			chromedp.Click(chromedp.CSS("#suggestions-jump a")),
+			chromedp.Poll[chromedp.Void](`(() => {
+				const r = document.getElementById("suggestions-title").getBoundingClientRect();
+				return r.top >= 0 && r.bottom <= innerHeight;
+			})()`),
+		)
+	})
+
+	t.Run("all suggestions without an inner scrollbar on a desktop", func(t *testing.T) {
+		tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
+		browsertest.Step(t, tab, "open the form at 1280 px",
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(base+"/tickets/new"),
+		)
+		typeDraft(t, tab)
+		screenshot(t, tab, "draft-1280")
+		type panel struct {
+			Count        int  `json:"count"`
+			Scroll       int  `json:"scroll"`
+			Client       int  `json:"client"`
+			JumpShown    bool `json:"jumpShown"`
+			LastReadable bool `json:"lastReadable"` // the last suggestion's button is not clipped by the panel
+		}
+		got := browsertest.Value(t, tab, "measure the panel", chromedp.Evaluate[panel](`(() => {
+			const p = document.getElementById("suggestions-panel");
+			const items = document.querySelectorAll("#suggestions .suggestion");
+			const last = items[items.length - 1].querySelector("button").getBoundingClientRect();
+			const box = p.getBoundingClientRect();
+			return {
+				count: items.length,
+				scroll: p.scrollHeight,
+				client: p.clientHeight,
+				jumpShown: document.getElementById("suggestions-jump").getClientRects().length > 0,
+				lastReadable: last.bottom <= box.bottom,
+			};
+		})()`))
+		if got.Scroll > got.Client || !got.LastReadable {
+			t.Errorf("panel with %d suggestions: scrollHeight %d > clientHeight %d, last one inside %v; want no inner scrolling",
+				got.Count, got.Scroll, got.Client, got.LastReadable)
+		}
+		if got.JumpShown {
+			t.Error("the phone's line under the field shows on a desktop")
+		}
+	})
+
 	t.Run("form without JavaScript", func(t *testing.T) {
-		tab := browsertest.OpenTab(t, browser)
+		tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
 		browsertest.Step(t, tab, "turn off JavaScript", chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 			_, err := cdp.Call(ctx, target, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 			return err
@@ -80,18 +195,24 @@ func TestBrowserDraftPage(t *testing.T) {
 	})
 }
 
-// screenshot saves the tab's viewport as name.png in the folder named by
-// PORTAL_SCREENSHOTS, for a person to look at; without it, nothing.
+// screenshot saves the tab's viewport as name.png, and the whole page as
+// name-page.png, in the folder named by PORTAL_SCREENSHOTS, for a person to
+// look at; without it, nothing.
 func screenshot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("PORTAL_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	png := browsertest.Value(t, tab, "screenshot "+name, chromedp.CaptureScreenshot())
-	path := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
+	for file, shot := range map[string]chromedp.Action[[]byte]{
+		name + ".png":      chromedp.CaptureScreenshot(),
+		name + "-page.png": chromedp.FullScreenshot(100), // 100: PNG
+	} {
+		png := browsertest.Value(t, tab, "screenshot "+file, shot)
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
 	}
-	t.Logf("screenshot: %s", path)
 }
