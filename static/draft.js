@@ -7,6 +7,8 @@
   "use strict";
 
   var DRAFT_KEY = "orbitask.ticketDraft";
+  var CONTACT_KEY = "orbitask.contact"; // kept only when the customer asks
+  var CONTACT_FIELDS = ["name", "company", "phone", "email"];
   var DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
   var SUGGEST_DEBOUNCE_MS = 150;
   var SAVE_DEBOUNCE_MS = 400;
@@ -133,6 +135,80 @@
       }
     },
   };
+
+  // rememberContact offers to keep the contact details on this device, so
+  // that a second ticket needs only the problem. Nothing is stored unless
+  // the box is checked when the form is sent; "Forget them" clears both the
+  // storage and the fields.
+  function rememberContact(form) {
+    var box = document.getElementById("remember");
+    var check = document.getElementById("remember-contact");
+    var forget = document.getElementById("forget-contact");
+    var status = document.getElementById("remember-status");
+    var fields = CONTACT_FIELDS.map(function (name) {
+      return form.querySelector("#" + name);
+    });
+    if (!box || !check || !forget || fields.indexOf(null) >= 0) {
+      return;
+    }
+    try {
+      window.localStorage.getItem(CONTACT_KEY); // throws when storage is off
+    } catch (e) {
+      return; // nothing to remember with: the offer stays hidden
+    }
+    box.hidden = false;
+
+    var kept = null;
+    try {
+      kept = JSON.parse(window.localStorage.getItem(CONTACT_KEY) || "null");
+    } catch (e) {
+      kept = null;
+    }
+    if (kept && typeof kept === "object") {
+      fields.forEach(function (f) {
+        // A form sent back keeps what the customer just typed.
+        if (!f.value && typeof kept[f.id] === "string") {
+          f.value = kept[f.id];
+        }
+      });
+      check.checked = true;
+      forget.hidden = false;
+    }
+
+    forget.addEventListener("click", function () {
+      try {
+        window.localStorage.removeItem(CONTACT_KEY);
+      } catch (e) {
+        // already unreachable
+      }
+      fields.forEach(function (f) {
+        f.value = "";
+      });
+      check.checked = false;
+      forget.hidden = true;
+      check.focus(); // the button is gone
+      if (status) {
+        status.textContent = t("new_ticket.remember.forgotten");
+      }
+    });
+
+    // On sending: keep the details when asked, else keep nothing.
+    return function save() {
+      try {
+        if (check.checked) {
+          var data = {};
+          fields.forEach(function (f) {
+            data[f.id] = f.value;
+          });
+          window.localStorage.setItem(CONTACT_KEY, JSON.stringify(data));
+        } else {
+          window.localStorage.removeItem(CONTACT_KEY);
+        }
+      } catch (e) {
+        // storage full or off: the next form starts empty
+      }
+    };
+  }
 
   function wsBase() {
     return (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host;
@@ -656,6 +732,7 @@
       });
     }
 
+    var saveContact = rememberContact(form);
     var submitButton = form.querySelector('button[type="submit"]');
     form.addEventListener("submit", function (e) {
       if (sessionInput && session) {
@@ -668,6 +745,9 @@
         return;
       }
       saveNow();
+      if (saveContact) {
+        saveContact();
+      }
       if (submitButton) {
         // After the browser has taken the submission: no second ticket.
         setTimeout(function () {

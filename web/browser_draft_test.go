@@ -4,10 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/orbitask/portal/internal/browsertest"
@@ -168,6 +171,97 @@ func TestBrowserDraftPage(t *testing.T) {
 		}
 		if got.JumpShown {
 			t.Error("the phone's line under the field shows on a desktop")
+		}
+	})
+
+	// fileTicket types a draft, continues, fills in the contact details
+	// (checking "remember" when asked) and sends the form with its button,
+	// as a person does: the script's submit handler runs.
+	fileTicket := func(t *testing.T, tab context.Context, remember bool) {
+		t.Helper()
+		browsertest.Step(t, tab, "open the form",
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(base+"/tickets/new"),
+			chromedp.WaitVisible(chromedp.ID("continue")),
+			chromedp.SendKeys(chromedp.ID("subject"), "Export fails"),
+			chromedp.SendKeys(chromedp.ID("description"), "The CSV export stops at 50%."),
+			chromedp.Click(chromedp.ID("continue")),
+			chromedp.WaitVisible(chromedp.ID("remember-contact")),
+			chromedp.SendKeys(chromedp.ID("name"), "Jana Novak"),
+			chromedp.SendKeys(chromedp.ID("company"), "Acme Ltd"),
+			chromedp.SendKeys(chromedp.ID("phone"), "+420 601 555 010"),
+			chromedp.SendKeys(chromedp.ID("email"), "jana@acme.example"),
+			chromedp.Click(chromedp.ID("severity-3")),
+		)
+		if remember {
+			browsertest.Step(t, tab, "check remember", chromedp.Click(chromedp.ID("remember-contact")))
+		}
+		browsertest.Value(t, tab, "send the ticket", chromedp.WaitEvent(page.LoadEventFired, nil,
+			chromedp.Click(chromedp.CSS(`#ticket-details button[type="submit"]`))))
+		if loc := browsertest.Value(t, tab, "the location", chromedp.Location()); !strings.Contains(loc, "token=") {
+			t.Fatalf("after sending the browser is at %s, want the ticket's page", loc)
+		}
+	}
+	type contact struct {
+		Stored  string   `json:"stored"` // localStorage, "" for nothing
+		Fields  []string `json:"fields"` // name, company, phone, e-mail
+		Checked bool     `json:"checked"`
+		Forget  bool     `json:"forget"` // "Forget them" shows
+		Status  string   `json:"status"`
+	}
+	readContact := func(t *testing.T, tab context.Context) contact {
+		t.Helper()
+		return browsertest.Value(t, tab, "read the contact details", chromedp.Evaluate[contact](`({
+			stored: localStorage.getItem("orbitask.contact") || "",
+			fields: ["name", "company", "phone", "email"].map(id => document.getElementById(id).value),
+			checked: document.getElementById("remember-contact").checked,
+			forget: document.getElementById("forget-contact").getClientRects().length > 0,
+			status: document.getElementById("remember-status").textContent,
+		})`))
+	}
+	openAgain := func(t *testing.T, tab context.Context) {
+		t.Helper()
+		browsertest.Step(t, tab, "open the form again",
+			chromedp.Navigate(base+"/tickets/new"),
+			chromedp.WaitVisible(chromedp.ID("continue")),
+			chromedp.Click(chromedp.ID("continue")),
+			chromedp.WaitVisible(chromedp.ID("remember-contact")),
+		)
+	}
+	filled := []string{"Jana Novak", "Acme Ltd", "+420 601 555 010", "jana@acme.example"}
+
+	t.Run("remember contact details", func(t *testing.T) {
+		tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
+		fileTicket(t, tab, true)
+		openAgain(t, tab)
+		got := readContact(t, tab)
+		if !slices.Equal(got.Fields, filled) || !got.Checked || !got.Forget || got.Stored == "" {
+			t.Fatalf("the next form: %+v; want the details filled in, remember checked, a way to forget them", got)
+		}
+		screenshot(t, tab, "remember-1280")
+
+		browsertest.Step(t, tab, "forget them", chromedp.Click(chromedp.ID("forget-contact")))
+		got = readContact(t, tab)
+		if got.Stored != "" || !slices.Equal(got.Fields, []string{"", "", "", ""}) || got.Checked || got.Forget {
+			t.Errorf("after forgetting: %+v; want nothing stored, empty fields", got)
+		}
+		if got.Status != "Your contact details are no longer kept on this device." {
+			t.Errorf("status after forgetting = %q", got.Status)
+		}
+		if focused := browsertest.Value(t, tab, "the focus", chromedp.Evaluate[string](`document.activeElement.id`)); focused != "remember-contact" {
+			t.Errorf("after forgetting the focus is on %q, want the checkbox", focused)
+		}
+	})
+
+	t.Run("contact details not remembered unless asked", func(t *testing.T) {
+		tab := browsertest.OpenTab(t, browser, chromedp.WithNewBrowserContext())
+		fileTicket(t, tab, false)
+		if stored := browsertest.Value(t, tab, "storage", chromedp.Evaluate[string](`localStorage.getItem("orbitask.contact") || ""`)); stored != "" {
+			t.Errorf("stored without being asked: %s", stored)
+		}
+		openAgain(t, tab)
+		if got := readContact(t, tab); !slices.Equal(got.Fields, []string{"", "", "", ""}) || got.Checked || got.Forget {
+			t.Errorf("the next form: %+v; want it empty, remember off", got)
 		}
 	})
 

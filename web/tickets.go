@@ -103,7 +103,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
 		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
-	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
+	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.", "new_ticket.remember.")
 	for _, s := range tickets.Severities {
 		p.Severities = append(p.Severities, severityOption{s.Level,
 			w.T(lang, fmt.Sprintf("severity.%d.name", s.Level)), w.T(lang, fmt.Sprintf("severity.%d.description", s.Level))})
