@@ -135,6 +135,7 @@ func TestBrowserDraftPage(t *testing.T) {
 				return r.top >= 0 && r.bottom <= innerHeight;
 			})()`),
 		)
+		screenshot(t, tab, "draft-390-followed")
 	})
 
 	t.Run("all suggestions without an inner scrollbar on a desktop", func(t *testing.T) {
