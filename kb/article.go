@@ -42,6 +42,7 @@ type Article struct {
 	md       goldmark.Markdown
 	once     sync.Once
 	html     template.HTML
+	code     bool // html has code highlighted by chroma
 }
 
 // HTML is the rendered body; raw HTML from the source is omitted. It is
@@ -49,8 +50,16 @@ type Article struct {
 func (a *Article) HTML() template.HTML {
 	a.once.Do(func() {
 		a.html = render(a.md, a, a.body, a.bodyLine, a.res, true).html
+		a.code = strings.Contains(string(a.html), `<pre class="chroma"`)
 	})
 	return a.html
+}
+
+// HighlightedCode reports whether the article has code blocks styled by
+// chroma's classes, so that only such pages load their stylesheet.
+func (a *Article) HighlightedCode() bool {
+	a.HTML()
+	return a.code
 }
 
 // Heading is one entry of an article's table of contents.

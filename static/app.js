@@ -373,7 +373,7 @@
     });
   }
 
-  // Shared with tickets.js, which the ticket pages load after this file.
+  // Shared with draft.js and ticketpage.js, which the ticket pages load after this file.
   window.Orbitask = { appendSnippet: appendSnippet, lang: lang, t: t, tn: tn };
 
   document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);

@@ -106,6 +106,7 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 		Voted:        c.Query("voted") == "1",
 	}
 	p.Description, p.SearchLang = a.Description, a.Lang
+	p.Chroma = a.HighlightedCode()
 	for _, hd := range a.Headings {
 		if hd.Level == 2 || hd.Level == 3 {
 			p.TOC = append(p.TOC, hd)

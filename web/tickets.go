@@ -64,6 +64,12 @@ type ticketNewPage struct {
 	AttachmentTypes string
 }
 
+// Returned reports whether the form came back to the customer (with errors
+// or a notice): then all of it is shown at once, not behind "continue".
+func (p ticketNewPage) Returned() bool {
+	return len(p.Errors) > 0 || len(p.ErrorList) > 0 || p.Notice != ""
+}
+
 // errorItem is one line of the form's error summary, linking to its field.
 type errorItem struct {
 	Anchor, Text string
@@ -97,7 +103,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
 		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
-	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.")
+	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.", "new_ticket.remember.")
 	for _, s := range tickets.Severities {
 		p.Severities = append(p.Severities, severityOption{s.Level,
 			w.T(lang, fmt.Sprintf("severity.%d.name", s.Level)), w.T(lang, fmt.Sprintf("severity.%d.description", s.Level))})
@@ -344,7 +350,7 @@ func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticke
 	return p
 }
 
-// ticketScriptStrings are the words tickets.js needs on a ticket's page
+// ticketScriptStrings are the words ticketpage.js needs on a ticket's page
 // to follow it live.
 var ticketScriptStrings = []string{"ticket.status.", "ticket.plan.", "ticket.sla.", "ticket.live.", "ticket.copy.",
 	"ticket.author.", "ticket.size.", "ticket.history.", "ticket.announce.", "severity."}

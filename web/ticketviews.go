@@ -106,7 +106,7 @@ func localSLAText(words *i18n.Bundle, lang, kind, hours string, due time.Time) s
 }
 
 // localEventText is eventText in lang, for the customer: the page's script
-// writes the same from an event's kind (static/tickets.js, historyText).
+// writes the same from an event's kind (static/ticketpage.js, historyText).
 func localEventText(words *i18n.Bundle, lang string, ev tickets.Event) string {
 	switch ev.Kind {
 	case tickets.KindFiled:

@@ -74,6 +74,9 @@ type layout struct {
 	Title       string // page title, without the site name
 	Description string
 	Home        bool // the home page shows the language switcher
+	// Chroma links the stylesheet of highlighted code: only articles with
+	// code, since every stylesheet in <head> holds up the first paint.
+	Chroma bool
 	// HeaderSearch shows the compact search box in the header; the home
 	// and search pages have a big one of their own instead.
 	HeaderSearch bool
