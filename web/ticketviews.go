@@ -53,7 +53,7 @@ func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calen
 }
 
 // settled says whether a ticket is done with: its page then promises
-// neither a call nor a resolution time (static/tickets.js, setStatus, says
+// neither a call nor a resolution time (static/ticketpage.js, setStatus, says
 // the same as the status changes live).
 func settled(s tickets.Status) bool { return s == tickets.StatusSolved || s == tickets.StatusClosed }
 
