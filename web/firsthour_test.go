@@ -47,3 +47,25 @@ func TestTaskListCheckboxNames(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesAreCompressed: over real HTTP, the home page, an article and a
+// search page come compressed to a client that accepts it; /healthz, tiny,
+// does not (issue 10, item 14; httpkit's TestCompression has the rest).
+func TestPagesAreCompressed(t *testing.T) {
+	base, _ := serveBundledPortal(t)
+	for _, path := range []string{"/", "/kb/en/how-to-file-a-good-ticket", "/search?q=password"} {
+		res, body := httpGet(t, base+path, "Accept-Encoding", "gzip")
+		wantStatus(t, res, http.StatusOK)
+		if enc := res.Header.Get("Content-Encoding"); enc != "gzip" {
+			t.Errorf("%s: Content-Encoding %q, want gzip", path, enc)
+		}
+		if len(body) > 20<<10 {
+			t.Errorf("%s: %d bytes sent", path, len(body))
+		}
+	}
+	res, body := httpGet(t, base+"/healthz", "Accept-Encoding", "gzip, br")
+	wantStatus(t, res, http.StatusOK)
+	if enc := res.Header.Get("Content-Encoding"); enc != "" || len(body) >= 1024 {
+		t.Errorf("/healthz: Content-Encoding %q, %d bytes; want none", enc, len(body))
+	}
+}
