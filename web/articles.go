@@ -35,6 +35,7 @@ func (h *handler) home(c *fiber.Ctx) error {
 	articles := h.kbLang(c, lang)
 	p := homePage{layout: h.layout(lang, ""), KBLang: articles, Categories: h.kb.Categories(articles), Recent: h.kb.Recent(articles, 6)}
 	p.Home, p.HeaderSearch, p.SearchLang = true, false, articles
+	p.Description = h.i18n.T(lang, "home.meta_description")
 	var ids []string
 	for _, a := range h.kb.InLang(articles) {
 		ids = append(ids, a.ID)

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -67,5 +69,29 @@ func TestPagesAreCompressed(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	if enc := res.Header.Get("Content-Encoding"); enc != "" || len(body) >= 1024 {
 		t.Errorf("/healthz: Content-Encoding %q, %d bytes; want none", enc, len(body))
+	}
+}
+
+// TestMetaDescriptions: home, search and the ticket pages describe
+// themselves to search engines and link previews, in the page's language
+// (issue 10, item 15).
+func TestMetaDescriptions(t *testing.T) {
+	p := newPortal(t, Config{})
+	tk, token := fileTestTicket(t, p)
+	ticket := "/tickets/" + itoa(tk.Number) + "?token=" + url.QueryEscape(token)
+	for _, c := range []struct{ target, lang, want string }{
+		{"/", "en", "Answers to common questions about Orbitask"},
+		{"/?lang=fr", "fr", "Réponses aux questions fréquentes sur Orbitask"},
+		{"/search", "en", "Search the Orbitask help center’s articles"},
+		{"/search?q=password", "de", "Durchsuchen Sie die Artikel des Orbitask-Hilfe-Centers"},
+		{"/tickets/new", "cs", "Kontaktujte podporu Orbitask"},
+		{ticket, "en", "Your support ticket: its status"},
+	} {
+		res, body := p.get(t, c.target, "Accept-Language", c.lang)
+		wantStatus(t, res, http.StatusOK)
+		if n := strings.Count(body, `<meta name="description"`); n != 1 {
+			t.Errorf("%s: %d meta descriptions, want 1", c.target, n)
+		}
+		wantContains(t, body, `<meta name="description" content="`+html.EscapeString(c.want))
 	}
 }
