@@ -95,3 +95,28 @@ func TestMetaDescriptions(t *testing.T) {
 		wantContains(t, body, `<meta name="description" content="`+html.EscapeString(c.want))
 	}
 }
+
+// TestSearchOffersContactSupport: a results page ends with "Still need
+// help? Contact support", and a page without results offers support too,
+// each with the query carried into the draft's subject (issue 10, item 7).
+func TestSearchOffersContactSupport(t *testing.T) {
+	p := newPortal(t, Config{})
+	for _, c := range []struct{ target, want string }{
+		{"/search?q=reset%20password", `<a class="button" href="/tickets/new?subject=reset%20password">Contact support</a>`},
+		{"/search?q=reset%20password&lang=de", `<a class="button" href="/tickets/new?subject=reset%20password&amp;lang=de">`},
+		{"/search?q=%3Cb%3Ezzzqqq%20%26", `href="/tickets/new?subject=%3Cb%3Ezzzqqq%20%26">Ask our support team</a>`},
+	} {
+		res, body := p.get(t, c.target)
+		wantStatus(t, res, http.StatusOK)
+		wantContains(t, body, c.want)
+		wantLacks(t, body, "<b>zzzqqq")
+	}
+	_, body := p.get(t, "/search?q=reset%20password")
+	wantContains(t, body, `<h2 id="still-need-help-title" class="still-need-help__title">Still need help?</h2>`)
+	if strings.Index(body, "still-need-help") < strings.LastIndex(body, `class="hit"`) {
+		t.Error("the offer comes before the last result")
+	}
+	// The draft starts from the query.
+	_, body = p.get(t, "/tickets/new?subject=reset%20password")
+	wantContains(t, body, `value="reset password"`)
+}
