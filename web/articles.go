@@ -74,7 +74,12 @@ type articlePage struct {
 	TOC          []kb.Heading
 	Translations []*kb.Article
 	Related      []*kb.Article
-	Voted        bool
+	// Voted is the reader's answer just given: "" (none yet), "yes", "no"
+	// (then asked what was missing) or "noted" (what was missing, sent).
+	Voted string
+	// ContactURL starts a ticket about the article: its title is the
+	// draft's subject.
+	ContactURL string
 }
 
 // article serves /kb/LANG/SLUG, or a file of an article at
@@ -97,15 +102,21 @@ func (h *handler) article(c *fiber.Ctx) error {
 func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	// A reading, for the metrics and for the reader's vote (queued, never
 	// waited for). Not HEAD, and not the page again after a vote.
-	if c.Method() == fiber.MethodGet && c.Query("voted") != "1" {
+	if c.Method() == fiber.MethodGet && c.Query("voted") == "" {
 		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c)})
 	}
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
 		Translations: h.kb.Translations(a),
-		Voted:        c.Query("voted") == "1",
 	}
+	switch c.Query("voted") {
+	case "1":
+		p.Voted = "yes"
+	case "no", "noted":
+		p.Voted = c.Query("voted")
+	}
+	p.ContactURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {a.Title}, "lang": {p.Lang}}.Encode(), "+", "%20")
 	p.Description, p.SearchLang = a.Description, a.Lang
 	for _, hd := range a.Headings {
 		if hd.Level == 2 || hd.Level == 3 {
@@ -142,6 +153,10 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 // as it thanks everyone, while the JSON answer says 409 with
 // "status": "not_counted", for a script to see and the page's own script
 // to thank for (static/app.js).
+//
+// After "No" the page asks what was missing: the answer comes as the same
+// vote again with "missing", which replaces the first and goes into its
+// event for the writers (events.Vote.Missing).
 func (h *handler) vote(c *fiber.Ctx) error {
 	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
 	if !ok {
@@ -159,7 +174,8 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	default:
 		return httpkit.BadRequest("helpful: must be yes or no")
 	}
-	err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c)})
+	missing := strings.TrimSpace(c.FormValue("missing"))
+	err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c), Missing: missing})
 	notCounted := errors.Is(err, events.ErrVoteNotCounted)
 	if err != nil && !notCounted {
 		return err
@@ -171,7 +187,14 @@ func (h *handler) vote(c *fiber.Ctx) error {
 		}
 		return c.JSON(fiber.Map{"status": "ok"})
 	}
-	return c.Redirect(a.URL()+"?voted=1#feedback", fiber.StatusSeeOther)
+	voted := "1"
+	switch {
+	case !helpful && missing != "":
+		voted = "noted"
+	case !helpful:
+		voted = "no"
+	}
+	return c.Redirect(a.URL()+"?voted="+voted+"#feedback", fiber.StatusSeeOther)
 }
 
 // visitor is the reader of a request, for views and votes: the client as

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,10 +29,21 @@ func firstHourShots(t *testing.T) string {
 	return dir
 }
 
-// shoot saves a full-page screenshot of tab as dir/name.png.
+// shoot saves a full-page screenshot of tab as dir/name.png (quality 100:
+// PNG; anything less is JPEG).
 func shoot(t *testing.T, tab context.Context, dir, name string) {
 	t.Helper()
-	png := browsertest.Value(t, tab, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := browsertest.Value(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shootPart saves a screenshot of the element sel alone as dir/name.png:
+// a part of a long page, at a size a person can look at.
+func shootPart(t *testing.T, tab context.Context, dir, name, sel string) {
+	t.Helper()
+	png := browsertest.Value(t, tab, "screenshot "+name, chromedp.Screenshot(chromedp.CSS(sel)))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +87,7 @@ func screen(width, height int64, touch bool) chromedp.Action[chromedp.Void] {
 // widths into the directory it logs.
 func TestBrowserFirstHour(t *testing.T) {
 	chromium := browsertest.Find(t)
-	base, _ := serveBundledPortal(t)
+	base, svc := serveBundledPortal(t)
 	browser := browsertest.Start(t, chromium)
 	shots := firstHourShots(t)
 	t.Logf("screenshots in %s", shots)
@@ -160,4 +172,63 @@ func TestBrowserFirstHour(t *testing.T) {
 			t.Errorf("rules hiding the hint:\n%s\nwant:\n%s", strings.Join(hiding, "\n"), strings.Join(want, "\n"))
 		}
 	})
+
+	// "No" asks what was missing and offers support; the line is sent in
+	// the background and stored with the vote. At both widths, with a
+	// screenshot of each step's page.
+	for _, size := range []struct {
+		name    string
+		screen  chromedp.Action[chromedp.Void]
+		article string
+	}{
+		{"390", phone(), "/kb/en/how-to-file-a-good-ticket"},
+		{"1280", desktop(), "/kb/en/system-requirements"},
+	} {
+		t.Run("No asks what was missing at "+size.name+" px", func(t *testing.T) {
+			tab := browsertest.OpenTab(t, browser)
+			browsertest.Step(t, tab, "open the home page", size.screen, chromedp.Navigate(base+"/"), chromedp.WaitReady(chromedp.CSS("form.search--big.has-instant")))
+			shoot(t, tab, shots, "home-"+size.name)
+			browsertest.Step(t, tab, "search", chromedp.Navigate(base+"/search?q=password"), chromedp.WaitReady(chromedp.CSS(".still-need-help")))
+			shoot(t, tab, shots, "search-"+size.name)
+			shootPart(t, tab, shots, "search-"+size.name+"-end", ".results")
+			href := browsertest.Value(t, tab, "the results' contact link", chromedp.Evaluate[string](`document.querySelector(".still-need-help a").getAttribute("href")`))
+			if href != "/tickets/new?subject=password" {
+				t.Errorf("contact link under the results: %q", href)
+			}
+
+			browsertest.Step(t, tab, "open an article", chromedp.Navigate(base+size.article), chromedp.WaitReady(chromedp.CSS("form[data-feedback]")))
+			if hidden := browsertest.Value(t, tab, "the question before a vote", chromedp.Evaluate[bool](`document.querySelector("[data-feedback-more]").hidden`)); !hidden {
+				t.Error("what was missing is asked before any vote")
+			}
+			browsertest.Step(t, tab, "answer No",
+				chromedp.Click(chromedp.CSS(`form[data-feedback] button[value="no"]`)),
+				chromedp.WaitVisible(chromedp.ID("feedback-missing")),
+			)
+			title := browsertest.Value(t, tab, "the article's title", chromedp.Evaluate[string](`document.querySelector("h1").textContent`))
+			contact := browsertest.Value(t, tab, "the contact link", chromedp.Evaluate[string](`document.querySelector(".feedback__contact a").href`))
+			if u, err := url.Parse(contact); err != nil || u.Path != "/tickets/new" || u.Query().Get("subject") != title {
+				t.Errorf("contact link %q does not carry the title %q", contact, title)
+			}
+			shoot(t, tab, shots, "article-no-"+size.name)
+			shootPart(t, tab, shots, "article-no-"+size.name+"-feedback", "#feedback")
+			note := "Nothing about SSO at " + size.name + " px"
+			browsertest.Step(t, tab, "say what was missing",
+				chromedp.Click(chromedp.ID("feedback-missing")),
+				browsertest.PressKeys(note+"\r"),
+				chromedp.WaitVisible(chromedp.CSS(".feedback__more .feedback__thanks")),
+			)
+			if n := browsertest.Value(t, tab, "the form after sending", chromedp.Evaluate[int](`document.querySelectorAll("form[data-feedback-missing]").length`)); n != 0 {
+				t.Error("the form is still there after sending")
+			}
+			if thanks := browsertest.Value(t, tab, "the thanks", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#feedback .feedback__thanks")].map(p => p.textContent)`)); len(thanks) != 1 || thanks[0] != "Thank you: the writers will read it." {
+				t.Errorf("thanks after sending: %q", thanks)
+			}
+			shootPart(t, tab, shots, "article-noted-"+size.name+"-feedback", "#feedback")
+			id := strings.TrimPrefix(size.article, "/kb/")
+			got := voteEvents(t, svc, id)
+			if want := []string{"false/", "false/" + note}; strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("vote events on %s = %q, want %q", id, got, want)
+			}
+		})
+	}
 }

@@ -1,12 +1,17 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/events"
 )
 
 // httpGet fetches url from a portal on a real port with the given header
@@ -119,4 +124,86 @@ func TestSearchOffersContactSupport(t *testing.T) {
 	// The draft starts from the query.
 	_, body = p.get(t, "/tickets/new?subject=reset%20password")
 	wantContains(t, body, `value="reset password"`)
+}
+
+// voteEvents are the vote events stored on an article, oldest first, as
+// "helpful/missing".
+func voteEvents(t *testing.T, svc *app.App, articleID string) []string {
+	t.Helper()
+	rows, err := svc.DB.Raw().Query(`SELECT json_extract(data, '$.helpful'), coalesce(json_extract(data, '$.missing'), '')
+		FROM events WHERE kind = 'vote' AND json_extract(data, '$.article') = ? ORDER BY id`, articleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var helpful bool
+		var missing string
+		if err := rows.Scan(&helpful, &missing); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%v/%s", helpful, missing))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestNoAsksWhatWasMissing: after "No" (without JavaScript) the article
+// asks what was missing and offers support with the article's title as the
+// draft's subject; the answer is stored with the vote for the writers, as
+// text, one line, at most events.MaxMissing characters (issue 10, item 4).
+func TestNoAsksWhatWasMissing(t *testing.T) {
+	p := newPortal(t, Config{})
+	const article = "/kb/en/account/reset-password"
+	const id = "en/account/reset-password"
+	_, body := p.get(t, article)
+	// Sent hidden, for the script to show after a "No".
+	wantContains(t, body, `<div class="feedback__more" data-feedback-more hidden>`)
+
+	res, _ := p.vote(t, article+"/vote", "no", "")
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != article+"?voted=no#feedback" {
+		t.Fatalf("Location after No = %q", loc)
+	}
+	_, body = p.get(t, article+"?voted=no")
+	wantContains(t, body,
+		"Thanks for telling us.",
+		`<div class="feedback__more" data-feedback-more>`,
+		`<label class="feedback__label" for="feedback-missing">What was missing? (optional)</label>`,
+		`name="missing" maxlength="500"`,
+		`<a class="button button--primary" href="/tickets/new?lang=en&amp;subject=Reset%20a%20forgotten%20password">Contact support</a>`)
+
+	send := func(missing string) *http.Response {
+		req := httptest.NewRequest(http.MethodPost, article+"/vote", strings.NewReader(url.Values{"helpful": {"no"}, "missing": {missing}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, _ := p.do(t, req)
+		return res
+	}
+	res = send("<b>The steps\r\nfor SSO</b>   accounts")
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != article+"?voted=noted#feedback" {
+		t.Fatalf("Location after the note = %q", loc)
+	}
+	_, body = p.get(t, article+"?voted=noted")
+	wantContains(t, body, "Thank you: the writers will read it.", "Contact support")
+	wantLacks(t, body, `name="missing"`)
+
+	// Too long: refused, nothing stored.
+	res = send(strings.Repeat("x", events.MaxMissing+1))
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+
+	want := []string{"false/", "false/<b>The steps for SSO</b> accounts"}
+	if got := voteEvents(t, p.svc, id); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("vote events = %q, want %q", got, want)
+	}
+	// One vote counted: the note replaced the "No".
+	if yes, no, err := p.ev.VoteCounts(t.Context(), id); err != nil || yes != 0 || no != 1 {
+		t.Errorf("votes = %d yes, %d no (%v); want 0, 1", yes, no, err)
+	}
+	// The customer's words are never markup on a page: the vote's page
+	// shows none of them, and the events keep them as text.
+	wantLacks(t, body, "<b>The steps")
 }
