@@ -140,6 +140,9 @@ func TestBrowserFirstHour(t *testing.T) {
 			if box.Hint {
 				t.Errorf(`%s: the "/" keyboard hint shows on a touch screen`, lang)
 			}
+			if shown := browsertest.Value(t, tab, "the footer's shortcut", chromedp.Evaluate[bool](`getComputedStyle(document.querySelector(".site-footer .keyboard-only")).display !== "none"`)); shown {
+				t.Errorf(`%s: the footer's "Press / to search" shows on a touch screen`, lang)
+			}
 		}
 	})
 	// Headless Chromium has no mouse and matches (hover: none) (DevTools
@@ -166,7 +169,7 @@ func TestBrowserFirstHour(t *testing.T) {
 		})()`))
 		want := []string{
 			".search__input:focus ~ .search__hint, .search__input:not(:placeholder-shown) ~ .search__hint",
-			"@media (hover: none), (pointer: coarse) .search__hint",
+			"@media (hover: none), (pointer: coarse) .search__hint, .keyboard-only",
 		}
 		if strings.Join(hiding, "\n") != strings.Join(want, "\n") {
 			t.Errorf("rules hiding the hint:\n%s\nwant:\n%s", strings.Join(hiding, "\n"), strings.Join(want, "\n"))
