@@ -80,6 +80,7 @@ type articlePage struct {
 	// ContactURL starts a ticket about the article: its title is the
 	// draft's subject.
 	ContactURL string
+	MaxMissing int // the longest line of what was missing
 }
 
 // article serves /kb/LANG/SLUG, or a file of an article at
@@ -116,6 +117,7 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	case "no", "noted":
 		p.Voted = c.Query("voted")
 	}
+	p.MaxMissing = events.MaxMissing
 	p.ContactURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {a.Title}, "lang": {p.Lang}}.Encode(), "+", "%20")
 	p.Description, p.SearchLang = a.Description, a.Lang
 	for _, hd := range a.Headings {
