@@ -100,6 +100,8 @@ func TestBrowserFirstHour(t *testing.T) {
 		if len(heights) < 2 {
 			t.Fatalf("%d breadcrumb links", len(heights))
 		}
+		shootPart(t, tab, shots, "article-top-390", ".article__header")
+		shootPart(t, tab, shots, "article-breadcrumbs-390", ".breadcrumbs")
 		for i, h := range heights {
 			if h < 24 {
 				t.Errorf("breadcrumb link %d is %.1f px tall, want at least 24", i, h)
