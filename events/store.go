@@ -19,10 +19,13 @@ import (
 	"log/slog"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -93,7 +96,16 @@ type Vote struct {
 	ArticleID string
 	Helpful   bool
 	Visitor   Visitor
+	// Missing is what a reader who answered "No" says the article lacked:
+	// optional, one line, at most MaxMissing characters, for the writers.
+	// It is kept in the vote's event only (a reader adds it as a second
+	// vote, replacing the first), and ignored with a "Yes".
+	Missing string
 }
+
+// MaxMissing is the longest Vote.Missing, in characters: a line, not an
+// essay (tickets are for that).
+const MaxMissing = 500
 
 // ErrNotViewed refuses a vote from a visitor who has not opened the
 // article within ViewWindow: a vote stands for a reading.
@@ -430,6 +442,14 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if v.ArticleID == "" {
 		return fmt.Errorf("events: vote: an article is required")
 	}
+	// One line of text: line breaks and runs of spaces become one space.
+	missing := strings.Join(strings.Fields(strings.ToValidUTF8(v.Missing, "\uFFFD")), " ")
+	if v.Helpful {
+		missing = ""
+	}
+	if utf8.RuneCountInString(missing) > MaxMissing {
+		return fields.Invalid("missing", fields.TooLong, "max", MaxMissing)
+	}
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("events: vote: %w", err)
 	}
@@ -452,7 +472,11 @@ func (s *Store) Vote(ctx context.Context, v Vote) error {
 	if v.Helpful {
 		helpful = 1
 	}
-	data, _ := json.Marshal(map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": voter})
+	event := map[string]any{"article": v.ArticleID, "helpful": v.Helpful, "voter": voter}
+	if missing != "" {
+		event["missing"] = missing
+	}
+	data, _ := json.Marshal(event)
 	err = s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		var viewed bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM article_views

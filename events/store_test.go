@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/internal/testclock"
 	"github.com/orbitask/portal/sqlitedb"
 )
@@ -383,5 +384,56 @@ func BenchmarkRecordView(b *testing.B) {
 	v := View{ArticleID: "en/a", Lang: "en", Visitor: reader(1)}
 	for b.Loop() {
 		s.RecordView(v)
+	}
+}
+
+// What a "No" voter says was missing goes into the vote's event as one
+// line; a "Yes" carries none; a line longer than MaxMissing is refused as
+// a field error and nothing is stored.
+func TestVoteMissingIsStoredWithTheEvent(t *testing.T) {
+	s, path := open(t)
+	ctx := context.Background()
+	v := reader(1)
+	s.RecordView(View{ArticleID: "en/a", Lang: "en", Visitor: v})
+	votes := []Vote{
+		{ArticleID: "en/a", Helpful: false, Visitor: v},
+		{ArticleID: "en/a", Helpful: false, Visitor: v, Missing: "  Nothing about\nSSO  users "},
+		{ArticleID: "en/a", Helpful: true, Visitor: v, Missing: "ignored"},
+	}
+	for _, vote := range votes {
+		if err := s.Vote(ctx, vote); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ferr *fields.Error
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Visitor: v, Missing: strings.Repeat("é", MaxMissing+1)}); !errors.As(err, &ferr) || ferr.Fields["missing"].Code != fields.TooLong {
+		t.Errorf("a line of %d characters: %v, want a field error", MaxMissing+1, err)
+	}
+	if err := s.Vote(ctx, Vote{ArticleID: "en/a", Visitor: v, Missing: strings.Repeat("é", MaxMissing)}); err != nil {
+		t.Errorf("a line of %d characters: %v", MaxMissing, err)
+	}
+	s.Close()
+	db, err := sqlitedb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Raw().Query(`SELECT json_extract(data, '$.helpful'), json_extract(data, '$.missing') IS NOT NULL, coalesce(json_extract(data, '$.missing'), '') FROM events WHERE kind = 'vote' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var helpful, has bool
+		var missing string
+		if err := rows.Scan(&helpful, &has, &missing); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%v %v %d:%.20s", helpful, has, len([]rune(missing)), missing))
+	}
+	want := []string{"false false 0:", "false true 23:Nothing about SSO us", "true false 0:", fmt.Sprintf("false true %d:%s", MaxMissing, strings.Repeat("é", 20))}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("vote events:\n%q\nwant\n%q", got, want)
 	}
 }

@@ -57,7 +57,8 @@ const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-s
 
 // NewApp builds the portal's Fiber app, without routes: its error handler
 // answers /api/ calls with JSON and everything else with page; every
-// request is logged and carries the security headers.
+// request is logged and carries the security headers, and text responses
+// are compressed for clients that accept it (compressResponses).
 func NewApp(cfg Config, page ErrorPage) *fiber.App {
 	log := cfg.Logger
 	if log == nil {
@@ -99,7 +100,7 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// entry, which the client writes; clientAddress does it right.
 	})
 	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, compressResponses(), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
 	return app
 }
 

@@ -43,7 +43,7 @@ func TestRenderGolden(t *testing.T) {
 	for _, must := range []string{
 		`<del>strike</del>`,
 		`<a href="https://example.com">https://example.com</a>`,
-		`type="checkbox"`,
+		`type="checkbox" aria-label="Not done"`,
 		`<table>`,
 		`<pre class="chroma">`,
 		`<span class="nb">echo</span>`,
@@ -360,5 +360,34 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load("../content"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTaskListCheckboxesHaveNames: every task-list checkbox in the bundled
+// knowledge base has an accessible name in its article's language (axe-core
+// fails an unnamed input), and the name says whether the step is done.
+func TestTaskListCheckboxesHaveNames(t *testing.T) {
+	k, err := Load("../content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := regexp.MustCompile(`<input[^>]*type="checkbox"[^>]*>`)
+	seen := map[string]int{}
+	for _, a := range k.Articles {
+		for _, box := range input.FindAllString(string(a.HTML()), -1) {
+			want := `aria-label="` + html.EscapeString(taskStateName(a.Lang, strings.Contains(box, "checked")))
+			if !strings.Contains(box, want) {
+				t.Errorf("%s: %s lacks %s\"", a.Path, box, want)
+			}
+			seen[a.Lang]++
+		}
+	}
+	for _, lang := range []string{"en", "fr", "de", "cs"} {
+		if seen[lang] == 0 {
+			t.Errorf("no task-list checkbox in the %s articles: the test checks nothing there", lang)
+		}
+	}
+	if got := taskStateName("cs", false); got != "Nehotovo" {
+		t.Errorf("taskStateName(cs, false) = %q", got)
 	}
 }

@@ -17,9 +17,12 @@ import (
 	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // newMarkdown builds the goldmark converter shared by every article. It is
@@ -41,7 +44,57 @@ func newMarkdown() goldmark.Markdown {
 			),
 		),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		// Before the task list's own renderer (priority 500), which gives
+		// the checkbox no accessible name.
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(taskCheckBoxRenderer{}, 100))),
 	)
+}
+
+// taskStates names a task-list checkbox's state per article language, so
+// a screen reader says more than "checkbox" (WCAG 4.1.2); English for the
+// rest.
+var taskStates = map[string][2]string{
+	"en": {"Not done", "Done"},
+	"fr": {"À faire", "Fait"},
+	"de": {"Offen", "Erledigt"},
+	"cs": {"Nehotovo", "Hotovo"},
+}
+
+func taskStateName(lang string, checked bool) string {
+	names, ok := taskStates[lang]
+	if !ok {
+		names = taskStates["en"]
+	}
+	if checked {
+		return names[1]
+	}
+	return names[0]
+}
+
+// taskCheckBoxRenderer writes a task list's checkbox with the aria-label
+// render sets on the node (the renderer alone does not know the article's
+// language).
+type taskCheckBoxRenderer struct{}
+
+func (taskCheckBoxRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(extast.KindTaskCheckBox, func(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		n := node.(*extast.TaskCheckBox)
+		_, _ = w.WriteString(`<input`)
+		if n.IsChecked {
+			_, _ = w.WriteString(` checked=""`)
+		}
+		_, _ = w.WriteString(` disabled="" type="checkbox"`)
+		if label, ok := n.AttributeString("aria-label"); ok {
+			_, _ = w.WriteString(` aria-label="`)
+			_, _ = w.Write(util.EscapeHTML(label.([]byte)))
+			_ = w.WriteByte('"')
+		}
+		_, _ = w.WriteString("> ")
+		return ast.WalkContinue, nil
+	})
 }
 
 // resolver answers the questions rendering asks about the rest of the tree.
@@ -122,6 +175,9 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 	}
 	// Anchor links are added after the walk so they do not show up in the text.
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if box, ok := n.(*extast.TaskCheckBox); ok && entering {
+			box.SetAttributeString("aria-label", []byte(taskStateName(a.Lang, box.IsChecked)))
+		}
 		if h, ok := n.(*ast.Heading); ok && entering {
 			id, _ := h.AttributeString("id")
 			link := ast.NewLink()

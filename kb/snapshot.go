@@ -13,7 +13,9 @@ import (
 
 // snapshotVersion changes whenever parsing, text extraction or the snapshot
 // format changes, so a snapshot written by an older portal is not trusted
-// (and, being part of the fingerprint, the index is rebuilt too).
+// (and, being part of the fingerprint, the index is rebuilt too). HTML is
+// rendered on first view and never saved, so a change to the HTML alone
+// (such as the task-list checkboxes' names) needs no new version.
 const snapshotVersion = 4
 
 // snapshot is a parsed knowledge base, saved so that a restart with

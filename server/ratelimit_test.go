@@ -372,7 +372,8 @@ func TestVoteStuffingWithUserAgents(t *testing.T) {
 		t.Fatal(err)
 	}
 	form.Body.Close()
-	if loc := form.Header.Get("Location"); form.StatusCode != http.StatusSeeOther || loc != article+"?voted=1#feedback" {
+	// A "No" leads to the thanks that asks what was missing, as for everyone.
+	if loc := form.Header.Get("Location"); form.StatusCode != http.StatusSeeOther || loc != article+"?voted=no#feedback" {
 		t.Errorf("form vote not counted: %d to %q, want 303 to the thanks", form.StatusCode, loc)
 	}
 	if yes, no := yesNo(t, a); yes != 2*capped || no != 0 {

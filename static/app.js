@@ -329,11 +329,32 @@
     }
   });
 
-  // The feedback form posts in the background and thanks in place.
-  function enhanceFeedback(form) {
+  // postVote sends a vote (form's fields, plus extra) in the background;
+  // 409 (enough votes from this network are counted already) is thanked
+  // for all the same.
+  function postVote(form, extra) {
+    var body = new URLSearchParams(new FormData(form));
+    for (var name in extra) {
+      body.set(name, extra[name]);
+    }
+    return fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (res) {
+      if (!res.ok && res.status !== 409) {
+        throw new Error("vote failed: " + res.status);
+      }
+    });
+  }
+
+  // sendInPlace posts form's vote when it is submitted and replaces form
+  // with the words of thanksKey(submitter) once stored; then() runs after.
+  function sendInPlace(form, thanksKey, then) {
     form.addEventListener("submit", function (e) {
       var button = e.submitter;
-      if (!button || !button.name) {
+      if (!button) {
         return; // let the browser post the form
       }
       e.preventDefault();
@@ -341,23 +362,18 @@
       buttons.forEach(function (b) {
         b.disabled = true;
       });
-      var body = new URLSearchParams();
-      body.set(button.name, button.value);
-      fetch(form.action, {
-        method: "POST",
-        body: body,
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      })
-        .then(function (res) {
-          // 409: enough votes from this network are counted already;
-          // the reader is thanked all the same.
-          if (!res.ok && res.status !== 409) {
-            throw new Error("vote failed: " + res.status);
-          }
-          var thanks = el("p", "feedback__thanks", t("article.feedback.thanks"));
+      var extra = {};
+      if (button.name) {
+        extra[button.name] = button.value;
+      }
+      postVote(form, extra)
+        .then(function () {
+          var thanks = el("p", "feedback__thanks", t(thanksKey(button)));
           thanks.setAttribute("role", "status");
           form.replaceWith(thanks);
+          if (then) {
+            then(button, thanks);
+          }
         })
         .catch(function () {
           buttons.forEach(function (b) {
@@ -373,9 +389,54 @@
     });
   }
 
+  // The feedback form posts in the background and thanks in place; after
+  // "No" it shows the question what was missing and the way to support,
+  // which the page sends hidden.
+  function enhanceFeedback(form) {
+    var section = form.closest(".feedback");
+    var more = section && section.querySelector("[data-feedback-more]");
+    sendInPlace(
+      form,
+      function (button) {
+        return button.value === "no" ? "article.feedback.thanks_no" : "article.feedback.thanks";
+      },
+      function (button) {
+        if (button.value === "no" && more) {
+          more.hidden = false;
+        }
+      }
+    );
+  }
+
+  // What was missing replaces the "No" with a line for the writers.
+  function enhanceMissing(form) {
+    var input = form.querySelector('input[name="missing"]');
+    // Nothing written: nothing to send (the line is optional).
+    form.addEventListener("submit", function (e) {
+      if (input && !input.value.trim()) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    });
+    sendInPlace(
+      form,
+      function () {
+        return "article.feedback.noted";
+      },
+      function (button, thanks) {
+        // One thanks at a time: this one says more than "thanks for telling us".
+        var section = thanks.closest(".feedback");
+        var first = section && section.querySelector(":scope > .feedback__thanks");
+        if (first) {
+          first.remove();
+        }
+      }
+    );
+  }
   // Shared with draft.js and ticketpage.js, which the ticket pages load after this file.
   window.Orbitask = { appendSnippet: appendSnippet, lang: lang, t: t, tn: tn };
 
   document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);
   document.querySelectorAll("form[data-feedback]").forEach(enhanceFeedback);
+  document.querySelectorAll("form[data-feedback-missing]").forEach(enhanceMissing);
 })();

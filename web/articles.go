@@ -35,6 +35,7 @@ func (h *handler) home(c *fiber.Ctx) error {
 	articles := h.kbLang(c, lang)
 	p := homePage{layout: h.layout(lang, ""), KBLang: articles, Categories: h.kb.Categories(articles), Recent: h.kb.Recent(articles, 6)}
 	p.Home, p.HeaderSearch, p.SearchLang = true, false, articles
+	p.Description = h.i18n.T(lang, "home.meta_description")
 	var ids []string
 	for _, a := range h.kb.InLang(articles) {
 		ids = append(ids, a.ID)
@@ -73,7 +74,13 @@ type articlePage struct {
 	TOC          []kb.Heading
 	Translations []*kb.Article
 	Related      []*kb.Article
-	Voted        bool
+	// Voted is the reader's answer just given: "" (none yet), "yes", "no"
+	// (then asked what was missing) or "noted" (what was missing, sent).
+	Voted string
+	// ContactURL starts a ticket about the article: its title is the
+	// draft's subject.
+	ContactURL string
+	MaxMissing int // the longest line of what was missing
 }
 
 // article serves /kb/LANG/SLUG, or a file of an article at
@@ -96,15 +103,22 @@ func (h *handler) article(c *fiber.Ctx) error {
 func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	// A reading, for the metrics and for the reader's vote (queued, never
 	// waited for). Not HEAD, and not the page again after a vote.
-	if c.Method() == fiber.MethodGet && c.Query("voted") != "1" {
+	if c.Method() == fiber.MethodGet && c.Query("voted") == "" {
 		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c)})
 	}
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
 		Translations: h.kb.Translations(a),
-		Voted:        c.Query("voted") == "1",
 	}
+	switch c.Query("voted") {
+	case "1":
+		p.Voted = "yes"
+	case "no", "noted":
+		p.Voted = c.Query("voted")
+	}
+	p.MaxMissing = events.MaxMissing
+	p.ContactURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {a.Title}, "lang": {p.Lang}}.Encode(), "+", "%20")
 	p.Description, p.SearchLang = a.Description, a.Lang
 	p.Chroma = a.HighlightedCode()
 	for _, hd := range a.Headings {
@@ -142,6 +156,10 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 // as it thanks everyone, while the JSON answer says 409 with
 // "status": "not_counted", for a script to see and the page's own script
 // to thank for (static/app.js).
+//
+// After "No" the page asks what was missing: the answer comes as the same
+// vote again with "missing", which replaces the first and goes into its
+// event for the writers (events.Vote.Missing).
 func (h *handler) vote(c *fiber.Ctx) error {
 	rest, ok := strings.CutSuffix(strings.Trim(c.Params("*"), "/"), "/vote")
 	if !ok {
@@ -159,7 +177,8 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	default:
 		return httpkit.BadRequest("helpful: must be yes or no")
 	}
-	err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c)})
+	missing := strings.TrimSpace(c.FormValue("missing"))
+	err := h.ev.Vote(c.UserContext(), events.Vote{ArticleID: a.ID, Helpful: helpful, Visitor: visitor(c), Missing: missing})
 	notCounted := errors.Is(err, events.ErrVoteNotCounted)
 	if err != nil && !notCounted {
 		return err
@@ -171,7 +190,14 @@ func (h *handler) vote(c *fiber.Ctx) error {
 		}
 		return c.JSON(fiber.Map{"status": "ok"})
 	}
-	return c.Redirect(a.URL()+"?voted=1#feedback", fiber.StatusSeeOther)
+	voted := "1"
+	switch {
+	case !helpful && missing != "":
+		voted = "noted"
+	case !helpful:
+		voted = "no"
+	}
+	return c.Redirect(a.URL()+"?voted="+voted+"#feedback", fiber.StatusSeeOther)
 }
 
 // visitor is the reader of a request, for views and votes: the client as

@@ -203,7 +203,8 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`form.feedback__form button[value="no"]`)),
 			chromedp.WaitVisible(chromedp.CSS(".feedback__thanks")),
 		)
-		if got := browsertest.Value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for your feedback!" {
+		// After "No", the thanks for it (and what was missing is asked).
+		if got := browsertest.Value(t, tab, "the thanks", chromedp.Text(chromedp.CSS(".feedback__thanks"))); got != "Thanks for telling us." {
 			t.Errorf("thanks = %q", got)
 		}
 		if n := browsertest.Value(t, tab, "error messages", chromedp.Evaluate[int](`document.querySelectorAll(".feedback__error").length`)); n != 0 {

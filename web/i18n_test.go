@@ -100,7 +100,7 @@ func TestPagesFollowTheReadersLanguage(t *testing.T) {
 		wants                              []string
 	}{
 		{"home, header", "/", "cs-CZ,cs;q=0.9,en;q=0.8", "cs", []string{"Jak vám můžeme pomoci?", "Procházet podle kategorie",
-			"Nenašli jste odpověď?", `href="/tickets/new?lang=cs"`, "Popište svůj problém nebo vyhledejte téma…", ">Hledat</button>"}},
+			"Nenašli jste odpověď?", `href="/tickets/new?lang=cs"`, "Hledejte nebo popište problém", ">Hledat</button>"}},
 		{"home, query", "/?lang=de", "fr", "de", []string{"Wie können wir helfen?", "Kürzlich aktualisiert", "28. September 2026"}},
 		{"search, header", "/search?q=password", "fr", "fr", []string{"résultats <span", "Catégorie", "Mot-clé"}},
 		{"search, no match", "/search?q=zzzzzz", "de", "de", []string{"Keine Artikel zu „zzzzzz“ gefunden", "Unser Support-Team fragen"}},

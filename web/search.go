@@ -86,6 +86,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	lang := h.requestLang(c)
 	p := searchPage{layout: h.layout(lang, h.i18n.T(lang, "search.title")), Q: sp.q, Category: sp.category, Tag: sp.tag}
 	p.SearchLang, p.HeaderSearch = sp.lang, false
+	p.Description = h.i18n.T(lang, "search.meta_description")
 	if sp.q == "" {
 		return h.render(c, fiber.StatusOK, "search", p)
 	}

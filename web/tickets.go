@@ -103,6 +103,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 		layout: h.layout(lang, w.T(lang, "new_ticket.title")), Values: values, Errors: map[string]string{},
 		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
+	p.Description = w.T(lang, "new_ticket.meta_description")
 	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.", "new_ticket.remember.")
 	for _, s := range tickets.Severities {
 		p.Severities = append(p.Severities, severityOption{s.Level,
@@ -341,6 +342,7 @@ func (h *handler) ticketPage(c *fiber.Ctx, t tickets.Ticket, token string) ticke
 		LiveURL: fmt.Sprintf("/api/tickets/%d/live?token=%s", t.Number, url.QueryEscape(token)),
 		LastSeq: lastSeq(t),
 	}
+	p.Description = h.i18n.T(lang, "ticket.meta_description")
 	if h.i18n.Match(c.Query("lang")) != "" {
 		p.AskedLang = lang
 	}
