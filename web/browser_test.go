@@ -127,9 +127,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	// axe-core runs on timers, so the search page is checked with
-	// JavaScript on. The article is one without a task list: the task-list
-	// checkboxes of others (reset-password) still lack a label, which kb's
-	// rendering is to fix.
+	// JavaScript on. Both articles: one with code blocks, one with a task
+	// list (its checkboxes are named by kb's rendering).
 	t.Run("accessibility of search and article", func(t *testing.T) {
 		tab := browsertest.OpenTab(t, browser)
 		browsertest.Step(t, tab, "search for backup",
@@ -144,6 +143,11 @@ func TestBrowser(t *testing.T) {
 		)
 		browsertest.CheckA11y(t, tab)
 		browsertest.Screenshot(t, tab, "03-article")
+		browsertest.Step(t, tab, "open an article with a task list",
+			chromedp.Navigate(base+"/kb/en/reset-password"),
+			chromedp.WaitReady(chromedp.CSS(`.prose input[type="checkbox"]`)),
+		)
+		browsertest.CheckA11y(t, tab)
 	})
 
 	t.Run("article feedback", func(t *testing.T) {
