@@ -27,6 +27,15 @@ func TestOperatorCalendarOnce(t *testing.T) {
 		}
 	}
 	wantLacks(t, body, "holidays;")
+	// Nothing on it updates live, so no live dot; a sign-in reads
+	// "olga@… login", not the address twice; times are machine-readable
+	// for the console's one local format.
+	wantLacks(t, body, `id="live-dot"`)
+	wantLacks(t, body, "login olga@orbitask.example")
+	wantContains(t, body, "</strong> login</li>")
+	if strings.Contains(body, "never</td>") || !strings.Contains(body, `<td><time datetime="`) {
+		t.Error("the operator's own last sign-in is not a <time> element")
+	}
 }
 
 // An agent on the operators' page gets the console's 403 page: which role

@@ -93,7 +93,7 @@
   // Times are rendered in UTC by the server; shown in the agent's own
   // time zone here (the UTC text stays in the title).
   var timeFormat = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
+    weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit"
   });
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
