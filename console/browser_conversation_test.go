@@ -96,5 +96,5 @@ func TestBrowserConsoleConversationSides(t *testing.T) {
 		t.Errorf("reply select and status select radii %q; want the same, styled", border)
 	}
 	browsertest.Step(t, tab, "a reply again", chromedp.Click(chromedp.ID("reply-internal")))
-	screenshots(t, tab, "console-ticket")
+	browsertest.Screenshot(t, tab, "console-ticket")
 }

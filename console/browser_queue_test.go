@@ -3,9 +3,6 @@ package console_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -45,29 +42,6 @@ func signInAgent(t *testing.T, tab context.Context, base string, svc interface {
 		chromedp.WaitVisible(chromedp.ID("queue")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("live-dot").dataset.state === "on"`),
 	)
-}
-
-// screenshots writes the page at 1280 and 390 px wide into the folder
-// PORTAL_SCREENSHOTS names, for a person to look at; without it, none.
-func screenshots(t *testing.T, tab context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("PORTAL_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, width := range []int64{1280, 390} {
-		browsertest.Step(t, tab, "resize", chromedp.EmulateViewport(width, 900))
-		png := browsertest.Value(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
-		file := filepath.Join(dir, name+"-"+strconv.FormatInt(width, 10)+".png")
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", file)
-	}
-	browsertest.Step(t, tab, "resize back", chromedp.EmulateViewport(1280, 900))
 }
 
 // TestBrowserQueueCountsFollowTheRows: with the queue open, a ticket filed
@@ -117,5 +91,5 @@ func TestBrowserQueueCountsFollowTheRows(t *testing.T) {
 	browsertest.Step(t, tab, "the filtered queue",
 		chromedp.Poll[chromedp.Void](`location.search.includes("call_required=1") && document.querySelectorAll("#queue tr.queue-row").length === 1`),
 	)
-	screenshots(t, tab, "console-queue")
+	browsertest.Screenshot(t, tab, "console-queue")
 }

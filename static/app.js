@@ -433,8 +433,32 @@
       }
     );
   }
+  // Backoff yields reconnection delays: 1 s doubling up to 30 s, each with
+  // ±20 % jitter so that many pages do not reconnect in step.
+  function Backoff() {
+    this.attempt = 0;
+  }
+  Backoff.prototype.next = function () {
+    var base = Math.min(30000, 1000 * Math.pow(2, this.attempt));
+    this.attempt++;
+    return Math.min(30000, Math.round(base * (0.8 + 0.4 * Math.random())));
+  };
+  Backoff.prototype.reset = function () {
+    this.attempt = 0;
+  };
+  // afterClose is the delay before reconnecting after a close: when the
+  // server says it is going away (1001: a restart), a random 1–10 s, so
+  // that every open page does not reconnect to the new process at once.
+  Backoff.prototype.afterClose = function (code) {
+    if (code === 1001) {
+      this.attempt = 1;
+      return Math.round(1000 + 9000 * Math.random());
+    }
+    return this.next();
+  };
+
   // Shared with draft.js and ticketpage.js, which the ticket pages load after this file.
-  window.Orbitask = { appendSnippet: appendSnippet, lang: lang, t: t, tn: tn };
+  window.Orbitask = { appendSnippet: appendSnippet, lang: lang, t: t, tn: tn, el: el, Backoff: Backoff };
 
   document.querySelectorAll("form[data-instant-search]").forEach(InstantSearch);
   document.querySelectorAll("form[data-feedback]").forEach(enhanceFeedback);

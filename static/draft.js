@@ -1,8 +1,8 @@
 // Orbitask support portal: the new-ticket page. It keeps the draft on this
 // device, suggests articles while the customer types and reveals the rest of
 // the form on request. The page works without this script, as a plain form.
-// A ticket's own page has its script in ticketpage.js; the few helpers both need
-// (el, Backoff) are small enough to keep a copy of in each.
+// A ticket's own page has its script in ticketpage.js; what both need is in
+// app.js (window.Orbitask).
 (function () {
   "use strict";
 
@@ -14,8 +14,6 @@
   var SAVE_DEBOUNCE_MS = 400;
   var CONNECT_WAIT_MS = 1000; // how long a draft waits for a connecting socket
   var MAX_SUGGESTIONS = 5;
-  var BACKOFF_MIN_MS = 1000;
-  var BACKOFF_MAX_MS = 30000;
 
   // Languages are named in themselves, whatever the page's language.
   var LANG_NAMES = { en: "English", de: "Deutsch", fr: "Français", cs: "Čeština" };
@@ -25,19 +23,11 @@
   var t = window.Orbitask.t;
   var tn = window.Orbitask.tn;
   var pageLang = window.Orbitask.lang;
+  // el and Backoff (reconnection delays) are app.js's too.
+  var el = window.Orbitask.el;
+  var Backoff = window.Orbitask.Backoff;
 
   // ---- helpers ----
-
-  function el(tag, className, text) {
-    var e = document.createElement(tag);
-    if (className) {
-      e.className = className;
-    }
-    if (text) {
-      e.textContent = text;
-    }
-    return e;
-  }
 
   // appendSnippet is app.js's (loaded first, by the layout): one place
   // turns a server snippet into text nodes and <mark> elements.
@@ -79,29 +69,6 @@
     });
   }
 
-  // Backoff yields reconnection delays: 1 s doubling up to 30 s, each with
-  // ±20 % jitter so that many pages do not reconnect in step.
-  function Backoff() {
-    this.attempt = 0;
-  }
-  Backoff.prototype.next = function () {
-    var base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, this.attempt));
-    this.attempt++;
-    return Math.min(BACKOFF_MAX_MS, Math.round(base * (0.8 + 0.4 * Math.random())));
-  };
-  Backoff.prototype.reset = function () {
-    this.attempt = 0;
-  };
-  // afterClose is the delay before reconnecting after a close: when the
-  // server says it is going away (1001: a restart), a random 1–10 s, so
-  // that every open page does not reconnect to the new process at once.
-  Backoff.prototype.afterClose = function (code) {
-    if (code === 1001) {
-      this.attempt = 1;
-      return Math.round(1000 + 9000 * Math.random());
-    }
-    return this.next();
-  };
 
   var storage = {
     get: function () {

@@ -5,14 +5,15 @@
   "use strict";
 
   var DRAFT_KEY = "orbitask.ticketDraft"; // draft.js's saved draft, cleared once filed
-  var BACKOFF_MIN_MS = 1000;
-  var BACKOFF_MAX_MS = 30000;
 
   // The page's words and language, from app.js (loaded first, by the
   // layout): t(key, args) and tn(key, n, args) for plurals.
   var t = window.Orbitask.t;
   var tn = window.Orbitask.tn;
   var pageLang = window.Orbitask.lang;
+  // el and Backoff (reconnection delays) are app.js's too.
+  var el = window.Orbitask.el;
+  var Backoff = window.Orbitask.Backoff;
 
   function has(key) {
     return t(key) !== key;
@@ -20,40 +21,6 @@
 
   // ---- helpers ----
 
-  function el(tag, className, text) {
-    var e = document.createElement(tag);
-    if (className) {
-      e.className = className;
-    }
-    if (text) {
-      e.textContent = text;
-    }
-    return e;
-  }
-
-  // Backoff yields reconnection delays: 1 s doubling up to 30 s, each with
-  // ±20 % jitter so that many pages do not reconnect in step.
-  function Backoff() {
-    this.attempt = 0;
-  }
-  Backoff.prototype.next = function () {
-    var base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, this.attempt));
-    this.attempt++;
-    return Math.min(BACKOFF_MAX_MS, Math.round(base * (0.8 + 0.4 * Math.random())));
-  };
-  Backoff.prototype.reset = function () {
-    this.attempt = 0;
-  };
-  // afterClose is the delay before reconnecting after a close: when the
-  // server says it is going away (1001: a restart), a random 1–10 s, so
-  // that every open page does not reconnect to the new process at once.
-  Backoff.prototype.afterClose = function (code) {
-    if (code === 1001) {
-      this.attempt = 1;
-      return Math.round(1000 + 9000 * Math.random());
-    }
-    return this.next();
-  };
 
   function clearDraft() {
     try {

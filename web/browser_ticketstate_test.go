@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -12,29 +9,6 @@ import (
 	"github.com/orbitask/portal/internal/browsertest"
 	"github.com/orbitask/portal/tickets"
 )
-
-// screenshots writes the page at 1280 and 390 px wide into the folder
-// PORTAL_SCREENSHOTS names, for a person to look at; without it, none.
-func screenshots(t *testing.T, tab context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("PORTAL_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, width := range []int64{1280, 390} {
-		browsertest.Step(t, tab, "resize", chromedp.EmulateViewport(width, 900))
-		png := browsertest.Value(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
-		file := filepath.Join(dir, name+"-"+strconv.FormatInt(width, 10)+".png")
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", file)
-	}
-	browsertest.Step(t, tab, "resize back", chromedp.EmulateViewport(1280, 900))
-}
 
 // TestBrowserTicketStatusFollowsSupport: the customer's page, followed
 // live, reads "Received", then "In progress" once support replies, says
@@ -76,7 +50,7 @@ func TestBrowserTicketStatusFollowsSupport(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "Waiting for your reply"`),
 		chromedp.Poll[chromedp.Void](visible("sla-paused")+` && `+visible("sla-row")+` && `+visible("call-note")),
 	)
-	screenshots(t, tab, "customer-ticket-waiting")
+	browsertest.Screenshot(t, tab, "customer-ticket-waiting")
 	if _, err := svc.Tickets.AgentStatus(ctx, tk.Number, tickets.StatusSolved, alice); err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +58,5 @@ func TestBrowserTicketStatusFollowsSupport(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "Solved"`),
 		chromedp.Poll[chromedp.Void](`document.getElementById("call-note").hidden && document.getElementById("sla-row").hidden`),
 	)
-	screenshots(t, tab, "customer-ticket-solved")
+	browsertest.Screenshot(t, tab, "customer-ticket-solved")
 }
