@@ -1,13 +1,15 @@
 // Package app opens the portal's domain services in one place, in the order
 // they depend on each other, for `portal serve` and for the tests alike: the
-// database, the event log, the search index, deflection, the live hub and
-// its ticket feed, tickets and staff. Close shuts them down in reverse.
+// database, the event log, the content repository and its publisher, the
+// search index, deflection, the live hub and its ticket feed, tickets and
+// staff. Close shuts them down in reverse.
 //
 // It builds no HTTP server (package server does, from an App), so that the
 // HTTP packages' own tests can open their portal here.
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,8 +21,10 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
+	"github.com/orbitask/portal/gitrepo"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
@@ -30,11 +34,17 @@ import (
 
 // Config is what Open needs.
 type Config struct {
-	// Data is the data directory: the database (portal.db), the search
-	// index (search/), attachments, and the operators' calendar.yaml and
-	// customers.yaml. It must exist.
+	// Data is the data directory: the database (portal.db), the content
+	// repository (content.git), the search index (search/), attachments,
+	// and the operators' calendar.yaml and customers.yaml. It must exist.
 	Data string
-	KB   *kb.KB // the articles, indexed into Data/search
+	// Content is the directory of Markdown articles the content repository
+	// is created from when Data has none yet; once created, the repository
+	// is the source of truth and Content is not read again.
+	Content string
+	// Publish are the publisher's settings (Repo, Data and Logger are
+	// filled in by Open).
+	Publish publish.Config
 	// Logger receives the services' logs; nil discards them.
 	Logger *slog.Logger
 	// SearchCache is search.Config.CacheSize: 0 means the default, a
@@ -56,6 +66,8 @@ type Config struct {
 type App struct {
 	DataDir     string
 	DB          *sqlitedb.DB
+	Repo        *gitrepo.Repo      // the content repository, DATA/content.git
+	Publisher   *publish.Publisher // keeps the live knowledge base and index in step with Repo
 	Events      *events.Store
 	Search      *search.Index
 	SearchStats search.OpenStats // whether Open reused the index or rebuilt it, and why
@@ -71,8 +83,8 @@ type App struct {
 // Open opens every service on cfg.Data and starts the ticket feed. If one
 // fails, those already open are closed again.
 func Open(cfg Config) (_ *App, err error) {
-	if cfg.Data == "" || cfg.KB == nil {
-		return nil, errors.New("app: open: Data and KB are required")
+	if cfg.Data == "" || cfg.Content == "" {
+		return nil, errors.New("app: open: Data and Content are required")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -94,12 +106,27 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.closing(a.Events.Close)
+	ctx := context.Background()
+	a.Repo, err = gitrepo.Open(ctx, gitrepo.Config{Dir: filepath.Join(cfg.Data, "content.git"), Branch: "main", InitFrom: cfg.Content, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closing(a.Repo.Close)
+	pc := cfg.Publish
+	pc.Repo, pc.Data, pc.Logger = a.Repo, cfg.Data, log
+	var k *kb.KB
+	if a.Publisher, k, err = publish.Load(ctx, pc); err != nil {
+		return nil, err
+	}
 	a.Search, a.SearchStats, err = search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log,
-		CacheSize: cfg.SearchCache}, cfg.KB)
+		CacheSize: cfg.SearchCache}, k)
 	if err != nil {
 		return nil, err
 	}
 	a.closing(a.Search.Close)
+	// Stopped before the index closes (closers run in reverse).
+	a.Publisher.Start(a.Search)
+	a.closing(a.Publisher.Close)
 	if a.Deflect, err = deflect.Open(deflect.Config{DB: a.DB, Logger: log}); err != nil {
 		return nil, err
 	}

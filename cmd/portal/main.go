@@ -38,6 +38,9 @@ const usage = `portal: a knowledge-base-first support portal.
 Usage:
   portal [serve] [flags]   serve the portal (the default)
   portal check DIR         validate a content tree and exit
+  portal publish DIR [--data DIR] [--message M] [--author "Name <email>"]
+                           commit DIR as the next version of the knowledge base
+                           (checked first); a running portal publishes it within a second
   portal ticket status NUMBER STATUS [--data DIR]
                            set a ticket's status (new, open, waiting, solved, closed)
   portal ticket reply NUMBER TEXT [--data DIR]
@@ -48,12 +51,14 @@ Usage:
   portal user disable --email E [--data DIR]
                            end the account's sessions and tokens
   portal token create --email E [--name NAME] [--data DIR]
-                           print a personal access token for the agent API
+                           print a personal access token (agents: the API;
+                           writers: the password for git push to /content.git)
   portal help              show this help
 
 Serve flags (each also settable by environment variable):
   --addr ADDR      listen address             PORTAL_ADDR     (default 127.0.0.1:8080)
-  --content DIR    Markdown articles          PORTAL_CONTENT  (default ./content)
+  --content DIR    Markdown articles the content repository is created from
+                   on the first start       PORTAL_CONTENT  (default ./content)
   --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
@@ -72,11 +77,23 @@ Serve flags (each also settable by environment variable):
   --rate-limits on|off  per-client limits on filings, replies, new drafts, votes
                    and sign-ins (off only for benchmarks and load tests)
                                               PORTAL_RATE_LIMITS (default on)
+  --anonymous-clone on|off  let anyone clone /content.git (pushing always needs a
+                   writer's token)            PORTAL_ANONYMOUS_CLONE (default off)
+  --allow-force-push on|off  accept pushes that rewrite main's published history
+                                              PORTAL_ALLOW_FORCE_PUSH (default off)
+  --max-content-file MIB  largest file a push may add, in MiB
+                                              PORTAL_MAX_CONTENT_FILE (default 5)
+  --git-remote URL  a repository on GitHub, GitLab or Gitea whose webhook
+                   (POST /api/hooks/git) publishes its branch   PORTAL_GIT_REMOTE
+  --git-remote-branch B  that repository's branch   PORTAL_GIT_REMOTE_BRANCH (default main)
+  --git-webhook-secret S  the webhook's secret   PORTAL_GIT_WEBHOOK_SECRET
 
-A flag wins over its environment variable. The search index in DIR/search is
-derived data: it is reused when the content and the index format are
-unchanged, and rebuilt otherwise. Articles with problems are logged and left
-out; the rest are served.
+A flag wins over its environment variable. The knowledge base lives in the
+git repository DATA/content.git, created on the first start from --content
+(one initial commit); from then on it changes only by a push to
+/content.git, a webhook, or `portal publish` (see docs/publishing.md). The
+search index in DATA/search is derived data: it is reused when the content
+and the index format are unchanged, and rebuilt otherwise.
 
 ticket changes a ticket in the data directory of a running portal (or one
 that is stopped); open ticket pages show the change within a moment.
@@ -120,6 +137,14 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// RateLimitsOff turns the per-client limits off (--rate-limits off).
 	RateLimitsOff bool
+	// AnonymousClone lets anyone clone the content repository.
+	AnonymousClone bool
+	// Publish: force pushes, the file size limit, the webhook's remote.
+	AllowForcePush   bool
+	MaxContentFileMiB int
+	GitRemote        string
+	GitRemoteBranch  string
+	GitWebhookSecret string
 }
 
 func main() {
@@ -156,6 +181,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return check(args[0], stdout, stderr)
+	case "publish":
+		return publishCommand(args, stdout, stderr)
 	case "ticket":
 		return ticketCommand(args, stdout, stderr)
 	case "user":
@@ -208,8 +235,36 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", graceDefault, "shutdown grace period")
 	limits := fs.String("rate-limits", env("PORTAL_RATE_LIMITS", "on"), "on or off")
+	anonClone := fs.String("anonymous-clone", env("PORTAL_ANONYMOUS_CLONE", "off"), "on or off")
+	forcePush := fs.String("allow-force-push", env("PORTAL_ALLOW_FORCE_PUSH", "off"), "on or off")
+	maxFileDefault, err := strconv.Atoi(env("PORTAL_MAX_CONTENT_FILE", "5"))
+	if err != nil || maxFileDefault < 1 {
+		return cfg, fmt.Errorf("PORTAL_MAX_CONTENT_FILE: not a number of MiB: %q", os.Getenv("PORTAL_MAX_CONTENT_FILE"))
+	}
+	fs.IntVar(&cfg.MaxContentFileMiB, "max-content-file", maxFileDefault, "largest content file, MiB")
+	fs.StringVar(&cfg.GitRemote, "git-remote", env("PORTAL_GIT_REMOTE", ""), "remote repository for webhooks")
+	fs.StringVar(&cfg.GitRemoteBranch, "git-remote-branch", env("PORTAL_GIT_REMOTE_BRANCH", "main"), "the remote's branch")
+	fs.StringVar(&cfg.GitWebhookSecret, "git-webhook-secret", env("PORTAL_GIT_WEBHOOK_SECRET", ""), "webhook secret")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	for _, sw := range []struct {
+		name, value string
+		to          *bool
+	}{{"anonymous-clone", *anonClone, &cfg.AnonymousClone}, {"allow-force-push", *forcePush, &cfg.AllowForcePush}} {
+		switch sw.value {
+		case "on":
+			*sw.to = true
+		case "off":
+		default:
+			return cfg, fmt.Errorf("--%s: %q is neither on nor off", sw.name, sw.value)
+		}
+	}
+	if cfg.MaxContentFileMiB < 1 {
+		return cfg, fmt.Errorf("--max-content-file: must be 1 MiB or more")
+	}
+	if (cfg.GitRemote == "") != (cfg.GitWebhookSecret == "") {
+		return cfg, fmt.Errorf("--git-remote and --git-webhook-secret go together: the webhook is refused without a secret, and a secret without a remote has nothing to fetch")
 	}
 	if cfg.SocketsPerClient < 0 {
 		return cfg, fmt.Errorf("--max-sockets-per-client: must be 0 or more")
@@ -255,26 +310,14 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil { // tickets and staff data: the owner only
 		return fmt.Errorf("data directory: %w", err)
 	}
-	snapshot := filepath.Join(cfg.Data, "kb.snapshot")
-	k, cached, err := kb.LoadCached(cfg.Content, snapshot)
-	if err != nil {
-		return err
-	}
-	if !cached {
-		if err := k.WriteSnapshot(snapshot); err != nil {
-			log.Warn("cannot save the knowledge-base snapshot; the next start will parse everything again", "err", err)
-		}
-	}
-	for _, p := range k.Problems {
-		log.Warn("article refused", "problem", filepath.Join(cfg.Content, p.Path)+fmt.Sprintf(":%d: %s", p.Line, p.Message))
-	}
-	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems), "dir", cfg.Content, "from_snapshot", cached)
 	cacheSize := cfg.SearchCache
 	if cacheSize == 0 {
 		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
 	}
-	a, err := app.Open(app.Config{Data: cfg.Data, KB: k, Logger: log, SearchCache: cacheSize,
-		FeedInterval: feedInterval, Live: server.LiveEncoders})
+	a, err := app.Open(app.Config{Data: cfg.Data, Content: cfg.Content, Logger: log, SearchCache: cacheSize,
+		FeedInterval: feedInterval, Live: server.LiveEncoders,
+		Publish: publish.Config{AllowForcePush: cfg.AllowForcePush, MaxFileSize: int64(cfg.MaxContentFileMiB) << 20,
+			Remote: cfg.GitRemote, RemoteBranch: cfg.GitRemoteBranch}})
 	if err != nil {
 		return err
 	}
@@ -283,6 +326,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 			log.Error("closing", "err", err)
 		}
 	}()
+	k := a.Search.KB()
+	log.Info("knowledge base loaded", "articles", len(k.Articles), "languages", len(k.Languages()), "problems", len(k.Problems),
+		"from", k.Root, "repository", filepath.Join(cfg.Data, "content.git"))
 	stats := a.SearchStats
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
 
