@@ -431,7 +431,9 @@ func TestPublishDirWhileRunning(t *testing.T) {
 	}
 }
 
-func gitSig() gitrepo.Signature { return gitrepo.Signature{Name: "Importer", Email: "import@example.com"} }
+func gitSig() gitrepo.Signature {
+	return gitrepo.Signature{Name: "Importer", Email: "import@example.com"}
+}
 
 func sign(body []byte) string {
 	m := hmac.New(sha256.New, []byte("s3cret"))
