@@ -91,7 +91,7 @@ Serve flags (each also settable by environment variable):
 A flag wins over its environment variable. The knowledge base lives in the
 git repository DATA/content.git, created on the first start from --content
 (one initial commit); from then on it changes only by a push to
-/content.git, a webhook, or `portal publish` (see docs/publishing.md). The
+/content.git, a webhook, or "portal publish" (see docs/publishing.md). The
 search index in DATA/search is derived data: it is reused when the content
 and the index format are unchanged, and rebuilt otherwise.
 
@@ -140,11 +140,11 @@ type Config struct {
 	// AnonymousClone lets anyone clone the content repository.
 	AnonymousClone bool
 	// Publish: force pushes, the file size limit, the webhook's remote.
-	AllowForcePush   bool
+	AllowForcePush    bool
 	MaxContentFileMiB int
-	GitRemote        string
-	GitRemoteBranch  string
-	GitWebhookSecret string
+	GitRemote         string
+	GitRemoteBranch   string
+	GitWebhookSecret  string
 }
 
 func main() {
