@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -19,6 +20,16 @@ type operatorPage struct {
 	Holidays []calendar.Holiday
 	Users    []staff.User
 	Audit    []staff.AuditEntry
+	Publish  *publishing // nil: the console was built without a publisher
+}
+
+// publishing is the knowledge base's state for operators: the commit
+// customers see, the previews, and the publishes that did not happen.
+type publishing struct {
+	Live     string
+	Articles int
+	Previews []string
+	Failures []publish.Failure
 }
 
 type planTarget struct{ Plan, Target string }
@@ -39,6 +50,9 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	p := operatorPage{layout: h.layout(c, "Operations"), Hours: cal.Hours(),
 		Holidays: cal.Holidays(now, now.AddDate(1, 0, 0)), Users: users, Audit: audit}
 	p.Section = "operator"
+	if h.pub != nil {
+		p.Publish = &publishing{Live: h.pub.Live(), Articles: len(h.kb().Articles), Previews: h.pub.Previews(), Failures: h.pub.Failures()}
+	}
 	if h.health != nil {
 		p.Problems = h.health()
 	}
