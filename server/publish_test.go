@@ -511,3 +511,39 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("failures %+v", f)
 	}
 }
+
+// A crash after git moved main but before the new knowledge base went live
+// is finished by the next start: main is the source of truth.
+func TestStartFinishesAnInterruptedPublish(t *testing.T) {
+	data := t.TempDir()
+	p := startPub(t, baseContent(), data, publish.Config{Poll: time.Hour})
+	p.app.Close()
+	// What a crash leaves: main moved, nothing else.
+	repo, err := gitrepo.Open(context.Background(), gitrepo.Config{Dir: filepath.Join(data, "content.git"), Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c := baseContent()
+	c["en/printing.md"] = "---\ntitle: Printing labels\n---\nThe label printer needs the lemurine driver.\n"
+	writeFiles(t, dir, c)
+	head, _ := repo.Head(context.Background())
+	commit, err := repo.CommitDir(context.Background(), dir, "Crash", gitSig(), head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(context.Background(), "refs/heads/main", commit, head); err != nil {
+		t.Fatal(err)
+	}
+	repo.Close()
+	again := startPub(t, baseContent(), data, publish.Config{Poll: time.Hour})
+	if again.app.Publisher.Live() != commit {
+		t.Fatalf("live %s, want main's %s", again.app.Publisher.Live(), commit)
+	}
+	if ids := again.hits("lemurine"); len(ids) != 1 {
+		t.Errorf("hits %v", ids)
+	}
+	if ids := again.hits("quokkaroo"); len(ids) != 0 {
+		t.Errorf("old content still found: %v", ids)
+	}
+}
