@@ -131,7 +131,7 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	if h.provenance != nil {
 		updated, names := h.provenance(a.Path)
 		if !updated.IsZero() {
-			p.Updated = updated
+			p.Updated = updated.UTC() // the day in UTC, as the front matter's dates
 		}
 		p.WrittenBy = writtenBy(h.i18n, p.Lang, names)
 	}
