@@ -20,18 +20,19 @@ import (
 )
 
 // newPortalWithHistory is newPortal with the content's history given to
-// the console (console.Services.History), mounted as server.New mounts
+// the console (console.Services.History) and the customer side knowing
+// writers (web.Services.MayWrite = Console.MayWrite), mounted as server.New mounts
 // both sides.
 func newPortalWithHistory(t testing.TB, history func(ctx context.Context, path string, limit int) ([]console.Revision, error)) *portal {
 	t.Helper()
 	svc := testportal.Open(t, "testdata/content", server.LiveEncoders)
-	site, err := web.New(web.Config{}, web.Services{Search: svc.Search, Events: svc.Events, Tickets: svc.Tickets,
-		Deflect: svc.Deflect, Hub: svc.Hub, Health: svc.Health})
+	con, err := console.New(console.Config{}, console.Services{KB: svc.Search.KB(), Tickets: svc.Tickets, Deflect: svc.Deflect,
+		Staff: svc.Staff, Hub: svc.Hub, Health: svc.Health, History: history})
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := console.New(console.Config{}, console.Services{KB: svc.Search.KB(), Tickets: svc.Tickets, Deflect: svc.Deflect,
-		Staff: svc.Staff, Hub: svc.Hub, Health: svc.Health, History: history})
+	site, err := web.New(web.Config{}, web.Services{Search: svc.Search, Events: svc.Events, Tickets: svc.Tickets,
+		Deflect: svc.Deflect, Hub: svc.Hub, Health: svc.Health, MayWrite: con.MayWrite})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +132,25 @@ func TestArticleHistory(t *testing.T) {
 	res, body = agent.send(t, "GET", "/writer/articles/en/backup/history", nil)
 	wantStatus(t, res, http.StatusForbidden)
 	wantContains(t, body, "This page is for writers and operators.")
+
+	// A writer or operator reading the article finds the link to its
+	// history, on a page no shared cache keeps; others do not.
+	for _, b := range []*browser{w, op} {
+		res, body = b.send(t, "GET", "/kb/en/backup", nil)
+		wantStatus(t, res, http.StatusOK)
+		wantContains(t, body, `<a href="/writer/articles/en/backup/history" lang="en">History (staff)</a>`)
+		if cc := res.Header.Get("Cache-Control"); cc != "private, no-store" {
+			t.Errorf("Cache-Control = %q on a page with a staff link", cc)
+		}
+	}
+	for _, b := range []*browser{agent, p.browser()} {
+		res, body = b.send(t, "GET", "/kb/en/backup", nil)
+		wantStatus(t, res, http.StatusOK)
+		wantLacks(t, body, "/history")
+		if cc := res.Header.Get("Cache-Control"); cc != "" {
+			t.Errorf("Cache-Control = %q on a customer's page", cc)
+		}
+	}
 
 	// Without a history the page says so.
 	plain := newPortal(t, server.Config{})

@@ -90,6 +90,9 @@ type articlePage struct {
 	// WrittenBy names the article's contributors in a sentence ("Written
 	// by Ana, Petr and 2 others"); "" when the history is not known.
 	WrittenBy string
+	// HistoryURL is the article's history in the console, for a writer
+	// or operator reading it; "" for everyone else.
+	HistoryURL string
 }
 
 // article serves /kb/LANG/SLUG, or a file of an article at
@@ -127,6 +130,11 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 		p.Voted = c.Query("voted")
 	}
 	p.MaxMissing = events.MaxMissing
+	if h.mayWrite != nil && h.mayWrite(c) {
+		p.HistoryURL = "/writer/articles/" + strings.TrimPrefix(a.URL(), "/kb/") + "/history"
+		// This page is one person's now: no shared cache may keep it.
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
+	}
 	p.Updated = a.Updated()
 	if h.provenance != nil {
 		updated, names := h.provenance(a.Path)

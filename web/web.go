@@ -75,6 +75,11 @@ type Services struct {
 	// contributor first, from the content's history. Nil, or a zero time
 	// and no names: the page shows the front matter's date, as before.
 	Provenance func(contentPath string) (updated time.Time, contributors []string)
+	// MayWrite says whether a request comes from a signed-in staff member
+	// who may change articles (the console's Console.MayWrite): the
+	// article page then links the article's history in the console. Nil:
+	// never.
+	MayWrite func(c *fiber.Ctx) bool
 }
 
 // handler holds what the handlers need.
@@ -90,7 +95,8 @@ type handler struct {
 	problems func() []string // Services.Health
 	// provenance is Services.Provenance; nil: none.
 	provenance func(contentPath string) (time.Time, []string)
-	i18n       *i18n.Bundle // the customer pages' words
+	mayWrite   func(c *fiber.Ctx) bool // Services.MayWrite; nil: never
+	i18n       *i18n.Bundle            // the customer pages' words
 	views      *views
 	assets     *httpkit.Assets
 	clients    *httpkit.Clients
@@ -133,7 +139,7 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		problems: s.Health, provenance: s.Provenance, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
+		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
 		limits: cfg.RateLimits.New(log), errors: cfg.Errors}
 	if h.errors == nil {
 		h.errors = httpkit.NewErrorLog(log, 0)
