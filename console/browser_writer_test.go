@@ -99,6 +99,20 @@ func TestBrowserWriterPages(t *testing.T) {
 	fitsPhone(t, tab)
 	browsertest.Screenshot(t, tab, "writer-history")
 
+	// The article as its writer reads it: when it changed, who wrote it,
+	// and the way back to its history.
+	browsertest.Value(t, tab, "open the article", chromedp.WaitEvent(page.LoadEventFired, nil,
+		chromedp.Click(chromedp.CSS(`h1 a[href="/kb/en/backup"]`))))
+	meta := browsertest.Value(t, tab, "the article's meta line", chromedp.Evaluate[string](`document.querySelector(".article__meta").textContent`))
+	for _, want := range []string{"Updated 2 December 2026", "Written by Ana Writer, Petr Novák and 2 others", "History (staff)"} {
+		if !strings.Contains(strings.Join(strings.Fields(meta), " "), want) {
+			t.Errorf("article meta %q lacks %q", meta, want)
+		}
+	}
+	browsertest.CheckA11y(t, tab)
+	fitsPhone(t, tab)
+	browsertest.Screenshot(t, tab, "article-for-writer")
+
 	browsertest.Value(t, tab, "open the tokens", chromedp.WaitEvent(page.LoadEventFired, nil,
 		chromedp.Navigate(base+"/writer/tokens")))
 	browsertest.Step(t, tab, "name a token", chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "work laptop"))

@@ -32,7 +32,13 @@ func newPortalWithHistory(t testing.TB, history func(ctx context.Context, path s
 		t.Fatal(err)
 	}
 	site, err := web.New(web.Config{}, web.Services{Search: svc.Search, Events: svc.Events, Tickets: svc.Tickets,
-		Deflect: svc.Deflect, Hub: svc.Hub, Health: svc.Health, MayWrite: con.MayWrite})
+		Deflect: svc.Deflect, Hub: svc.Hub, Health: svc.Health, MayWrite: con.MayWrite,
+		Provenance: func(path string) (time.Time, []string) {
+			if path != "en/backup.md" {
+				return time.Time{}, nil
+			}
+			return time.Date(2026, time.December, 2, 16, 4, 0, 0, time.UTC), []string{"Ana Writer", "Petr Novák", "Jan Dvořák", "Eva Malá"}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
