@@ -66,6 +66,10 @@ func (b *browser) send(t *testing.T, method, target string, form url.Values, hea
 		req.AddCookie(&http.Cookie{Name: name, Value: v})
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1] // the request line's host, not a header field
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	res, body := b.p.do(t, req)

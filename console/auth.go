@@ -69,7 +69,7 @@ func (h *handler) staffSession(need staff.Role) fiber.Handler {
 		if sess.User.MustChangePassword && c.Path() != "/agent/password" && c.Path() != "/agent/logout" {
 			return c.Redirect("/agent/password", fiber.StatusSeeOther)
 		}
-		if need != anyRole && !sess.User.Role.Allows(need) {
+		if need != anyRole && !mayDo(sess.User.Role, need) {
 			// A console page, not the customer's error page: it names the
 			// role needed and links to what this user can use.
 			return httpkit.WithPage(errForbidden, h.forbiddenPage(need))
@@ -224,7 +224,7 @@ func roleAllowsPath(r staff.Role, p string) bool {
 	case p == "/agent/password":
 		return true
 	case under("/writer"):
-		return r.Allows(staff.RoleWriter)
+		return mayDo(r, staff.RoleWriter)
 	case p == "/operator":
 		return r.Allows(staff.RoleOperator)
 	case under("/agent"):

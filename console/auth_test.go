@@ -47,6 +47,8 @@ func TestSafeNextByRole(t *testing.T) {
 		{staff.RoleWriter, "/agent", "/writer"},
 		{staff.RoleWriter, "/operator", "/writer"},
 		{staff.RoleWriter, "/writer", "/writer"},
+		{staff.RoleWriter, "/writer/tokens", "/writer/tokens"},
+		{staff.RoleOperator, "/writer/tokens", "/writer/tokens"},
 		{staff.RoleWriter, "/agent/password", "/agent/password"},
 		{staff.RoleWriter, "//evil.example/writer", "/writer"},
 	} {

@@ -10,6 +10,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,11 @@ type Services struct {
 	// line (app.App.Health), for the operators' page. Nil: nothing to
 	// report.
 	Health func() []string
+	// History lists the changes to an article's file (its path under the
+	// content root, kb.Article.Path), newest first, at most limit, each
+	// with its diff, for the writers' history page. Nil: the page says
+	// there is no history.
+	History func(ctx context.Context, contentPath string, limit int) ([]Revision, error)
 }
 
 // handler holds what the handlers need.
@@ -62,7 +68,8 @@ type handler struct {
 	deflect *deflect.Tracker
 	staff   *staff.Store
 	hub     *live.Hub
-	health  func() []string // Services.Health
+	health  func() []string                                                              // Services.Health
+	history func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
 	views   *views
 	clients *httpkit.Clients
 	signIn  *httpkit.RateLimit // nil: no limit
@@ -100,7 +107,7 @@ func New(cfg Config, s Services) (*Console, error) {
 	if errs == nil {
 		errs = httpkit.NewErrorLog(log, 0)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, views: vs,
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, views: vs,
 		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
 }
 
@@ -130,7 +137,13 @@ func (con *Console) Routes(r fiber.Router) {
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
 	r.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
-	r.Get("/writer", h.staffSession(staff.RoleWriter), h.writer)
+	writerSession := h.staffSession(staff.RoleWriter) // writers and operators (mayDo)
+	r.Post("/writer/tokens", form, writerSession, h.createToken)
+	r.Post("/writer/tokens/:id/revoke", small, writerSession, h.revokeToken)
+	writer := r.Group("/writer", small, writerSession)
+	writer.Get("/", h.writer)
+	writer.Get("/tokens", h.tokens)
+	writer.Get("/articles/:lang/*", h.articleHistory) // …/SLUG/history; slugs may hold "/"
 	apiAgent := h.apiStaff(staff.RoleAgent)
 	r.Post("/api/agent/tickets/:number/replies", reply, apiAgent, h.apiAgentReply)
 	r.Post("/api/agent/tickets/:number/status", small, apiAgent, h.apiAgentStatus)

@@ -94,7 +94,7 @@ func TestWriterHome(t *testing.T) {
 	res, body := w.send(t, "GET", "/writer", nil)
 	wantStatus(t, res, http.StatusOK)
 	wantNoInlineCode(t, body)
-	wantContains(t, body, "How to change an article", "portal check", `aria-current="page">Articles</a>`)
+	wantContains(t, body, "Publish with git", "git clone", `aria-current="page">Articles</a>`)
 	wantLacks(t, body, `href="/agent">Queue</a>`, "live-dot")
 	for _, lang := range p.svc.Search.KB().Languages() {
 		wantContains(t, body, `id="lang-`+lang+`"`)

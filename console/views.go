@@ -33,6 +33,7 @@ func parseViews(as *httpkit.Assets) (*views, error) {
 	funcs := template.FuncMap{
 		"asset":    as.URL,
 		"langName": langtag.Name,
+		"history":  historyURL,
 		"markdown": httpkit.Markdown,
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z07:00") },
 		"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
@@ -73,7 +74,7 @@ func (h *handler) layout(c *fiber.Ctx, title string) layout {
 	s := currentStaff(c)
 	r := s.User.Role
 	return layout{Title: title, User: s.User.Name, Role: string(r), CSRF: s.CSRF,
-		Operator: r.Allows(staff.RoleOperator), Agent: r.Allows(staff.RoleAgent), Writer: r.Allows(staff.RoleWriter),
+		Operator: r.Allows(staff.RoleOperator), Agent: r.Allows(staff.RoleAgent), Writer: mayDo(r, staff.RoleWriter),
 		Home: roleHome(r)}
 }
 

@@ -33,13 +33,33 @@ type forbiddenView struct {
 	Home, HomeLabel  string
 }
 
+// mayDo is staff.Role.Allows with one addition for the console: an
+// operator may also do a writer's work (the articles, their history,
+// tokens for publishing with git).
+func mayDo(r, need staff.Role) bool {
+	return r.Allows(need) || need == staff.RoleWriter && r == staff.RoleOperator
+}
+
+// MayWrite says whether c comes from a signed-in writer or operator (a
+// console session in its cookie), for the customer side to link an
+// article's history (web.Services.MayWrite). Without the cookie it costs
+// nothing; with it, one read of the session.
+func (con *Console) MayWrite(c *fiber.Ctx) bool {
+	token := c.Cookies(sessionCookie)
+	if token == "" {
+		return false
+	}
+	sess, err := con.h.staff.Session(c.UserContext(), token)
+	return err == nil && !sess.User.MustChangePassword && mayDo(sess.User.Role, staff.RoleWriter)
+}
+
 // roleNoun names the people a role is for, in a sentence.
 func roleNoun(r staff.Role) string {
 	switch r {
 	case staff.RoleOperator:
 		return "operators"
 	case staff.RoleWriter:
-		return "writers"
+		return "writers and operators"
 	default:
 		return "agents"
 	}
@@ -48,7 +68,7 @@ func roleNoun(r staff.Role) string {
 type writerPage struct {
 	layout
 	Languages []writerLang
-	Root      string // the content directory the articles are read from
+	CloneURL  string // the knowledge base's git URL, with the user's e-mail
 	Flash     string
 }
 
@@ -57,11 +77,11 @@ type writerLang struct {
 	Articles []*kb.Article
 }
 
-// writer is GET /writer: a writer's home, the articles by language. Until
-// articles are published through the portal it also says how to change one
-// on the server.
+// writer is GET /writer: a writer's home. It says how to publish with git
+// (clone, commit, push) and lists the articles by language, each with its
+// history.
 func (h *handler) writer(c *fiber.Ctx) error {
-	p := writerPage{layout: h.layout(c, "Articles"), Root: h.kb.Root}
+	p := writerPage{layout: h.layout(c, "Articles"), CloneURL: cloneURL(c, currentStaff(c).User.Email)}
 	p.Section = "writer"
 	for _, l := range h.kb.Languages() {
 		as := append([]*kb.Article(nil), h.kb.InLang(l)...)

@@ -15,7 +15,7 @@ type AuditEntry struct {
 	At      time.Time
 	ActorID int64  // 0 for the command line and failed logins
 	Actor   string // the actor's email, "cli:<user>", or "anonymous"
-	Action  string // "user added", "user disabled", "login", "login failed", "logout", "password changed", "token created", or what Record was given
+	Action  string // "user added", "user disabled", "login", "login failed", "logout", "password changed", "token created", "token revoked", or what Record was given
 	Subject string // usually the email of the account acted on
 	Detail  map[string]string
 }
@@ -29,6 +29,7 @@ const (
 	actionLogout       = "logout"
 	actionPassword     = "password changed"
 	actionTokenCreated = "token created"
+	actionTokenRevoked = "token revoked"
 )
 
 // anonymous is the actor of a failed login.

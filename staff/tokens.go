@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/orbitask/portal/fields"
@@ -107,4 +108,76 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 		}
 	}
 	return u, nil
+}
+
+// Token is a personal access token as its owner sees it: never the secret,
+// which is not stored.
+type Token struct {
+	ID         int64
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero if never used
+}
+
+// ListTokens returns the tokens of the account with that email that are
+// still in force (not revoked), newest first. An unknown email has none.
+func (s *Store) ListTokens(ctx context.Context, email string) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.name, t.created_at, t.last_used_at
+		FROM staff_tokens t JOIN staff_users u ON u.id = t.user_id
+		WHERE u.email = ? AND t.revoked_at IS NULL ORDER BY t.id DESC`, normEmail(email))
+	if err != nil {
+		return nil, fmt.Errorf("staff: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var (
+			tk       Token
+			created  string
+			lastUsed sql.NullString
+		)
+		if err := rows.Scan(&tk.ID, &tk.Name, &created, &lastUsed); err != nil {
+			return nil, fmt.Errorf("staff: list tokens: %w", err)
+		}
+		if tk.CreatedAt, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("staff: list tokens: %w", err)
+		}
+		if tk.LastUsedAt, err = parseNullTime(lastUsed); err != nil {
+			return nil, fmt.Errorf("staff: list tokens: %w", err)
+		}
+		out = append(out, tk)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("staff: list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes token id of the account with that email, at once:
+// Authenticate refuses it from then on. A token that is not that account's,
+// or is revoked already, is ErrNotFound, so that nobody learns of another's
+// tokens by trying ids.
+func (s *Store) RevokeToken(ctx context.Context, email string, id int64, actor string) error {
+	email = normEmail(email)
+	now := s.now().UTC()
+	var name string
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT t.name FROM staff_tokens t JOIN staff_users u ON u.id = t.user_id
+			WHERE t.id = ? AND u.email = ? AND t.revoked_at IS NULL`, id, email).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_tokens SET revoked_at = ? WHERE id = ?`, formatTime(now), id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, 0, actor, actionTokenRevoked, email, map[string]string{"token_id": fmt.Sprint(id), "name": name})
+	})
+	if err != nil {
+		return wrap(fmt.Sprintf("revoke token %d of %s", id, email), err)
+	}
+	s.log.Info("staff token revoked", "email", email, "token_id", id, "name", name, "actor", actor)
+	return nil
 }

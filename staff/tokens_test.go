@@ -58,3 +58,73 @@ func TestTokens(t *testing.T) {
 		t.Error("last_used_at not updated after a minute")
 	}
 }
+
+// A user sees their own tokens in force, never the secret; revoking one
+// ends it at once and is audited; nobody revokes another's token, nor one
+// twice.
+func TestListAndRevokeTokens(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "wendy@example.com", RoleWriter)
+	e.addUser(t, "walt@example.com", RoleWriter)
+	first, err := e.CreateToken(e.ctx, "wendy@example.com", "laptop", "wendy@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	second, err := e.CreateToken(e.ctx, "wendy@example.com", "desktop", "wendy@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	others, err := e.CreateToken(e.ctx, "walt@example.com", "walt's", "walt@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(2 * time.Minute)
+	if _, err := e.Authenticate(e.ctx, first); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := e.ListTokens(e.ctx, "Wendy@Example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "desktop" || list[1].Name != "laptop" {
+		t.Fatalf("ListTokens = %+v, want desktop then laptop", list)
+	}
+	if !list[1].LastUsedAt.Equal(e.clock.Now()) || !list[0].LastUsedAt.IsZero() {
+		t.Errorf("last used = %v, %v; want now and never", list[1].LastUsedAt, list[0].LastUsedAt)
+	}
+	if !list[0].CreatedAt.Equal(e.clock.Now().Add(-2 * time.Minute)) {
+		t.Errorf("created = %v", list[0].CreatedAt)
+	}
+	if none, err := e.ListTokens(e.ctx, "nobody@example.com"); err != nil || len(none) != 0 {
+		t.Errorf("unknown user: %v, %v", none, err)
+	}
+
+	// Not hers: refused as unknown, and the token still works.
+	walts, _ := e.ListTokens(e.ctx, "walt@example.com")
+	wantErr(t, e.RevokeToken(e.ctx, "wendy@example.com", walts[0].ID, "wendy@example.com"), ErrNotFound)
+	if _, err := e.Authenticate(e.ctx, others); err != nil {
+		t.Fatalf("another's revoke attempt ended the token: %v", err)
+	}
+
+	if err := e.RevokeToken(e.ctx, "wendy@example.com", list[1].ID, "wendy@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Authenticate(e.ctx, first)
+	wantErr(t, err, ErrUnauthenticated)
+	if _, err := e.Authenticate(e.ctx, second); err != nil {
+		t.Errorf("the other token: %v", err)
+	}
+	wantErr(t, e.RevokeToken(e.ctx, "wendy@example.com", list[1].ID, "wendy@example.com"), ErrNotFound)
+	if list, _ = e.ListTokens(e.ctx, "wendy@example.com"); len(list) != 1 || list[0].Name != "desktop" {
+		t.Errorf("after revoking: %+v", list)
+	}
+	entries, err := e.Audit(e.ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := entries[0]; a.Action != "token revoked" || a.Subject != "wendy@example.com" || a.Actor != "wendy@example.com" || a.Detail["name"] != "laptop" {
+		t.Errorf("audit = %+v", a)
+	}
+}

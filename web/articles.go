@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 )
@@ -81,6 +84,15 @@ type articlePage struct {
 	// draft's subject.
 	ContactURL string
 	MaxMissing int // the longest line of what was missing
+	// Updated is when the article last changed: from the content's
+	// history when known, else the front matter's date (zero: not shown).
+	Updated time.Time
+	// WrittenBy names the article's contributors in a sentence ("Written
+	// by Ana, Petr and 2 others"); "" when the history is not known.
+	WrittenBy string
+	// HistoryURL is the article's history in the console, for a writer
+	// or operator reading it; "" for everyone else.
+	HistoryURL string
 }
 
 // article serves /kb/LANG/SLUG, or a file of an article at
@@ -118,6 +130,19 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 		p.Voted = c.Query("voted")
 	}
 	p.MaxMissing = events.MaxMissing
+	if h.mayWrite != nil && h.mayWrite(c) {
+		p.HistoryURL = "/writer/articles/" + strings.TrimPrefix(a.URL(), "/kb/") + "/history"
+		// This page is one person's now: no shared cache may keep it.
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
+	}
+	p.Updated = a.Updated()
+	if h.provenance != nil {
+		updated, names := h.provenance(a.Path)
+		if !updated.IsZero() {
+			p.Updated = updated.UTC() // the day in UTC, as the front matter's dates
+		}
+		p.WrittenBy = writtenBy(h.i18n, p.Lang, names)
+	}
 	p.ContactURL = "/tickets/new?" + strings.ReplaceAll(url.Values{"subject": {a.Title}, "lang": {p.Lang}}.Encode(), "+", "%20")
 	p.Description, p.SearchLang = a.Description, a.Lang
 	p.Chroma = a.HighlightedCode()
@@ -142,6 +167,23 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 		p.Related = append(p.Related, hit.Article)
 	}
 	return h.render(c, fiber.StatusOK, "article", p)
+}
+
+// writtenBy names an article's contributors in lang: every name up to
+// three, else the first two and how many others; "" for none.
+func writtenBy(words *i18n.Bundle, lang string, names []string) string {
+	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return strings.TrimSpace(n) == "" })
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return words.T(lang, "article.written_by.single", "a", names[0])
+	case 2:
+		return words.T(lang, "article.written_by.pair", "a", names[0], "b", names[1])
+	case 3:
+		return words.T(lang, "article.written_by.three", "a", names[0], "b", names[1], "c", names[2])
+	}
+	return words.T(lang, "article.written_by.more", "a", names[0], "b", names[1], i18n.CountArg, len(names)-2)
 }
 
 // vote records "Was this helpful?" for POST /kb/LANG/SLUG/vote and sends the

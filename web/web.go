@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,6 +70,16 @@ type Services struct {
 	// line (app.App.Health); /healthz answers 503 while there is any. Nil:
 	// nothing to report.
 	Health func() []string
+	// Provenance says when an article's file (its path under the content
+	// root, kb.Article.Path) last changed and who wrote it, most recent
+	// contributor first, from the content's history. Nil, or a zero time
+	// and no names: the page shows the front matter's date, as before.
+	Provenance func(contentPath string) (updated time.Time, contributors []string)
+	// MayWrite says whether a request comes from a signed-in staff member
+	// who may change articles (the console's Console.MayWrite): the
+	// article page then links the article's history in the console. Nil:
+	// never.
+	MayWrite func(c *fiber.Ctx) bool
 }
 
 // handler holds what the handlers need.
@@ -82,13 +93,16 @@ type handler struct {
 	deflect  *deflect.Tracker
 	hub      *live.Hub
 	problems func() []string // Services.Health
-	i18n     *i18n.Bundle    // the customer pages' words
-	views    *views
-	assets   *httpkit.Assets
-	clients  *httpkit.Clients
-	pageSize int
-	uploads  *httpkit.Budget // shared by the filings' attachments
-	limits   httpkit.RateLimiters
+	// provenance is Services.Provenance; nil: none.
+	provenance func(contentPath string) (time.Time, []string)
+	mayWrite   func(c *fiber.Ctx) bool // Services.MayWrite; nil: never
+	i18n       *i18n.Bundle            // the customer pages' words
+	views      *views
+	assets     *httpkit.Assets
+	clients    *httpkit.Clients
+	pageSize   int
+	uploads    *httpkit.Budget // shared by the filings' attachments
+	limits     httpkit.RateLimiters
 	// shareReports: refusals for a client's upload share, logged at WARN
 	// once a minute per client.
 	shareReports *httpkit.Reporter
@@ -125,7 +139,7 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		problems: s.Health, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
+		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
 		limits: cfg.RateLimits.New(log), errors: cfg.Errors}
 	if h.errors == nil {
 		h.errors = httpkit.NewErrorLog(log, 0)
