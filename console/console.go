@@ -21,6 +21,7 @@ import (
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -43,7 +44,10 @@ type Config struct {
 
 // Services are the domain components the console serves.
 type Services struct {
-	KB      *kb.KB // for the articles a customer read before filing
+	// KB is the live knowledge base, asked on each request (a publish
+	// replaces it): for the articles a customer read before filing and
+	// the writers' pages.
+	KB      func() *kb.KB
 	Tickets *tickets.Store
 	Deflect *deflect.Tracker
 	Staff   *staff.Store
@@ -57,13 +61,17 @@ type Services struct {
 	// with its diff, for the writers' history page. Nil: the page says
 	// there is no history.
 	History func(ctx context.Context, contentPath string, limit int) ([]Revision, error)
+	// Publisher shows operators what is published, serves previews of
+	// preview/NAME branches to staff; nil: neither.
+	Publisher *publish.Publisher
 }
 
 // handler holds what the handlers need.
 type handler struct {
 	log     *slog.Logger
 	errors  *httpkit.ErrorLog
-	kb      *kb.KB
+	kb      func() *kb.KB
+	pub     *publish.Publisher // nil: no previews, no publishing section
 	tickets *tickets.Store
 	deflect *deflect.Tracker
 	staff   *staff.Store
@@ -107,7 +115,7 @@ func New(cfg Config, s Services) (*Console, error) {
 	if errs == nil {
 		errs = httpkit.NewErrorLog(log, 0)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, views: vs,
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
 		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
 }
 
@@ -144,6 +152,11 @@ func (con *Console) Routes(r fiber.Router) {
 	writer.Get("/", h.writer)
 	writer.Get("/tokens", h.tokens)
 	writer.Get("/articles/:lang/*", h.articleHistory) // …/SLUG/history; slugs may hold "/"
+	// Previews are for every signed-in staff member: an agent may check an
+	// answer before it is published.
+	preview := r.Group("/preview", small, h.staffSession(anyRole))
+	preview.Get("/:name/", h.preview)
+	preview.Get("/:name/kb/:lang/*", h.previewArticle)
 	apiAgent := h.apiStaff(staff.RoleAgent)
 	r.Post("/api/agent/tickets/:number/replies", reply, apiAgent, h.apiAgentReply)
 	r.Post("/api/agent/tickets/:number/status", small, apiAgent, h.apiAgentStatus)

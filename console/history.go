@@ -52,7 +52,7 @@ func (h *handler) articleHistory(c *fiber.Ctx) error {
 	if !ok {
 		return httpkit.ErrNotFound
 	}
-	a, ok := h.kb.Get(c.Params("lang"), slug)
+	a, ok := h.kb().Get(c.Params("lang"), slug)
 	if !ok {
 		return httpkit.ErrNotFound
 	}

@@ -279,7 +279,7 @@ func (h *handler) trail(evs []deflect.Event) []trailLine {
 }
 
 func (h *handler) articleRef(id string) articleRef {
-	if a, ok := h.kb.ByID(id); ok {
+	if a, ok := h.kb().ByID(id); ok {
 		return articleRef{Title: a.Title, URL: a.URL()}
 	}
 	return articleRef{Title: id + " (no longer published)"}

@@ -104,10 +104,10 @@ func inPreview(html, name string) string {
 }
 
 func (h *handler) previewKB(name string) (*kb.KB, bool) {
-	if h.previews == nil {
+	if h.pub == nil {
 		return nil, false
 	}
-	return h.previews(name)
+	return h.pub.Preview(name)
 }
 
 func unescapePath(p string) string {

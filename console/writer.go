@@ -83,8 +83,8 @@ type writerLang struct {
 func (h *handler) writer(c *fiber.Ctx) error {
 	p := writerPage{layout: h.layout(c, "Articles"), CloneURL: cloneURL(c, currentStaff(c).User.Email)}
 	p.Section = "writer"
-	for _, l := range h.kb.Languages() {
-		as := append([]*kb.Article(nil), h.kb.InLang(l)...)
+	for _, l := range h.kb().Languages() {
+		as := append([]*kb.Article(nil), h.kb().InLang(l)...)
 		sort.Slice(as, func(i, j int) bool { return as[i].Title < as[j].Title })
 		p.Languages = append(p.Languages, writerLang{Lang: l, Articles: as})
 	}

@@ -26,7 +26,7 @@ import (
 func newPortalWithHistory(t testing.TB, history func(ctx context.Context, path string, limit int) ([]console.Revision, error)) *portal {
 	t.Helper()
 	svc := testportal.Open(t, "testdata/content", server.LiveEncoders)
-	con, err := console.New(console.Config{}, console.Services{KB: svc.Search.KB(), Tickets: svc.Tickets, Deflect: svc.Deflect,
+	con, err := console.New(console.Config{}, console.Services{KB: svc.Search.KB, Tickets: svc.Tickets, Deflect: svc.Deflect,
 		Staff: svc.Staff, Hub: svc.Hub, Health: svc.Health, History: history})
 	if err != nil {
 		t.Fatal(err)

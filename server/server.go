@@ -6,6 +6,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -57,14 +58,28 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	// One log of server errors for requests and sockets alike, so that a
 	// cause failing everything is logged once per interval.
 	errs := httpkit.NewErrorLog(cfg.Logger, 0)
-	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
-		RateLimits: cfg.RateLimits, Errors: errs},
-		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health})
+	pub := a.Publisher
+	history := func(ctx context.Context, contentPath string, limit int) ([]console.Revision, error) {
+		commits, err := pub.History(ctx, contentPath, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]console.Revision, len(commits))
+		for i, c := range commits {
+			out[i] = console.Revision{ID: c.ID, Author: c.Author, When: c.When, Subject: c.Subject, Patch: c.Patch}
+		}
+		return out, nil
+	}
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs},
+		console.Services{KB: a.Search.KB, Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health,
+			History: history, Publisher: pub})
 	if err != nil {
 		return nil, err
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs},
-		console.Services{KB: a.Search.KB(), Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health})
+	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
+		RateLimits: cfg.RateLimits, Errors: errs},
+		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health,
+			Provenance: pub.Provenance, MayWrite: staffSide.MayWrite})
 	if err != nil {
 		return nil, err
 	}
