@@ -36,11 +36,11 @@ type helpfulArticle struct {
 func (h *handler) home(c *fiber.Ctx) error {
 	lang := h.requestLang(c)
 	articles := h.kbLang(c, lang)
-	p := homePage{layout: h.layout(lang, ""), KBLang: articles, Categories: h.kb.Categories(articles), Recent: h.kb.Recent(articles, 6)}
+	p := homePage{layout: h.layout(lang, ""), KBLang: articles, Categories: h.kb().Categories(articles), Recent: h.kb().Recent(articles, 6)}
 	p.Home, p.HeaderSearch, p.SearchLang = true, false, articles
 	p.Description = h.i18n.T(lang, "home.meta_description")
 	var ids []string
-	for _, a := range h.kb.InLang(articles) {
+	for _, a := range h.kb().InLang(articles) {
 		ids = append(ids, a.ID)
 	}
 	scores, err := h.ev.MostHelpful(c.UserContext(), ids, 5)
@@ -48,7 +48,7 @@ func (h *handler) home(c *fiber.Ctx) error {
 		return err
 	}
 	for _, s := range scores {
-		if a, ok := h.kb.ByID(s.ArticleID); ok {
+		if a, ok := h.kb().ByID(s.ArticleID); ok {
 			p.MostHelpful = append(p.MostHelpful, helpfulArticle{a, s.Yes})
 		}
 	}
@@ -62,7 +62,7 @@ type categoryPage struct {
 }
 
 func (h *handler) category(c *fiber.Ctx) error {
-	cat, list, ok := h.kb.Category(c.Params("lang"), unescape(c.Params("slug")))
+	cat, list, ok := h.kb().Category(c.Params("lang"), unescape(c.Params("slug")))
 	if !ok {
 		return c.Next() // perhaps an alias
 	}
@@ -100,13 +100,13 @@ type articlePage struct {
 // path that is an article owns the rest.
 func (h *handler) article(c *fiber.Ctx) error {
 	lang, rest := c.Params("lang"), unescape(strings.Trim(c.Params("*"), "/"))
-	if a, ok := h.kb.Get(lang, rest); ok {
+	if a, ok := h.kb().Get(lang, rest); ok {
 		return h.showArticle(c, a)
 	}
 	parts := strings.Split(rest, "/")
 	for i := len(parts) - 1; i > 0; i-- {
-		if a, ok := h.kb.Get(lang, strings.Join(parts[:i], "/")); ok {
-			return sendArticleAsset(c, h.kb, a, strings.Join(parts[i:], "/"))
+		if a, ok := h.kb().Get(lang, strings.Join(parts[:i], "/")); ok {
+			return sendArticleAsset(c, h.kb(), a, strings.Join(parts[i:], "/"))
 		}
 	}
 	return c.Next() // perhaps an alias
@@ -121,7 +121,7 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
-		Translations: h.kb.Translations(a),
+		Translations: h.kb().Translations(a),
 	}
 	switch c.Query("voted") {
 	case "1":
@@ -207,7 +207,7 @@ func (h *handler) vote(c *fiber.Ctx) error {
 	if !ok {
 		return httpkit.ErrNotFound
 	}
-	a, ok := h.kb.Get(c.Params("lang"), unescape(rest))
+	a, ok := h.kb().Get(c.Params("lang"), unescape(rest))
 	if !ok {
 		return httpkit.ErrNotFound
 	}

@@ -117,7 +117,7 @@ func (h *handler) apiDeflectAction(c *fiber.Ctx) error {
 	var err error
 	switch c.Params("action") {
 	case "opened", "solved":
-		if _, ok := h.kb.ByID(in.Article); !ok {
+		if _, ok := h.kb().ByID(in.Article); !ok {
 			return httpkit.BadRequest("article: no such article " + strconv.Quote(in.Article))
 		}
 		if c.Params("action") == "opened" {

@@ -38,13 +38,13 @@ func (h *handler) requestLang(c *fiber.Ctx) string {
 // asked for with ?lang= if it has articles, else lang if it has, else
 // pickLang's choice.
 func (h *handler) kbLang(c *fiber.Ctx, lang string) string {
-	if l, ok := langtag.Normalize(c.Query("lang")); ok && h.kb.HasLang(l) {
+	if l, ok := langtag.Normalize(c.Query("lang")); ok && h.kb().HasLang(l) {
 		return l
 	}
-	if h.kb.HasLang(lang) {
+	if h.kb().HasLang(lang) {
 		return lang
 	}
-	return pickLang(h.kb, "", c.Get(fiber.HeaderAcceptLanguage))
+	return pickLang(h.kb(), "", c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // ticketLang is the language of a ticket's page: ?lang= if the bundle has

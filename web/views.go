@@ -193,7 +193,7 @@ func (l *layout) addStrings(words *i18n.Bundle, prefixes ...string) {
 // words, then any other language that has articles.
 func (h *handler) languageLinks(current string) []langLink {
 	codes := h.i18n.Languages()
-	for _, code := range h.kb.Languages() {
+	for _, code := range h.kb().Languages() {
 		if !slices.Contains(codes, code) {
 			codes = append(codes, code)
 		}

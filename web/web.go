@@ -87,7 +87,6 @@ type handler struct {
 	log      *slog.Logger
 	errors   *httpkit.ErrorLog
 	ix       *search.Index
-	kb       *kb.KB
 	ev       *events.Store
 	tickets  *tickets.Store
 	deflect  *deflect.Tracker
@@ -138,7 +137,7 @@ func New(cfg Config, s Services) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	h := &handler{log: log, ix: ix, kb: ix.KB(), ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
+	h := &handler{log: log, ix: ix, ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
 		limits: cfg.RateLimits.New(log), errors: cfg.Errors}
 	if h.errors == nil {
@@ -220,9 +219,9 @@ func (h *handler) health(c *fiber.Ctx) error {
 	}
 	if len(reasons) > 0 {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "degraded", "reasons": reasons,
-			"articles": len(h.kb.Articles), "search": searchState})
+			"articles": len(h.kb().Articles), "search": searchState})
 	}
-	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb.Articles), "search": searchState})
+	return c.JSON(fiber.Map{"status": "ok", "articles": len(h.kb().Articles), "search": searchState})
 }
 
 // aliasOrNotFound answers every request no route took: an old URL that an
@@ -230,9 +229,13 @@ func (h *handler) health(c *fiber.Ctx) error {
 // not found.
 func (h *handler) aliasOrNotFound(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		if a, ok := h.kb.Alias(unescape(c.Path())); ok {
+		if a, ok := h.kb().Alias(unescape(c.Path())); ok {
 			return c.Redirect(a.URL(), fiber.StatusMovedPermanently)
 		}
 	}
 	return httpkit.ErrNotFound
 }
+
+// kb is the live knowledge base; a publish replaces it, so handlers ask
+// for it per request.
+func (h *handler) kb() *kb.KB { return h.ix.KB() }
