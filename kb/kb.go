@@ -235,7 +235,7 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 	// Identity checks need every article, so they run in one pass.
 	idProblems := map[string][]Problem{}
 	byPath := map[string]*Article{}
-	owner := map[string]string{}  // URL or alias → path that claimed it
+	owner := map[string]string{} // URL or alias → path that claimed it
 	claimed := map[string]bool{} // the same, as Alias is asked
 	st.idents = map[string]string{}
 	for _, p := range docPaths {
