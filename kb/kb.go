@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"runtime"
@@ -153,7 +152,7 @@ func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
 	st.syn, st.synHash, st.synProblems = loadSynonyms(fsys)
 	md := newMarkdown()
 	if opts.CacheFile != "" {
-		if docs, ok := readSnapshot(opts.CacheFile, st.fingerprint()); ok && len(docs) == countMD(st.files) {
+		if docs, ok := readSnapshot(opts.CacheFile, st.fingerprint(sortedKeys(st.files))); ok && len(docs) == countMD(st.files) {
 			st.docs = docs
 			return build(fsys, opts, md, st, opts.Redirects, nil), true, nil
 		}
@@ -172,10 +171,10 @@ func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
 
 // fingerprint hashes every entry's line (content hash for Markdown, size and
 // time for other files) and the synonym list.
-func (st *state) fingerprint() string {
+func (st *state) fingerprint(paths []string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "kb %d\n", snapshotVersion)
-	for _, p := range sortedKeys(st.files) {
+	for _, p := range paths {
 		io.WriteString(h, p)
 		h.Write([]byte{0})
 		io.WriteString(h, st.files[p].Sig)
@@ -206,6 +205,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // prevBuild is what Update passes on from the knowledge base it starts from.
 type prevBuild struct {
+	files   map[string]*fileState
 	idents  map[string]string
 	views   map[string]*articleView
 	touched map[string]bool
@@ -219,7 +219,8 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 	k := newKB(opts.Root)
 	k.fsys, k.opts, k.md, k.st = fsys, opts, md, st
 	k.Synonyms = st.syn
-	k.Fingerprint = st.fingerprint()
+	paths := sortedKeys(st.files)
+	k.Fingerprint = st.fingerprint(paths)
 	docPaths := sortedKeys(st.docs)
 
 	// Each KB has its own Article values: a reused one would keep the old
@@ -244,14 +245,15 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 			continue
 		}
 		a := arts[p]
-		if prevPath, dup := owner[a.URL()]; dup {
+		u := a.URL()
+		if prevPath, dup := owner[u]; dup {
 			idProblems[p] = append(idProblems[p], Problem{p, d.SlugLine, fmt.Sprintf("duplicate slug %q in language %s (also used by %s)", a.Slug, a.Lang, prevPath)})
 			continue
 		}
-		owner[a.URL()] = p
+		owner[u] = p
 		claimed[urlKey(a)] = true
 		byPath[p] = a
-		st.idents[p] = a.URL()
+		st.idents[p] = u
 	}
 	for _, p := range docPaths {
 		d := st.docs[p]
@@ -279,11 +281,19 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 	}
 
 	// A body is validated again when it is new or refers to a path whose
-	// article or file may have come, gone or moved.
+	// file came, went or changed its standing, or whose article came, went
+	// or changed its URL: nothing else of the tree shows in a body.
 	res := &treeResolver{files: st.files, byPath: byPath}
 	var affected map[string]bool
 	if prev != nil {
-		affected = maps.Clone(prev.touched)
+		affected = map[string]bool{}
+		for p := range prev.touched {
+			was, wasOK := prev.files[p]
+			is, isOK := st.files[p]
+			if wasOK != isOK || wasOK && was.Servable != is.Servable {
+				affected[p] = true
+			}
+		}
 		for p, u := range prev.idents {
 			if st.idents[p] != u {
 				affected[p] = true
@@ -318,7 +328,7 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 
 	st.views = map[string]*articleView{}
 	var served []*Article
-	for _, p := range sortedKeys(st.files) {
+	for _, p := range paths {
 		k.Problems = append(k.Problems, st.files[p].Problems...)
 		d, ok := st.docs[p]
 		if !ok {

@@ -128,7 +128,7 @@ func (k *KB) Update(fsys fs.FS, changes []Change) (*KB, error) {
 			redirects[ou] = to
 		}
 	}
-	return build(fsys, k.opts, k.md, st, redirects, &prevBuild{idents: old.idents, views: old.views, touched: touched}), nil
+	return build(fsys, k.opts, k.md, st, redirects, &prevBuild{files: old.files, idents: old.idents, views: old.views, touched: touched}), nil
 }
 
 func cleanPath(p string) string {
