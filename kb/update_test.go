@@ -603,3 +603,41 @@ func TestUpdateFromSnapshot(t *testing.T) {
 		t.Error("a changed slug leaves no redirect")
 	}
 }
+
+// TestUpdateWhileServing: readers of the old knowledge base (rendering
+// pages, resolving aliases) run while Update builds the next; run with
+// -race.
+func TestUpdateWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	fsys := os.DirFS(dir)
+	for i := 0; i < 20; i++ {
+		write(t, dir, fmt.Sprintf("en/a%d.md", i), fmt.Sprintf("---\ntitle: A%d\naliases: [/old/%d]\n---\nSee [next](a%d.md).\n", i, i, (i+1)%20))
+	}
+	k, err := LoadFS(fsys, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, a := range k.Articles {
+			a.HTML()
+			k.Alias("/old/1")
+		}
+	}()
+	write(t, dir, "en/a1.md", "---\ntitle: A1\nslug: one\n---\nSee [a2](a2.md).\n")
+	next, err := k.Update(fsys, []Change{{Path: "en/a1.md"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range next.Articles {
+		a.HTML()
+	}
+	<-done
+	if a, _ := next.ArticleAt("en/a0.md"); !strings.Contains(string(a.HTML()), `href="/kb/en/one"`) {
+		t.Errorf("a0 = %s", a.HTML())
+	}
+	if a, _ := k.ArticleAt("en/a0.md"); !strings.Contains(string(a.HTML()), `href="/kb/en/a1"`) {
+		t.Errorf("old a0 = %s", a.HTML())
+	}
+}

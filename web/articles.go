@@ -227,7 +227,11 @@ func sendArticleAsset(c *fiber.Ctx, k *kb.KB, a *kb.Article, key string) error {
 		return fmt.Errorf("web: %w", err)
 	}
 	ext := strings.ToLower(path.Ext(key))
-	ct := httpkit.ContentType(ext)
+	// kb's attachment types do not depend on the system's mime.types.
+	ct, ok := kb.AttachmentType(ext)
+	if !ok {
+		ct = httpkit.ContentType(ext)
+	}
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 	switch {
