@@ -1,5 +1,8 @@
 // Package kb loads the knowledge base: Markdown articles with YAML front
-// matter, rendered with goldmark. It knows nothing of search or HTTP.
+// matter, rendered with goldmark, from a directory or any fs.FS (a git
+// tree). KB.Update builds the next knowledge base from a changed tree,
+// redoing only the work the change needs. It knows nothing of search or
+// HTTP.
 package kb
 
 import (
@@ -211,10 +214,10 @@ type prevBuild struct {
 	touched map[string]bool
 }
 
-// build checks identities across every article, renders the bodies that
-// need it (all, without prev; with prev, the new ones and those referring to
-// a path whose existence may have changed) and assembles the KB. It fills
-// in st.
+// build checks identities across every article, validates the bodies that
+// need it (those not yet rendered, and with prev those referring to a path
+// whose file or article changed its standing) and assembles the KB. It
+// fills in st.
 func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects map[string]string, prev *prevBuild) *KB {
 	k := newKB(opts.Root)
 	k.fsys, k.opts, k.md, k.st = fsys, opts, md, st

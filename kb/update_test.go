@@ -641,3 +641,14 @@ func TestUpdateWhileServing(t *testing.T) {
 		t.Errorf("old a0 = %s", a.HTML())
 	}
 }
+
+func TestNameProblem(t *testing.T) {
+	for name, bad := range map[string]bool{
+		"..": true, "a\\b.md": true, "tab\t.md": true, "\x7f": true, "\u0085next": true, "bad\xff.png": true,
+		"ok.md": false, "řešení.md": false, ".hidden": false, "a b.png": false, "...": false,
+	} {
+		if got := nameProblem(name) != ""; got != bad {
+			t.Errorf("nameProblem(%q) = %q", name, nameProblem(name))
+		}
+	}
+}
