@@ -166,10 +166,10 @@ func inspect(fsys fs.FS, p string, d fs.DirEntry, maxSize int64) (*fileState, []
 	}
 	ext := strings.ToLower(path.Ext(p))
 	_, attachment := attachmentTypes[ext]
-	binary := func(head []byte) *fileState {
+	binary := func() *fileState {
 		kind := "files without an extension"
 		if ext != "" {
-			kind = strconv.Quote(ext) + " files"
+			kind = strconv.Quote(path.Ext(p)) + " files"
 		}
 		return problem("binary\x00"+meta, fmt.Sprintf("binary file: %s are not published (binary attachments may be %s)", kind, attachmentList()))
 	}
@@ -179,7 +179,7 @@ func inspect(fsys fs.FS, p string, d fs.DirEntry, maxSize int64) (*fileState, []
 			return problem("unreadable", "cannot read file: "+err.Error()), nil
 		}
 		if bytes.IndexByte(raw[:min(len(raw), binarySniffLen)], 0) >= 0 {
-			return binary(raw), nil
+			return binary(), nil
 		}
 		sum := sha256.Sum256(raw)
 		return &fileState{Sig: hex.EncodeToString(sum[:]), MD: true, Servable: true}, raw
@@ -190,7 +190,7 @@ func inspect(fsys fs.FS, p string, d fs.DirEntry, maxSize int64) (*fileState, []
 			return problem("unreadable", "cannot read file: "+err.Error()), nil
 		}
 		if bytes.IndexByte(head, 0) >= 0 {
-			return binary(head), nil
+			return binary(), nil
 		}
 	}
 	return &fileState{Sig: meta, Servable: true}, nil
