@@ -149,7 +149,7 @@ func (tr *tree) remove(p string) {
 // step makes one random change and returns it as git would report it.
 func (tr *tree) step() ([]Change, string) {
 	r := tr.r
-	switch r.Intn(11) {
+	switch r.Intn(13) {
 	case 0, 1: // add an article
 		if p, ok := tr.pick(treeArticles, false); ok {
 			tr.write(p, tr.article(p))
@@ -218,6 +218,24 @@ func (tr *tree) step() ([]Change, string) {
 			tr.write(p, fmt.Sprintf("---\ntitle: Fixed %d\n---\nSee [it](%s).\n", r.Intn(100), rel(p, target)))
 			return []Change{{Path: p}}, "fix link " + p
 		}
+	case 11: // a symbolic link, refused
+		p := "en/link.md"
+		if tr.exists(p) {
+			tr.remove(p)
+			return []Change{{Path: p, Deleted: true}}, "delete " + p
+		}
+		if err := os.Symlink("a.md", filepath.Join(tr.dir, "en", "link.md")); err != nil {
+			tr.t.Fatal(err)
+		}
+		return []Change{{Path: p}}, "add " + p
+	case 12: // files in a directory whose name is refused, one by one
+		p := fmt.Sprintf("bad\x01dir/f%d.md", r.Intn(2))
+		if tr.exists(p) {
+			tr.remove(p)
+			return []Change{{Path: p, Deleted: true}}, "delete " + p
+		}
+		tr.write(p, "---\ntitle: F\n---\n")
+		return []Change{{Path: p}}, "add " + p
 	case 10: // an unchanged file reported anyway, and a hidden file
 		tr.write(".hidden/x.md", "---\n---\n")
 		var out []Change
