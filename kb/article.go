@@ -40,26 +40,41 @@ type Article struct {
 	bodyLine int
 	res      resolver
 	md       goldmark.Markdown
-	once     sync.Once
-	html     template.HTML
-	code     bool // html has code highlighted by chroma
+	view     *articleView
+	digest   string // what the article is made of, for Changed
+}
+
+// articleView is an article's HTML, rendered on first view. Successive
+// knowledge bases share it while the article and what it links to are
+// unchanged.
+type articleView struct {
+	once sync.Once
+	html template.HTML
+	code bool // html has code highlighted by chroma
 }
 
 // HTML is the rendered body; raw HTML from the source is omitted. It is
 // rendered once, on first use, and safe for concurrent use.
 func (a *Article) HTML() template.HTML {
-	a.once.Do(func() {
-		a.html = render(a.md, a, a.body, a.bodyLine, a.res, true).html
-		a.code = strings.Contains(string(a.html), `<pre class="chroma"`)
+	v := a.view
+	if v == nil {
+		return ""
+	}
+	v.once.Do(func() {
+		v.html = render(a.md, a, a.body, a.bodyLine, a.res, true).html
+		v.code = strings.Contains(string(v.html), `<pre class="chroma"`)
 	})
-	return a.html
+	return v.html
 }
 
 // HighlightedCode reports whether the article has code blocks styled by
 // chroma's classes, so that only such pages load their stylesheet.
 func (a *Article) HighlightedCode() bool {
+	if a.view == nil {
+		return false
+	}
 	a.HTML()
-	return a.code
+	return a.view.code
 }
 
 // Heading is one entry of an article's table of contents.

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -48,7 +49,7 @@ func (s *stringList) UnmarshalYAML(n *yaml.Node) error {
 		var out []string
 		for _, c := range n.Content {
 			if c.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d: expected a list of strings", c.Line)
+				return typeError(c.Line, "expected a list of strings")
 			}
 			if v := strings.TrimSpace(c.Value); v != "" {
 				out = append(out, v)
@@ -57,7 +58,7 @@ func (s *stringList) UnmarshalYAML(n *yaml.Node) error {
 		*s = out
 		return nil
 	}
-	return fmt.Errorf("line %d: expected a string or a list of strings", n.Line)
+	return typeError(n.Line, "expected a string or a list of strings")
 }
 
 // flexTime accepts the date forms Hugo accepts most often.
@@ -78,7 +79,13 @@ func (t *flexTime) UnmarshalYAML(n *yaml.Node) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("line %d: cannot parse date %q (use YYYY-MM-DD or RFC 3339)", n.Line, v)
+	return typeError(n.Line, fmt.Sprintf("cannot parse date %q (use YYYY-MM-DD or RFC 3339)", v))
+}
+
+// typeError is how a field reports a bad value: as a *yaml.TypeError, the
+// decoder goes on with the other fields, so every problem is found.
+func typeError(line int, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", line, msg)}}
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
@@ -110,18 +117,27 @@ func yamlProblem(err error, offset int) (line int, msg string) {
 }
 
 // splitFrontMatter separates a `---` YAML header from the body. It returns the
-// header, the body, and the 1-based line on which the body starts.
+// header, the body, and the 1-based line on which the body starts. With an
+// error, the body is still returned when its start is known (bodyLine > 0),
+// so that it can be checked too.
 func splitFrontMatter(src []byte) (header, body []byte, bodyLine int, err error) {
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(src, []byte("+++")) {
-		return nil, nil, 0, &lineError{1, "TOML front matter (+++) is not supported; use YAML between --- lines"}
-	}
-	if !bytes.HasPrefix(src, []byte("---")) {
+	toml := bytes.HasPrefix(src, []byte("+++"))
+	if !toml && !bytes.HasPrefix(src, []byte("---")) {
 		return nil, src, 1, nil
 	}
 	first := bytes.IndexByte(src, '\n')
-	if first < 0 || strings.TrimSpace(string(src[:first])) != "---" {
+	if first < 0 || (!toml && strings.TrimSpace(string(src[:first])) != "---") {
+		if toml {
+			return nil, nil, 0, &lineError{1, "TOML front matter (+++) is not supported; use YAML between --- lines"}
+		}
 		return nil, src, 1, nil
+	}
+	closes := func(t string) bool {
+		if toml {
+			return t == "+++"
+		}
+		return t == "---" || t == "..."
 	}
 	rest := src[first+1:]
 	line := 2
@@ -133,18 +149,24 @@ func splitFrontMatter(src []byte) (header, body []byte, bodyLine int, err error)
 		} else {
 			l = rest[off : off+end]
 		}
-		if t := strings.TrimSpace(string(l)); t == "---" || t == "..." {
+		if closes(strings.TrimSpace(string(l))) {
 			header = rest[:off]
-			if end < 0 {
-				return header, nil, line + 1, nil
+			if end >= 0 {
+				body = rest[off+end+1:]
 			}
-			return header, rest[off+end+1:], line + 1, nil
+			if toml {
+				return nil, body, line + 1, &lineError{1, "TOML front matter (+++) is not supported; use YAML between --- lines"}
+			}
+			return header, body, line + 1, nil
 		}
 		if end < 0 {
 			break
 		}
 		off += end + 1
 		line++
+	}
+	if toml {
+		return nil, nil, 0, &lineError{1, "TOML front matter (+++) is not supported; use YAML between --- lines"}
 	}
 	return nil, nil, 0, &lineError{1, "front matter starts with --- but is never closed"}
 }
@@ -157,14 +179,27 @@ type lineError struct {
 
 func (e *lineError) Error() string { return e.msg }
 
-func parseFrontMatter(header []byte) (frontMatter, error) {
+// parseFrontMatter decodes the header. It returns one error per problem,
+// at its line of the file, and whether the values are known: a YAML syntax
+// error leaves them unknown, a bad value only that field.
+func parseFrontMatter(header []byte) (frontMatter, []*lineError, bool) {
 	var fm frontMatter
 	if len(bytes.TrimSpace(header)) == 0 {
-		return fm, nil
+		return fm, nil, true
 	}
-	if err := yaml.Unmarshal(header, &fm); err != nil {
-		line, msg := yamlProblem(err, 1) // the header starts on the file's second line
-		return fm, &lineError{line, "front matter: " + msg}
+	err := yaml.Unmarshal(header, &fm)
+	if err == nil {
+		return fm, nil, true
 	}
-	return fm, nil
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var out []*lineError
+		for _, e := range te.Errors {
+			line, msg := yamlProblem(errors.New(e), 1) // the header starts on the file's second line
+			out = append(out, &lineError{line, "front matter: " + msg})
+		}
+		return fm, out, true
+	}
+	line, msg := yamlProblem(err, 1)
+	return frontMatter{}, []*lineError{{line, "front matter: " + msg}}, false
 }

@@ -1,5 +1,8 @@
 // Package kb loads the knowledge base: Markdown articles with YAML front
-// matter, rendered with goldmark. It knows nothing of search or HTTP.
+// matter, rendered with goldmark, from a directory or any fs.FS (a git
+// tree). KB.Update builds the next knowledge base from a changed tree,
+// redoing only the work the change needs. It knows nothing of search or
+// HTTP.
 package kb
 
 import (
@@ -8,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -17,6 +21,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/yuin/goldmark"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/orbitask/portal/langtag"
@@ -33,24 +38,66 @@ type KB struct {
 	Synonyms    Synonyms
 	Fingerprint string // changes whenever any article or the synonym list changes
 
-	byID    map[string]*Article
-	aliases map[string]*Article
-	byKey   map[string][]*Article
-	byLang  map[string][]*Article // in the order of Articles
-	langs   []string              // most articles first
+	byID      map[string]*Article
+	aliases   map[string]*Article
+	byKey     map[string][]*Article
+	byLang    map[string][]*Article // in the order of Articles
+	langs     []string              // most articles first
+	served    map[string]*Article   // by content path
+	redirects map[string]string     // old URL path → content path
+
+	fsys fs.FS
+	opts Options
+	md   goldmark.Markdown
+	st   *state
+}
+
+// Options says how LoadFS reads a tree.
+type Options struct {
+	Root        string            // label shown to staff: a directory, or "content.git@<commit>"
+	CacheFile   string            // snapshot file written by WriteSnapshot ("" = none)
+	Redirects   map[string]string // old URL path ("/kb/en/old-slug") → content path of the article now serving it ("en/new.md")
+	MaxFileSize int64             // 0 = DefaultMaxFileSize
 }
 
 // ErrNotFound is returned when an article, category or asset does not exist.
 var ErrNotFound = errors.New("not found")
 
-type source struct {
-	rel      string
-	header   []byte
-	fm       frontMatter
-	body     []byte
-	bodyLine int
-	article  *Article
-	problems []Problem
+// state is what a KB keeps of its tree so that Update redoes only the work
+// a change needs. Its maps are never changed once the KB is built.
+type state struct {
+	files       map[string]*fileState // every entry of the tree, by path
+	docs        map[string]*doc       // every article source, by path
+	syn         Synonyms
+	synHash     []byte
+	synProblems []Problem
+	idents      map[string]string       // path → URL of each article that holds its URL
+	views       map[string]*articleView // path → lazily rendered HTML of each served article
+}
+
+// doc is one parsed article source. The fields are exported for the
+// snapshot.
+type doc struct {
+	Hash      string   // of the file's content
+	Tmpl      *Article // the front matter's article, or a placeholder; nil if the body cannot be found
+	Valid     bool     // the front matter has no problem: the article claims its URL and aliases
+	Draft     bool
+	Body      []byte
+	BodyLine  int
+	SlugLine  int
+	AliasLine int
+	Problems  []Problem // of the front matter
+	R         *renderState
+}
+
+// renderState is what validating a body found. It depends on the body and
+// on whether its link and image targets exist, nothing else.
+type renderState struct {
+	Text     string
+	Headings []Heading
+	Assets   map[string]string
+	Problems []Problem
+	Targets  []string // content paths the body refers to
 }
 
 // Load reads every Markdown file under root. Files with problems are reported
@@ -71,118 +118,249 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 	if !info.IsDir() {
 		return nil, false, fmt.Errorf("kb: load: %s is not a directory", root)
 	}
-	fsys := os.DirFS(root)
-	var files []string
-	// Other files (images, attachments) count in the fingerprint by name,
-	// size and time, so that adding a missing image invalidates a snapshot
-	// that refused the article for lacking it.
-	others := sha256.New()
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(strings.ToLower(name), ".md") && !strings.HasPrefix(name, "_") {
-			files = append(files, p)
-		} else if info, err := d.Info(); err == nil {
-			fmt.Fprintf(others, "%s\x00%d\x00%d\n", p, info.Size(), info.ModTime().UnixNano())
-		}
-		return nil
-	})
+	return loadFS(os.DirFS(root), Options{Root: root, CacheFile: cacheFile})
+}
+
+// LoadFS reads the knowledge base in fsys. Files with problems are reported
+// in KB.Problems and left out; only an unreadable tree is an error.
+func LoadFS(fsys fs.FS, opts Options) (*KB, error) {
+	k, _, err := loadFS(fsys, opts)
+	return k, err
+}
+
+func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	entries, err := walkTree(fsys)
 	if err != nil {
 		return nil, false, fmt.Errorf("kb: load: %w", err)
 	}
-	sort.Strings(files)
-
-	raws := make([][]byte, len(files))
-	readErrs := make([]error, len(files))
-	hashes := make([][32]byte, len(files))
-	parallel(len(files), func(i int) {
-		raws[i], readErrs[i] = fs.ReadFile(fsys, files[i])
-		hashes[i] = sha256.Sum256(raws[i])
+	states := make([]*fileState, len(entries))
+	raws := make([][]byte, len(entries))
+	parallel(len(entries), func(i int) {
+		states[i], raws[i] = inspect(fsys, entries[i].path, entries[i].d, opts.MaxFileSize)
 	})
-	fp := sha256.New()
-	fmt.Fprintf(fp, "snapshot %d\n", snapshotVersion)
-	for i, f := range files {
-		fmt.Fprintf(fp, "%s\x00%x\n", f, hashes[i])
-	}
-	syn, synHash, synProblems := loadSynonyms(fsys)
-	fp.Write(synHash)
-	fp.Write(others.Sum(nil))
-	fingerprint := hex.EncodeToString(fp.Sum(nil))
-
-	md := newMarkdown()
-	if cacheFile != "" {
-		if k, ok := readSnapshot(cacheFile, fingerprint, md, fsys); ok {
-			k.Root, k.Synonyms = root, syn
-			return k, true, nil
+	st := &state{files: make(map[string]*fileState, len(entries)), docs: map[string]*doc{}}
+	var mds []int
+	for i, e := range entries {
+		if states[i] == nil {
+			continue
+		}
+		st.files[e.path] = states[i]
+		if states[i].MD {
+			mds = append(mds, i)
 		}
 	}
-
-	k := newKB(root)
-	k.Synonyms = syn
-	k.Fingerprint = fingerprint
-	k.Problems = append(k.Problems, synProblems...)
-	srcs := make([]*source, len(files))
-	parallel(len(files), func(i int) {
-		srcs[i] = parseSource(files[i], raws[i], readErrs[i])
+	st.syn, st.synHash, st.synProblems = loadSynonyms(fsys)
+	md := newMarkdown()
+	if opts.CacheFile != "" {
+		if docs, ok := readSnapshot(opts.CacheFile, st.fingerprint(sortedKeys(st.files))); ok && len(docs) == countMD(st.files) {
+			st.docs = docs
+			return build(fsys, opts, md, st, opts.Redirects, nil), true, nil
+		}
+	}
+	docs := make([]*doc, len(mds))
+	parallel(len(mds), func(j int) {
+		i := mds[j]
+		docs[j] = parseDoc(entries[i].path, raws[i])
+		docs[j].Hash = states[i].Sig
 	})
+	for j, i := range mds {
+		st.docs[entries[i].path] = docs[j]
+	}
+	return build(fsys, opts, md, st, opts.Redirects, nil), false, nil
+}
+
+// fingerprint hashes every entry's line (content hash for Markdown, size and
+// time for other files) and the synonym list.
+func (st *state) fingerprint(paths []string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "kb %d\n", snapshotVersion)
+	for _, p := range paths {
+		io.WriteString(h, p)
+		h.Write([]byte{0})
+		io.WriteString(h, st.files[p].Sig)
+		h.Write([]byte{'\n'})
+	}
+	h.Write(st.synHash)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func countMD(files map[string]*fileState) int {
+	n := 0
+	for _, f := range files {
+		if f.MD {
+			n++
+		}
+	}
+	return n
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// prevBuild is what Update passes on from the knowledge base it starts from.
+type prevBuild struct {
+	files   map[string]*fileState
+	idents  map[string]string
+	views   map[string]*articleView
+	touched map[string]bool
+}
+
+// build checks identities across every article, validates the bodies that
+// need it (those not yet rendered, and with prev those referring to a path
+// whose file or article changed its standing) and assembles the KB. It
+// fills in st.
+func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects map[string]string, prev *prevBuild) *KB {
+	k := newKB(opts.Root)
+	k.fsys, k.opts, k.md, k.st = fsys, opts, md, st
+	k.Synonyms = st.syn
+	paths := sortedKeys(st.files)
+	k.Fingerprint = st.fingerprint(paths)
+	docPaths := sortedKeys(st.docs)
+
+	// Each KB has its own Article values: a reused one would keep the old
+	// tree alive through its resolver.
+	arts := make(map[string]*Article, len(st.docs))
+	for _, p := range docPaths {
+		if d := st.docs[p]; d.Tmpl != nil {
+			a := *d.Tmpl
+			arts[p] = &a
+		}
+	}
 
 	// Identity checks need every article, so they run in one pass.
+	idProblems := map[string][]Problem{}
 	byPath := map[string]*Article{}
 	owner := map[string]string{} // URL or alias → path that claimed it
-	for _, s := range srcs {
-		if s.article == nil {
+	claimed := map[string]bool{} // the same, as Alias is asked
+	st.idents = map[string]string{}
+	for _, p := range docPaths {
+		d := st.docs[p]
+		if !d.Valid {
 			continue
 		}
-		a := s.article
-		if prev, dup := owner[a.URL()]; dup {
-			s.problems = append(s.problems, Problem{a.Path, 1, fmt.Sprintf("duplicate slug %q in language %s (also used by %s)", a.Slug, a.Lang, prev)})
-			s.article = nil
+		a := arts[p]
+		u := a.URL()
+		if prevPath, dup := owner[u]; dup {
+			idProblems[p] = append(idProblems[p], Problem{p, d.SlugLine, fmt.Sprintf("duplicate slug %q in language %s (also used by %s)", a.Slug, a.Lang, prevPath)})
 			continue
 		}
-		owner[a.URL()] = a.Path
-		byPath[a.Path] = a
+		owner[u] = p
+		claimed[urlKey(a)] = true
+		byPath[p] = a
+		st.idents[p] = u
 	}
-	for _, s := range srcs {
-		if s.article == nil {
+	for _, p := range docPaths {
+		d := st.docs[p]
+		if !d.Valid {
 			continue
 		}
-		for _, al := range s.article.Aliases {
-			if prev, dup := owner[al]; dup && prev != s.article.Path {
-				s.problems = append(s.problems, Problem{s.rel, aliasLine(s), fmt.Sprintf("duplicate alias %q (also used by %s)", al, prev)})
+		_, holds := byPath[p]
+		for _, al := range arts[p].Aliases {
+			if prevPath, dup := owner[al]; dup && prevPath != p {
+				idProblems[p] = append(idProblems[p], Problem{p, d.AliasLine, fmt.Sprintf("duplicate alias %q (also used by %s)", al, prevPath)})
 				continue
 			}
-			owner[al] = s.article.Path
+			if holds {
+				owner[al] = p
+				claimed[al] = true
+			}
+		}
+	}
+	k.redirects = map[string]string{}
+	for u, p := range redirects {
+		u = normalizeAlias(u)
+		if _, ok := st.docs[p]; ok && !claimed[u] {
+			k.redirects[u] = p
 		}
 	}
 
-	res := &treeResolver{fsys: fsys, byPath: byPath}
-	parallel(len(srcs), func(i int) {
-		s := srcs[i]
-		if s.article == nil {
-			return
+	// A body is validated again when it is new or refers to a path whose
+	// file came, went or changed its standing, or whose article came, went
+	// or changed its URL: nothing else of the tree shows in a body.
+	res := &treeResolver{files: st.files, byPath: byPath}
+	var affected map[string]bool
+	if prev != nil {
+		affected = map[string]bool{}
+		for p := range prev.touched {
+			was, wasOK := prev.files[p]
+			is, isOK := st.files[p]
+			if wasOK != isOK || wasOK && was.Servable != is.Servable {
+				affected[p] = true
+			}
 		}
-		a := s.article
-		r := render(md, a, s.body, s.bodyLine, res, false)
-		a.Text, a.Headings, a.Assets = r.text, r.headings, r.assets
-		a.body, a.bodyLine, a.res, a.md = s.body, s.bodyLine, res, md
-		s.problems = append(s.problems, r.problems...)
+		for p, u := range prev.idents {
+			if st.idents[p] != u {
+				affected[p] = true
+			}
+		}
+		for p, u := range st.idents {
+			if prev.idents[p] != u {
+				affected[p] = true
+			}
+		}
+	}
+	var todo []string
+	for _, p := range docPaths {
+		d := st.docs[p]
+		if d.Tmpl != nil && (d.R == nil || refersTo(d.R.Targets, affected)) {
+			todo = append(todo, p)
+		}
+	}
+	rs := make([]*renderState, len(todo))
+	parallel(len(todo), func(i int) {
+		d := st.docs[todo[i]]
+		r := render(md, arts[todo[i]], d.Body, d.BodyLine, res, false)
+		rs[i] = &renderState{Text: r.text, Headings: r.headings, Assets: r.assets, Problems: r.problems, Targets: r.targets}
 	})
-
-	var served []*Article
-	for _, s := range srcs {
-		k.Problems = append(k.Problems, s.problems...)
-		if s.article != nil && len(s.problems) == 0 && !s.fm.Draft {
-			served = append(served, s.article)
-		}
+	rerendered := make(map[string]bool, len(todo))
+	for i, p := range todo {
+		nd := *st.docs[p]
+		nd.R = rs[i]
+		st.docs[p] = &nd
+		rerendered[p] = true
 	}
+
+	st.views = map[string]*articleView{}
+	var served []*Article
+	for _, p := range paths {
+		k.Problems = append(k.Problems, st.files[p].Problems...)
+		d, ok := st.docs[p]
+		if !ok {
+			continue
+		}
+		n := len(k.Problems)
+		k.Problems = append(k.Problems, d.Problems...)
+		k.Problems = append(k.Problems, idProblems[p]...)
+		if d.R != nil {
+			k.Problems = append(k.Problems, d.R.Problems...)
+		}
+		a, holds := byPath[p]
+		if !holds || len(k.Problems) > n || d.Draft {
+			continue
+		}
+		a.Text, a.Headings, a.Assets = d.R.Text, d.R.Headings, d.R.Assets
+		a.body, a.bodyLine, a.res, a.md = d.Body, d.BodyLine, res, md
+		a.digest = p + "\x00" + d.Hash
+		// The HTML is shared with the previous KB while what it shows is
+		// unchanged: the page need not be rendered again.
+		if v, ok := prev.view(p); ok && !rerendered[p] {
+			a.view = v
+		} else {
+			a.view = &articleView{}
+		}
+		st.views[p] = a.view
+		served = append(served, a)
+	}
+	k.Problems = append(k.Problems, st.synProblems...)
 	k.add(served)
 	sort.SliceStable(k.Problems, func(i, j int) bool {
 		if k.Problems[i].Path != k.Problems[j].Path {
@@ -190,11 +368,33 @@ func LoadCached(root, cacheFile string) (*KB, bool, error) {
 		}
 		return k.Problems[i].Line < k.Problems[j].Line
 	})
-	return k, false, nil
+	return k
+}
+
+func (prev *prevBuild) view(p string) (*articleView, bool) {
+	if prev == nil {
+		return nil, false
+	}
+	v, ok := prev.views[p]
+	return v, ok
+}
+
+func refersTo(targets []string, affected map[string]bool) bool {
+	for _, t := range targets {
+		if affected[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// urlKey is an article's URL as Alias is asked it (unescaped).
+func urlKey(a *Article) string {
+	return normalizeAlias("/kb/" + a.Lang + "/" + a.Slug)
 }
 
 func newKB(root string) *KB {
-	return &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}, byLang: map[string][]*Article{}}
+	return &KB{Root: root, byID: map[string]*Article{}, aliases: map[string]*Article{}, byKey: map[string][]*Article{}, byLang: map[string][]*Article{}, served: map[string]*Article{}}
 }
 
 // add makes articles servable and orders them.
@@ -202,6 +402,7 @@ func (k *KB) add(articles []*Article) {
 	for _, a := range articles {
 		k.Articles = append(k.Articles, a)
 		k.byID[a.ID] = a
+		k.served[a.Path] = a
 		for _, al := range a.Aliases {
 			if _, taken := k.aliases[al]; !taken {
 				k.aliases[al] = a
@@ -243,37 +444,43 @@ func (k *KB) add(articles []*Article) {
 	})
 }
 
-// parseSource parses one file's front matter into an Article without
-// rendering it.
-func parseSource(rel string, raw []byte, readErr error) *source {
-	s := &source{rel: rel}
-	if readErr != nil {
-		s.problems = append(s.problems, Problem{rel, 1, "cannot read file: " + readErr.Error()})
-		return s
+// parseDoc parses one article source's front matter. Every problem is
+// reported: a broken front matter still leaves the body to validate, with a
+// placeholder article (Valid false) standing in for the one it would give.
+func parseDoc(rel string, raw []byte) *doc {
+	d := &doc{}
+	problem := func(line int, msg string) {
+		d.Problems = append(d.Problems, Problem{rel, line, msg})
 	}
 	if !utf8.Valid(raw) {
 		line := 1 + bytes.Count(raw[:firstInvalidUTF8(raw)], []byte("\n"))
-		s.problems = append(s.problems, Problem{rel, line, "not UTF-8 text (save the file as UTF-8)"})
-		return s
+		problem(line, "not UTF-8 text (save the file as UTF-8)")
+		return d
 	}
 	header, body, bodyLine, err := splitFrontMatter(raw)
-	if err == nil {
-		s.fm, err = parseFrontMatter(header)
-	}
+	known := err == nil // the front matter's values are known
+	var fm frontMatter
 	if err != nil {
 		var le *lineError
 		line := 1
 		if errors.As(err, &le) {
 			line = le.line
 		}
-		s.problems = append(s.problems, Problem{rel, line, err.Error()})
-		return s
+		problem(line, err.Error())
+	} else {
+		var errs []*lineError
+		fm, errs, known = parseFrontMatter(header)
+		for _, e := range errs {
+			problem(e.line, e.msg)
+		}
 	}
-	s.body, s.bodyLine, s.header = body, bodyLine, header
-	fm := s.fm
 	title := strings.TrimSpace(fm.Title)
-	if title == "" {
-		s.problems = append(s.problems, Problem{rel, 1, "missing title in front matter"})
+	if known && title == "" {
+		line := 1
+		if l, ok := keyLine(header, "title"); ok {
+			line = l + 1
+		}
+		problem(line, "missing title in front matter")
 	}
 	lang, fromPath := fm.Lang, false
 	if lang == "" {
@@ -287,15 +494,21 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 	}
 	norm, ok := langtag.Normalize(lang)
 	if !ok {
-		s.problems = append(s.problems, Problem{rel, keyLine(header, "lang", "language") + 1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang)})
+		l, _ := keyLine(header, "lang", "language")
+		problem(l+1, fmt.Sprintf("unknown language %q (use an ISO 639-1 code such as en, de, fr, cs)", lang))
+		norm = langtag.Default
 	}
-	if title == "" || !ok {
-		return s
+	d.SlugLine, d.AliasLine = 1, 1
+	if l, ok := keyLine(header, "slug"); ok {
+		d.SlugLine = l + 1
+	}
+	if l, ok := keyLine(header, "aliases"); ok {
+		d.AliasLine = l + 1
 	}
 	slug := strings.Trim(fm.Slug, "/")
 	if slug != "" && !validSlug(slug) {
-		s.problems = append(s.problems, Problem{rel, keyLine(header, "slug") + 1, fmt.Sprintf("invalid slug %q: use letters, digits, '-', '_' and '/' between non-empty parts, no '.' or '..' parts", fm.Slug)})
-		return s
+		problem(d.SlugLine, fmt.Sprintf("invalid slug %q: use letters, digits, '-', '_' and '/' between non-empty parts, no '.' or '..' parts", fm.Slug))
+		slug = ""
 	}
 	if slug == "" {
 		slug = strings.TrimSuffix(rel, path.Ext(rel))
@@ -304,6 +517,12 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 			slug = rest
 		}
 	}
+	d.Valid = len(d.Problems) == 0
+	d.Draft = fm.Draft
+	if bodyLine == 0 {
+		return d // the body's start is unknown: nothing more to check
+	}
+	d.Body, d.BodyLine = body, bodyLine
 	desc := strings.TrimSpace(fm.Description)
 	if desc == "" {
 		desc = strings.TrimSpace(fm.Summary)
@@ -324,8 +543,8 @@ func parseSource(rel string, raw []byte, readErr error) *source {
 	for _, al := range fm.Aliases {
 		a.Aliases = append(a.Aliases, normalizeAlias(al))
 	}
-	s.article = a
-	return s
+	d.Tmpl = a
+	return d
 }
 
 func normalizeAlias(al string) string {
@@ -334,24 +553,23 @@ func normalizeAlias(al string) string {
 }
 
 // keyLine finds the 1-based line of a top-level YAML key in text, for
-// messages; 1 if it is absent. Front matter starts on the file's line 2.
-func keyLine(text []byte, keys ...string) int {
+// messages, and whether it is there (1 if not). Front matter starts on the
+// file's line 2.
+func keyLine(text []byte, keys ...string) (int, bool) {
 	for i, l := range strings.Split(string(text), "\n") {
 		for _, k := range keys {
 			if strings.HasPrefix(l, k+":") {
-				return i + 1
+				return i + 1, true
 			}
 		}
 	}
-	return 1
+	return 1, false
 }
 
-func aliasLine(s *source) int {
-	return keyLine(s.header, "aliases") + 1
-}
-
+// treeResolver answers from what the KB knows of the tree, never from the
+// file system, so that Update and LoadFS agree.
 type treeResolver struct {
-	fsys   fs.FS
+	files  map[string]*fileState
 	byPath map[string]*Article
 }
 
@@ -360,9 +578,9 @@ func (r *treeResolver) articleAt(p string) (*Article, bool) {
 	return a, ok
 }
 
-func (r *treeResolver) fileExists(p string) bool {
-	st, err := fs.Stat(r.fsys, p)
-	return err == nil && !st.IsDir()
+func (r *treeResolver) file(p string) (exists, servable bool) {
+	f, ok := r.files[p]
+	return ok, ok && f.Servable
 }
 
 // parallel runs f(0..n-1) on every CPU.
@@ -417,7 +635,8 @@ func loadSynonyms(fsys fs.FS) (Synonyms, []byte, []Problem) {
 		if lang != "all" {
 			norm, ok := langtag.Normalize(lang)
 			if !ok {
-				problems = append(problems, Problem{SynonymsFile, keyLine(raw, lang), fmt.Sprintf("unknown language %q", lang)})
+				l, _ := keyLine(raw, lang)
+				problems = append(problems, Problem{SynonymsFile, l, fmt.Sprintf("unknown language %q", lang)})
 				continue
 			}
 			key = langtag.Base(norm)

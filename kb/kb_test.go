@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"errors"
 	"flag"
 	"html"
 	"os"
@@ -94,11 +95,11 @@ func TestFrontMatterAndArticleFields(t *testing.T) {
 	if !strings.Contains(a.Text, "sudo orbitask backup create") || strings.Contains(a.Text, "<") {
 		t.Errorf("plain text misses code or keeps markup: %q", a.Text)
 	}
-	if p, ok := k.AssetPath(a, "images/form.svg"); !ok || !strings.HasSuffix(p, filepath.FromSlash("en/images/form.svg")) {
-		t.Errorf("asset path = %q, %v", p, ok)
+	if b, err := k.Asset(a, "images/form.svg"); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("asset = %q, %v", b, err)
 	}
-	if _, ok := k.AssetPath(a, "other.md"); ok {
-		t.Error("an unreferenced file is served as an asset")
+	if _, err := k.Asset(a, "other.md"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unreferenced file is served as an asset (err %v)", err)
 	}
 	de, ok := k.Get("de", "other")
 	if !ok || de.Lang != "de" {
@@ -174,7 +175,7 @@ func TestCheckProblems(t *testing.T) {
 		{"toml front matter", map[string]string{"en/bad.md": "+++\ntitle = 'A'\n+++\n"}, "en/bad.md:1: TOML front matter"},
 		{"bad synonyms", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nfoo: bar: baz\n"}, "synonyms.yaml:3: expected"},
 		{"repeated key", map[string]string{"en/bad.md": "---\ntitle: A\ntitle: B\n---\n"}, `en/bad.md:3: front matter: mapping key "title" already defined at line 2`},
-		{"two type errors", map[string]string{"en/bad.md": "---\ntitle: A\ndraft: maybe\nweight: y\n---\n"}, "en/bad.md:3: front matter: cannot unmarshal !!str `maybe` into bool; line 4: cannot unmarshal !!str `y` into int"},
+		{"two type errors", map[string]string{"en/bad.md": "---\ntitle: A\ndraft: maybe\nweight: y\n---\n"}, "en/bad.md:4: front matter: cannot unmarshal !!str `y` into int"},
 		{"repeated synonyms language", map[string]string{"synonyms.yaml": "en:\n  - [a, b]\nen:\n  - [c, d]\n"}, `synonyms.yaml:3: expected ` + "`LANG: [[word, synonym, ...], ...]`" + ` (LANG may be "all"): mapping key "en" already defined at line 1`},
 	}
 	for _, c := range cases {
@@ -237,7 +238,7 @@ func TestLoadMissingDir(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, dir, name, body string) {
+func write(t testing.TB, dir, name, body string) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -274,8 +275,8 @@ func TestSnapshotReusedOnlyForUnchangedContent(t *testing.T) {
 	if _, ok := k2.Alias("/old-b"); !ok || len(k2.Articles) != 2 {
 		t.Fatal("snapshot lost aliases or articles")
 	}
-	if _, ok := k2.AssetPath(a2, "i.svg"); !ok {
-		t.Fatal("snapshot lost assets")
+	if _, err := k2.Asset(a2, "i.svg"); err != nil {
+		t.Fatalf("snapshot lost assets: %v", err)
 	}
 
 	write(t, dir, "en/b.md", "---\ntitle: B2\n---\nChanged.\n")

@@ -1,7 +1,10 @@
 package kb
 
 import (
-	"path/filepath"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
 	"sort"
 )
 
@@ -28,9 +31,30 @@ func (k *KB) ByID(id string) (*Article, bool) {
 	return a, ok
 }
 
-// Alias returns the article that claims an old URL path.
+// Alias returns the article that claims an old URL path: by an alias in its
+// front matter, else by a redirect left when its file was renamed.
 func (k *KB) Alias(urlPath string) (*Article, bool) {
-	a, ok := k.aliases[normalizeAlias(urlPath)]
+	key := normalizeAlias(urlPath)
+	if a, ok := k.aliases[key]; ok {
+		return a, true
+	}
+	if p, ok := k.redirects[key]; ok {
+		a, ok := k.served[p]
+		return a, ok
+	}
+	return nil, false
+}
+
+// Redirects returns a copy of the redirects left by renamed articles (old
+// URL path → content path), to be given back in Options.Redirects after a
+// restart.
+func (k *KB) Redirects() map[string]string {
+	return maps.Clone(k.redirects)
+}
+
+// ArticleAt returns the served article whose source is at contentPath.
+func (k *KB) ArticleAt(contentPath string) (*Article, bool) {
+	a, ok := k.served[contentPath]
 	return a, ok
 }
 
@@ -107,11 +131,20 @@ func (k *KB) Recent(lang string, n int) []*Article {
 	return list
 }
 
-// AssetPath returns the file on disk that an article serves under key.
-func (k *KB) AssetPath(a *Article, key string) (string, bool) {
+// Asset reads the file an article serves under key. The error wraps
+// ErrNotFound when the article has no such asset or the file is gone.
+func (k *KB) Asset(a *Article, key string) ([]byte, error) {
 	rel, ok := a.Assets[key]
 	if !ok {
-		return "", false
+		return nil, fmt.Errorf("kb: asset %q: %w", key, ErrNotFound)
 	}
-	return filepath.Join(k.Root, filepath.FromSlash(rel)), true
+	b, err := fs.ReadFile(k.fsys, rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed since the knowledge base was loaded.
+		return nil, fmt.Errorf("kb: asset %s: %w", rel, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kb: asset %s: %w", rel, err)
+	}
+	return b, nil
 }

@@ -100,7 +100,9 @@ func (taskCheckBoxRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegistere
 // resolver answers the questions rendering asks about the rest of the tree.
 type resolver interface {
 	articleAt(contentPath string) (*Article, bool)
-	fileExists(contentPath string) bool
+	// file reports whether the tree has a file at contentPath and whether
+	// the file may be published.
+	file(contentPath string) (exists, servable bool)
 }
 
 // rendered is what rendering one article produces.
@@ -110,6 +112,7 @@ type rendered struct {
 	headings []Heading
 	assets   map[string]string
 	problems []Problem
+	targets  []string // content paths asked of the resolver
 }
 
 // render parses body (which starts at bodyLine of the file), rewrites internal
@@ -139,13 +142,19 @@ func render(md goldmark.Markdown, a *Article, body []byte, bodyLine int, res res
 			idStr := string(id.([]byte))
 			out.headings = append(out.headings, Heading{Level: n.Level, ID: idStr, Text: plainText(n, body)})
 		case *ast.Link:
-			dest, problem := rewriteRef(string(n.Destination), dir, a, false, res, out.assets)
+			dest, target, problem := rewriteRef(string(n.Destination), dir, a, false, res, out.assets)
+			if target != "" {
+				out.targets = append(out.targets, target)
+			}
 			if problem != "" {
 				out.problems = append(out.problems, Problem{a.Path, lineOf(nodeOffset(n, body)), problem})
 			}
 			n.Destination = []byte(dest)
 		case *ast.Image:
-			dest, problem := rewriteRef(string(n.Destination), dir, a, true, res, out.assets)
+			dest, target, problem := rewriteRef(string(n.Destination), dir, a, true, res, out.assets)
+			if target != "" {
+				out.targets = append(out.targets, target)
+			}
 			if problem != "" {
 				out.problems = append(out.problems, Problem{a.Path, lineOf(nodeOffset(n, body)), problem})
 			}
@@ -217,47 +226,53 @@ func endBlock(b *strings.Builder) {
 
 // rewriteRef turns a relative reference into a public URL. Links to ".md"
 // files become article URLs; other relative files become assets served under
-// the article. It returns the new destination and a problem, if any.
-func rewriteRef(dest, dir string, a *Article, image bool, res resolver, assets map[string]string) (string, string) {
+// the article. It returns the new destination, the content path it asked the
+// resolver about ("" if none) and a problem, if any.
+func rewriteRef(dest, dir string, a *Article, image bool, res resolver, assets map[string]string) (string, string, string) {
 	u, err := url.Parse(dest)
 	if err != nil {
-		return dest, "malformed link " + strconv.Quote(dest)
+		return dest, "", "malformed link " + strconv.Quote(dest)
 	}
 	if u.Scheme != "" || u.Host != "" || strings.HasPrefix(dest, "/") || u.Path == "" {
-		return dest, ""
+		return dest, "", ""
 	}
 	target := path.Clean(path.Join(dir, u.Path))
 	if strings.HasPrefix(target, "../") || target == ".." {
-		return dest, "link " + strconv.Quote(dest) + " points outside the content directory"
+		return dest, "", "link " + strconv.Quote(dest) + " points outside the content directory"
 	}
+	exists, servable := res.file(target)
 	if strings.HasSuffix(strings.ToLower(u.Path), ".md") && !image {
 		t, ok := res.articleAt(target)
 		if !ok {
-			if res.fileExists(target) {
+			if exists {
 				// The target exists but was refused; its own problems are
 				// reported on it, and this article is not to blame.
-				return dest, ""
+				return dest, target, ""
 			}
-			return dest, "broken link to " + strconv.Quote(u.Path) + ": no such article"
+			return dest, target, "broken link to " + strconv.Quote(u.Path) + ": no such article"
 		}
 		out := t.URL()
 		if u.Fragment != "" {
 			out += "#" + u.Fragment
 		}
-		return out, ""
+		return out, target, ""
 	}
-	if !res.fileExists(target) {
+	if !exists {
 		if image {
-			return dest, "missing image " + strconv.Quote(u.Path)
+			return dest, target, "missing image " + strconv.Quote(u.Path)
 		}
-		return dest, "missing file " + strconv.Quote(u.Path)
+		return dest, target, "missing file " + strconv.Quote(u.Path)
+	}
+	if !servable {
+		// Refused by the file policy, which reports it on the file.
+		return dest, target, ""
 	}
 	key := path.Clean(u.Path)
 	if strings.HasPrefix(key, "../") {
 		key = "_/" + target
 	}
 	assets[key] = target
-	return a.URL() + "/" + escapePath(key), ""
+	return a.URL() + "/" + escapePath(key), target, ""
 }
 
 // nodeOffset finds a byte offset in the source for an inline node, which

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"encoding/gob"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/yuin/goldmark"
 )
 
 // snapshotVersion changes whenever parsing, text extraction or the snapshot
@@ -16,24 +13,18 @@ import (
 // (and, being part of the fingerprint, the index is rebuilt too). HTML is
 // rendered on first view and never saved, so a change to the HTML alone
 // (such as the task-list checkboxes' names) needs no new version.
-const snapshotVersion = 4
+const snapshotVersion = 5
 
 // snapshot is a parsed knowledge base, saved so that a restart with
 // unchanged content skips YAML and Markdown parsing (at 38k articles, most of
-// the start-up time).
+// the start-up time). It keeps every source, so that Update works on a
+// knowledge base loaded from it as on one loaded from the files.
 type snapshot struct {
 	Fingerprint string
-	Articles    []snapArticle
-	Problems    []Problem
+	Docs        map[string]*doc
 }
 
-type snapArticle struct {
-	A        *Article
-	Body     []byte
-	BodyLine int
-}
-
-func readSnapshot(path, fingerprint string, md goldmark.Markdown, fsys fs.FS) (*KB, bool) {
+func readSnapshot(path, fingerprint string) (map[string]*doc, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false
@@ -43,31 +34,17 @@ func readSnapshot(path, fingerprint string, md goldmark.Markdown, fsys fs.FS) (*
 	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&snap); err != nil || snap.Fingerprint != fingerprint {
 		return nil, false
 	}
-	k := newKB("")
-	k.Fingerprint, k.Problems = snap.Fingerprint, snap.Problems
-	byPath := make(map[string]*Article, len(snap.Articles))
-	articles := make([]*Article, len(snap.Articles))
-	for i, s := range snap.Articles {
-		articles[i] = s.A
-		byPath[s.A.Path] = s.A
+	if snap.Docs == nil {
+		snap.Docs = map[string]*doc{}
 	}
-	res := &treeResolver{fsys: fsys, byPath: byPath}
-	for i, s := range snap.Articles {
-		a := articles[i]
-		a.body, a.bodyLine, a.md, a.res = s.Body, s.BodyLine, md, res
-	}
-	k.add(articles)
-	return k, true
+	return snap.Docs, true
 }
 
 // WriteSnapshot saves k for LoadCached. It replaces the file atomically, so
 // a crash mid-write leaves the old snapshot (which no longer matches, and is
 // ignored) or none.
 func (k *KB) WriteSnapshot(path string) error {
-	snap := snapshot{Fingerprint: k.Fingerprint, Problems: k.Problems}
-	for _, a := range k.Articles {
-		snap.Articles = append(snap.Articles, snapArticle{a, a.body, a.bodyLine})
-	}
+	snap := snapshot{Fingerprint: k.Fingerprint, Docs: k.st.docs}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("kb: snapshot: %w", err)
 	}

@@ -3,9 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -263,19 +261,19 @@ const svgPolicy = "default-src 'none'; style-src 'unsafe-inline'"
 
 // sendArticleAsset sends a file an article refers to (an image, a PDF).
 func sendArticleAsset(c *fiber.Ctx, k *kb.KB, a *kb.Article, key string) error {
-	p, ok := k.AssetPath(a, key)
-	if !ok {
+	body, err := k.Asset(a, key)
+	if errors.Is(err, kb.ErrNotFound) {
 		return httpkit.ErrNotFound
 	}
-	body, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return httpkit.ErrNotFound // removed since the knowledge base was loaded
-	}
 	if err != nil {
-		return fmt.Errorf("web: asset %s: %w", key, err)
+		return fmt.Errorf("web: %w", err)
 	}
 	ext := strings.ToLower(path.Ext(key))
-	ct := httpkit.ContentType(ext)
+	// kb's attachment types do not depend on the system's mime.types.
+	ct, ok := kb.AttachmentType(ext)
+	if !ok {
+		ct = httpkit.ContentType(ext)
+	}
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 	switch {
