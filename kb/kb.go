@@ -128,6 +128,12 @@ func LoadFS(fsys fs.FS, opts Options) (*KB, error) {
 	return k, err
 }
 
+// LoadFSCached is LoadFS that also reports whether opts.CacheFile's
+// snapshot was used (so the caller knows whether to write a new one).
+func LoadFSCached(fsys fs.FS, opts Options) (*KB, bool, error) {
+	return loadFS(fsys, opts)
+}
+
 func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize

@@ -135,7 +135,7 @@ func Load(ctx context.Context, cfg Config) (*Publisher, *kb.KB, error) {
 		// Derived from renames only: losing them costs old links, not content.
 		p.log.Warn("redirects of renamed articles unreadable; old links of renamed articles will not redirect", "err", err)
 	}
-	k, cached, err := kb.LoadCached2(tree.FS(), p.options(head, redirects, true))
+	k, cached, err := kb.LoadFSCached(tree.FS(), p.options(head, redirects, true))
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
 	}
