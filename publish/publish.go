@@ -316,6 +316,7 @@ func (p *Publisher) update(ctx context.Context, repo *gitrepo.Repo, live state, 
 	if err != nil {
 		return nil, nil, err
 	}
+	next.Root = "content.git@" + short(commit)
 	return next, fsys, nil
 }
 
@@ -361,15 +362,28 @@ func (p *Publisher) wakeProvenance() {
 
 // provenanceLoop recomputes every file's history after each publish, in
 // the background: one pass over the whole log, seconds at most, never on a
-// push's path.
+// push's path. It also saves the new knowledge base's snapshot, so that
+// the next start need not parse every article again.
 func (p *Publisher) provenanceLoop() {
+	saved := ""
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-p.provWake:
 		}
-		commit := p.Live()
+		p.mu.Lock()
+		live := p.live
+		p.mu.Unlock()
+		commit := live.commit
+		if saved == "" {
+			saved = commit // Load read or wrote the snapshot of the first one
+		} else if saved != commit {
+			if err := live.kb.WriteSnapshot(p.snapshotFile()); err != nil {
+				p.log.Warn("cannot save the knowledge-base snapshot; the next start will parse everything again", "err", err)
+			}
+			saved = commit
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		prov, err := p.repo.Provenance(ctx, commit)
 		cancel()
