@@ -225,6 +225,11 @@ func (ix *Index) Apply(ctx context.Context, next *kb.KB, changed, deleted []stri
 // closed, and the new generation finished (see finish).
 func update(ctx context.Context, old *state, gen string, next *kb.KB, changed, deleted []string) (bleve.Index, map[string]fileState, error) {
 	src, dst := filepath.Join(old.gen, indexName), filepath.Join(gen, indexName)
+	// The new generation keeps the checksums of the files it shares with
+	// the old one: they must still be the files verified.
+	if err := changedFiles(src, old.files); err != nil {
+		return nil, nil, fmt.Errorf("search: update: %w", err)
+	}
 	for name := range old.files {
 		from, to := filepath.Join(src, filepath.FromSlash(name)), filepath.Join(dst, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
