@@ -20,6 +20,11 @@
 //     hits meanwhile).
 //   - Health runs the same check, plus a look at the files' sizes and times,
 //     at most every few seconds, for /healthz.
+//
+// Publishing is incremental: Apply indexes the changed articles into a new
+// generation of the index (see generation.go) and swaps the knowledge base
+// and its index in at once; queries never wait for it, and never see one
+// without the other.
 package search
 
 import (
@@ -344,20 +349,45 @@ func build(ctx context.Context, idxPath string, k *kb.KB) (map[string]string, er
 }
 
 // writeMeta replaces the metadata atomically: a crash leaves the old file
-// or none, never half of one.
+// or none, never half of one. It is synced, with its directory, so that
+// after a power loss too the generation it completes is there or not (its
+// index files scorch synced before).
 func writeMeta(path string, m meta) error {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+	f, err := os.Create(tmp)
+	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(raw)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
 	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // document is what the index stores of an article; nothing is stored for
