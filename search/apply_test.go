@@ -568,3 +568,38 @@ func TestManyApplies(t *testing.T) {
 		t.Fatalf("errors logged: %q", errs)
 	}
 }
+
+// TestApplyOverDamage: an Apply that finds the live index's files changed
+// since they were verified does not carry the damage into the new
+// generation: it logs it and indexes every article of next afresh.
+func TestApplyOverDamage(t *testing.T) {
+	content, k1 := generated(t, 10)
+	dir := filepath.Join(t.TempDir(), "search")
+	var log logRecorder
+	ix, _, err := Open(Config{Dir: dir, Logger: slog.New(&log)}, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	zap := segment(t, dir)
+	info, _ := os.Stat(zap)
+	overwrite(t, zap, info.Size()/2, randomBytes(3, 16))
+	writeArticle(t, content, 4, "zebra")
+	k2 := load(t, content)
+	if err := ix.Apply(context.Background(), k2, []string{articleID(4)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if errs := log.errors(); len(errs) != 1 || !strings.Contains(errs[0], ".zap damaged") {
+		t.Fatalf("errors logged: %q", errs)
+	}
+	if aside, _ := filepath.Glob(dir + ".damaged-*"); len(aside) != 1 {
+		t.Errorf("damaged index not kept aside: %v", aside)
+	}
+	wantHits(t, ix, "zebra", articleID(4))
+	if n := len(hitIDs(t, ix, "first")); n != 9 {
+		t.Fatalf("first: %d hits", n)
+	}
+	if err := ix.Health(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -198,7 +198,8 @@ func (ix *Index) Apply(ctx context.Context, next *kb.KB, changed, deleted []stri
 	gen := ix.genDir(ix.nextGen)
 	ix.nextGen++
 	idx, files, err := update(ctx, old, gen, next, changed, deleted)
-	if err != nil && ctx.Err() == nil {
+	failed := err != nil && ctx.Err() == nil
+	if failed {
 		ix.log.Error("search: updating the index failed; indexing every article", "err", err)
 		ix.removeGeneration(gen)
 		gen = ix.genDir(ix.nextGen)
@@ -214,7 +215,11 @@ func (ix *Index) Apply(ctx context.Context, next *kb.KB, changed, deleted []stri
 		return err
 	}
 	retired := ix.swap(ix.newState(idx, files, gen, next))
-	ix.removeGeneration(retired.gen)
+	if failed { // kept for inspection, as a damaged index is
+		moveAside(ix.dir, retired.gen, ix.log)
+	} else {
+		ix.removeGeneration(retired.gen)
+	}
 	ix.log.Info("search index updated", "changed", len(changed), "deleted", len(deleted), "articles", len(next.Articles), "took", time.Since(start))
 	return nil
 }

@@ -224,9 +224,6 @@ func reuse(gens []generation, k *kb.KB) (gen generation, idx bleve.Index, files 
 		}
 		return g, idx, files, "", false
 	}
-	if !damaged {
-		gen = generation{}
-	}
 	return gen, nil, nil, reason, damaged
 }
 
