@@ -44,7 +44,12 @@ type generation struct {
 // versions of the portal left at the top. It sets ix.nextGen.
 func (ix *Index) generations() ([]generation, error) {
 	for _, old := range []string{indexName, metaName, "index.new.bleve"} {
-		if err := os.RemoveAll(filepath.Join(ix.dir, old)); err != nil {
+		p := filepath.Join(ix.dir, old)
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		ix.log.Info("search: removing an index of an older layout", "path", p)
+		if err := os.RemoveAll(p); err != nil {
 			return nil, fmt.Errorf("search: open: %w", err)
 		}
 	}
