@@ -206,7 +206,8 @@ func TestApplyDuringSearches(t *testing.T) {
 	k2 := load(t, content)
 
 	var log logRecorder
-	ix, _, err := Open(Config{Dir: filepath.Join(t.TempDir(), "search"), Logger: slog.New(&log)}, k1)
+	// Without the result cache every query reads the index.
+	ix, _, err := Open(Config{Dir: filepath.Join(t.TempDir(), "search"), Logger: slog.New(&log), CacheSize: -1}, k1)
 	if err != nil {
 		t.Fatal(err)
 	}
