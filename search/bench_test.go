@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/orbitask/portal/internal/benchquery"
@@ -50,5 +51,42 @@ func BenchmarkReopen(b *testing.B) {
 			b.Fatalf("reopen: rebuilt=%v (%s), %v", stats.Rebuilt, stats.Reason, err)
 		}
 		ix.Close()
+	}
+}
+
+// BenchmarkApply publishes n changed articles of a 5,000-article knowledge
+// base: each iteration is one Apply, alternately to the changed content
+// and back.
+func BenchmarkApply(b *testing.B) {
+	for _, n := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("changed=%d", n), func(b *testing.B) {
+			content, k1 := generated(b, 5000)
+			var changed []string
+			for i := 0; i < n; i++ {
+				writeArticle(b, content, i*(5000/n), "second")
+				changed = append(changed, articleID(i*(5000/n)))
+			}
+			k2 := load(b, content)
+			ix, _, err := Open(Config{Dir: b.TempDir()}, k1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ix.Close()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := k2
+				if i%2 == 1 {
+					k = k1
+				}
+				if err := ix.Apply(ctx, k, changed, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if segs, err := ix.segmentCount(); err == nil {
+				b.ReportMetric(float64(segs), "segments")
+			}
+		})
 	}
 }

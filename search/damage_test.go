@@ -58,10 +58,20 @@ func fixtureKB(t *testing.T) *kb.KB {
 	return k
 }
 
+// liveGen returns the index's one generation directory in dir.
+func liveGen(t *testing.T, dir string) string {
+	t.Helper()
+	gens, _ := filepath.Glob(filepath.Join(dir, genPrefix+"*"))
+	if len(gens) != 1 {
+		t.Fatalf("generations: %v, want one", gens)
+	}
+	return gens[0]
+}
+
 // segment returns the path of the index's one segment file.
 func segment(t *testing.T, dir string) string {
 	t.Helper()
-	zaps, _ := filepath.Glob(filepath.Join(dir, indexName, "store", "*.zap"))
+	zaps, _ := filepath.Glob(filepath.Join(liveGen(t, dir), indexName, "store", "*.zap"))
 	if len(zaps) != 1 {
 		t.Fatalf("segments: %v, want one", zaps)
 	}
@@ -106,7 +116,7 @@ func storedIndex(t *testing.T, zap string) (offset, size int64) {
 // happened before the build finished: only Bleve and the check can find it.
 func resum(t *testing.T, dir string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, metaName))
+	raw, err := os.ReadFile(filepath.Join(liveGen(t, dir), metaName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +124,10 @@ func resum(t *testing.T, dir string) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Files, err = sumFiles(filepath.Join(dir, indexName)); err != nil {
+	if m.Files, err = sumFiles(filepath.Join(liveGen(t, dir), indexName)); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeMeta(filepath.Join(dir, metaName), m); err != nil {
+	if err := writeMeta(filepath.Join(liveGen(t, dir), metaName), m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -169,10 +179,10 @@ func TestOpenRepairsDamagedIndex(t *testing.T) {
 			}
 		}, ".zap damaged: checksum mismatch"},
 		{"damaged root", func(t *testing.T, dir string) {
-			overwrite(t, filepath.Join(dir, indexName, "store", "root.bolt"), 4096, randomBytes(1, 64))
+			overwrite(t, filepath.Join(liveGen(t, dir), indexName, "store", "root.bolt"), 4096, randomBytes(1, 64))
 		}, "store/root.bolt damaged"},
 		{"damaged metadata", func(t *testing.T, dir string) {
-			os.WriteFile(filepath.Join(dir, metaName), []byte(`{"mapping_version":`), 0o644)
+			os.WriteFile(filepath.Join(liveGen(t, dir), metaName), []byte(`{"mapping_version":`), 0o644)
 		}, "index metadata unreadable"},
 		// Damage that the checksums do not see (it came before they were
 		// taken): Bleve itself or the check must find it.
@@ -250,11 +260,11 @@ func TestStaleIndexIsNotDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix.Close()
-	raw, _ := os.ReadFile(filepath.Join(dir, metaName))
+	raw, _ := os.ReadFile(filepath.Join(liveGen(t, dir), metaName))
 	var m meta
 	json.Unmarshal(raw, &m)
 	m.Files = nil
-	writeMeta(filepath.Join(dir, metaName), m)
+	writeMeta(filepath.Join(liveGen(t, dir), metaName), m)
 	var log logRecorder
 	ix, st, err := Open(Config{Dir: dir, Logger: slog.New(&log)}, k)
 	if err != nil {
@@ -377,7 +387,7 @@ func TestHitUnknownToKnowledgeBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	ix.kb = k2 // the index now disagrees with its knowledge base
+	ix.cur.Load().kb = k2 // the index now disagrees with its knowledge base
 
 	r := top(t, ix, Query{Text: "invoice", Lang: "en"})
 	if r.Total != 2 || len(r.Hits) != 2 {

@@ -250,36 +250,31 @@ func sampleArticles(all []*kb.Article) []*kb.Article {
 	return out
 }
 
-// moveAside moves the index in dir (and its metadata) to a new directory
-// beside dir, for inspection, keeping the newest keepDamaged of them. It
-// returns the new directory, or "" when there was nothing to move or moving
-// failed (the index is then deleted, so that a rebuild can start afresh).
-func moveAside(dir string, log *slog.Logger) string {
-	idxPath, metaPath := filepath.Join(dir, indexName), filepath.Join(dir, metaName)
-	if _, err := os.Stat(idxPath); err != nil {
-		os.Remove(metaPath)
+// moveAside moves the generation gen of the index in dir to a new
+// directory beside dir, for inspection, keeping the newest keepDamaged of
+// them. It returns the new directory, or "" when there was nothing to move
+// or moving failed (the generation is then deleted, so that a rebuild can
+// start afresh).
+func moveAside(dir, gen string, log *slog.Logger) string {
+	if gen == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(gen, indexName)); err != nil {
+		os.RemoveAll(gen)
 		return ""
 	}
 	base := filepath.Clean(dir) + ".damaged-"
 	stamp := time.Now().UTC().Format("20060102T150405.000Z")
 	aside := base + stamp
-	err := os.Mkdir(aside, 0o755)
-	for i := 2; errors.Is(err, fs.ErrExist); i++ {
+	_, err := os.Lstat(aside)
+	for i := 2; err == nil; i++ {
 		aside = base + stamp + "-" + strconv.Itoa(i)
-		err = os.Mkdir(aside, 0o755)
+		_, err = os.Lstat(aside)
 	}
-	if err == nil {
-		err = os.Rename(idxPath, filepath.Join(aside, indexName))
-	}
-	if err == nil {
-		if err = os.Rename(metaPath, filepath.Join(aside, metaName)); errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-	}
-	if err != nil {
+	if err = os.Rename(gen, aside); err != nil {
 		log.Error("search: cannot move the damaged index aside; deleting it", "err", err)
-		os.Remove(metaPath)
-		os.RemoveAll(idxPath)
+		os.Remove(filepath.Join(gen, metaName))
+		os.RemoveAll(gen)
 		return ""
 	}
 	// The names sort by time.
@@ -318,14 +313,14 @@ func (ix *Index) checkNow() error {
 	if reason := ix.repairing(); reason != "" {
 		return fmt.Errorf("rebuilding the index: %s", reason)
 	}
-	ix.mu.RLock()
+	s := ix.acquire()
 	var err error
-	if ix.idx == nil {
+	if s.idx == nil {
 		err = errors.New("index closed")
-	} else if err = changedFiles(filepath.Join(ix.dir, indexName), ix.files); err == nil {
-		err = checkIndex(ix.idx, ix.kb)
+	} else if err = changedFiles(filepath.Join(s.gen, indexName), s.files); err == nil {
+		err = checkIndex(s.idx, s.kb)
 	}
-	ix.mu.RUnlock()
+	s.release()
 	if err != nil {
 		ix.log.Error("search index damaged: health check failed", "reason", err.Error())
 		ix.startRepair(err.Error())
@@ -395,51 +390,35 @@ func (ix *Index) startRepair(reason string) {
 	}()
 }
 
-// rebuildLive builds a new index beside the damaged one, checks it, and
-// then swaps it in: queries go on (on the damaged index) meanwhile, and
-// wait only for the swap.
+// rebuildLive builds a new generation of the current knowledge base's
+// index, checks it, and then swaps it in: queries go on (on the damaged
+// index) meanwhile, and never wait. The damaged generation is moved aside.
+// It holds ix.write throughout, so that Apply neither runs meanwhile nor
+// is undone by it.
 func (ix *Index) rebuildLive(reason string) error {
 	start := time.Now()
-	tmp := filepath.Join(ix.dir, "index.new.bleve")
-	defer os.RemoveAll(tmp)
-	sums, err := build(ix.repair.ctx, tmp, ix.kb)
+	ctx := ix.repair.ctx
+	if err := ix.lockWrite(ctx); err != nil {
+		return fmt.Errorf("search: rebuild: %w", err)
+	}
+	defer ix.unlockWrite()
+	if ix.closed {
+		return fmt.Errorf("search: rebuild: %w", ErrClosed)
+	}
+	cur := ix.cur.Load()
+	gen := ix.genDir(ix.nextGen)
+	ix.nextGen++
+	idx, files, err := rebuild(ctx, gen, cur.kb)
+	if err == nil && ctx.Err() != nil {
+		idx.Close()
+		err = fmt.Errorf("search: rebuild: %w", ctx.Err())
+	}
 	if err != nil {
+		ix.removeGeneration(gen)
 		return err
 	}
-	fresh, err := openIndex(tmp)
-	if err != nil {
-		return fmt.Errorf("search: rebuild: %w", err)
-	}
-	err = checkIndex(fresh, ix.kb)
-	fresh.Close()
-	if err != nil {
-		return fmt.Errorf("search: rebuilt index fails its check: %w", err)
-	}
-
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if ix.idx != nil {
-		ix.idx.Close()
-		ix.idx = nil
-	}
-	aside := moveAside(ix.dir, ix.log)
-	idxPath := filepath.Join(ix.dir, indexName)
-	if err := os.Rename(tmp, idxPath); err != nil {
-		return fmt.Errorf("search: rebuild: %w", err)
-	}
-	if err := writeMeta(filepath.Join(ix.dir, metaName), meta{MappingVersion, ix.kb.Fingerprint, len(ix.kb.Articles), time.Now().UTC(), sums}); err != nil {
-		return err
-	}
-	files, err := verifyFiles(idxPath, sums)
-	if err != nil {
-		return fmt.Errorf("search: rebuild: %w", err)
-	}
-	idx, err := openIndex(idxPath)
-	if err != nil {
-		return fmt.Errorf("search: rebuild: %w", err)
-	}
-	ix.idx, ix.files = idx, files
-	ix.cache.clear()
+	damaged := ix.swap(ix.newState(idx, files, gen, cur.kb))
+	aside := moveAside(ix.dir, damaged.gen, ix.log)
 	ix.log.Info("search index rebuilt", "reason", reason, "moved_to", aside, "took", time.Since(start))
 	return nil
 }

@@ -20,6 +20,11 @@
 //     hits meanwhile).
 //   - Health runs the same check, plus a look at the files' sizes and times,
 //     at most every few seconds, for /healthz.
+//
+// Publishing is incremental: Apply indexes the changed articles into a new
+// generation of the index (see generation.go) and swaps the knowledge base
+// and its index in at once; queries never wait for it, and never see one
+// without the other.
 package search
 
 import (
@@ -30,7 +35,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,26 +46,23 @@ import (
 	"github.com/orbitask/portal/kb"
 )
 
-// Index answers queries over one loaded knowledge base.
+// Index answers queries over one loaded knowledge base, and moves to the
+// next one with Apply.
 type Index struct {
-	// mu guards idx and files: a query holds it for reading, a repair
-	// swaps the index under it.
-	mu    sync.RWMutex
-	idx   bleve.Index
-	files map[string]fileState // the index's files as verified
+	// cur is the live (knowledge base, index) pair. A query takes a
+	// reference to it and answers from it alone; Apply and the repair swap
+	// in a new one and close the old one once its queries are done, so a
+	// swap never waits for a query nor a query for a swap.
+	cur atomic.Pointer[state]
+	// write is held by whoever makes a new generation (Apply, the
+	// repair, Close): one at a time, each from the current pair.
+	write   chan struct{}
+	closed  bool // under write
+	nextGen int  // under write: the number of the next generation
 
 	mapping   mapping.IndexMapping // the analysis, the same for every build
-	kb        *kb.KB
-	synonyms  map[string][]synonymGroup  // analyzer → analysed synonym groups
-	analyzers []string                   // analyzers of the languages with articles
-	noise     map[string]map[string]bool // analyzer → analysed noise words
-	rawNoise  map[string]map[string]bool // analyzer → noise words as typed (lowercased)
-	// sharedAnalyzer is true for an analyzer that serves several of the
-	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
-	// a language filter.
-	sharedAnalyzer map[string]bool
-	cache          *resultCache
-	lock           *os.File
+	cacheSize int
+	lock      *os.File
 
 	dir    string
 	log    *slog.Logger
@@ -105,11 +107,14 @@ const (
 	metaName  = "index.meta.json"
 )
 
-// Open reuses the index in cfg.Dir when it was built by this mapping version
-// from the same content and is intact, and rebuilds it otherwise (also when
-// it is missing or cannot be opened). An index that should have been
-// reusable but is damaged (see the package comment) is moved aside, logged
-// as an error and rebuilt.
+// ErrClosed is returned by Apply on a closed Index.
+var ErrClosed = errors.New("search index closed")
+
+// Open reuses the generation in cfg.Dir that was built by this mapping
+// version from k's content and is intact, and builds a new one otherwise.
+// A generation that should have been reusable but is damaged (see the
+// package comment) is moved aside, logged as an error and rebuilt.
+// Generations left half-built by a crash, and stale ones, are removed.
 func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 	start := time.Now()
 	log := cfg.Logger
@@ -130,12 +135,23 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		lock.Close()
 		return nil, OpenStats{}, fmt.Errorf("search: mapping: %w", err)
 	}
-	ix := &Index{dir: cfg.Dir, log: log, kb: k, mapping: m, lock: lock}
-	ix.analyse()
+	ix := &Index{dir: cfg.Dir, log: log, mapping: m, lock: lock, write: make(chan struct{}, 1), cacheSize: cfg.CacheSize}
+	if ix.cacheSize == 0 {
+		ix.cacheSize = DefaultCacheSize
+	}
 	ix.repair.ctx, ix.repair.cancel = context.WithCancel(context.Background())
+	fail := func(err error) (*Index, OpenStats, error) {
+		ix.repair.cancel()
+		lock.Close()
+		return nil, OpenStats{}, err
+	}
 
+	gens, err := ix.generations()
+	if err != nil {
+		return fail(err)
+	}
 	var stats OpenStats
-	idx, files, reason, damaged := reuse(cfg.Dir, k)
+	gen, idx, files, reason, damaged := reuse(gens, k)
 	if idx != nil {
 		if err := checkIndex(idx, k); err != nil {
 			idx.Close()
@@ -145,79 +161,115 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 	if idx == nil {
 		stats.Rebuilt, stats.Reason, stats.Damaged = true, reason, damaged
 		if damaged {
-			stats.DamagedDir = moveAside(cfg.Dir, log)
+			stats.DamagedDir = moveAside(cfg.Dir, gen.dir, log)
 			log.Error("search index damaged; rebuilding it", "reason", reason, "moved_to", stats.DamagedDir)
 		} else {
 			log.Info("building search index", "reason", reason, "articles", len(k.Articles))
 		}
-		idx, files, err = rebuild(context.Background(), cfg.Dir, k)
+		gen = generation{num: ix.nextGen, dir: ix.genDir(ix.nextGen)}
+		ix.nextGen++
+		idx, files, err = rebuild(context.Background(), gen.dir, k)
 		if err != nil {
-			ix.Close()
-			return nil, stats, err
+			os.RemoveAll(gen.dir)
+			return fail(err)
 		}
 	}
-	ix.idx, ix.files = idx, files
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultCacheSize
+	// Only the generation in use is kept.
+	for _, g := range gens {
+		if g.dir != gen.dir {
+			ix.removeGeneration(g.dir)
+		}
 	}
-	ix.cache = newResultCache(size)
+	ix.cur.Store(ix.newState(idx, files, gen.dir, k))
 	stats.Duration = time.Since(start)
 	return ix, stats, nil
 }
 
-// reuse opens the index in dir if it is current and intact. Otherwise it
-// says why not, and whether that is damage rather than staleness.
-func reuse(dir string, k *kb.KB) (idx bleve.Index, files map[string]fileState, reason string, damaged bool) {
-	raw, err := os.ReadFile(filepath.Join(dir, metaName))
-	if err != nil {
-		return nil, nil, "no index yet", false
+// reuse finds, among the complete generations (newest first), the one
+// built by this mapping version from k's content, and opens it if it is
+// intact. Otherwise it says why not, and whether that is damage rather than
+// staleness; gen is then the generation found damaged, if any.
+func reuse(gens []generation, k *kb.KB) (gen generation, idx bleve.Index, files map[string]fileState, reason string, damaged bool) {
+	reason = "no index yet"
+	for i := len(gens) - 1; i >= 0; i-- {
+		g := gens[i]
+		m, err := readMeta(g.dir)
+		switch {
+		case err != nil:
+			if i == len(gens)-1 {
+				gen, reason, damaged = g, "index metadata unreadable: "+err.Error(), true
+			}
+			continue
+		case m.MappingVersion != MappingVersion:
+			if i == len(gens)-1 {
+				reason = fmt.Sprintf("mapping version %d, want %d", m.MappingVersion, MappingVersion)
+			}
+			continue
+		case m.Fingerprint != k.Fingerprint:
+			if i == len(gens)-1 {
+				reason = "content changed"
+			}
+			continue
+		case len(m.Files) == 0:
+			return generation{}, nil, nil, "index built without checksums", false
+		}
+		idxPath := filepath.Join(g.dir, indexName)
+		files, err = verifyFiles(idxPath, m.Files)
+		if err != nil {
+			return g, nil, nil, err.Error(), true
+		}
+		idx, err = openIndex(idxPath)
+		if err != nil {
+			return g, nil, nil, "index unreadable: " + err.Error(), true
+		}
+		return g, idx, files, "", false
 	}
-	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, nil, "index metadata unreadable: " + err.Error(), true
-	}
-	if m.MappingVersion != MappingVersion {
-		return nil, nil, fmt.Sprintf("mapping version %d, want %d", m.MappingVersion, MappingVersion), false
-	}
-	if m.Fingerprint != k.Fingerprint {
-		return nil, nil, "content changed", false
-	}
-	if len(m.Files) == 0 {
-		return nil, nil, "index built without checksums", false
-	}
-	idxPath := filepath.Join(dir, indexName)
-	files, err = verifyFiles(idxPath, m.Files)
-	if err != nil {
-		return nil, nil, err.Error(), true
-	}
-	idx, err = openIndex(idxPath)
-	if err != nil {
-		return nil, nil, "index unreadable: " + err.Error(), true
-	}
-	return idx, files, "", false
+	return gen, nil, nil, reason, damaged
 }
 
-// rebuild builds the index of k in dir afresh and opens it.
-func rebuild(ctx context.Context, dir string, k *kb.KB) (bleve.Index, map[string]fileState, error) {
-	idxPath, metaPath := filepath.Join(dir, indexName), filepath.Join(dir, metaName)
-	// The metadata goes first and last: a build that dies half-way leaves no
-	// metadata, so the next start rebuilds.
-	if err := os.Remove(metaPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+func readMeta(gen string) (meta, error) {
+	var m meta
+	raw, err := os.ReadFile(filepath.Join(gen, metaName))
+	if err != nil {
+		return m, err
+	}
+	err = json.Unmarshal(raw, &m)
+	return m, err
+}
+
+// rebuild builds the index of k in the new generation directory gen and
+// opens it. The metadata is written last: a build that dies half-way leaves
+// none, and the next Open removes the generation.
+func rebuild(ctx context.Context, gen string, k *kb.KB) (bleve.Index, map[string]fileState, error) {
+	idxPath := filepath.Join(gen, indexName)
+	if err := os.MkdirAll(gen, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("search: build: %w", err)
 	}
 	sums, err := build(ctx, idxPath, k)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writeMeta(metaPath, meta{MappingVersion, k.Fingerprint, len(k.Articles), time.Now().UTC(), sums}); err != nil {
-		return nil, nil, err
-	}
 	files, err := verifyFiles(idxPath, sums)
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: build: %w", err)
 	}
-	idx, err := openIndex(idxPath)
+	return finish(ctx, gen, k, files)
+}
+
+// finish writes the metadata of the generation gen, holding k's index
+// with the files given, and opens it read-only and checks it.
+func finish(ctx context.Context, gen string, k *kb.KB, files map[string]fileState) (bleve.Index, map[string]fileState, error) {
+	sums := make(map[string]string, len(files))
+	for name, st := range files {
+		sums[name] = st.sum
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("search: build: %w", err)
+	}
+	if err := writeMeta(filepath.Join(gen, metaName), meta{MappingVersion, k.Fingerprint, len(k.Articles), time.Now().UTC(), sums}); err != nil {
+		return nil, nil, err
+	}
+	idx, err := openIndex(filepath.Join(gen, indexName))
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: build: %w", err)
 	}
@@ -294,20 +346,45 @@ func build(ctx context.Context, idxPath string, k *kb.KB) (map[string]string, er
 }
 
 // writeMeta replaces the metadata atomically: a crash leaves the old file
-// or none, never half of one.
+// or none, never half of one. It is synced, with its directory, so that
+// after a power loss too the generation it completes is there or not (its
+// index files scorch synced before).
 func writeMeta(path string, m meta) error {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+	f, err := os.Create(tmp)
+	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(raw)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
 		return fmt.Errorf("search: meta: %w", err)
 	}
 	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // document is what the index stores of an article; nothing is stored for
@@ -339,21 +416,25 @@ func document(a *kb.Article) map[string]interface{} {
 	}
 }
 
-// Close stops a repair under way and releases the index and its
-// directory.
+// Close stops a repair or an Apply under way, waits for the queries under
+// way, and releases the index and its directory. Queries after Close fail.
 func (ix *Index) Close() error {
 	// Under the repair's lock, so that no rebuild starts after the wait.
 	ix.repair.mu.Lock()
 	ix.repair.cancel()
 	ix.repair.mu.Unlock()
 	ix.repair.wg.Wait()
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	var err error
-	if ix.idx != nil {
-		err = ix.idx.Close()
-		ix.idx = nil
+	ix.write <- struct{}{} // an Apply under way stops at the cancel above
+	defer func() { <-ix.write }()
+	if ix.closed {
+		return nil
 	}
+	ix.closed = true
+	old := ix.cur.Load()
+	closed := &state{kb: old.kb, drained: make(chan struct{})}
+	closed.refs.Store(1)
+	ix.cur.Store(closed)
+	err := old.retire()
 	ix.lock.Close()
 	return err
 }
@@ -378,5 +459,6 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// KB returns the knowledge base the index was built from.
-func (ix *Index) KB() *kb.KB { return ix.kb }
+// KB returns the knowledge base the index answers from: the one given to
+// Open, or to the last Apply once it has returned.
+func (ix *Index) KB() *kb.KB { return ix.cur.Load().kb }

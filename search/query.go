@@ -76,19 +76,19 @@ type Result struct {
 // synonymGroup holds the analysed variants of one synonym group.
 type synonymGroup [][]string
 
-// analyse prepares what queries need of the analysis: each language's
-// noise words and synonym groups, analysed.
-func (ix *Index) analyse() {
-	k := ix.kb
-	ix.synonyms, ix.noise, ix.rawNoise = map[string][]synonymGroup{}, map[string]map[string]bool{}, map[string]map[string]bool{}
+// analyse prepares what queries of s need of the analysis: each of its
+// knowledge base's languages' noise words and synonym groups, analysed.
+func (ix *Index) analyse(s *state) {
+	k := s.kb
+	s.synonyms, s.noise, s.rawNoise = map[string][]synonymGroup{}, map[string]map[string]bool{}, map[string]map[string]bool{}
 	langsOf := map[string]int{}
 	for _, lang := range k.Languages() {
 		an := analyzerFor(lang)
 		langsOf[an]++
-		if _, done := ix.noise[an]; !done {
-			ix.analyzers = append(ix.analyzers, an)
-			ix.noise[an] = ix.noiseTerms(an, an)
-			ix.rawNoise[an] = ix.noiseTerms(an, analyzerGeneric)
+		if _, done := s.noise[an]; !done {
+			s.analyzers = append(s.analyzers, an)
+			s.noise[an] = ix.noiseTerms(an, an)
+			s.rawNoise[an] = ix.noiseTerms(an, analyzerGeneric)
 		}
 		for _, g := range k.Synonyms.For(lang) {
 			var sg synonymGroup
@@ -98,13 +98,13 @@ func (ix *Index) analyse() {
 				}
 			}
 			if len(sg) > 1 {
-				ix.synonyms[an] = append(ix.synonyms[an], sg)
+				s.synonyms[an] = append(s.synonyms[an], sg)
 			}
 		}
 	}
-	ix.sharedAnalyzer = map[string]bool{}
+	s.sharedAnalyzer = map[string]bool{}
 	for an, n := range langsOf {
-		ix.sharedAnalyzer[an] = n > 1
+		s.sharedAnalyzer[an] = n > 1
 	}
 }
 
@@ -173,18 +173,22 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if res, ok := ix.cache.get(q); ok {
+	// One pair answers, from its cache or its index, however long the
+	// query takes and whatever Apply swaps in meanwhile.
+	s := ix.acquire()
+	defer s.release()
+	if res, ok := s.cache.get(q); ok {
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	res, complete, err := ix.search(ctx, q)
+	res, complete, err := ix.search(ctx, s, q)
 	if err != nil {
 		return Result{}, err
 	}
 	// A result missing hits of a damaged index is not kept: the repaired
 	// index will answer in full.
 	if complete {
-		ix.cache.put(q, res)
+		s.cache.put(q, res)
 	}
 	res.Took = time.Since(start)
 	return res, nil
@@ -195,16 +199,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 // the index is inconsistent with the knowledge base. A panic in Bleve (on
 // damaged data it reads lazily) becomes an error; the damage is logged and
 // repaired.
-func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool, err error) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
+func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, complete bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			ix.damaged("query panicked", q, "panic", p, "stack", string(debug.Stack()))
 			res, complete, err = Result{}, false, fmt.Errorf("search: %w: panic: %v", ErrDamaged, p)
 		}
 	}()
-	if ix.idx == nil { // a repair failed half-way, or the index is closed
+	if s.idx == nil { // a repair failed half-way, or the index is closed
 		ix.startRepair("no index open")
 		return Result{}, false, fmt.Errorf("search: %w: no index open", ErrDamaged)
 	}
@@ -216,7 +218,7 @@ func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool
 		}
 		return Result{}, false, fmt.Errorf("search: %w", err)
 	}
-	adv, err := ix.idx.Advanced()
+	adv, err := s.idx.Advanced()
 	if err != nil {
 		return failed(err)
 	}
@@ -226,16 +228,16 @@ func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool
 	}
 	defer reader.Close()
 
-	analyzers := ix.analyzers
+	analyzers := s.analyzers
 	if q.Lang != "" {
 		analyzers = []string{analyzerFor(q.Lang)}
 	}
-	p, unknown := ix.plan(reader, analyzers, q)
+	p, unknown := ix.plan(s, reader, analyzers, q)
 	if p == nil {
 		return res, true, nil
 	}
 	var filters []query.Query
-	if q.Lang != "" && ix.sharedAnalyzer[analyzerFor(q.Lang)] {
+	if q.Lang != "" && s.sharedAnalyzer[analyzerFor(q.Lang)] {
 		// Other languages' articles share this analyzer's fields.
 		filters = append(filters, filterTerm(q.Lang, fieldLang))
 	}
@@ -258,14 +260,14 @@ func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool
 		req.AddFacet("category", bleve.NewFacetRequest(fieldCategory, 20))
 		req.AddFacet("tags", bleve.NewFacetRequest(fieldTagKeys, 20))
 	}
-	sr, err := ix.idx.SearchInContext(ctx, req)
+	sr, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return failed(err)
 	}
 	res.Total = sr.Total
 	var strays []string
 	for _, h := range sr.Hits {
-		a, ok := ix.kb.ByID(h.ID)
+		a, ok := s.kb.ByID(h.ID)
 		if !ok {
 			strays = append(strays, h.ID)
 			continue
@@ -306,7 +308,7 @@ func (ix *Index) search(ctx context.Context, q Query) (res Result, complete bool
 // plan analyses q with each analyzer and builds one Bleve query over the
 // union of the terms. Without a language, a word is looked up in every
 // language's form of it; the same form is searched once.
-func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
+func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
 	p := &plan{matched: map[string]map[string]bool{}}
 	rawNoise := map[string]bool{}
 	analysed := map[string][]string{}
@@ -315,7 +317,7 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 		analysed[an] = all
 		m := map[string]bool{}
 		for _, t := range all {
-			if !ix.noise[an][t] {
+			if !s.noise[an][t] {
 				m[t] = true
 			}
 		}
@@ -323,7 +325,7 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 			m = setOf(all)
 		}
 		p.matched[an] = m
-		for w := range ix.rawNoise[an] {
+		for w := range s.rawNoise[an] {
 			rawNoise[w] = true
 		}
 	}
@@ -383,7 +385,7 @@ func (ix *Index) plan(reader index.IndexReader, analyzers []string, q Query) (*p
 				clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
 			}
 		}
-		for _, g := range ix.synonyms[an] {
+		for _, g := range s.synonyms[an] {
 			clauses = append(clauses, expandSynonyms(g, p.matched[an], an)...)
 		}
 	}

@@ -263,7 +263,7 @@ func TestRestartReusesIndex(t *testing.T) {
 	ix.Close()
 
 	// Corrupt the index files: the next start must rebuild, not fail.
-	filepath.Walk(filepath.Join(data, "index.bleve"), func(p string, info os.FileInfo, err error) error {
+	filepath.Walk(filepath.Join(liveGen(t, data), indexName), func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
 			os.WriteFile(p, []byte("garbage"), 0o644)
 		}

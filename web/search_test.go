@@ -96,7 +96,7 @@ func TestDamagedSearchIndex(t *testing.T) {
 
 	damage := func() {
 		t.Helper()
-		zaps, _ := filepath.Glob(filepath.Join(data, "search", "index.bleve", "store", "*.zap"))
+		zaps, _ := filepath.Glob(filepath.Join(data, "search", "gen-*", "index.bleve", "store", "*.zap"))
 		if len(zaps) != 1 {
 			t.Fatalf("segments: %v", zaps)
 		}
