@@ -37,8 +37,15 @@ func PublishDir(ctx context.Context, repo *gitrepo.Repo, dir, message string, au
 	if err != nil {
 		return "", nil, fmt.Errorf("publish: %w", err)
 	}
-	if commit == "" {
-		return "", nil, nil
+	if head != "" {
+		// A commit that changes nothing is left dangling (git's gc takes it).
+		diff, err := repo.Diff(ctx, head, commit)
+		if err != nil {
+			return "", nil, fmt.Errorf("publish: %w", err)
+		}
+		if len(diff) == 0 {
+			return "", nil, nil
+		}
 	}
 	if err := repo.UpdateRef(ctx, mainRef+repo.Branch(), commit, head); err != nil {
 		return "", nil, fmt.Errorf("publish: %w", err)
