@@ -157,21 +157,26 @@ func readRequest(f *os.File) (quarantine string, updates []RefUpdate, err error)
 // runCheck calls check on a quarantine view; a panic, a malformed request
 // or a check outliving ctx rejects the push.
 func runCheck(ctx context.Context, r *Repo, quarantine string, updates []RefUpdate, check CheckFunc) (bool, []string) {
-	objects := filepath.Join(r.dir, "objects") + string(filepath.Separator)
-	if !strings.HasPrefix(filepath.Clean(quarantine), objects) {
-		r.log.Error("push hook: quarantine outside the repository", "path", quarantine)
-		return false, []string{"push refused: the portal could not check it"}
-	}
 	for _, u := range updates {
 		if !objectID.MatchString(u.Old) || !objectID.MatchString(u.New) {
 			return false, []string{"push refused: malformed ref update"}
 		}
 	}
-	view := newRepo(r.dir, r.branch, r.log, []string{
-		"GIT_OBJECT_DIRECTORY=" + quarantine,
-		"GIT_ALTERNATE_OBJECT_DIRECTORIES=" + filepath.Join(r.dir, "objects"),
-		"GIT_QUARANTINE_PATH=" + quarantine,
-	})
+	var env []string
+	// A push that only deletes refs brings no objects and has no quarantine.
+	if quarantine != "" {
+		objects := filepath.Join(r.dir, "objects") + string(filepath.Separator)
+		if !strings.HasPrefix(filepath.Clean(quarantine), objects) {
+			r.log.Error("push hook: quarantine outside the repository", "path", quarantine)
+			return false, []string{"push refused: the portal could not check it"}
+		}
+		env = []string{
+			"GIT_OBJECT_DIRECTORY=" + quarantine,
+			"GIT_ALTERNATE_OBJECT_DIRECTORIES=" + filepath.Join(r.dir, "objects"),
+			"GIT_QUARANTINE_PATH=" + quarantine,
+		}
+	}
+	view := newRepo(r.dir, r.branch, r.log, env)
 	type result struct {
 		accept   bool
 		messages []string
