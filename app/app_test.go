@@ -17,7 +17,8 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-func loadKB(t *testing.T) *kb.KB {
+// content makes a content folder with one article and returns it.
+func content(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
@@ -30,18 +31,18 @@ func loadKB(t *testing.T) *kb.KB {
 	if err != nil || len(k.Problems) > 0 {
 		t.Fatalf("kb: %v %v", err, k.Problems)
 	}
-	return k
+	return dir
 }
 
 // Open wires the services together: a filing marks its deflection session
 // filed, and a change reaches the hub through the feed. Close releases
 // everything, so the data directory opens again.
 func TestOpenWiresAndCloses(t *testing.T) {
-	k, dir := loadKB(t), t.TempDir()
+	k, dir := content(t), t.TempDir()
 	live := ticketfeed.Encoders{Customers: func(ev tickets.Event) (live.Message, error) {
 		return live.Message{Seq: ev.Seq, Data: []byte(ev.Kind)}, nil
 	}}
-	a, err := Open(Config{Data: dir, KB: k, FeedInterval: time.Hour, Live: live, HashMemoryKiB: 64, HashTime: 1})
+	a, err := Open(Config{Data: dir, Content: k, FeedInterval: time.Hour, Live: live, HashMemoryKiB: 64, HashTime: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestOpenWiresAndCloses(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 
-	again, err := Open(Config{Data: dir, KB: k})
+	again, err := Open(Config{Data: dir, Content: k})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -94,9 +95,9 @@ func TestOpenWiresAndCloses(t *testing.T) {
 	}
 }
 
-func TestOpenNeedsDataAndKB(t *testing.T) {
+func TestOpenNeedsDataAndContent(t *testing.T) {
 	if _, err := Open(Config{Data: t.TempDir()}); err == nil {
-		t.Error("Open without a KB succeeded")
+		t.Error("Open without a content folder succeeded")
 	}
 }
 
@@ -104,12 +105,12 @@ func TestOpenNeedsDataAndKB(t *testing.T) {
 // has no database any more opens with an empty one, and says so loudly,
 // with the path; a new data directory opens quietly.
 func TestOpenComplainsOfAMissingDatabaseInAUsedDirectory(t *testing.T) {
-	k := loadKB(t)
+	k := content(t)
 	const warning = "empty ticket database in a used data directory"
 	open := func(dir string) string {
 		t.Helper()
 		var logs testlog.Buffer
-		a, err := Open(Config{Data: dir, KB: k, Logger: slog.New(slog.NewTextHandler(&logs, nil)), HashMemoryKiB: 64, HashTime: 1})
+		a, err := Open(Config{Data: dir, Content: k, Logger: slog.New(slog.NewTextHandler(&logs, nil)), HashMemoryKiB: 64, HashTime: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

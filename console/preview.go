@@ -109,10 +109,3 @@ func (h *handler) previewKB(name string) (*kb.KB, bool) {
 	}
 	return h.pub.Preview(name)
 }
-
-func unescapePath(p string) string {
-	if u, err := url.PathUnescape(p); err == nil {
-		return u
-	}
-	return p
-}

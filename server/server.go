@@ -37,6 +37,12 @@ type Config struct {
 	// RateLimits bound anonymous writes per client (both sides); the zero
 	// value is httpkit.DefaultRateLimits, Off turns them off.
 	RateLimits httpkit.RateLimits
+	// AnonymousClone lets anyone clone /content.git (pushing always needs
+	// a writer's token).
+	AnonymousClone bool
+	// GitWebhookSecret verifies POST /api/hooks/git (a git host's push
+	// webhook); empty: the endpoint refuses every request.
+	GitWebhookSecret string
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket

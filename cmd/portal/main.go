@@ -26,6 +26,7 @@ import (
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
 	"github.com/orbitask/portal/sqlitedb"

@@ -37,7 +37,7 @@ func OpenIn(t testing.TB, content, data string, live ticketfeed.Encoders, log *s
 	if len(k.Problems) > 0 {
 		t.Fatalf("problems in %s: %v", content, k.Problems)
 	}
-	a, err := app.Open(app.Config{Data: data, KB: k, Logger: log, FeedInterval: FeedInterval, Live: live,
+	a, err := app.Open(app.Config{Data: data, Content: content, Logger: log, FeedInterval: FeedInterval, Live: live,
 		HashMemoryKiB: 64, HashTime: 1})
 	if err != nil {
 		t.Fatal(err)
