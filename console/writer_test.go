@@ -158,12 +158,13 @@ func TestArticleHistory(t *testing.T) {
 		}
 	}
 
-	// Without a history the page says so.
+	// A real portal's history comes from its content repository: the
+	// initial commit it made from the content folder.
 	plain := newPortal(t, server.Config{})
 	w = signedIn(t, plain, "wendy@orbitask.example", staff.RoleWriter)
 	res, body = w.send(t, "GET", "/writer/articles/en/backup/history", nil)
 	wantStatus(t, res, http.StatusOK)
-	wantContains(t, body, "The portal has no history of the articles.")
+	wantContains(t, body, "Initial knowledge base from", "Orbitask portal", `title: &#34;Back up and restore&#34;`)
 }
 
 // The writers' home says how to publish with git, with the clone URL on
