@@ -107,8 +107,15 @@ func skippedDir(name string) bool {
 
 func isArticleFile(p string) bool {
 	name := path.Base(p)
+	if p == name && repoFiles[strings.ToLower(name)] {
+		return false
+	}
 	return strings.HasSuffix(strings.ToLower(name), ".md") && !strings.HasPrefix(name, "_")
 }
+
+// repoFiles, at the top of the tree, are about the repository, not for
+// customers: a writers' repository usually has a README.
+var repoFiles = map[string]bool{"readme.md": true, "contributing.md": true, "license.md": true, "changelog.md": true, "code_of_conduct.md": true}
 
 // nameProblem says what is wrong with one path component, or "".
 func nameProblem(name string) string {

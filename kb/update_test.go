@@ -670,3 +670,32 @@ func TestNameProblem(t *testing.T) {
 		}
 	}
 }
+
+// A README (and the like) at the top of the tree is the repository's, not
+// an article: it needs no front matter and is never served.
+func TestRepositoryFilesAreNotArticles(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"README.md":       "# How to write articles\n",
+		"CONTRIBUTING.md": "Open a pull request.\n",
+		"en/README.md":    "---\ntitle: Read me\n---\nAn article that happens to be called README.\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Problems) != 0 {
+		t.Errorf("problems %v", k.Problems)
+	}
+	if len(k.Articles) != 1 || k.Articles[0].Path != "en/README.md" {
+		t.Errorf("articles %v, want only en/README.md", k.Articles)
+	}
+}
