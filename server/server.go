@@ -13,6 +13,7 @@ import (
 
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/console"
+	"github.com/orbitask/portal/gitweb"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/web"
@@ -36,6 +37,10 @@ type Config struct {
 	// RateLimits bound anonymous writes per client (both sides); the zero
 	// value is httpkit.DefaultRateLimits, Off turns them off.
 	RateLimits httpkit.RateLimits
+	// Content serves the content repository at /content.git (package
+	// gitweb); nil, or one without a Repo, answers 404 there. Its Staff,
+	// Logger and RateLimits default to the portal's.
+	Content *gitweb.Config
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -72,6 +77,20 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 		Clients: clients, Errors: errs}, site.ErrorPage)
 	site.Routes(srv)
 	staffSide.Routes(srv)
+	content := gitweb.Config{}
+	if cfg.Content != nil {
+		content = *cfg.Content
+	}
+	if content.Staff == nil {
+		content.Staff = a.Staff
+	}
+	if content.Logger == nil {
+		content.Logger = cfg.Logger
+	}
+	if content.RateLimits == (httpkit.RateLimits{}) {
+		content.RateLimits = cfg.RateLimits
+	}
+	gitweb.New(content).Register(srv)
 	srv.Use(site.NotFound) // last: what no route took is an old URL or not found
 	return srv, nil
 }
