@@ -147,10 +147,9 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 // the given prefixes (uploadpack.hideRefs): an anonymous clone sees main,
 // not the staff's preview branches.
 func (r *Repo) Hiding(prefixes ...string) *Repo {
-	env := append([]string(nil), r.env...)
-	env = append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(prefixes)))
+	env := []string{fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(prefixes))}
 	for i, p := range prefixes {
 		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=uploadpack.hideRefs", i), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, p))
 	}
-	return newRepo(r.dir, r.branch, r.log, env)
+	return r.view(env)
 }
