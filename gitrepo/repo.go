@@ -58,6 +58,8 @@ type Repo struct {
 	cat    *catFile
 
 	checkTimeout time.Duration
+	// hiding: a Hiding view, served with protocol v0 only.
+	hiding bool
 }
 
 var objectID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -108,7 +110,7 @@ func newRepo(dir, branch string, log *slog.Logger, env []string) *Repo {
 // view is r with env added to every git command, and its own cat-file.
 func (r *Repo) view(env []string) *Repo {
 	v := newRepo(r.dir, r.branch, r.log, append(append([]string(nil), r.env...), env...))
-	v.checkTimeout = r.checkTimeout
+	v.checkTimeout, v.hiding = r.checkTimeout, r.hiding
 	return v
 }
 

@@ -165,10 +165,23 @@ func TestAnonymousClone(t *testing.T) {
 
 	open := start(t, options{anonymous: true})
 	head, _ := open.repo.Head(ctx)
-	if err := open.repo.UpdateRef(ctx, "refs/heads/preview/draft", head, ""); err != nil {
+	draftDir := t.TempDir()
+	writeFile(t, filepath.Join(draftDir, "en", "secret.md"), "not yet published")
+	draft, err := open.repo.CommitDir(ctx, draftDir, "draft", gitrepo.PortalAuthor, head)
+	if err != nil {
 		t.Fatal(err)
 	}
-	mustGit(t, "", "clone", "--quiet", open.url(""), filepath.Join(t.TempDir(), "kb"))
+	if err := open.repo.UpdateRef(ctx, "refs/heads/preview/draft", draft, ""); err != nil {
+		t.Fatal(err)
+	}
+	anon := filepath.Join(t.TempDir(), "kb")
+	mustGit(t, "", "clone", "--quiet", open.url(""), anon)
+	// Nor can the draft be fetched by its id.
+	for _, v := range []string{"0", "2"} {
+		if out, err := git(t, anon, "-c", "protocol.version="+v, "fetch", "origin", draft); err == nil {
+			t.Fatalf("protocol %s: an anonymous fetch of a preview commit by id succeeded:\n%s", v, out)
+		}
+	}
 	refs := mustGit(t, "", "ls-remote", open.url(""))
 	if !strings.Contains(refs, "refs/heads/main") || strings.Contains(refs, "preview") {
 		t.Fatalf("anonymous ls-remote:\n%s", refs)
@@ -336,7 +349,7 @@ func TestOtherPathsAreNotFound(t *testing.T) {
 // git compresses its larger requests; a gzip body is decoded.
 func TestGzipRequest(t *testing.T) {
 	ctx := context.Background()
-	p := start(t, options{anonymous: true})
+	p := start(t, options{})
 	head, _ := p.repo.Head(ctx)
 	var body bytes.Buffer
 	z := gzip.NewWriter(&body)
@@ -346,6 +359,7 @@ func TestGzipRequest(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Git-Protocol", "version=2")
+	req.Header.Set("Authorization", "Bearer "+p.tokens["writer@example.com"])
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
