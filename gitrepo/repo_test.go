@@ -190,9 +190,11 @@ func TestDiffAncestorAndUpdateRef(t *testing.T) {
 	if !reflect.DeepEqual(changes, want) {
 		t.Fatalf("Diff = %+v\nwant %+v", changes, want)
 	}
-	all, err := r.Diff(ctx, "", first)
-	if err != nil || len(all) != 3 || all[0].Status != 'A' {
-		t.Fatalf("Diff from the empty tree = %+v, %v", all, err)
+	for _, from := range []string{"", strings.Repeat("0", 40)} {
+		all, err := r.Diff(ctx, from, first)
+		if err != nil || len(all) != 3 || all[0].Status != 'A' {
+			t.Fatalf("Diff from %q = %+v, %v", from, all, err)
+		}
 	}
 	if ok, err := r.IsAncestor(ctx, first, second); !ok || err != nil {
 		t.Fatalf("IsAncestor(first, second) = %v, %v", ok, err)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,9 +202,13 @@ func TestAnonymousClone(t *testing.T) {
 
 func TestPushRejectedShowsProblems(t *testing.T) {
 	ctx := context.Background()
-	p := start(t, options{check: func(ctx context.Context, push *gitrepo.Push) (bool, []string) {
-		return false, []string{"a.md:3: first", "b.md:1: second"}
-	}})
+	var published atomic.Bool
+	p := start(t, options{
+		check: func(ctx context.Context, push *gitrepo.Push) (bool, []string) {
+			return false, []string{"a.md:3: first", "b.md:1: second"}
+		},
+		afterPush: func(context.Context) error { published.Store(true); return nil },
+	})
 	before, _ := p.repo.Head(ctx)
 	work := cloneAndEdit(t, p, "writer@example.com", "en/new.md", "# New\n")
 	out, err := git(t, work, "push", "origin", "HEAD:main")
@@ -215,6 +220,9 @@ func TestPushRejectedShowsProblems(t *testing.T) {
 	}
 	if after, _ := p.repo.Head(ctx); after != before {
 		t.Fatal("a rejected push moved main")
+	}
+	if published.Load() {
+		t.Fatal("AfterPush ran for a rejected push")
 	}
 	if left, _ := filepath.Glob(filepath.Join(p.repo.Dir(), "objects", "tmp_objdir-*")); len(left) > 0 {
 		t.Fatalf("quarantine left: %v", left)
