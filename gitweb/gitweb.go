@@ -149,17 +149,18 @@ func (h *Handler) authorize(c *fiber.Ctx, service string) (access, error) {
 func (h *Handler) authenticate(c *fiber.Ctx, auth string) (staff.User, error) {
 	var email, token string
 	scheme, cred, _ := strings.Cut(auth, " ")
+	bearer := strings.EqualFold(scheme, "Bearer")
 	switch {
 	case strings.EqualFold(scheme, "Basic"):
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		if err == nil {
 			email, token, _ = strings.Cut(string(raw), ":")
 		}
-	case strings.EqualFold(scheme, "Bearer"):
+	case bearer:
 		token = strings.TrimSpace(cred)
 	}
 	u, err := h.cfg.Staff.Authenticate(c.UserContext(), token)
-	if err == nil && scheme != "Bearer" && !strings.EqualFold(strings.TrimSpace(email), u.Email) {
+	if err == nil && !bearer && !strings.EqualFold(strings.TrimSpace(email), u.Email) {
 		err = staff.ErrUnauthenticated // another account's token
 	}
 	if errors.Is(err, staff.ErrUnauthenticated) {

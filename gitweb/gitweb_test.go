@@ -288,6 +288,7 @@ func TestCredentialsRefused(t *testing.T) {
 		{"agent", "git-receive-pack", basic("agent@example.com", p.tokens["agent@example.com"]), 403},
 		{"e-mail in another case", "git-receive-pack", basic("Writer@Example.com", p.tokens["writer@example.com"]), 200},
 		{"bearer", "git-receive-pack", "Bearer " + p.tokens["op@example.com"], 200},
+		{"bearer in lower case", "git-upload-pack", "bearer " + p.tokens["agent@example.com"], 200},
 	} {
 		res := get(t, p.host, "/content.git/info/refs?service="+c.service, c.auth)
 		if res.StatusCode != c.status {
