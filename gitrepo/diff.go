@@ -14,9 +14,13 @@ type Change struct {
 	OldPath string // for 'R': where it was
 }
 
-// Diff lists the files changed from commit from ("" = the empty tree) to
-// commit to, with renames detected.
+// Diff lists the files changed from commit from ("" or a zero id, as in
+// a RefUpdate creating its ref = the empty tree) to commit to, with
+// renames detected.
 func (r *Repo) Diff(ctx context.Context, from, to string) ([]Change, error) {
+	if IsZeroID(from) {
+		from = ""
+	}
 	if !objectID.MatchString(to) || (from != "" && !objectID.MatchString(from)) {
 		return nil, fmt.Errorf("gitrepo: diff: not object ids: %q, %q", from, to)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // writeFiles writes files (path → content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for p, c := range files {
 		full := filepath.Join(dir, filepath.FromSlash(p))
@@ -70,14 +70,14 @@ func git(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func gitCmd(t *testing.T, dir string, args ...string) *exec.Cmd {
+func gitCmd(t testing.TB, dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = gitEnv(t)
 	return cmd
 }
 
-func gitEnv(t *testing.T) []string {
+func gitEnv(t testing.TB) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GIT_") {

@@ -155,7 +155,8 @@ func readRequest(f *os.File) (quarantine string, updates []RefUpdate, err error)
 }
 
 // runCheck calls check on a quarantine view; a panic, a malformed request
-// or a check outliving ctx rejects the push.
+// or a check outliving ctx or the repository's CheckTimeout rejects the
+// push.
 func runCheck(ctx context.Context, r *Repo, quarantine string, updates []RefUpdate, check CheckFunc) (bool, []string) {
 	for _, u := range updates {
 		if !objectID.MatchString(u.Old) || !objectID.MatchString(u.New) {
@@ -176,10 +177,15 @@ func runCheck(ctx context.Context, r *Repo, quarantine string, updates []RefUpda
 			"GIT_QUARANTINE_PATH=" + quarantine,
 		}
 	}
-	view := newRepo(r.dir, r.branch, r.log, env)
+	view := r.view(env)
 	type result struct {
 		accept   bool
 		messages []string
+	}
+	if r.checkTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.checkTimeout)
+		defer cancel()
 	}
 	res := make(chan result, 1)
 	go func() {

@@ -29,7 +29,10 @@ type Config struct {
 	// InitFrom is a directory whose files become the first commit when Dir
 	// does not exist yet ("" creates an empty repository).
 	InitFrom string
-	Logger   *slog.Logger // nil discards
+	// CheckTimeout bounds a push's check (ReceivePack); past it the push
+	// is refused. 0: 2 minutes.
+	CheckTimeout time.Duration
+	Logger       *slog.Logger // nil discards
 }
 
 // Signature is a commit's author.
@@ -53,6 +56,10 @@ type Repo struct {
 	log    *slog.Logger
 	env    []string // extra environment of every git command (a quarantine view)
 	cat    *catFile
+
+	checkTimeout time.Duration
+	// hiding: a Hiding view, served with protocol v0 only.
+	hiding bool
 }
 
 var objectID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -73,7 +80,11 @@ func Open(ctx context.Context, cfg Config) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitrepo: open: %w", err)
 	}
+	if cfg.CheckTimeout <= 0 {
+		cfg.CheckTimeout = 2 * time.Minute
+	}
 	r := newRepo(dir, cfg.Branch, cfg.Logger, nil)
+	r.checkTimeout = cfg.CheckTimeout
 	if err := r.checkRefName(ctx, "refs/heads/"+cfg.Branch); err != nil {
 		return nil, fmt.Errorf("gitrepo: open: branch %q: %w", cfg.Branch, err)
 	}
@@ -94,6 +105,13 @@ func newRepo(dir, branch string, log *slog.Logger, env []string) *Repo {
 	r := &Repo{dir: dir, branch: branch, log: log, env: env}
 	r.cat = &catFile{repo: r}
 	return r
+}
+
+// view is r with env added to every git command, and its own cat-file.
+func (r *Repo) view(env []string) *Repo {
+	v := newRepo(r.dir, r.branch, r.log, append(append([]string(nil), r.env...), env...))
+	v.checkTimeout, v.hiding = r.checkTimeout, r.hiding
+	return v
 }
 
 // Dir is the repository's absolute path.
@@ -141,6 +159,11 @@ func create(ctx context.Context, dir string, cfg Config) error {
 			return fmt.Errorf("gitrepo: create: %w", err)
 		}
 		if err := r.UpdateRef(ctx, "refs/heads/"+cfg.Branch, c, ""); err != nil {
+			return fmt.Errorf("gitrepo: create: %w", err)
+		}
+		// One pack instead of a loose file per object: reading 10,000
+		// articles goes from about a second to tens of milliseconds.
+		if _, err := r.git(ctx, nil, "repack", "-a", "-d", "-q"); err != nil {
 			return fmt.Errorf("gitrepo: create: %w", err)
 		}
 	}

@@ -110,6 +110,20 @@ func TestTreeFS(t *testing.T) {
 	if _, err := fsys.Open("../x"); !errors.Is(err, fs.ErrInvalid) {
 		t.Fatalf("Open(../x): %v", err)
 	}
+
+	// Preloaded, the same files are read from memory, and what a caller
+	// does to its copy does not change the next read.
+	if err := tree.Preload(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(fsys, "en/getting-started.md", "en/images/logo.png", "fr/démarrer.md", "synonyms.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = fs.ReadFile(fsys, "en/getting-started.md")
+	b[0] = 'X'
+	if b, _ := fs.ReadFile(fsys, "en/getting-started.md"); string(b) != "# Start\n" {
+		t.Fatalf("after modifying a copy: %q", b)
+	}
 }
 
 // A symlink and a submodule (gitlink) are reported as such, so kb can
@@ -176,9 +190,11 @@ func TestDiffAncestorAndUpdateRef(t *testing.T) {
 	if !reflect.DeepEqual(changes, want) {
 		t.Fatalf("Diff = %+v\nwant %+v", changes, want)
 	}
-	all, err := r.Diff(ctx, "", first)
-	if err != nil || len(all) != 3 || all[0].Status != 'A' {
-		t.Fatalf("Diff from the empty tree = %+v, %v", all, err)
+	for _, from := range []string{"", strings.Repeat("0", 40)} {
+		all, err := r.Diff(ctx, from, first)
+		if err != nil || len(all) != 3 || all[0].Status != 'A' {
+			t.Fatalf("Diff from %q = %+v, %v", from, all, err)
+		}
 	}
 	if ok, err := r.IsAncestor(ctx, first, second); !ok || err != nil {
 		t.Fatalf("IsAncestor(first, second) = %v, %v", ok, err)

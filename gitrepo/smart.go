@@ -54,6 +54,7 @@ func (r *Repo) AdvertiseRefs(ctx context.Context, service, gitProtocol string, w
 	if err != nil {
 		return err
 	}
+	gitProtocol = r.protocol(gitProtocol)
 	var out bytes.Buffer // small: buffered so a failure can still be an error page
 	if service != ServiceUploadPack || !wantsV2(gitProtocol) {
 		out.WriteString(pktLine("# service=" + service + "\n"))
@@ -75,7 +76,7 @@ func (r *Repo) AdvertiseRefs(ctx context.Context, service, gitProtocol string, w
 // UploadPack answers a fetch or clone: the client's request from in, the
 // pack to out, streamed.
 func (r *Repo) UploadPack(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) error {
-	if err := r.stateless(ctx, "upload-pack", protocolEnv(gitProtocol), in, out); err != nil {
+	if err := r.stateless(ctx, "upload-pack", protocolEnv(r.protocol(gitProtocol)), in, out); err != nil {
 		return fmt.Errorf("gitrepo: upload-pack: %w", err)
 	}
 	return nil
@@ -141,4 +142,26 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		l.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// Hiding is a view of r whose fetches neither list nor serve the refs under
+// the given prefixes (uploadpack.hideRefs): an anonymous clone sees main,
+// not the staff's preview branches. It speaks protocol v0 only: a v2
+// upload-pack serves a hidden commit to whoever asks for it by id.
+func (r *Repo) Hiding(prefixes ...string) *Repo {
+	env := []string{fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(prefixes))}
+	for i, p := range prefixes {
+		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=uploadpack.hideRefs", i), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, p))
+	}
+	v := r.view(env)
+	v.hiding = true
+	return v
+}
+
+// protocol is the client's Git-Protocol as this view honours it.
+func (r *Repo) protocol(gitProtocol string) string {
+	if r.hiding {
+		return ""
+	}
+	return gitProtocol
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/orbitask/portal/gitrepo"
 )
@@ -246,5 +247,31 @@ func TestAdvertiseRefs(t *testing.T) {
 	r.AdvertiseRefs(ctx, gitrepo.ServiceReceivePack, "", &hidden)
 	if strings.Contains(hidden.String(), "refs/portal") {
 		t.Fatalf("refs/portal advertised: %q", hidden.String())
+	}
+}
+
+// A check that does not finish within CheckTimeout refuses the push, and
+// the pusher is told why.
+func TestPushCheckTimesOut(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"a.md": "A\n"})
+	r, err := gitrepo.Open(ctx, gitrepo.Config{Dir: filepath.Join(t.TempDir(), "c.git"), InitFrom: src, CheckTimeout: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before, _ := r.Head(ctx)
+	url := serveSmart(t, r, func(ctx context.Context, p *gitrepo.Push) (bool, []string) {
+		<-ctx.Done() // a check stuck until it is given up on
+		return true, nil
+	})
+	work := cloneAndCommit(t, url, map[string]string{"b.md": "B\n"})
+	out, err := gitCmd(t, work, "push", "origin", "HEAD:main").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "remote: push refused: checking it took too long") {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if after, _ := r.Head(ctx); after != before {
+		t.Fatal("main moved")
 	}
 }

@@ -41,6 +41,31 @@ type Tree struct {
 	repo  *Repo
 	files map[string]int           // path → index in Entries
 	dirs  map[string][]fs.DirEntry // directory ("." for the root) → its entries, sorted
+
+	mu      sync.Mutex
+	preload map[string][]byte // blob → content, from Preload
+}
+
+// Preload reads the content of every file of at most maxSize bytes (and
+// every symlink) in one pipelined pass and keeps it in memory, so that
+// reading the whole tree through FS afterwards costs no round trips.
+func (t *Tree) Preload(maxSize int64) error {
+	var oids []string
+	seen := map[string]bool{}
+	for _, e := range t.Entries {
+		if e.Mode != ModeSubmodule && e.Size <= maxSize && !seen[e.Blob] {
+			seen[e.Blob] = true
+			oids = append(oids, e.Blob)
+		}
+	}
+	cache := make(map[string][]byte, len(oids))
+	if err := t.repo.cat.readMany(oids, func(i int, data []byte) { cache[oids[i]] = data }); err != nil {
+		return fmt.Errorf("gitrepo: preload %s: %w", t.Commit, err)
+	}
+	t.mu.Lock()
+	t.preload = cache
+	t.mu.Unlock()
+	return nil
 }
 
 // Tree lists the files of commit (every blob, symlink and submodule, with
@@ -197,6 +222,12 @@ func (t *Tree) content(e *TreeEntry) ([]byte, error) {
 	if e.Mode == ModeSubmodule {
 		return []byte{}, nil
 	}
+	t.mu.Lock()
+	data, ok := t.preload[e.Blob]
+	t.mu.Unlock()
+	if ok { // a copy: callers may modify what they read
+		return append([]byte(nil), data...), nil
+	}
 	return t.repo.cat.read(e.Blob)
 }
 
@@ -281,6 +312,11 @@ func (c *catFile) exchange(oid string) ([]byte, error) {
 	if _, err := io.WriteString(c.in, oid+"\n"); err != nil {
 		return nil, fmt.Errorf("gitrepo: cat-file: %w", err)
 	}
+	return c.receive(oid)
+}
+
+// receive reads cat-file's answer about oid.
+func (c *catFile) receive(oid string) ([]byte, error) {
 	header, err := c.out.ReadString('\n')
 	if err != nil {
 		return nil, fmt.Errorf("gitrepo: cat-file: %w", err)
@@ -306,6 +342,54 @@ func (c *catFile) exchange(oid string) ([]byte, error) {
 		return nil, fmt.Errorf("gitrepo: cat-file %s: a %s, not a blob", oid, f[1])
 	}
 	return data[:size], nil
+}
+
+// readMany reads the blobs oids in one pipelined pass (requests written
+// while answers are read): 10,000 blobs take tens of milliseconds instead
+// of a round trip each. got is called in order; a missing blob is
+// skipped.
+func (c *catFile) readMany(oids []string, got func(i int, data []byte)) error {
+	for _, oid := range oids {
+		if !objectID.MatchString(oid) {
+			return fmt.Errorf("gitrepo: cat-file: %q is not an object id", oid)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil {
+		if err := c.start(); err != nil {
+			return err
+		}
+	}
+	in := c.in
+	written := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriter(in)
+		for _, oid := range oids {
+			if _, err := w.WriteString(oid + "\n"); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- w.Flush()
+	}()
+	for i, oid := range oids {
+		data, err := c.receive(oid)
+		if errors.Is(err, errMissing) {
+			continue
+		}
+		if err != nil {
+			c.stopLocked() // also ends the writer: its pipe closes
+			<-written
+			return err
+		}
+		got(i, data)
+	}
+	if err := <-written; err != nil {
+		c.stopLocked()
+		return fmt.Errorf("gitrepo: cat-file: %w", err)
+	}
+	return nil
 }
 
 func (c *catFile) start() error {

@@ -472,3 +472,11 @@ func short(commit string) string {
 	}
 	return commit
 }
+
+// RemoteBranch is the branch of the remote repository a webhook publishes.
+func (p *Publisher) RemoteBranch() string {
+	if p.cfg.RemoteBranch != "" {
+		return p.cfg.RemoteBranch
+	}
+	return p.repo.Branch()
+}

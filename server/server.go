@@ -14,6 +14,7 @@ import (
 
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/console"
+	"github.com/orbitask/portal/gitweb"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/web"
@@ -43,6 +44,9 @@ type Config struct {
 	// GitWebhookSecret verifies POST /api/hooks/git (a git host's push
 	// webhook); empty: the endpoint refuses every request.
 	GitWebhookSecret string
+	// Content overrides how /content.git is served (package gitweb), for
+	// tests; nil: the app's repository, published by its publisher.
+	Content *gitweb.Config
 }
 
 // LiveEncoders are what the two front ends' watchers receive for a ticket
@@ -93,6 +97,30 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 		Clients: clients, Errors: errs}, site.ErrorPage)
 	site.Routes(srv)
 	staffSide.Routes(srv)
+	content := gitweb.Config{}
+	if cfg.Content != nil {
+		content = *cfg.Content
+	}
+	if content.Staff == nil {
+		content.Staff = a.Staff
+	}
+	if content.Logger == nil {
+		content.Logger = cfg.Logger
+	}
+	if content.RateLimits == (httpkit.RateLimits{}) {
+		content.RateLimits = cfg.RateLimits
+	}
+	if content.Repo == nil {
+		content.Repo = a.Repo
+	}
+	if content.Receive == nil && content.Check == nil {
+		content.Receive = pub.Receive
+	}
+	if content.Publisher == nil {
+		content.Publisher, content.WebhookSecret, content.RemoteBranch = pub, cfg.GitWebhookSecret, pub.RemoteBranch()
+	}
+	content.AllowAnonymousClone = content.AllowAnonymousClone || cfg.AnonymousClone
+	gitweb.New(content).Register(srv)
 	srv.Use(site.NotFound) // last: what no route took is an old URL or not found
 	return srv, nil
 }

@@ -17,11 +17,11 @@ const module = "github.com/orbitask/portal/"
 // layer (web and console share one, and must not import each other).
 var layer = map[string]int{
 	"sqlitedb": 0, "fields": 0, "langtag": 0, "static": 0, "ratelimit": 0,
-	"calendar": 1, "kb": 1, "live": 1, "i18n": 1,
+	"calendar": 1, "kb": 1, "live": 1, "i18n": 1, "gitrepo": 1,
 	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2,
 	"ticketfeed": 3,
 	"app":        4, "httpkit": 4,
-	"web": 5, "console": 5,
+	"web": 5, "console": 5, "gitweb": 5,
 	"server": 6,
 }
 
@@ -35,7 +35,7 @@ var forbidden = map[string][]string{
 // allowed: tickets sniffs attachments' types with http.DetectContentType.)
 var httpLibraries = []string{"github.com/gofiber/", "github.com/gorilla/websocket", "github.com/valyala/fasthttp"}
 
-var httpPackages = map[string]bool{"httpkit": true, "web": true, "console": true, "server": true}
+var httpPackages = map[string]bool{"httpkit": true, "web": true, "console": true, "gitweb": true, "server": true}
 
 func TestImportRule(t *testing.T) {
 	root := filepath.Join("..", "..")

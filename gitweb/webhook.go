@@ -27,7 +27,7 @@ func (h *Handler) webhook(c *fiber.Ctx) error {
 	if err := httpkit.ReadBody(c, maxWebhook); err != nil {
 		return err
 	}
-	host, err := verifySignature(c.Get, c.Body(), h.cfg.WebhookSecret)
+	host, err := verifySignature(func(k string) string { return c.Get(k) }, c.Body(), h.cfg.WebhookSecret)
 	if err != nil {
 		// A wrong secret is a misconfiguration or an attack: both need an
 		// operator's eye, and count against the client like a bad token.
