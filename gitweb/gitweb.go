@@ -105,6 +105,9 @@ func New(cfg Config) *Handler {
 // path reaches the repository's files; other paths fall through to the
 // app's catch-all, 404.
 func (h *Handler) Register(app *fiber.App) {
+	if h.cfg.Publisher != nil && h.cfg.WebhookSecret != "" {
+		app.Post("/api/hooks/git", h.webhook)
+	}
 	if h.cfg.Repo == nil {
 		return
 	}
