@@ -135,10 +135,21 @@ func Load(ctx context.Context, cfg Config) (*Publisher, *kb.KB, error) {
 		// Derived from renames only: losing them costs old links, not content.
 		p.log.Warn("redirects of renamed articles unreadable; old links of renamed articles will not redirect", "err", err)
 	}
-	k, cached, err := kb.LoadFSCached(tree.FS(), p.options(head, redirects, true))
+	// Every file is read once: in one pipelined pass, not a round trip each.
+	if err := tree.Preload(p.maxFileSize()); err != nil {
+		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
+	}
+	fsys := newCommitFS(tree.FS())
+	k, cached, err := kb.LoadFSCached(fsys, p.options(head, redirects, true))
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
 	}
+	// The preloaded contents are not kept: later reads (images) go to git.
+	lean, err := p.repo.Tree(ctx, head)
+	if err != nil {
+		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
+	}
+	fsys.set(lean.FS())
 	if !cached {
 		if err := k.WriteSnapshot(p.snapshotFile()); err != nil {
 			p.log.Warn("cannot save the knowledge-base snapshot; the next start will parse everything again", "err", err)
@@ -159,6 +170,13 @@ func (p *Publisher) options(commit string, redirects map[string]string, cache bo
 	return o
 }
 
+func (p *Publisher) maxFileSize() int64 {
+	if p.cfg.MaxFileSize > 0 {
+		return p.cfg.MaxFileSize
+	}
+	return kb.DefaultMaxFileSize
+}
+
 func (p *Publisher) snapshotFile() string  { return filepath.Join(p.cfg.Data, "kb.snapshot") }
 func (p *Publisher) redirectsFile() string { return filepath.Join(p.cfg.Data, "redirects.json") }
 
@@ -166,6 +184,14 @@ func (p *Publisher) redirectsFile() string { return filepath.Join(p.cfg.Data, "r
 // publishes what main gained meanwhile and then watches it.
 func (p *Publisher) Start(ix *search.Index) {
 	p.ix = ix
+	go func() {
+		// Previews pushed before a restart are served again.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := p.locked(ctx, func(ctx context.Context) error { return p.syncPreviews(ctx) }); err != nil {
+			p.log.Warn("previews not loaded", "err", err)
+		}
+	}()
 	go p.watch()
 	go p.provenanceLoop()
 	p.wakeProvenance()
