@@ -55,6 +55,12 @@ func TestEveryRouteWithABodyBoundsIt(t *testing.T) {
 			continue
 		}
 		target := routeTarget(r.Path)
+		if strings.HasPrefix(target, "/content.git/") {
+			// git's own routes take packs far above 2 MiB, behind
+			// credentials; their caps (512 MiB pushed, 16 MiB asked) are
+			// gitweb's tests'.
+			continue
+		}
 		api := strings.HasPrefix(target, "/api/")
 		for _, ct := range []string{fiber.MIMEApplicationJSON, fiber.MIMEApplicationForm} {
 			req := httptest.NewRequest(r.Method, target, strings.NewReader(big))
