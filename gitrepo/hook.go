@@ -105,7 +105,8 @@ func (s *hookSession) serve(ctx context.Context, r *Repo, check CheckFunc) {
 	defer close(s.done)
 	quarantine, updates, err := readRequest(s.request)
 	if err != nil {
-		return // receive-pack ended without running the hook (or died)
+		s.reply.Close() // a hook that did start must not wait for a verdict
+		return          // receive-pack ended without running the hook (or died)
 	}
 	accept, messages := runCheck(ctx, r, quarantine, updates, check)
 	if accept {

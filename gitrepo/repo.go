@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Repo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	dir, err := filepath.Abs(cfg.Dir)
+	dir, err := realPath(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("gitrepo: open: %w", err)
 	}
@@ -358,7 +359,8 @@ func (r *Repo) Fetch(ctx context.Context, url, branch string) (string, error) {
 	}
 	if _, err := r.git(ctx, nil, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--",
 		url, "+refs/heads/"+branch+":"+incoming); err != nil {
-		return "", fmt.Errorf("gitrepo: fetch: %w", err)
+		// The URL may carry a deploy token: it must not reach a log or a page.
+		return "", fmt.Errorf("gitrepo: fetch %s: %s", redactURL(url), strings.ReplaceAll(err.Error(), url, redactURL(url)))
 	}
 	c, err := r.Ref(ctx, incoming)
 	if err != nil {
@@ -448,4 +450,32 @@ func cleanEnv(extra []string) []string {
 	}
 	env = append(env, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	return append(env, extra...)
+}
+
+// realPath is dir made absolute with its symbolic links resolved (those of
+// its parent when dir does not exist yet): git reports the quarantine's
+// path resolved, and the hook compares it with the repository's.
+func realPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	parent, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return abs, nil // created later with MkdirAll; nothing to resolve yet
+	}
+	return filepath.Join(parent, filepath.Base(abs)), nil
+}
+
+// redactURL hides the password or token of a URL's user information.
+func redactURL(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = neturl.User("***")
+	return u.String()
 }

@@ -314,3 +314,41 @@ func TestFetch(t *testing.T) {
 		t.Fatal("an option as the URL was accepted")
 	}
 }
+
+// A data directory reached through a symbolic link (a common
+// /var/lib/portal setup) still accepts pushes: git reports the
+// quarantine's real path.
+func TestPushThroughSymlinkedDir(t *testing.T) {
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"en/a.md": "---\ntitle: A\n---\nA.\n"})
+	r, err := gitrepo.Open(context.Background(), gitrepo.Config{Dir: filepath.Join(link, "content.git"), InitFrom: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := os.Stat(filepath.Join(real, "content.git")); err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(r.Dir(), link) {
+		t.Errorf("Dir() = %s, want the resolved path under %s", r.Dir(), real)
+	}
+}
+
+func TestFetchErrorHidesToken(t *testing.T) {
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"en/a.md": "---\ntitle: A\n---\nA.\n"})
+	r, err := gitrepo.Open(context.Background(), gitrepo.Config{Dir: filepath.Join(t.TempDir(), "c.git"), InitFrom: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Fetch(context.Background(), "http://SECRETTOKEN@127.0.0.1:1/kb.git", "main")
+	if err == nil || strings.Contains(err.Error(), "SECRETTOKEN") {
+		t.Errorf("fetch error %v: want an error without the token", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/orbitask/portal/gitrepo"
 	"github.com/orbitask/portal/kb"
@@ -13,26 +14,34 @@ import (
 
 // Receive runs a push (git's receive-pack over smart HTTP) and publishes
 // what it accepted before returning, so that the writer's `git push`
-// returns once the change is live. Pushes are serialised: one that arrives
-// while another publishes waits (LockWait) and is then told to push again.
+// returns once the change is live. Pushes are serialised by the
+// repository's lock, taken when git has the pack and runs the pre-receive
+// hook (not while a slow client uploads it) and held until the publish
+// ends; a push that waits longer than LockWait is refused with a message
+// to push again.
 func (p *Publisher) Receive(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) error {
-	lctx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
-	unlock, err := p.repo.Lock(lctx)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	h := &heldLock{}
+	defer h.release()
+	check := func(ctx context.Context, push *gitrepo.Push) (bool, []string) {
+		unlock, err := p.lock(ctx)
+		if err != nil {
+			if errors.Is(err, errBusy) {
+				return false, []string{"another push is being published right now; nothing of yours was published: push again in a moment"}
+			}
+			p.log.Error("push refused: the repository's lock failed", "err", err)
+			return false, []string{"the portal could not check this push (see its log); nothing was published"}
 		}
-		// receive-pack still runs, to tell the writer in git's own words.
-		busy := func(context.Context, *gitrepo.Push) (bool, []string) {
-			return false, []string{"another push is being published right now; nothing of yours was published: push again in a moment"}
+		if !h.hold(unlock) {
+			return false, []string{"the push was given up"}
 		}
-		return p.repo.ReceivePack(ctx, gitProtocol, in, out, busy)
+		return p.check(ctx, push)
 	}
-	defer unlock()
-	if err := p.repo.ReceivePack(ctx, gitProtocol, in, out, p.check); err != nil {
+	if err := p.repo.ReceivePack(ctx, gitProtocol, in, out, check); err != nil {
 		p.dropStaged()
 		return fmt.Errorf("publish: receive: %w", err)
+	}
+	if !h.held() {
+		return nil // refused, or a push that changed nothing
 	}
 	// The push is done whatever happens here; a failure is the portal's,
 	// logged and retried by the watcher, not the writer's.
@@ -40,6 +49,42 @@ func (p *Publisher) Receive(ctx context.Context, gitProtocol string, in io.Reade
 		p.log.Error("publishing a push failed; retrying", "err", err)
 	}
 	return nil
+}
+
+// heldLock is the repository's lock as a push's check took it, released
+// when the push ends; a check that takes it after the push ended (a
+// check that outlived its hook) releases it at once.
+type heldLock struct {
+	mu     sync.Mutex
+	unlock func()
+	ended  bool
+}
+
+func (h *heldLock) hold(unlock func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ended || h.unlock != nil {
+		unlock()
+		return false
+	}
+	h.unlock = unlock
+	return true
+}
+
+func (h *heldLock) held() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.unlock != nil
+}
+
+func (h *heldLock) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ended = true
+	if h.unlock != nil {
+		h.unlock()
+		h.unlock = nil
+	}
 }
 
 func (p *Publisher) dropStaged() {
@@ -50,7 +95,7 @@ func (p *Publisher) dropStaged() {
 
 // maxMessages bounds what a push is told: a tree with thousands of
 // problems is summarised after this many lines.
-const maxMessages = 500
+const maxMessages = 150
 
 // check is the pre-receive hook: it accepts a push only if every branch it
 // updates is one the portal publishes and every new tree passes the same
@@ -91,6 +136,9 @@ func (p *Publisher) check(ctx context.Context, push *gitrepo.Push) (bool, []stri
 				msgs = append(msgs, problems...)
 				continue
 			}
+			if ctx.Err() != nil {
+				return false, []string{"the push took too long to check; nothing was published"}
+			}
 			changed, deleted := kb.Changed(live.kb, next)
 			msgs = append(msgs, fmt.Sprintf("%s: checked %d articles: %s; live once this push completes", p.repo.Branch(), len(next.Articles), changeSummary(len(changed), len(deleted))))
 			p.mu.Lock()
@@ -98,6 +146,11 @@ func (p *Publisher) check(ctx context.Context, push *gitrepo.Push) (bool, []stri
 			p.mu.Unlock()
 		case strings.HasPrefix(u.Ref, previewPrefix) && len(u.Ref) > len(previewPrefix):
 			name := u.Ref[len(previewPrefix):]
+			if !validPreviewName(name) {
+				ok = false
+				msgs = append(msgs, fmt.Sprintf("preview/%s: a preview's name is one word of letters, digits, '.', '_' or '-' (it becomes the address /preview/NAME/)", name))
+				continue
+			}
 			if deleting {
 				msgs = append(msgs, fmt.Sprintf("preview/%s: removed", name))
 				continue
@@ -163,6 +216,19 @@ func changeSummary(changed, deleted int) string {
 
 func isZero(id string) bool { return strings.Trim(id, "0") == "" }
 
+// validPreviewName: one path segment that needs no escaping in a URL.
+func validPreviewName(name string) bool {
+	if name == "" || len(name) > 100 || name[0] == '.' || name[0] == '-' {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Rejected is returned by FetchAndPublish and PublishDir when the new
 // content has problems; nothing was published.
 type Rejected struct {
@@ -219,6 +285,15 @@ func (p *Publisher) publishCommit(ctx context.Context, source, commit string) er
 			return fmt.Errorf("publish: %w", err)
 		}
 		if !ff {
+			// The first fetch from a host replaces the portal's own initial
+			// commit, which the host's history cannot contain; after that,
+			// the host's history must contain what is published.
+			ff, err = p.onlyInitialCommit(ctx, live.commit)
+			if err != nil {
+				return fmt.Errorf("publish: %w", err)
+			}
+		}
+		if !ff {
 			problems := []string{fmt.Sprintf("%s does not contain the published commit %s: it would rewrite published history, which this portal refuses", short(commit), short(live.commit))}
 			p.fail(source, commit, problems, nil)
 			p.log.Error("content refused", "source", source, "commit", short(commit), "problems", problems)
@@ -241,5 +316,17 @@ func (p *Publisher) publishCommit(ctx context.Context, source, commit string) er
 	p.mu.Lock()
 	p.staged[commit] = staged{kb: next, fsys: fsys}
 	p.mu.Unlock()
-	return p.sync(ctx)
+	// main has moved: publishing it must not stop because the caller (a
+	// webhook's request) went away.
+	return p.sync(context.WithoutCancel(ctx))
+}
+
+// onlyInitialCommit reports whether main's history is just the commit the
+// portal made from its content folder.
+func (p *Publisher) onlyInitialCommit(ctx context.Context, commit string) (bool, error) {
+	log, err := p.repo.Log(ctx, commit, "", 2, false)
+	if err != nil {
+		return false, err
+	}
+	return len(log) == 1 && log[0].Email == gitrepo.PortalAuthor.Email, nil
 }

@@ -65,8 +65,12 @@ type Publisher struct {
 	provenance map[string]gitrepo.Provenance
 	failures   []Failure
 
-	stop chan struct{}
-	done chan struct{}
+	// ctx ends at Close; the background goroutines (watcher, provenance,
+	// preview loader) run under it and wg waits for them.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 	// provWake asks the provenance goroutine to recompute.
 	provWake chan struct{}
 }
@@ -118,7 +122,8 @@ func Load(ctx context.Context, cfg Config) (*Publisher, *kb.KB, error) {
 		cfg.LockWait = 30 * time.Second
 	}
 	p := &Publisher{cfg: cfg, repo: cfg.Repo, log: cfg.Logger, staged: map[string]staged{},
-		previews: map[string]*preview{}, stop: make(chan struct{}), done: make(chan struct{}), provWake: make(chan struct{}, 1)}
+		previews: map[string]*preview{}, provWake: make(chan struct{}, 1)}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	head, err := p.repo.Head(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("publish: load: %w", err)
@@ -126,40 +131,74 @@ func Load(ctx context.Context, cfg Config) (*Publisher, *kb.KB, error) {
 	if head == "" {
 		return nil, nil, errors.New("publish: load: the content repository has no main branch")
 	}
-	tree, err := p.repo.Tree(ctx, head)
-	if err != nil {
-		return nil, nil, fmt.Errorf("publish: load: %w", err)
+	// What was live before: main's commit, unless main moved since (a
+	// crash mid-publish, `portal publish` while stopped), in which case the
+	// difference is applied as a publish would have.
+	base, err := p.repo.Ref(ctx, liveRef)
+	if err != nil || base == "" {
+		base = head
 	}
 	redirects, err := readRedirects(p.redirectsFile())
 	if err != nil {
 		// Derived from renames only: losing them costs old links, not content.
 		p.log.Warn("redirects of renamed articles unreadable; old links of renamed articles will not redirect", "err", err)
 	}
-	// Every file is read once: in one pipelined pass, not a round trip each.
-	if err := tree.Preload(p.maxFileSize()); err != nil {
-		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
+	k, cached, err := p.loadFull(ctx, base, redirects)
+	if err != nil && base != head {
+		p.log.Warn("the previously live commit is unreadable; loading main", "commit", short(base), "err", err)
+		base = head
+		k, cached, err = p.loadFull(ctx, base, redirects)
 	}
-	fsys := newCommitFS(tree.FS())
-	k, cached, err := kb.LoadFSCached(fsys, p.options(head, redirects, true))
 	if err != nil {
-		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
+		return nil, nil, err
 	}
-	// The preloaded contents are not kept: later reads (images) go to git.
-	lean, err := p.repo.Tree(ctx, head)
-	if err != nil {
-		return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
-	}
-	fsys.set(lean.FS())
 	if !cached {
 		if err := k.WriteSnapshot(p.snapshotFile()); err != nil {
 			p.log.Warn("cannot save the knowledge-base snapshot; the next start will parse everything again", "err", err)
 		}
 	}
+	if base != head {
+		next, _, err := p.update(ctx, p.repo, state{commit: base, kb: k}, head)
+		if err != nil {
+			return nil, nil, fmt.Errorf("publish: load %s: %w", short(head), err)
+		}
+		p.log.Info("finishing a publish the portal did not complete", "from", short(base), "to", short(head))
+		k = next
+		if err := writeRedirects(p.redirectsFile(), k.Redirects()); err != nil {
+			p.log.Warn("redirects of renamed articles not saved; they work until the next restart", "err", err)
+		}
+	}
+	p.recordLive(ctx, head, base)
 	for _, pr := range k.Problems {
 		p.log.Warn("article refused", "problem", pr.String(), "commit", short(head))
 	}
 	p.live = state{commit: head, kb: k}
 	return p, k, nil
+}
+
+// loadFull reads the whole knowledge base of commit, from the snapshot
+// when it matches.
+func (p *Publisher) loadFull(ctx context.Context, commit string, redirects map[string]string) (*kb.KB, bool, error) {
+	tree, err := p.repo.Tree(ctx, commit)
+	if err != nil {
+		return nil, false, fmt.Errorf("publish: load %s: %w", short(commit), err)
+	}
+	// Every file is read once: in one pipelined pass, not a round trip each.
+	if err := tree.Preload(p.maxFileSize()); err != nil {
+		return nil, false, fmt.Errorf("publish: load %s: %w", short(commit), err)
+	}
+	fsys := newCommitFS(tree.FS())
+	k, cached, err := kb.LoadFSCached(fsys, p.options(commit, redirects, true))
+	if err != nil {
+		return nil, false, fmt.Errorf("publish: load %s: %w", short(commit), err)
+	}
+	// The preloaded contents are not kept: later reads (images) go to git.
+	lean, err := p.repo.Tree(ctx, commit)
+	if err != nil {
+		return nil, false, fmt.Errorf("publish: load %s: %w", short(commit), err)
+	}
+	fsys.set(lean.FS())
+	return k, cached, nil
 }
 
 func (p *Publisher) options(commit string, redirects map[string]string, cache bool) kb.Options {
@@ -184,72 +223,102 @@ func (p *Publisher) redirectsFile() string { return filepath.Join(p.cfg.Data, "r
 // publishes what main gained meanwhile and then watches it.
 func (p *Publisher) Start(ix *search.Index) {
 	p.ix = ix
-	go func() {
+	p.goBackground(func() {
 		// Previews pushed before a restart are served again.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		if err := p.locked(ctx, func(ctx context.Context) error { return p.syncPreviews(ctx) }); err != nil {
+		if err := p.locked(p.ctx, func(ctx context.Context) error { return p.syncPreviews(ctx) }); err != nil && p.ctx.Err() == nil {
 			p.log.Warn("previews not loaded", "err", err)
 		}
-	}()
-	go p.watch()
-	go p.provenanceLoop()
+	})
+	p.goBackground(p.watch)
+	p.goBackground(p.provenanceLoop)
 	p.wakeProvenance()
 }
 
-// Close stops watching. Safe to call twice.
+func (p *Publisher) goBackground(fn func()) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops the background work and waits for it; a publish under way
+// is abandoned before its swap (the next start finishes it). Safe to call
+// more than once, from any goroutine.
 func (p *Publisher) Close() error {
-	select {
-	case <-p.stop:
-		return nil
-	default:
-	}
-	close(p.stop)
-	if p.ix != nil {
-		<-p.done
-	}
+	p.closeOnce.Do(func() {
+		p.cancel()
+		p.wg.Wait()
+	})
 	return nil
 }
 
 // watch publishes commits that reach main without a push through the
-// portal (`portal publish`, a crash between git and the swap).
+// portal (`portal publish`, a webhook, a crash between git and the swap).
+// A commit that fails to publish is retried with a growing pause (up to a
+// minute), not every poll.
 func (p *Publisher) watch() {
-	defer close(p.done)
 	t := time.NewTicker(p.cfg.Poll)
 	defer t.Stop()
+	var failed string
+	var retryAt time.Time
+	pause := time.Second
 	for {
 		select {
-		case <-p.stop:
+		case <-p.ctx.Done():
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		head, err := p.repo.Head(ctx)
-		if err == nil && head != p.Live() {
-			err = p.locked(ctx, p.sync)
+		head, err := p.repo.Head(p.ctx)
+		if err != nil || head == p.Live() {
+			if err != nil && p.ctx.Err() == nil {
+				p.log.Error("reading main failed", "err", err)
+			}
+			continue
 		}
-		cancel()
-		if err != nil && !errors.Is(err, errBusy) {
-			p.log.Error("publishing main failed", "err", err)
+		if head == failed && time.Now().Before(retryAt) {
+			continue
+		}
+		err = p.locked(p.ctx, p.sync)
+		switch {
+		case err == nil, errors.Is(err, errBusy), p.ctx.Err() != nil:
+			failed, pause = "", time.Second
+		default:
+			if head != failed {
+				pause = time.Second
+			}
+			failed, retryAt = head, time.Now().Add(pause)
+			p.log.Error("publishing main failed; retrying", "commit", short(head), "in", pause, "err", err)
+			pause = min(2*pause, time.Minute)
 		}
 	}
 }
 
 var errBusy = errors.New("another publish is in progress")
 
-// locked runs fn holding the repository's lock.
+// locked runs fn holding the repository's lock. Only a lock still held by
+// another publish after LockWait is errBusy; any other failure (the lock
+// file unwritable, say) is returned as itself.
 func (p *Publisher) locked(ctx context.Context, fn func(context.Context) error) error {
-	lctx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
-	unlock, err := p.repo.Lock(lctx)
-	cancel()
+	unlock, err := p.lock(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			return errBusy
-		}
 		return err
 	}
 	defer unlock()
 	return fn(ctx)
+}
+
+func (p *Publisher) lock(ctx context.Context) (func(), error) {
+	lctx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
+	defer cancel()
+	unlock, err := p.repo.Lock(lctx)
+	if err == nil {
+		return unlock, nil
+	}
+	if ctx.Err() == nil && lctx.Err() != nil {
+		return nil, errBusy
+	}
+	return nil, fmt.Errorf("publish: lock: %w", err)
 }
 
 // Live is the commit customers see.
@@ -306,6 +375,7 @@ func (p *Publisher) sync(ctx context.Context) error {
 	p.mu.Lock()
 	p.live = state{commit: head, kb: next}
 	p.mu.Unlock()
+	p.recordLive(ctx, head, live.commit)
 	if err := writeRedirects(p.redirectsFile(), next.Redirects()); err != nil {
 		p.log.Warn("redirects of renamed articles not saved; they work until the next restart", "err", err)
 	}
@@ -313,6 +383,23 @@ func (p *Publisher) sync(ctx context.Context) error {
 		"articles", len(next.Articles), "took", time.Since(start).Round(time.Millisecond))
 	p.wakeProvenance()
 	return nil
+}
+
+// liveRef records the commit customers see, so that a start after a crash
+// (or after `portal publish` while the portal was stopped) knows what was
+// live and applies the difference to main incrementally: renames become
+// redirects as they do when published while running. Hidden from clients
+// (gitrepo hides refs/portal/).
+const liveRef = "refs/portal/live"
+
+func (p *Publisher) recordLive(ctx context.Context, commit, was string) {
+	cur, err := p.repo.Ref(ctx, liveRef)
+	if err == nil {
+		err = p.repo.UpdateRef(ctx, liveRef, commit, cur)
+	}
+	if err != nil {
+		p.log.Warn("the live commit was not recorded; a restart reloads main in full", "commit", short(commit), "was", short(was), "err", err)
+	}
 }
 
 // update builds the knowledge base of commit from live's, re-reading only
@@ -394,7 +481,7 @@ func (p *Publisher) provenanceLoop() {
 	saved := ""
 	for {
 		select {
-		case <-p.stop:
+		case <-p.ctx.Done():
 			return
 		case <-p.provWake:
 		}
@@ -410,9 +497,10 @@ func (p *Publisher) provenanceLoop() {
 			}
 			saved = commit
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		prov, err := p.repo.Provenance(ctx, commit)
-		cancel()
+		prov, err := p.repo.Provenance(p.ctx, commit)
+		if p.ctx.Err() != nil {
+			return
+		}
 		if err != nil {
 			p.log.Warn("article history not read; pages show the front matter's dates", "err", err)
 			continue
@@ -477,6 +565,9 @@ func (p *Publisher) syncPreviews(ctx context.Context) error {
 		k, _, err := p.update(ctx, p.repo, live, commit)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("preview %s: %w", name, err))
+			if pv, ok := old[name]; ok {
+				next[name] = pv // keep serving what was shown until it loads
+			}
 			continue
 		}
 		next[name] = &preview{commit: commit, kb: k}

@@ -481,7 +481,7 @@ func TestWebhook(t *testing.T) {
 	g.must(work, "commit", "-qm", "Start")
 	g.must(work, "push", "-q", "origin", "HEAD:main")
 
-	p := startPub(t, baseContent(), "", publish.Config{Remote: upstream, RemoteBranch: "main", AllowForcePush: true})
+	p := startPub(t, baseContent(), "", publish.Config{Remote: upstream, RemoteBranch: "main"})
 	body := []byte(`{"ref":"refs/heads/main"}`)
 	if res, _ := postHook(t, p.base, body, "X-Hub-Signature-256", "sha256=00"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("bad signature: status %d, want 401", res.StatusCode)
@@ -489,8 +489,8 @@ func TestWebhook(t *testing.T) {
 	if res, _ := postHook(t, p.base, body, "", ""); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no signature: status %d, want 401", res.StatusCode)
 	}
-	// The first fetch replaces the portal's own initial commit: the host's
-	// history is unrelated, which AllowForcePush permits here.
+	// The first fetch replaces the portal's own initial commit (the host's
+	// history cannot contain it); force pushes stay refused.
 	writeFiles(t, work, map[string]string{"en/hook.md": "---\ntitle: From the host\n---\nThe ocelotic sync.\n"})
 	g.must(work, "add", "-A")
 	g.must(work, "commit", "-qm", "Add")
@@ -514,6 +514,58 @@ func TestWebhook(t *testing.T) {
 	}
 	if f := p.app.Publisher.Failures(); len(f) == 0 || f[0].Source != "webhook" {
 		t.Errorf("failures %+v", f)
+	}
+	// Once the host's history is published, a rewrite of it is refused.
+	g.must(work, "reset", "-q", "--hard", "HEAD~2")
+	writeFiles(t, work, map[string]string{"en/other.md": "---\ntitle: Rewritten\n---\nRewritten history.\n"})
+	g.must(work, "add", "-A")
+	g.must(work, "commit", "-qm", "Rewrite")
+	g.must(work, "push", "-q", "--force", "origin", "HEAD:main")
+	res, out = postHook(t, p.base, body, "X-Hub-Signature-256", sign(body))
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(out, "rewrite published history") {
+		t.Errorf("webhook of a rewritten history: status %d: %s", res.StatusCode, out)
+	}
+	if p.app.Publisher.Live() != live {
+		t.Error("a rewritten history went live")
+	}
+}
+
+// `portal publish` while the portal is stopped, renaming an article: the
+// next start applies it as a publish would, old URL redirecting.
+func TestPublishDirWhileStoppedKeepsRenames(t *testing.T) {
+	data := t.TempDir()
+	p := startPub(t, baseContent(), data, publish.Config{})
+	p.app.Close()
+	repo, err := gitrepo.Open(context.Background(), gitrepo.Config{Dir: filepath.Join(data, "content.git"), Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := baseContent()
+	c["en/reset-password.md"] = c["en/reset.md"]
+	delete(c, "en/reset.md")
+	c["en/vpn.md"] = "---\ntitle: Connect to the VPN\n---\nSee [passwords](reset-password.md).\n"
+	dir := t.TempDir()
+	writeFiles(t, dir, c)
+	if _, problems, err := publish.PublishDir(context.Background(), repo, dir, "Rename", gitSig(), 0); err != nil || len(problems) > 0 {
+		t.Fatalf("publish dir: %v %v", problems, err)
+	}
+	repo.Close()
+	again := startPub(t, baseContent(), data, publish.Config{})
+	res, _ := again.get("/kb/en/reset")
+	if res.StatusCode/100 != 3 || res.Header.Get("Location") != "/kb/en/reset-password" {
+		t.Errorf("old URL after a publish while stopped: status %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// Preview names become addresses: one plain word only.
+func TestPreviewNameMustBeAWord(t *testing.T) {
+	p := startPub(t, baseContent(), "", publish.Config{})
+	clone := p.clone()
+	for _, name := range []string{"preview/a/b", "preview/caf%C3%A9", "preview/-x"} {
+		out, err := p.git.run(clone, "push", "origin", "HEAD:refs/heads/"+name)
+		if err == nil || !strings.Contains(out, "a preview's name is one word") {
+			t.Errorf("push to %s: err %v\n%s", name, err, out)
+		}
 	}
 }
 

@@ -342,7 +342,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	}
 	clients := httpkit.NewClients(httpkit.ClientsConfig{Logger: log, SocketsPerClient: perClient})
 	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients,
-		UploadMemory: int64(cfg.UploadMemoryMiB) << 20, RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff}}, a)
+		UploadMemory: int64(cfg.UploadMemoryMiB) << 20, RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff},
+		AnonymousClone: cfg.AnonymousClone, GitWebhookSecret: cfg.GitWebhookSecret}, a)
 	if err != nil {
 		return err
 	}

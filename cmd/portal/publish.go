@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 
 	"github.com/orbitask/portal/gitrepo"
 	"github.com/orbitask/portal/publish"
@@ -27,7 +29,14 @@ func publishCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&data, "data", data, "data directory")
 	message := fs.String("message", "", "commit message")
 	author := fs.String("author", "", `"Name <email>"`)
-	maxMiB := fs.Int("max-content-file", 5, "largest file, MiB")
+	maxDefault, err := strconv.Atoi(cmp.Or(os.Getenv("PORTAL_MAX_CONTENT_FILE"), "5"))
+	if err != nil || maxDefault < 1 {
+		fmt.Fprintf(stderr, "portal publish: PORTAL_MAX_CONTENT_FILE: not a number of MiB: %q\n", os.Getenv("PORTAL_MAX_CONTENT_FILE"))
+		return 2
+	}
+	// The same limit as the portal's: a file it would refuse must not be
+	// committed behind its back.
+	maxMiB := fs.Int("max-content-file", maxDefault, "largest file, MiB")
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {

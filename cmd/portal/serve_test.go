@@ -261,3 +261,44 @@ func TestSocketAndGraceSettings(t *testing.T) {
 		t.Errorf("bad PORTAL_SHUTDOWN_GRACE: %v", err)
 	}
 }
+
+// The publishing settings reach the running server: anonymous cloning and
+// the webhook (which exists only with a secret).
+func TestPublishingSettingsReachTheServer(t *testing.T) {
+	cfg, err := parseServe([]string{"--content", tinyContent(t), "--data", t.TempDir(), "--addr", "127.0.0.1:0",
+		"--anonymous-clone", "on", "--git-remote", "https://git.example/kb.git", "--git-webhook-secret", "s3cret"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc, served := make(chan string, 1), make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-served }()
+	res, err := http.Get("http://" + addr + "/content.git/info/refs?service=git-upload-pack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("anonymous clone: status %d, want 200", res.StatusCode)
+	}
+	res, err = http.Post("http://"+addr+"/api/hooks/git", "application/json", strings.NewReader(`{"ref":"refs/heads/main"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned webhook: status %d, want 401 (the route must exist)", res.StatusCode)
+	}
+	for _, bad := range [][]string{{"--anonymous-clone", "yes"}, {"--git-remote", "https://git.example/kb.git"}, {"--max-content-file", "0"}} {
+		if _, err := parseServe(bad, nil); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
