@@ -71,7 +71,7 @@ func (h *handler) previewArticle(c *fiber.Ctx) error {
 	if a, ok := k.Get(lang, rest); ok {
 		p := previewArticlePage{layout: h.layout(c, "Preview: "+a.Title), Name: name, Article: a,
 			Body: template.HTML(inPreview(string(a.HTML()), name))}
-		p.Section = "writer"
+		p.Section, p.Chroma = "writer", a.HighlightedCode()
 		return h.render(c, fiber.StatusOK, "preview_article", p)
 	}
 	parts := strings.Split(rest, "/")
@@ -97,9 +97,13 @@ func (h *handler) previewArticle(c *fiber.Ctx) error {
 
 // inPreview points the article's links and images at the preview's own
 // copies. kb writes every internal URL as an absolute "/kb/..." path.
+// A table scrolls sideways in its own box where it is wider than the
+// page (agent.css): it takes the keyboard's focus, so that the keys can
+// scroll it too (WCAG 2.1.1).
 func inPreview(html, name string) string {
 	prefix := "/preview/" + url.PathEscape(name) + "/kb/"
 	html = strings.ReplaceAll(html, `href="/kb/`, `href="`+prefix)
+	html = strings.ReplaceAll(html, "<table>", `<table tabindex="0">`)
 	return strings.ReplaceAll(html, `src="/kb/`, `src="`+prefix)
 }
 

@@ -68,6 +68,9 @@ type layout struct {
 	Writer   bool   // shows the writer's links
 	Home     string // where the brand link goes: the role's home
 	Section  string
+	// Chroma links the stylesheet of highlighted code: a preview's
+	// article with code blocks.
+	Chroma bool
 }
 
 func (h *handler) layout(c *fiber.Ctx, title string) layout {

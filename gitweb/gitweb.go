@@ -66,7 +66,7 @@ type Config struct {
 	Publisher     *publish.Publisher
 	WebhookSecret string
 	RemoteBranch  string
-	Logger    *slog.Logger // nil discards
+	Logger        *slog.Logger // nil discards
 	// RateLimits: failed credentials count against the client's SignIn
 	// limit, as a bad token on the agent API does.
 	RateLimits httpkit.RateLimits
