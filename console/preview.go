@@ -97,13 +97,9 @@ func (h *handler) previewArticle(c *fiber.Ctx) error {
 
 // inPreview points the article's links and images at the preview's own
 // copies. kb writes every internal URL as an absolute "/kb/..." path.
-// A table scrolls sideways in its own box where it is wider than the
-// page (agent.css): it takes the keyboard's focus, so that the keys can
-// scroll it too (WCAG 2.1.1).
 func inPreview(html, name string) string {
 	prefix := "/preview/" + url.PathEscape(name) + "/kb/"
 	html = strings.ReplaceAll(html, `href="/kb/`, `href="`+prefix)
-	html = strings.ReplaceAll(html, "<table>", `<table tabindex="0">`)
 	return strings.ReplaceAll(html, `src="/kb/`, `src="`+prefix)
 }
 

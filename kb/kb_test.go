@@ -45,7 +45,7 @@ func TestRenderGolden(t *testing.T) {
 		`<del>strike</del>`,
 		`<a href="https://example.com">https://example.com</a>`,
 		`type="checkbox" aria-label="Not done"`,
-		`<table>`,
+		`<table tabindex="0">`, // wide tables scroll in their box: keyboard users need focus to scroll them
 		`<pre class="chroma">`,
 		`<span class="nb">echo</span>`,
 		`href="/kb/en/other#details"`,

@@ -43,11 +43,26 @@ func newMarkdown() goldmark.Markdown {
 				highlighting.WithGuessLanguage(false),
 			),
 		),
-		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID(), parser.WithASTTransformers(util.Prioritized(focusableTables{}, 1000))),
 		// Before the task list's own renderer (priority 500), which gives
 		// the checkbox no accessible name.
 		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(taskCheckBoxRenderer{}, 100))),
 	)
+}
+
+// focusableTables makes every table reachable by keyboard: a wide table
+// scrolls sideways in its own box (the pages' CSS), which a keyboard user
+// can scroll only if it takes focus (WCAG 2.1.1, axe's
+// scrollable-region-focusable).
+type focusableTables struct{}
+
+func (focusableTables) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering && n.Kind() == extast.KindTable {
+			n.SetAttributeString("tabindex", []byte("0"))
+		}
+		return ast.WalkContinue, nil
+	})
 }
 
 // taskStates names a task-list checkbox's state per article language, so

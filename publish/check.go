@@ -306,6 +306,7 @@ func (p *Publisher) publishCommit(ctx context.Context, source, commit string) er
 		return fmt.Errorf("publish: check %s: %w", short(commit), err)
 	}
 	if len(problems) > 0 {
+		problems = problems[:len(problems)-1] // the count line is for a terminal
 		p.fail(source, commit, problems, nil)
 		p.log.Error("content refused; the live knowledge base is unchanged", "source", source, "commit", short(commit), "problems", strings.Join(problems, "\n"))
 		return &Rejected{Commit: commit, Problems: problems}

@@ -463,7 +463,14 @@ func (p *Publisher) Provenance(contentPath string) (time.Time, []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pr := p.provenance[contentPath]
-	return pr.Updated, pr.Authors
+	// The portal's own commit (the first import) is nobody's writing.
+	var authors []string
+	for _, a := range pr.Authors {
+		if a != gitrepo.PortalAuthor.Name {
+			authors = append(authors, a)
+		}
+	}
+	return pr.Updated, authors
 }
 
 func (p *Publisher) wakeProvenance() {

@@ -214,7 +214,7 @@ func TestArticlePage(t *testing.T) {
 		`<a href="#request-a-reset-link">Request a reset link</a>`,
 		`toc__item--h3"><a href="#rules-for-the-new-password">`,
 		// rendered body
-		`<h2 id="request-a-reset-link">`, "<table>", `<pre class="chroma">`,
+		`<h2 id="request-a-reset-link">`, `<table tabindex="0">`, `<pre class="chroma">`,
 		// translations
 		`Also in:`, `<a href="/kb/de/account/reset-password" lang="de" hreflang="de">Deutsch</a>`,
 		// tags and feedback
