@@ -67,14 +67,3 @@ func (c *resultCache) put(key Query, res Result) {
 		delete(c.byKey, last.Value.(*cacheEntry).key)
 	}
 }
-
-// clear forgets every result: the index they came from was replaced.
-func (c *resultCache) clear() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.order.Init()
-	clear(c.byKey)
-}
