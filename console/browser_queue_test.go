@@ -24,24 +24,7 @@ func signInAgent(t *testing.T, tab context.Context, base string, svc interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsertest.Step(t, tab, "sign in",
-		chromedp.Navigate(base+"/agent"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), otp),
-	)
-	browsertest.Value(t, tab, "submit", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
-	browsertest.Step(t, tab, "choose a password",
-		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "a long enough secret"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "a long enough secret"),
-	)
-	browsertest.Value(t, tab, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
-	browsertest.Step(t, tab, "the queue, live",
-		chromedp.WaitVisible(chromedp.ID("queue")),
-		chromedp.Poll[chromedp.Void](`document.getElementById("live-dot").dataset.state === "on"`),
-	)
+	browsertest.FirstSignIn(t, tab, base, "/agent", email, otp)
 }
 
 // TestBrowserQueueCountsFollowTheRows: with the queue open, a ticket filed

@@ -23,20 +23,7 @@ func signInAs(t *testing.T, tab context.Context, base string, p *portal, email, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsertest.Step(t, tab, "sign in",
-		chromedp.Navigate(base+"/agent/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), otp),
-	)
-	browsertest.Value(t, tab, "submit", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
-	browsertest.Step(t, tab, "choose a password",
-		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "a long enough secret"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "a long enough secret"),
-	)
-	browsertest.Value(t, tab, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
+	browsertest.FirstSignIn(t, tab, base, "/agent/login", email, otp)
 }
 
 // fitsPhone checks that the page open in tab does not scroll sideways on

@@ -23,20 +23,7 @@ func signInAs(t *testing.T, tab context.Context, p *pubPortal, email, name strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsertest.Step(t, tab, "sign in as "+email,
-		chromedp.Navigate(p.base+"/agent/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), otp),
-	)
-	browsertest.Value(t, tab, "submit", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
-	browsertest.Step(t, tab, "choose a password",
-		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "a long enough secret"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "a long enough secret"),
-	)
-	browsertest.Value(t, tab, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
+	browsertest.FirstSignIn(t, tab, p.base, "/agent/login", email, otp)
 }
 
 // open loads path in tab and waits for the page's load event.

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	cdpkb "github.com/chromedp/chromedp/kb"
@@ -221,4 +222,26 @@ func exceptionText(d *runtime.ExceptionDetails) string {
 		text += " " + d.Exception.Description
 	}
 	return fmt.Sprintf("%s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+}
+
+// FirstSignIn signs a new staff member in through the console's pages at
+// base (from path, e.g. "/agent/login" or a page that asks to sign in)
+// with the one-time password otp, and chooses a password in its place, as
+// a new colleague does on their first day.
+func FirstSignIn(t *testing.T, tab context.Context, base, path, email, otp string) {
+	t.Helper()
+	Step(t, tab, "sign in as "+email,
+		chromedp.Navigate(base+path),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), otp),
+	)
+	Value(t, tab, "submit", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.ID("password"))))
+	Step(t, tab, "choose a password",
+		chromedp.WaitVisible(chromedp.CSS(`input[name="current_password"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="current_password"]`), otp),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "a long enough secret"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="confirm"]`), "a long enough secret"),
+	)
+	Value(t, tab, "save the password", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Submit(chromedp.CSS(`input[name="confirm"]`))))
 }
