@@ -40,6 +40,10 @@ type Config struct {
 	// RateLimits' SignIn bounds sign-in attempts and agent API calls with
 	// a bad token per client; the zero value is httpkit.DefaultRateLimits.
 	RateLimits httpkit.RateLimits
+	// SignIn, when set, is the sign-in limiter to use instead of one of
+	// RateLimits': server.New shares one with /content.git, so that
+	// guesses there and here count against the same allowance.
+	SignIn *httpkit.RateLimit
 }
 
 // Services are the domain components the console serves.
@@ -115,8 +119,12 @@ func New(cfg Config, s Services) (*Console, error) {
 	if errs == nil {
 		errs = httpkit.NewErrorLog(log, 0)
 	}
+	signIn := cfg.SignIn
+	if signIn == nil {
+		signIn = cfg.RateLimits.New(log).SignIn
+	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
-		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
+		clients: clients, signIn: signIn, errors: errs}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

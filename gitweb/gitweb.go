@@ -70,7 +70,10 @@ type Config struct {
 	// RateLimits: failed credentials count against the client's SignIn
 	// limit, as a bad token on the agent API does.
 	RateLimits httpkit.RateLimits
-	Limits     Limits
+	// SignIn, when set, is the limiter of failed credentials to use instead
+	// of one of RateLimits' (server.New shares the console's).
+	SignIn *httpkit.RateLimit
+	Limits Limits
 }
 
 // Realm is the Basic realm git shows when it asks for credentials.
@@ -97,7 +100,11 @@ func New(cfg Config) *Handler {
 	if cfg.Limits.Timeout <= 0 {
 		cfg.Limits.Timeout = 10 * time.Minute
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, signIn: cfg.RateLimits.New(cfg.Logger).SignIn}
+	signIn := cfg.SignIn
+	if signIn == nil {
+		signIn = cfg.RateLimits.New(cfg.Logger).SignIn
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, signIn: signIn}
 }
 
 // Register mounts the three routes of git's smart protocol (none without a

@@ -604,3 +604,43 @@ func TestStartFinishesAnInterruptedPublish(t *testing.T) {
 		t.Errorf("old content still found: %v", ids)
 	}
 }
+
+// Guessing at /content.git and at the console's sign-in draws on one
+// allowance per client: no doubling by switching doors.
+func TestGitAndConsoleShareTheSignInLimit(t *testing.T) {
+	newGitEnv(t) // skips without git
+	dir := t.TempDir()
+	writeFiles(t, dir, baseContent())
+	a, err := app.Open(app.Config{Data: t.TempDir(), Content: dir, HashMemoryKiB: 64, HashTime: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	srv, err := server.New(server.Config{}, a) // default limits: 20 failures, then one per 3 s
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + testportal.Serve(t, srv)
+	for i := 0; i < 20; i++ {
+		req, _ := http.NewRequest(http.MethodGet, base+"/content.git/info/refs?service=git-upload-pack", nil)
+		req.SetBasicAuth(writerEmail, "ob_pat_wrong")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("guess %d at git: status %d, want 401", i+1, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/agent/queue", nil)
+	req.Header.Set("Authorization", "Bearer ob_pat_wrong")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a bad API token after 20 guesses at git: status %d, want 429", res.StatusCode)
+	}
+}

@@ -80,7 +80,10 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 		}
 		return out, nil
 	}
-	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs},
+	// One allowance of failed sign-ins per client, whether it guesses at
+	// the console's form, the API or /content.git.
+	signIn := cfg.RateLimits.New(cfg.Logger).SignIn
+	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs, SignIn: signIn},
 		console.Services{KB: a.Search.KB, Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health,
 			History: history, Publisher: pub})
 	if err != nil {
@@ -109,6 +112,7 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	}
 	if content.RateLimits == (httpkit.RateLimits{}) {
 		content.RateLimits = cfg.RateLimits
+		content.SignIn = signIn
 	}
 	if content.Repo == nil {
 		content.Repo = a.Repo
