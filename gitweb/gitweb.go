@@ -39,6 +39,12 @@ type Limits struct {
 	// Timeout bounds one request from its body's end to its answer's,
 	// the push's check and AfterPush included; 0: 10 minutes.
 	Timeout time.Duration
+	// MaxExchanges is how many git processes serve clients at once; more
+	// wait up to QueueWait, then get 503 with Retry-After: a flood of clones
+	// must not fork without bound. 0: 8.
+	MaxExchanges int
+	// QueueWait is how long a request waits for one of them; 0: 10 s.
+	QueueWait time.Duration
 }
 
 // Config is what /content.git serves and who may use it.
@@ -81,6 +87,7 @@ const Realm = "Orbitask knowledge base"
 
 // Handler serves /content.git.
 type Handler struct {
+	slots  chan struct{} // one per git exchange under way (Limits.MaxExchanges)
 	cfg    Config
 	log    *slog.Logger
 	signIn *httpkit.RateLimit
@@ -104,7 +111,13 @@ func New(cfg Config) *Handler {
 	if signIn == nil {
 		signIn = cfg.RateLimits.New(cfg.Logger).SignIn
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, signIn: signIn}
+	if cfg.Limits.MaxExchanges <= 0 {
+		cfg.Limits.MaxExchanges = 8
+	}
+	if cfg.Limits.QueueWait <= 0 {
+		cfg.Limits.QueueWait = 10 * time.Second
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, signIn: signIn, slots: make(chan struct{}, cfg.Limits.MaxExchanges)}
 }
 
 // Register mounts the three routes of git's smart protocol (none without a
@@ -297,6 +310,7 @@ func (h *Handler) receivePack(c *fiber.Ctx) error {
 var (
 	errTooLarge   = fiber.NewError(fiber.StatusRequestEntityTooLarge, "the request is too large")
 	errUnreadable = fiber.NewError(fiber.StatusBadRequest, "the request body cannot be read")
+	errBusy       = fiber.NewError(fiber.StatusServiceUnavailable, "the knowledge base is serving many clones at once; try again in a moment")
 )
 
 // exchange runs git on the request's body (decoded, bounded) and streams
@@ -327,6 +341,14 @@ func (h *Handler) exchange(c *fiber.Ctx, service string, max int64, run func(ctx
 	}
 	in := &watchedBody{r: body, left: max, done: make(chan struct{})}
 
+	wait := time.NewTimer(h.cfg.Limits.QueueWait)
+	select {
+	case h.slots <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return errBusy
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.Limits.Timeout)
 	pipe := newBufPipe(1 << 20)
 	finished := make(chan struct{})
@@ -334,6 +356,7 @@ func (h *Handler) exchange(c *fiber.Ctx, service string, max int64, run func(ctx
 	go func() {
 		defer close(finished)
 		runErr = run(ctx, in, pipe)
+		<-h.slots // the git process has ended
 		pipe.CloseWrite(runErr)
 	}()
 	select {

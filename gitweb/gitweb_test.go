@@ -38,6 +38,15 @@ type options struct {
 	check     gitrepo.CheckFunc
 	afterPush func(context.Context) error
 	maxPush   int64
+	limits    gitweb.Limits
+}
+
+func limits(o options) gitweb.Limits {
+	l := o.limits
+	if o.maxPush > 0 {
+		l.MaxPush = o.maxPush
+	}
+	return l
 }
 
 // start runs a real portal (server.New over app.Open, on a real port) with
@@ -55,7 +64,7 @@ func start(t *testing.T, o options) *portal {
 	}
 	t.Cleanup(func() { repo.Close() })
 	srv, err := server.New(server.Config{Content: &gitweb.Config{Repo: repo, AllowAnonymousClone: o.anonymous,
-		Check: o.check, AfterPush: o.afterPush, Limits: gitweb.Limits{MaxPush: o.maxPush}}}, a)
+		Check: o.check, AfterPush: o.afterPush, Limits: limits(o)}}, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,4 +422,37 @@ func get(t *testing.T, host, path, auth string) *http.Response {
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return res
+}
+
+// A flood of git requests does not fork without bound: past MaxExchanges
+// at once, a request waits QueueWait and is then told to come back (503).
+func TestGitExchangesAreBounded(t *testing.T) {
+	release := make(chan struct{})
+	checking := make(chan struct{}, 1)
+	p := start(t, options{
+		check: func(ctx context.Context, push *gitrepo.Push) (bool, []string) {
+			checking <- struct{}{}
+			<-release
+			return false, []string{"not today"}
+		},
+		limits: gitweb.Limits{MaxExchanges: 1, QueueWait: 200 * time.Millisecond},
+	})
+	work := cloneAndEdit(t, p, "writer@example.com", "en/new.md", "# New\n")
+	pushed := make(chan string, 1)
+	go func() {
+		out, _ := git(t, work, "push", "origin", "HEAD:main")
+		pushed <- out
+	}()
+	<-checking // the push holds the one slot
+	out, err := git(t, t.TempDir(), "clone", p.url("writer@example.com"), "second")
+	if err == nil || !strings.Contains(out, "503") {
+		t.Errorf("clone while the one slot is taken: err %v\n%s", err, out)
+	}
+	close(release)
+	if out := <-pushed; !strings.Contains(out, "remote: not today") {
+		t.Errorf("push:\n%s", out)
+	}
+	if out, err := git(t, t.TempDir(), "clone", p.url("writer@example.com"), "third"); err != nil {
+		t.Errorf("clone once the slot is free: %v\n%s", err, out)
+	}
 }
