@@ -14,11 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/publish"
@@ -64,23 +67,30 @@ type Services struct {
 	// Publisher shows operators what is published, serves previews of
 	// preview/NAME branches to staff; nil: neither.
 	Publisher *publish.Publisher
+	// Insights computes the operators' figures (/api/metrics/deflection).
+	Insights *insights.Store
+	// Metrics serves the Prometheus metrics at /metrics, to operators'
+	// tokens (telemetry.Metrics.Handler); nil: no /metrics.
+	Metrics http.Handler
 }
 
 // handler holds what the handlers need.
 type handler struct {
-	log     *slog.Logger
-	errors  *httpkit.ErrorLog
-	kb      func() *kb.KB
-	pub     *publish.Publisher // nil: no previews, no publishing section
-	tickets *tickets.Store
-	deflect *deflect.Tracker
-	staff   *staff.Store
-	hub     *live.Hub
-	health  func() []string                                                              // Services.Health
-	history func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
-	views   *views
-	clients *httpkit.Clients
-	signIn  *httpkit.RateLimit // nil: no limit
+	log      *slog.Logger
+	errors   *httpkit.ErrorLog
+	kb       func() *kb.KB
+	pub      *publish.Publisher // nil: no previews, no publishing section
+	tickets  *tickets.Store
+	deflect  *deflect.Tracker
+	staff    *staff.Store
+	hub      *live.Hub
+	health   func() []string                                                              // Services.Health
+	history  func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
+	views    *views
+	clients  *httpkit.Clients
+	signIn   *httpkit.RateLimit // nil: no limit
+	insights *insights.Store
+	metrics  http.Handler // Services.Metrics; nil: none
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -116,7 +126,7 @@ func New(cfg Config, s Services) (*Console, error) {
 		errs = httpkit.NewErrorLog(log, 0)
 	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
-		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
+		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs, insights: s.Insights, metrics: s.Metrics}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.
@@ -166,4 +176,8 @@ func (con *Console) Routes(r fiber.Router) {
 	api.Get("/queue", h.apiQueue)
 	api.Get("/tickets/:number", h.apiAgentTicket)
 	r.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
+	r.Get("/api/metrics/deflection", small, h.apiStaff(staff.RoleOperator), h.apiDeflection)
+	if h.metrics != nil {
+		r.Get("/metrics", plainErrors, small, h.apiStaff(staff.RoleOperator), adaptor.HTTPHandler(h.metrics))
+	}
 }

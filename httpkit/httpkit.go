@@ -44,6 +44,10 @@ type Config struct {
 	// a shutdown can name what it cuts; the same Clients serves the app's
 	// WebSockets.
 	Clients *Clients
+	// OnRequest, if not nil, is told of every answered request: its route
+	// (Route), method, status and how long it took, for the operators'
+	// metrics.
+	OnRequest func(route, method string, status int, d time.Duration)
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -100,8 +104,42 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// entry, which the client writes; clientAddress does it right.
 	})
 	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, compressResponses(), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	handlers := []any{clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, compressResponses()}
+	if cfg.OnRequest != nil {
+		// Outside logRequests, which runs the error handler: the status
+		// observed is the one sent.
+		handlers = append(handlers, observeRequests(cfg.OnRequest))
+	}
+	handlers = append(handlers, logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Use(handlers...)
 	return app
+}
+
+// Unmatched is the route of a request that no route took: a 404, or an
+// old URL the catch-all redirects.
+const Unmatched = "unmatched"
+
+// Route is the pattern of the route that answered c, as registered
+// ("/kb/:lang/*"), never the path requested, so that metrics by route stay
+// few. A request answered by middleware before its route (a sign-in
+// redirect of a group) has its group's prefix; one answered by the app's
+// own middleware or the catch-all is Unmatched.
+func Route(c *fiber.Ctx) string {
+	r := c.Route()
+	if r.Method == "USE" && (r.Path == "/" || r.Path == "") {
+		return Unmatched
+	}
+	return r.Path
+}
+
+// observeRequests tells report of each request once it is answered.
+func observeRequests(report func(route, method string, status int, d time.Duration)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next() // nil: logRequests, inside, has answered errors
+		report(Route(c), c.Method(), c.Response().StatusCode(), time.Since(start))
+		return err
+	}
 }
 
 // clientIPKey holds the client's address in a request's locals.
