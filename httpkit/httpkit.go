@@ -115,29 +115,40 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 	return app
 }
 
-// Unmatched is the route of a request that no route took: a 404, or an
-// old URL the catch-all redirects.
+// Unmatched is the route of a request that no route took: a 404, an old
+// URL the catch-all redirects, or one the app's own middleware refused.
 const Unmatched = "unmatched"
 
-// Route is the pattern of the route that answered c, as registered
-// ("/kb/:lang/*"), never the path requested, so that metrics by route stay
-// few. A request answered by middleware before its route (a sign-in
-// redirect of a group) has its group's prefix; one answered by the app's
-// own middleware or the catch-all is Unmatched.
-func Route(c *fiber.Ctx) string {
-	r := c.Route()
-	if r.Method == "USE" && (r.Path == "/" || r.Path == "") {
-		return Unmatched
+// unmatchedKey marks, in a request's locals, a request that reached the
+// catch-all (Fallback).
+const unmatchedKey = "httpkit.unmatched"
+
+// Fallback marks the requests h answers as Unmatched: h is the catch-all
+// after every route. (Fiber names a middleware's route by its prefix, as
+// it does a route, so the catch-all's "/" would pass for the home page.)
+func Fallback(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(unmatchedKey, true)
+		return h(c)
 	}
-	return r.Path
 }
 
-// observeRequests tells report of each request once it is answered.
+// observeRequests tells report of each request once it is answered, by
+// the pattern of the route that answered it ("/kb/:lang/*"), never the
+// path requested, so that metrics by route stay few. A request answered
+// by a group's middleware before its route (a sign-in redirect) has the
+// group's prefix.
 func observeRequests(report func(route, method string, status int, d time.Duration)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
-		err := c.Next() // nil: logRequests, inside, has answered errors
-		report(Route(c), c.Method(), c.Response().StatusCode(), time.Since(start))
+		self := c.Route() // the app's middleware, this handler among them
+		err := c.Next()   // nil: logRequests, inside, has answered errors
+		route := c.Route()
+		name := route.Path
+		if route == self || c.Locals(unmatchedKey) != nil {
+			name = Unmatched
+		}
+		report(name, c.Method(), c.Response().StatusCode(), time.Since(start))
 		return err
 	}
 }

@@ -122,6 +122,6 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	}
 	content.AllowAnonymousClone = content.AllowAnonymousClone || cfg.AnonymousClone
 	gitweb.New(content).Register(srv)
-	srv.Use(site.NotFound) // last: what no route took is an old URL or not found
+	srv.Use(httpkit.Fallback(site.NotFound)) // last: what no route took is an old URL or not found
 	return srv, nil
 }
