@@ -60,7 +60,7 @@ type Publisher struct {
 	// repository's lock, which the `portal publish` command shares.
 	mu         sync.Mutex
 	live       state
-	published  time.Time // when live went live (see LastPublished)
+	published  time.Time         // when live went live (see LastPublished)
 	staged     map[string]staged // commit → checked knowledge base, from a push not yet applied
 	previews   map[string]*preview
 	provenance map[string]gitrepo.Provenance
