@@ -89,7 +89,7 @@ func queryPeriod(c *fiber.Ctx, now time.Time) (insights.Period, error) {
 	case from.IsZero() && to.IsZero():
 		return insights.LastDays(now, defaultPeriodDays), nil
 	case to.IsZero():
-		to = insights.LastDays(now, 1).To
+		to = now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1) // the end of today
 	case from.IsZero():
 		from = to.AddDate(0, 0, -defaultPeriodDays)
 	}
