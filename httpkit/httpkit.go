@@ -148,7 +148,13 @@ func observeRequests(report func(route, method string, status int, d time.Durati
 		if route == self || c.Locals(unmatchedKey) != nil {
 			name = Unmatched
 		}
-		report(name, c.Method(), c.Response().StatusCode(), time.Since(start))
+		status := c.Response().StatusCode()
+		if c.Context().Hijacked() {
+			// A WebSocket upgrade: its 101 went out on the hijacked
+			// connection, not through the response.
+			status = fiber.StatusSwitchingProtocols
+		}
+		report(name, c.Method(), status, time.Since(start))
 		return err
 	}
 }

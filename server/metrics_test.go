@@ -187,6 +187,8 @@ func TestMetricsCountTheTraffic(t *testing.T) {
 	m.Want(t, 1, req, "route", "/api/deflect/:session/:action", "method", "POST", "code", "200")
 	m.Want(t, 1, req, "route", "/api/tickets", "method", "POST", "code", "201")
 	m.Want(t, 2, "portal_http_request_duration_seconds", "route", "/kb/:lang/*", "method", "GET")
+	// The open socket's upgrade is over, and counted.
+	m.Want(t, 1, req, "route", "/api/deflect/ws", "method", "GET", "code", "101")
 	for _, route := range m.LabelValues(req, "route") {
 		if strings.Contains(route, "/en/") || strings.Contains(route, "no/such") || strings.Contains(route, solved) {
 			t.Errorf("route label %q is a path, not a pattern", route)
