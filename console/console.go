@@ -76,19 +76,21 @@ type Services struct {
 
 // handler holds what the handlers need.
 type handler struct {
-	log      *slog.Logger
-	errors   *httpkit.ErrorLog
-	kb       func() *kb.KB
-	pub      *publish.Publisher // nil: no previews, no publishing section
-	tickets  *tickets.Store
-	deflect  *deflect.Tracker
-	staff    *staff.Store
-	hub      *live.Hub
-	health   func() []string                                                              // Services.Health
-	history  func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
-	views    *views
-	clients  *httpkit.Clients
-	signIn   *httpkit.RateLimit // nil: no limit
+	log     *slog.Logger
+	errors  *httpkit.ErrorLog
+	kb      func() *kb.KB
+	pub     *publish.Publisher // nil: no previews, no publishing section
+	tickets *tickets.Store
+	deflect *deflect.Tracker
+	staff   *staff.Store
+	hub     *live.Hub
+	health  func() []string                                                              // Services.Health
+	history func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
+	views   *views
+	clients *httpkit.Clients
+	signIn  *httpkit.RateLimit // nil: no limit
+
+	// The operators' figures: /api/metrics/deflection and /metrics.
 	insights *insights.Store
 	metrics  http.Handler // Services.Metrics; nil: none
 }

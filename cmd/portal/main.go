@@ -401,7 +401,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		}
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	case err := <-metricsErr:
-		srv.Shutdown()
+		if serr := shutdown(srv, clients, cfg.ShutdownGrace, log); serr != nil {
+			log.Error("shutting down", "err", serr)
+		}
 		return fmt.Errorf("listen %s (--metrics-addr): %w", cfg.MetricsAddr, err)
 	case <-ctx.Done():
 	}
