@@ -98,8 +98,8 @@ func New() *Metrics {
 	return m
 }
 
-// Handler serves the registry in Prometheus' text format (or OpenMetrics
-// when asked). Errors while collecting are logged to log.
+// Handler serves the registry in Prometheus' text format, compressed when
+// the scraper accepts it. Errors while collecting are logged to log.
 func (m *Metrics) Handler(log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
