@@ -97,7 +97,7 @@ func queryPeriod(c *fiber.Ctx, now time.Time) (insights.Period, error) {
 	if to.Before(from) || toDate && to.Equal(from) {
 		field := "to"
 		if c.Query("to") == "" {
-			field = "from" // after the end of today
+			field = "from" // after the end of today, where to defaults
 		}
 		return insights.Period{}, fields.Invalid(field, fields.DateOrder)
 	}

@@ -68,7 +68,7 @@ const (
 
 	// Periods of the operators' figures (?from=&to=).
 	Date      = "date"       // must be a date (YYYY-MM-DD) or a time (RFC 3339)
-	DateOrder = "date_order" // must not be before from
+	DateOrder = "date_order" // the period would end before it starts
 )
 
 // Params are a problem's parameters by name ("max": 200). The names "code",
@@ -240,7 +240,7 @@ func message(code string, p Params) string {
 	case Date:
 		return "must be a date (YYYY-MM-DD) or a time (RFC 3339)"
 	case DateOrder:
-		return "must not be before from"
+		return "the period would end before it starts"
 	}
 	return code
 }

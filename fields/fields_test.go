@@ -58,7 +58,7 @@ func TestMessages(t *testing.T) {
 		{New(WrongPassword), "is not your current password"},
 		{New(ActionLength, "max", 64), "must be 1 to 64 characters"},
 		{New(Date), "must be a date (YYYY-MM-DD) or a time (RFC 3339)"},
-		{New(DateOrder), "must not be before from"},
+		{New(DateOrder), "the period would end before it starts"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {
