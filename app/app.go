@@ -22,12 +22,14 @@ import (
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/gitrepo"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
+	"github.com/orbitask/portal/telemetry"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/tickets"
 )
@@ -75,7 +77,11 @@ type App struct {
 	Hub         *live.Hub        // ticket changes, published by Feed
 	Feed        *ticketfeed.Feed // running: reads tickets' changes into Hub
 	Tickets     *tickets.Store
+	Insights    *insights.Store // the operators' figures (opened by the insights branch)
 	Staff       *staff.Store
+	// Metrics are this portal's Prometheus metrics, fed by the services
+	// above (wired here) and by the HTTP server (package server).
+	Metrics *telemetry.Metrics
 
 	closers []func() error // in the order opened
 }
@@ -90,7 +96,7 @@ func Open(cfg Config) (_ *App, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{DataDir: cfg.Data}
+	a := &App{DataDir: cfg.Data, Metrics: telemetry.New()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -98,7 +104,7 @@ func Open(cfg Config) (_ *App, err error) {
 	}()
 	dbPath := filepath.Join(cfg.Data, "portal.db")
 	warnIfDatabaseMissing(log, cfg.Data, dbPath)
-	if a.DB, err = sqlitedb.Open(dbPath); err != nil {
+	if a.DB, err = sqlitedb.OpenWith(sqlitedb.Config{Path: dbPath, OnBusy: a.Metrics.SQLiteBusy}); err != nil {
 		return nil, err
 	}
 	a.closing(a.DB.Close)
@@ -124,10 +130,14 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.closing(a.Search.Close)
+	a.Metrics.SearchIndex(a.Search.Size)
+	a.Metrics.LastPublish(a.Publisher.LastPublished)
 	// Stopped before the index closes (closers run in reverse).
 	a.Publisher.Start(a.Search)
 	a.closing(a.Publisher.Close)
-	if a.Deflect, err = deflect.Open(deflect.Config{DB: a.DB, Logger: log}); err != nil {
+	a.Deflect, err = deflect.Open(deflect.Config{DB: a.DB, Logger: log,
+		OnSuggested: a.Metrics.SuggestionsServed, OnOutcome: a.Metrics.Deflection})
+	if err != nil {
 		return nil, err
 	}
 	a.closing(a.Deflect.Close)
@@ -136,8 +146,14 @@ func Open(cfg Config) (_ *App, err error) {
 	a.Hub = live.New(0)
 	a.Feed = ticketfeed.New(ticketfeed.Config{Hub: a.Hub, Encoders: cfg.Live, Interval: cfg.FeedInterval, Logger: log})
 	// A filing marks its deflection session filed in the same transaction.
+	onEvent := func(ev tickets.Event) {
+		if ev.Kind == tickets.KindFiled {
+			a.Metrics.TicketFiled()
+		}
+		a.Feed.Committed(ev)
+	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
-		OnEvent: a.Feed.Committed, OnFiledTx: a.Deflect.TicketFiled})
+		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled})
 	if err != nil {
 		return nil, err
 	}

@@ -14,11 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/publish"
@@ -68,6 +71,11 @@ type Services struct {
 	// Publisher shows operators what is published, serves previews of
 	// preview/NAME branches to staff; nil: neither.
 	Publisher *publish.Publisher
+	// Insights computes the operators' figures (/api/metrics/deflection).
+	Insights *insights.Store
+	// Metrics serves the Prometheus metrics at /metrics, to operators'
+	// tokens (telemetry.Metrics.Handler); nil: no /metrics.
+	Metrics http.Handler
 }
 
 // handler holds what the handlers need.
@@ -85,6 +93,10 @@ type handler struct {
 	views   *views
 	clients *httpkit.Clients
 	signIn  *httpkit.RateLimit // nil: no limit
+
+	// The operators' figures: /api/metrics/deflection and /metrics.
+	insights *insights.Store
+	metrics  http.Handler // Services.Metrics; nil: none
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -124,7 +136,7 @@ func New(cfg Config, s Services) (*Console, error) {
 		signIn = cfg.RateLimits.New(log).SignIn
 	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
-		clients: clients, signIn: signIn, errors: errs}}, nil
+		clients: clients, signIn: signIn, errors: errs, insights: s.Insights, metrics: s.Metrics}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.
@@ -174,4 +186,8 @@ func (con *Console) Routes(r fiber.Router) {
 	api.Get("/queue", h.apiQueue)
 	api.Get("/tickets/:number", h.apiAgentTicket)
 	r.Get("/api/operator/audit", h.apiStaff(staff.RoleOperator), h.apiAudit)
+	r.Get("/api/metrics/deflection", small, h.apiStaff(staff.RoleOperator), h.apiDeflection)
+	if h.metrics != nil {
+		r.Get("/metrics", plainErrors, small, h.apiStaff(staff.RoleOperator), adaptor.HTTPHandler(h.metrics))
+	}
 }

@@ -83,6 +83,13 @@ type Config struct {
 	// AbandonAfter: an open session without activity for this long is
 	// abandoned. 0 = 30 minutes.
 	AbandonAfter time.Duration
+	// OnSuggested, if not nil, is called for each answer to a draft that
+	// showed at least one article (each Suggested call, not each intent),
+	// for the operators' metrics.
+	OnSuggested func()
+	// OnOutcome, if not nil, is called once a session's end is committed,
+	// with its outcome: "solved", "filed" or "abandoned".
+	OnOutcome func(outcome string)
 }
 
 // Event is one row of a session's history.
@@ -104,6 +111,8 @@ type Tracker struct {
 	log          *slog.Logger
 	burstGap     time.Duration
 	abandonAfter time.Duration
+	onSuggested  func()       // never nil
+	onOutcome    func(string) // never nil
 
 	// mu guards the map and closed; each draft has a lock of its own, so
 	// that keystrokes of different customers do not wait for each other.
@@ -147,6 +156,8 @@ func Open(cfg Config) (*Tracker, error) {
 		log:          cfg.Logger,
 		burstGap:     cfg.BurstGap,
 		abandonAfter: cfg.AbandonAfter,
+		onSuggested:  cfg.OnSuggested,
+		onOutcome:    cfg.OnOutcome,
 		drafts:       map[string]*draft{},
 		stop:         make(chan struct{}),
 		exited:       make(chan struct{}),
@@ -162,6 +173,12 @@ func Open(cfg Config) (*Tracker, error) {
 	}
 	if t.abandonAfter <= 0 {
 		t.abandonAfter = 30 * time.Minute
+	}
+	if t.onSuggested == nil {
+		t.onSuggested = func() {}
+	}
+	if t.onOutcome == nil {
+		t.onOutcome = func(string) {}
 	}
 	if err := t.db.Migrate("deflect", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("deflect: open: %w", err)
@@ -277,6 +294,9 @@ func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []
 		return fmt.Errorf("deflect: suggested: %w", err)
 	}
 	defer d.mu.Unlock()
+	if len(articleIDs) > 0 {
+		t.onSuggested()
+	}
 	d.lastActivity = later(d.lastActivity, now)
 	if n := len(d.intents); n > 0 && now.Sub(d.intents[n-1].at) < t.burstGap {
 		last := &d.intents[n-1]
@@ -511,7 +531,10 @@ func (t *Tracker) writeEvent(tx *sqlitedb.Tx, id string, ev *row, outcome string
 	}
 	switch {
 	case ends:
-		tx.OnCommit(func() { t.forget(id) })
+		tx.OnCommit(func() {
+			t.forget(id)
+			t.onOutcome(outcome)
+		})
 	case d != nil:
 		tx.OnCommit(func() {
 			d.mu.Lock()

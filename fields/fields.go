@@ -65,6 +65,10 @@ const (
 	PasswordUnchanged = "password_unchanged" // must differ from the current password
 	WrongPassword     = "wrong_password"     // is not your current password
 	ActionLength      = "action_length"      // must be 1 to {max} characters
+
+	// Periods of the operators' figures (?from=&to=).
+	Date      = "date"       // must be a date (YYYY-MM-DD) or a time (RFC 3339)
+	DateOrder = "date_order" // the period would end before it starts
 )
 
 // Params are a problem's parameters by name ("max": 200). The names "code",
@@ -233,6 +237,10 @@ func message(code string, p Params) string {
 		return "is not your current password"
 	case ActionLength:
 		return fmt.Sprintf("must be 1 to %d characters", p.Int("max"))
+	case Date:
+		return "must be a date (YYYY-MM-DD) or a time (RFC 3339)"
+	case DateOrder:
+		return "the period would end before it starts"
 	}
 	return code
 }

@@ -57,6 +57,8 @@ func TestMessages(t *testing.T) {
 		{New(PasswordUnchanged), "must differ from the current password"},
 		{New(WrongPassword), "is not your current password"},
 		{New(ActionLength, "max", 64), "must be 1 to 64 characters"},
+		{New(Date), "must be a date (YYYY-MM-DD) or a time (RFC 3339)"},
+		{New(DateOrder), "the period would end before it starts"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

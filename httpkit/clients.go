@@ -240,6 +240,14 @@ func (cl *Clients) Wait(ctx context.Context) int {
 	return n
 }
 
+// Sockets is how many WebSockets are open now (upgraded, their handlers
+// running).
+func (cl *Clients) Sockets() int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return len(cl.sockets)
+}
+
 // connActive and connDone follow the connections that are in a request
 // (fasthttp's ConnState, see connStates).
 func (cl *Clients) connActive(c net.Conn) {

@@ -44,6 +44,10 @@ type Config struct {
 	// a shutdown can name what it cuts; the same Clients serves the app's
 	// WebSockets.
 	Clients *Clients
+	// OnRequest, if not nil, is told of every answered request: its route
+	// (Route), method, status and how long it took, for the operators'
+	// metrics.
+	OnRequest func(route, method string, status int, d time.Duration)
 }
 
 // ErrorPage answers a failed request that is not an API call with a page;
@@ -100,8 +104,59 @@ func NewApp(cfg Config, page ErrorPage) *fiber.App {
 		// entry, which the client writes; clientAddress does it right.
 	})
 	app.Server().ConnState = connStates(timeouts, log, cfg.Clients)
-	app.Use(clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, compressResponses(), logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	handlers := []any{clientAddress(parseTrusted(cfg.TrustedProxies)), finishBody, compressResponses()}
+	if cfg.OnRequest != nil {
+		// Outside logRequests, which runs the error handler: the status
+		// observed is the one sent.
+		handlers = append(handlers, observeRequests(cfg.OnRequest))
+	}
+	handlers = append(handlers, logRequests(log), refuseAmbiguousFraming(log), recover.New(), securityHeaders)
+	app.Use(handlers...)
 	return app
+}
+
+// Unmatched is the route of a request that no route took: a 404, an old
+// URL the catch-all redirects, or one the app's own middleware refused.
+const Unmatched = "unmatched"
+
+// unmatchedKey marks, in a request's locals, a request that reached the
+// catch-all (Fallback).
+const unmatchedKey = "httpkit.unmatched"
+
+// Fallback marks the requests h answers as Unmatched: h is the catch-all
+// after every route. (Fiber names a middleware's route by its prefix, as
+// it does a route, so the catch-all's "/" would pass for the home page.)
+func Fallback(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(unmatchedKey, true)
+		return h(c)
+	}
+}
+
+// observeRequests tells report of each request once it is answered, by
+// the pattern of the route that answered it ("/kb/:lang/*"), never the
+// path requested, so that metrics by route stay few. A request answered
+// by a group's middleware before its route (a sign-in redirect) has the
+// group's prefix.
+func observeRequests(report func(route, method string, status int, d time.Duration)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		self := c.Route() // the app's middleware, this handler among them
+		err := c.Next()   // nil: logRequests, inside, has answered errors
+		route := c.Route()
+		name := route.Path
+		if route == self || c.Locals(unmatchedKey) != nil {
+			name = Unmatched
+		}
+		status := c.Response().StatusCode()
+		if c.Context().Hijacked() {
+			// A WebSocket upgrade: its 101 went out on the hijacked
+			// connection, not through the response.
+			status = fiber.StatusSwitchingProtocols
+		}
+		report(name, c.Method(), status, time.Since(start))
+		return err
+	}
 }
 
 // clientIPKey holds the client's address in a request's locals.

@@ -60,6 +60,7 @@ type Publisher struct {
 	// repository's lock, which the `portal publish` command shares.
 	mu         sync.Mutex
 	live       state
+	published  time.Time         // when live went live (see LastPublished)
 	staged     map[string]staged // commit → checked knowledge base, from a push not yet applied
 	previews   map[string]*preview
 	provenance map[string]gitrepo.Provenance
@@ -173,6 +174,14 @@ func Load(ctx context.Context, cfg Config) (*Publisher, *kb.KB, error) {
 		p.log.Warn("article refused", "problem", pr.String(), "commit", short(head))
 	}
 	p.live = state{commit: head, kb: k}
+	p.published = time.Now()
+	if base == head {
+		// Nothing was published now: the live commit went live before the
+		// restart, at its date at the latest.
+		if c, err := p.repo.Log(ctx, head, "", 1, false); err == nil && len(c) == 1 {
+			p.published = c[0].When
+		}
+	}
 	return p, k, nil
 }
 
@@ -328,6 +337,15 @@ func (p *Publisher) Live() string {
 	return p.live.commit
 }
 
+// LastPublished is when the live commit was published: the moment this
+// process applied it, or, for the commit that was live when it started,
+// the commit's date.
+func (p *Publisher) LastPublished() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.published
+}
+
 // KB is the knowledge base customers see.
 func (p *Publisher) KB() *kb.KB {
 	p.mu.Lock()
@@ -374,6 +392,7 @@ func (p *Publisher) sync(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	p.live = state{commit: head, kb: next}
+	p.published = time.Now()
 	p.mu.Unlock()
 	p.recordLive(ctx, head, live.commit)
 	if err := writeRedirects(p.redirectsFile(), next.Redirects()); err != nil {

@@ -462,3 +462,20 @@ func lockDir(dir string) (*os.File, error) {
 // KB returns the knowledge base the index answers from: the one given to
 // Open, or to the last Apply once it has returned.
 func (ix *Index) KB() *kb.KB { return ix.cur.Load().kb }
+
+// Size is the live index's size on disk (its files as built and verified)
+// and the number of articles it holds, for the operators' metrics. A
+// count Bleve cannot give (an index being repaired) is 0.
+func (ix *Index) Size() (bytes int64, articles int) {
+	s := ix.acquire()
+	defer s.release()
+	for _, f := range s.files {
+		bytes += f.size
+	}
+	if s.idx != nil {
+		if n, err := s.idx.DocCount(); err == nil {
+			articles = int(n)
+		}
+	}
+	return bytes, articles
+}

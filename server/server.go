@@ -80,24 +80,25 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 		}
 		return out, nil
 	}
+	a.Metrics.LiveConnections(clients.Sockets)
 	// One allowance of failed sign-ins per client, whether it guesses at
 	// the console's form, the API or /content.git.
 	signIn := cfg.RateLimits.New(cfg.Logger).SignIn
 	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs, SignIn: signIn},
 		console.Services{KB: a.Search.KB, Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health,
-			History: history, Publisher: pub})
+			History: history, Publisher: pub, Insights: a.Insights, Metrics: a.Metrics.Handler(cfg.Logger)})
 	if err != nil {
 		return nil, err
 	}
 	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
-		RateLimits: cfg.RateLimits, Errors: errs},
+		RateLimits: cfg.RateLimits, Errors: errs, OnSearch: a.Metrics.Search},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health,
 			Provenance: pub.Provenance, MayWrite: staffSide.MayWrite})
 	if err != nil {
 		return nil, err
 	}
 	srv := httpkit.NewApp(httpkit.Config{Logger: cfg.Logger, TrustedProxies: cfg.TrustedProxies, Timeouts: cfg.Timeouts,
-		Clients: clients, Errors: errs}, site.ErrorPage)
+		Clients: clients, Errors: errs, OnRequest: a.Metrics.Request}, site.ErrorPage)
 	site.Routes(srv)
 	staffSide.Routes(srv)
 	content := gitweb.Config{}
@@ -125,6 +126,6 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	}
 	content.AllowAnonymousClone = content.AllowAnonymousClone || cfg.AnonymousClone
 	gitweb.New(content).Register(srv)
-	srv.Use(site.NotFound) // last: what no route took is an old URL or not found
+	srv.Use(httpkit.Fallback(site.NotFound)) // last: what no route took is an old URL or not found
 	return srv, nil
 }

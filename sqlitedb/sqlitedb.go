@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"github.com/mattn/go-sqlite3" // the SQLite driver
 )
 
 // DB is an open portal database: reads go to a small pool of connections,
@@ -38,13 +38,45 @@ type DB struct {
 	pool   *sql.DB
 	writer *writer
 	health StorageHealth // whether writes fail for want of storage
+	onBusy func()        // Config.OnBusy; never nil
 }
 
-// Open opens (creating if needed) the database at path: WAL journal, foreign
-// keys on, a busy timeout so that concurrent writers (the server and a
-// command-line tool) wait for each other instead of failing.
-func Open(path string) (*DB, error) {
-	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_synchronous=NORMAL&_txlock=immediate"
+// Config says how to open a database; only Path is required.
+type Config struct {
+	Path string
+	// BusyTimeout is how long a write waits for another process (the
+	// command line) to release the database before it fails with
+	// SQLITE_BUSY; 0 means DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// OnBusy, if not nil, is called for each Write and query that failed
+	// because the database stayed busy or locked past BusyTimeout, for
+	// the operators' metrics. (A QueryRow's error surfaces at Scan, out of
+	// sight: those are not counted.)
+	OnBusy func()
+}
+
+// DefaultBusyTimeout is how long a write waits for another process's lock
+// unless configured.
+const DefaultBusyTimeout = 5 * time.Second
+
+// Open opens the database at path with the defaults: OpenWith(Config{Path: path}).
+func Open(path string) (*DB, error) { return OpenWith(Config{Path: path}) }
+
+// OpenWith opens (creating if needed) the database at cfg.Path: WAL
+// journal, foreign keys on, a busy timeout so that concurrent writers (the
+// server and a command-line tool) wait for each other instead of failing.
+func OpenWith(cfg Config) (*DB, error) {
+	path := cfg.Path
+	busy := cfg.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	onBusy := cfg.OnBusy
+	if onBusy == nil {
+		onBusy = func() {}
+	}
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) +
+		"&_synchronous=NORMAL&_txlock=immediate"
 	pool, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
@@ -65,7 +97,16 @@ func Open(path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 		}
 	}
-	return &DB{pool: pool, writer: newWriter(pool)}, nil
+	return &DB{pool: pool, writer: newWriter(pool), onBusy: onBusy}, nil
+}
+
+// observe reports err to OnBusy if SQLite was busy or locked, and returns it.
+func (db *DB) observe(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		db.onBusy()
+	}
+	return err
 }
 
 // Write runs fn in a write transaction and returns once it is committed; see
@@ -75,7 +116,7 @@ func Open(path string) (*DB, error) {
 // reports until a write succeeds.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if !db.health.failing.Load() {
-		return db.health.Observe(db.writer.Do(ctx, fn))
+		return db.observe(db.health.Observe(db.writer.Do(ctx, fn)))
 	}
 	// While writes fail, only one that changed something proves the
 	// storage is back: work that writes nothing (a sweep that found no
@@ -98,7 +139,7 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err == nil && !wrote {
 		return nil
 	}
-	return db.health.Observe(err)
+	return db.observe(db.health.Observe(err))
 }
 
 // StorageProblem says whether writes fail for want of storage: the
@@ -107,7 +148,8 @@ func (db *DB) StorageProblem() (Problem, bool) { return db.health.Problem() }
 
 // QueryContext runs a query on a pooled connection.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.pool.QueryContext(ctx, query, args...)
+	rows, err := db.pool.QueryContext(ctx, query, args...)
+	return rows, db.observe(err)
 }
 
 // QueryRowContext runs a query that returns at most one row.
@@ -117,7 +159,8 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 
 // Query is QueryContext without a context.
 func (db *DB) Query(query string, args ...any) (*sql.Rows, error) {
-	return db.pool.Query(query, args...)
+	rows, err := db.pool.Query(query, args...)
+	return rows, db.observe(err)
 }
 
 // QueryRow is QueryRowContext without a context.

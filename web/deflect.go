@@ -77,6 +77,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draft
 	if err != nil {
 		return out, err
 	}
+	h.onSearch("suggest", res.Took)
 	ids := make([]string, 0, len(res.Hits))
 	for _, hit := range res.Hits {
 		out.Suggestions = append(out.Suggestions, newAPIHit(hit))

@@ -116,6 +116,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.onSearch("page", res.Took)
 	if farPastEnd {
 		res.Hits = nil
 	}
@@ -213,6 +214,7 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.onSearch("api", res.Took)
 	if !q.Prefix && c.Method() == fiber.MethodGet {
 		h.ev.RecordSearch(events.Search{Query: q.Text, Lang: q.Lang, Source: "api", Total: int(res.Total), Took: res.Took})
 	}

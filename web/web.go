@@ -57,6 +57,11 @@ type Config struct {
 	// RateLimits bound filings, replies, new deflection sessions and votes
 	// per client; the zero value is httpkit.DefaultRateLimits.
 	RateLimits httpkit.RateLimits
+	// OnSearch, if not nil, is told how long each customer's search took
+	// in the index (search.Result.Took), by kind: "page" (/search), "api"
+	// (/api/search) or "suggest" (a ticket draft), for the operators'
+	// metrics.
+	OnSearch func(kind string, took time.Duration)
 }
 
 // Services are the domain components the customer side serves.
@@ -105,6 +110,7 @@ type handler struct {
 	// shareReports: refusals for a client's upload share, logged at WARN
 	// once a minute per client.
 	shareReports *httpkit.Reporter
+	onSearch     func(kind string, took time.Duration) // Config.OnSearch; never nil
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -139,7 +145,10 @@ func New(cfg Config, s Services) (*Site, error) {
 	}
 	h := &handler{log: log, ix: ix, ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
-		limits: cfg.RateLimits.New(log), errors: cfg.Errors}
+		limits: cfg.RateLimits.New(log), errors: cfg.Errors, onSearch: cfg.OnSearch}
+	if h.onSearch == nil {
+		h.onSearch = func(string, time.Duration) {}
+	}
 	if h.errors == nil {
 		h.errors = httpkit.NewErrorLog(log, 0)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -88,6 +89,10 @@ Serve flags (each also settable by environment variable):
                    (POST /api/hooks/git) publishes its branch   PORTAL_GIT_REMOTE
   --git-remote-branch B  that repository's branch   PORTAL_GIT_REMOTE_BRANCH (default main)
   --git-webhook-secret S  the webhook's secret   PORTAL_GIT_WEBHOOK_SECRET
+  --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
+                   address WITHOUT authentication, for a scraper; keep it private
+                   (e.g. 127.0.0.1:9090)    PORTAL_METRICS_ADDR (default none: /metrics
+                   only on --addr, with an operator's token)
 
 A flag wins over its environment variable. The knowledge base lives in the
 git repository DATA/content.git, created on the first start from --content
@@ -146,6 +151,9 @@ type Config struct {
 	GitRemote         string
 	GitRemoteBranch   string
 	GitWebhookSecret  string
+	// MetricsAddr, if not empty, serves /metrics without authentication
+	// on a listener of its own.
+	MetricsAddr string
 }
 
 func main() {
@@ -246,6 +254,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.GitRemote, "git-remote", env("PORTAL_GIT_REMOTE", ""), "remote repository for webhooks")
 	fs.StringVar(&cfg.GitRemoteBranch, "git-remote-branch", env("PORTAL_GIT_REMOTE_BRANCH", "main"), "the remote's branch")
 	fs.StringVar(&cfg.GitWebhookSecret, "git-webhook-secret", env("PORTAL_GIT_WEBHOOK_SECRET", ""), "webhook secret")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("PORTAL_METRICS_ADDR", ""), "unauthenticated metrics address")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -266,6 +275,11 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if (cfg.GitRemote == "") != (cfg.GitWebhookSecret == "") {
 		return cfg, fmt.Errorf("--git-remote and --git-webhook-secret go together: the webhook is refused without a secret, and a secret without a remote has nothing to fetch")
+	}
+	if cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			return cfg, fmt.Errorf("--metrics-addr: %q is not host:port", cfg.MetricsAddr)
+		}
 	}
 	if cfg.SocketsPerClient < 0 {
 		return cfg, fmt.Errorf("--max-sockets-per-client: must be 0 or more")
@@ -347,8 +361,31 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	if err != nil {
 		return err
 	}
+	var metrics *http.Server
+	metricsErr := make(chan error, 1)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen %s (--metrics-addr): %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler(log))
+		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { metricsErr <- metrics.Serve(mln) }()
+		// Anyone who reaches it reads the metrics: say so when that is more
+		// than this machine.
+		level := slog.LevelInfo
+		if tcp, ok := mln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "serving metrics without authentication", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if metrics != nil {
+			metrics.Close()
+		}
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	errc := make(chan error, 1)
@@ -359,8 +396,22 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	}
 	select {
 	case err := <-errc:
+		if metrics != nil {
+			metrics.Close()
+		}
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	case err := <-metricsErr:
+		if serr := shutdown(srv, clients, cfg.ShutdownGrace, log); serr != nil {
+			log.Error("shutting down", "err", serr)
+		}
+		return fmt.Errorf("listen %s (--metrics-addr): %w", cfg.MetricsAddr, err)
 	case <-ctx.Done():
+	}
+	if metrics != nil {
+		// First: a scrape reads the services, which close after serve returns.
+		if err := metrics.Close(); err != nil {
+			log.Warn("closing the metrics listener", "err", err)
+		}
 	}
 	return shutdown(srv, clients, cfg.ShutdownGrace, log)
 }

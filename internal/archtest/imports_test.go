@@ -16,9 +16,9 @@ const module = "github.com/orbitask/portal/"
 // layer of each package: a package may import only packages of a lower
 // layer (web and console share one, and must not import each other).
 var layer = map[string]int{
-	"sqlitedb": 0, "fields": 0, "langtag": 0, "static": 0, "ratelimit": 0,
+	"sqlitedb": 0, "fields": 0, "langtag": 0, "static": 0, "ratelimit": 0, "telemetry": 0,
 	"calendar": 1, "kb": 1, "live": 1, "i18n": 1, "gitrepo": 1,
-	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2,
+	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2, "insights": 2,
 	"ticketfeed": 3, "publish": 3,
 	"app": 4, "httpkit": 4,
 	"web": 5, "console": 5, "gitweb": 5,
@@ -36,6 +36,13 @@ var forbidden = map[string][]string{
 var httpLibraries = []string{"github.com/gofiber/", "github.com/gorilla/websocket", "github.com/valyala/fasthttp"}
 
 var httpPackages = map[string]bool{"httpkit": true, "web": true, "console": true, "gitweb": true, "server": true}
+
+// The Prometheus library belongs to telemetry alone, and telemetry to the
+// packages that wire the portal together: domain packages report through
+// function fields of their Config.
+const prometheusLibrary = "github.com/prometheus/"
+
+var telemetryUsers = map[string]bool{"telemetry": true, "app": true, "server": true}
 
 func TestImportRule(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -61,6 +68,13 @@ func TestImportRule(t *testing.T) {
 		}
 		var bad []string
 		for _, imp := range pkg.Imports {
+			if strings.HasPrefix(imp, prometheusLibrary) && name != "telemetry" {
+				bad = append(bad, imp+" (the Prometheus library belongs to telemetry)")
+			}
+			if imp == module+"telemetry" && !telemetryUsers[name] {
+				bad = append(bad, "telemetry (report through a function field of the Config; app or server wires it)")
+				continue
+			}
 			if !strings.HasPrefix(imp, module) {
 				if !httpPackages[name] {
 					for _, lib := range httpLibraries {

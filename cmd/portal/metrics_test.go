@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orbitask/portal/internal/testlog"
+	"github.com/orbitask/portal/internal/testportal"
+)
+
+func TestMetricsAddrFlagAndEnvironment(t *testing.T) {
+	t.Setenv("PORTAL_METRICS_ADDR", "")
+	if cfg, err := parseServe(nil, nil); err != nil || cfg.MetricsAddr != "" {
+		t.Fatalf("default: %q %v, want none", cfg.MetricsAddr, err)
+	}
+	t.Setenv("PORTAL_METRICS_ADDR", "127.0.0.1:9090")
+	if cfg, err := parseServe(nil, nil); err != nil || cfg.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("from the environment: %q %v", cfg.MetricsAddr, err)
+	}
+	if cfg, err := parseServe([]string{"--metrics-addr", "[::1]:9100"}, nil); err != nil || cfg.MetricsAddr != "[::1]:9100" {
+		t.Fatalf("the flag wins: %q %v", cfg.MetricsAddr, err)
+	}
+	if _, err := parseServe([]string{"--metrics-addr", "9090"}, nil); err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Errorf("a port without a host: %v", err)
+	}
+}
+
+// With --metrics-addr, the metrics are served there without a token (the
+// main address still wants an operator's), and the listener stops with the
+// portal.
+func TestMetricsAddrServesWithoutAuthentication(t *testing.T) {
+	logs := &testlog.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	cfg := Config{Addr: "127.0.0.1:0", Content: tinyContent(t), Data: t.TempDir(), SearchCache: 100,
+		ShutdownGrace: 5 * time.Second, MetricsAddr: "127.0.0.1:0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-served:
+		t.Fatalf("serve: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not listening after 30 s:\n%s", logs)
+	}
+	m := regexp.MustCompile(`msg="serving metrics without authentication" url=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no metrics address in the log:\n%s", logs)
+	}
+	metricsURL := m[1]
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("a loopback metrics address warned:\n%s", logs)
+	}
+
+	fileTicket(t, addr)
+	res, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := testportal.ParseMetrics(t, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", metricsURL, res.StatusCode)
+	}
+	scrape.Want(t, 1, "portal_tickets_filed_total")
+	scrape.Want(t, 1, "portal_http_requests_total", "route", "/api/tickets", "method", "POST", "code", "201")
+	// Only /metrics is there.
+	res, err = http.Get(strings.TrimSuffix(metricsURL, "/metrics") + "/api/tickets/1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("another path on the metrics address: %d, want 404", res.StatusCode)
+	}
+	// The main address wants a token.
+	res, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "portal_") {
+		t.Errorf("/metrics on the main address without a token: %d %.200s", res.StatusCode, body)
+	}
+
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return")
+	}
+	if _, err := http.Get(metricsURL); err == nil {
+		t.Error("the metrics address still answers after the shutdown")
+	}
+}
