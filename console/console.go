@@ -19,6 +19,7 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/publish"
@@ -64,23 +65,27 @@ type Services struct {
 	// Publisher shows operators what is published, serves previews of
 	// preview/NAME branches to staff; nil: neither.
 	Publisher *publish.Publisher
+	// Insights has the operators' figures for their dashboard on
+	// /operator and its CSV exports; nil: neither.
+	Insights *insights.Store
 }
 
 // handler holds what the handlers need.
 type handler struct {
-	log     *slog.Logger
-	errors  *httpkit.ErrorLog
-	kb      func() *kb.KB
-	pub     *publish.Publisher // nil: no previews, no publishing section
-	tickets *tickets.Store
-	deflect *deflect.Tracker
-	staff   *staff.Store
-	hub     *live.Hub
-	health  func() []string                                                              // Services.Health
-	history func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
-	views   *views
-	clients *httpkit.Clients
-	signIn  *httpkit.RateLimit // nil: no limit
+	log      *slog.Logger
+	errors   *httpkit.ErrorLog
+	kb       func() *kb.KB
+	pub      *publish.Publisher // nil: no previews, no publishing section
+	insights *insights.Store    // nil: no dashboard
+	tickets  *tickets.Store
+	deflect  *deflect.Tracker
+	staff    *staff.Store
+	hub      *live.Hub
+	health   func() []string                                                              // Services.Health
+	history  func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
+	views    *views
+	clients  *httpkit.Clients
+	signIn   *httpkit.RateLimit // nil: no limit
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -115,7 +120,7 @@ func New(cfg Config, s Services) (*Console, error) {
 	if errs == nil {
 		errs = httpkit.NewErrorLog(log, 0)
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, insights: s.Insights, views: vs,
 		clients: clients, signIn: cfg.RateLimits.New(log).SignIn, errors: errs}}, nil
 }
 
@@ -144,7 +149,9 @@ func (con *Console) Routes(r fiber.Router) {
 	agent.Get("/", h.queue)
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
-	r.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
+	operatorSession := h.staffSession(staff.RoleOperator)
+	r.Get("/operator", operatorSession, h.operator)
+	r.Get("/operator/export/:file", operatorSession, h.export)
 	writerSession := h.staffSession(staff.RoleWriter) // writers and operators (mayDo)
 	r.Post("/writer/tokens", form, writerSession, h.createToken)
 	r.Post("/writer/tokens/:id/revoke", small, writerSession, h.revokeToken)
