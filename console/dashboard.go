@@ -74,6 +74,7 @@ type table struct {
 type column struct {
 	Label   string
 	Numeric bool
+	Date    bool   // kept on one line
 	SortURL string // "" when the column does not sort
 	Sort    string // aria-sort: ascending, descending; "" when not sorted by it
 }
@@ -85,7 +86,10 @@ type cell struct {
 
 // link is a link of a cell; Extra is read out after Text, not shown
 // ("history" of which article).
-type link struct{ Text, Href, Extra string }
+type link struct {
+	Text, Href, Extra string
+	Aside             bool // on a line of its own, smaller
+}
 
 // The direction in which a figure's rise is good news.
 const (
@@ -242,8 +246,9 @@ func (d *dashboard) charts(days []insights.Day) {
 		}
 	}
 	percent := func(v float64) string { return pct(&v) }
+	tick := func(v float64) string { return strconv.FormatFloat(v*100, 'f', 0, 64) + "%" }
 	dayTable := func(name, caption string, head []string, row func(insights.Funnel) []string) *table {
-		t := &table{Name: name, Caption: caption, Head: []column{{Label: "Day"}}}
+		t := &table{Name: name, Caption: caption, Head: []column{{Label: "Day", Date: true}}}
 		for _, h := range head {
 			t.Head = append(t.Head, column{Label: h, Numeric: true})
 		}
@@ -259,14 +264,14 @@ func (d *dashboard) charts(days []insights.Day) {
 	itoa := strconv.Itoa
 	d.Charts = []chart{
 		{ID: "chart-deflection", Title: "Deflection rate, daily",
-			SVG: template.HTML(svgchart.Render(svgchart.Chart{Title: "Deflection rate, daily", Labels: labels, Max: 1, Format: percent,
+			SVG: template.HTML(svgchart.Render(svgchart.Chart{Title: "Deflection rate, daily", Labels: labels, Max: 1, Format: percent, Tick: tick,
 				Series: []svgchart.Series{{Name: "Deflection rate", Values: series(rateOf(func(f insights.Funnel) *float64 { return f.DeflectionRate }))}}})),
 			Table: dayTable("daily-deflection", "Deflection rate, daily", []string{"Solved", "Filed", "Deflection rate", "Abandoned after suggestions", "Implicit deflection"},
 				func(f insights.Funnel) []string {
 					return []string{itoa(f.Solved), itoa(f.Filed), pct(f.DeflectionRate), itoa(f.AbandonedAfterSuggestions), pct(f.ImplicitRate)}
 				})},
 		{ID: "chart-click-through", Title: "Suggestion click-through, daily",
-			SVG: template.HTML(svgchart.Render(svgchart.Chart{Title: "Suggestion click-through, daily", Labels: labels, Max: 1, Format: percent,
+			SVG: template.HTML(svgchart.Render(svgchart.Chart{Title: "Suggestion click-through, daily", Labels: labels, Max: 1, Format: percent, Tick: tick,
 				Series: []svgchart.Series{{Name: "Click-through", Values: series(rateOf(func(f insights.Funnel) *float64 { return f.ClickThrough }))}}})),
 			Table: dayTable("daily-click-through", "Suggestion click-through, daily", []string{"Shown suggestions", "Opened one", "Click-through"},
 				func(f insights.Funnel) []string { return []string{itoa(f.Shown), itoa(f.Opened), pct(f.ClickThrough)} })},
@@ -335,7 +340,7 @@ func articleTable(k *kb.KB, rows []insights.ArticleRow, query, sortBy, dir strin
 		}
 		return a.r.ID < b.r.ID // ties in the same order both ways
 	})
-	t := table{Name: "articles", Caption: "Articles", Empty: "No article was viewed, suggested or voted on in this period."}
+	t := table{Name: "articles", Caption: "Per article", Empty: "No article was viewed, suggested or voted on in this period."}
 	for _, c := range articleColumns {
 		col := column{Label: c.label, Numeric: c.key != "title"}
 		next := "desc"
@@ -352,7 +357,7 @@ func articleTable(k *kb.KB, rows []insights.ArticleRow, query, sortBy, dir strin
 	for _, r := range rs {
 		first := cell{Text: r.title}
 		if r.a != nil {
-			first.Links = []link{{r.title, r.a.URL(), ""}, {"history", historyURL(r.a), " of " + r.title}}
+			first.Links = []link{{Text: r.title, Href: r.a.URL()}, {Text: "history", Href: historyURL(r.a), Extra: " of " + r.title, Aside: true}}
 		}
 		t.Rows = append(t.Rows, []cell{first, {Text: strconv.Itoa(r.r.Views)}, {Text: strconv.Itoa(r.r.Suggested)},
 			{Text: strconv.Itoa(r.r.OpenedFromSuggestion)}, {Text: strconv.Itoa(r.r.Solved)}, {Text: strconv.Itoa(r.r.Helpful)},
@@ -398,7 +403,7 @@ func (d *dashboard) gaps(gs []insights.Gap) {
 			for _, n := range g.Tickets {
 				s := "#" + strconv.Itoa(n)
 				nums = append(nums, s)
-				tc.Links = append(tc.Links, link{s, "/agent/tickets/" + strconv.Itoa(n), ""})
+				tc.Links = append(tc.Links, link{Text: s, Href: "/agent/tickets/" + strconv.Itoa(n)})
 			}
 			tc.Text = strings.Join(nums, " ")
 			t.Rows = append(t.Rows, []cell{{Text: g.Query}, {Text: strconv.Itoa(g.Count)}, {Text: strings.Join(examples, ", ")}, tc})

@@ -12,7 +12,7 @@ import (
 func TestTableCSV(t *testing.T) {
 	tb := &table{Head: []column{{Label: "Query"}, {Label: "Times", Numeric: true}, {Label: "As typed"}, {Label: "Tickets"}},
 		Rows: [][]cell{
-			{{Text: "=1+2"}, {Text: "3"}, {Text: `“say "hi", then`}, {Text: "#4 #5", Links: []link{{"#4", "/agent/tickets/4", ""}, {"#5", "/agent/tickets/5", ""}}}},
+			{{Text: "=1+2"}, {Text: "3"}, {Text: `“say "hi", then`}, {Text: "#4 #5", Links: []link{{Text: "#4", Href: "/agent/tickets/4"}, {Text: "#5", Href: "/agent/tickets/5"}}}},
 			{{Text: "+cmd"}, {Text: "-2"}, {Text: "@SUM(A1)"}, {Text: "-x"}},
 			{{Text: "\tTAB"}, {Text: "12.5%"}, {Text: "line\nbreak"}, {Text: "+Inf"}},
 		}}

@@ -30,16 +30,24 @@ type Chart struct {
 	Title  string   // what the chart shows, first words of the aria-label
 	Labels []string // the x axis, one per value (days)
 	Series []Series
-	// Format writes a value on the y axis and beside points; nil: as a
-	// plain number.
+	// Format writes a value beside its point; nil: as a plain number.
 	Format func(float64) string
+	// Tick writes a value on the y axis; nil: Format.
+	Tick func(float64) string
 	// Max is the top of the y axis (1 for a rate); 0: a round number
 	// above the highest value.
 	Max float64
-	// Width and Height are the viewBox's; 0: 640 × 240. The SVG scales
-	// to its box.
+	// Width and Height are the viewBox's; 0: 480 × 240. The SVG scales
+	// to its box: a narrow viewBox keeps the text readable on a phone.
 	Width, Height int
 }
+
+// box is the room a value's text takes, in the viewBox's units.
+type box struct{ x0, y0, x1, y1 float64 }
+
+// charWidth is the width of a character of the charts' text, generously:
+// the stylesheet may make it larger on a phone.
+const charWidth = 8.5
 
 // The margins around the plot: the y axis's labels on the left, the last
 // values on the right, the legend above and the x axis's labels below.
@@ -53,7 +61,7 @@ const (
 func Render(c Chart) string {
 	w, h := c.Width, c.Height
 	if w == 0 {
-		w = 640
+		w = 480
 	}
 	if h == 0 {
 		h = 240
@@ -61,6 +69,10 @@ func Render(c Chart) string {
 	format := c.Format
 	if format == nil {
 		format = func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	}
+	tick := c.Tick
+	if tick == nil {
+		tick = format
 	}
 	top, step := scale(c)
 	n := len(c.Labels)
@@ -76,7 +88,7 @@ func Render(c Chart) string {
 	// The y axis: a grid line and a label per step.
 	for v := 0.0; v <= top+step/2; v += step {
 		fmt.Fprintf(&b, `<line class="chart__grid" x1="%d" x2="%d" y1="%s" y2="%s"/>`, padLeft, w-padRight, num(y(v)), num(y(v)))
-		fmt.Fprintf(&b, `<text class="chart__tick chart__tick--y" x="%d" y="%s">%s</text>`, padLeft-6, num(y(v)+4), html.EscapeString(format(v)))
+		fmt.Fprintf(&b, `<text class="chart__tick chart__tick--y" x="%d" y="%s">%s</text>`, padLeft-6, num(y(v)+4), html.EscapeString(tick(v)))
 	}
 	// The x axis: at most maxXLabels labels, evenly spaced.
 	every := (n + maxXLabels - 1) / maxXLabels
@@ -96,7 +108,24 @@ func Render(c Chart) string {
 			fmt.Fprintf(&b, `<line class="chart__line" x1="%s" x2="%s" y1="14" y2="14"/>`, num(lx), num(lx+18))
 		}
 		fmt.Fprintf(&b, `<text class="chart__legend-text" x="%s" y="18">%s</text></g>`, num(lx+22), html.EscapeString(s.Name))
-		lx += 22 + 7*float64(len([]rune(s.Name))) + 18
+		lx += 22 + charWidth*float64(len([]rune(s.Name))) + 16
+	}
+	// Values are written only where they do not cover another value or
+	// the legend; the table and the aria-label have them all.
+	taken := []box{{float64(padLeft), 0, lx, float64(padTop) - 8}}
+	value := func(class string, x, y float64, anchor int, text string) {
+		w := charWidth * float64(len([]rune(text)))
+		r := box{x - w/2, y - 12, x + w/2, y + 2}
+		if anchor > 0 {
+			r.x0, r.x1 = x, x+w
+		}
+		for _, t := range taken {
+			if r.x0 < t.x1 && t.x0 < r.x1 && r.y0 < t.y1 && t.y0 < r.y1 {
+				return
+			}
+		}
+		taken = append(taken, r)
+		fmt.Fprintf(&b, `<text class="%s" x="%s" y="%s">%s</text>`, class, num(x), num(y), html.EscapeString(text))
 	}
 
 	var bars []int
@@ -121,7 +150,7 @@ func Render(c Chart) string {
 				bx := float64(padLeft) + slot*float64(i) + slot*0.1 + barW*float64(pos)
 				fmt.Fprintf(&b, `<rect class="chart__bar" x="%s" y="%s" width="%s" height="%s"/>`, num(bx), num(y(v)), num(barW), num(y(0)-y(v)))
 				if marks[i] != "" {
-					fmt.Fprintf(&b, `<text class="chart__value" x="%s" y="%s">%s</text>`, num(bx+barW/2), num(y(v)-4), html.EscapeString(format(v)))
+					value("chart__value", bx+barW/2, y(v)-4, 0, format(v))
 				}
 			}
 		} else {
@@ -154,11 +183,11 @@ func Render(c Chart) string {
 				switch marks[i] {
 				case "":
 				case "last":
-					fmt.Fprintf(&b, `<text class="chart__value chart__value--last" x="%s" y="%s">%s</text>`, num(x(i)+6), num(y(v)+4), html.EscapeString(format(v)))
+					value("chart__value chart__value--last", x(i)+6, y(v)+4, 1, format(v))
 				case "min":
-					fmt.Fprintf(&b, `<text class="chart__value" x="%s" y="%s">%s</text>`, num(x(i)), num(y(v)+14), html.EscapeString(format(v)))
+					value("chart__value", x(i), y(v)+15, 0, format(v))
 				default:
-					fmt.Fprintf(&b, `<text class="chart__value" x="%s" y="%s">%s</text>`, num(x(i)), num(y(v)-6), html.EscapeString(format(v)))
+					value("chart__value", x(i), y(v)-6, 0, format(v))
 				}
 			}
 		}

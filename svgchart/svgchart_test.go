@@ -175,3 +175,20 @@ func TestEmpty(t *testing.T) {
 		t.Errorf("aria-label %q", got)
 	}
 }
+
+// Values that would cover one another are written once: two series with
+// the same values get the first's labels only.
+func TestValuesDoNotOverlap(t *testing.T) {
+	c := svgchart.Chart{Title: "Solved and filed", Labels: days(3), Series: []svgchart.Series{
+		{Name: "Solved", Values: []float64{1, 3, 2}},
+		{Name: "Filed", Values: []float64{1, 3, 2}},
+	}}
+	root := parse(t, svgchart.Render(c))
+	g := root.all("g", "chart__series--2")
+	if n := len(g[len(g)-1].all("text", "chart__value")); n != 0 {
+		t.Errorf("the second series writes %d values over the first's", n)
+	}
+	if got := texts(root.all("text", "chart__value")); strings.Join(got, " ") != "1 3 2" {
+		t.Errorf("values written %q, want 1 3 2", got)
+	}
+}
