@@ -53,7 +53,7 @@ const charWidth = 8.5
 // values on the right, the legend above and the x axis's labels below.
 const (
 	padLeft, padRight, padTop, padBottom = 52, 60, 30, 26
-	maxXLabels                           = 7
+	maxXLabels                           = 5
 )
 
 // Render returns the chart as an <svg> element with role="img" and an
