@@ -52,7 +52,7 @@ const charWidth = 8.5
 // The margins around the plot: the y axis's labels on the left, the last
 // values on the right, the legend above and the x axis's labels below.
 const (
-	padLeft, padRight, padTop, padBottom = 52, 60, 30, 26
+	padLeft, padRight, padTop, padBottom = 52, 60, 40, 26
 	maxXLabels                           = 5
 )
 
@@ -110,9 +110,10 @@ func Render(c Chart) string {
 		fmt.Fprintf(&b, `<text class="chart__legend-text" x="%s" y="18">%s</text></g>`, num(lx+22), html.EscapeString(s.Name))
 		lx += 22 + charWidth*float64(len([]rune(s.Name))) + 16
 	}
-	// Values are written only where they do not cover another value or
-	// the legend; the table and the aria-label have them all.
-	taken := []box{{float64(padLeft), 0, lx, float64(padTop) - 8}}
+	// Values are written only where they do not cover another value, the
+	// legend or the x axis's labels; the table and the aria-label have
+	// them all.
+	taken := []box{{float64(padLeft), 0, lx, 22}, {0, float64(h - padBottom + 2), float64(w), float64(h)}}
 	value := func(class string, x, y float64, anchor int, text string) {
 		w := charWidth * float64(len([]rune(text)))
 		r := box{x - w/2, y - 12, x + w/2, y + 2}
@@ -185,7 +186,11 @@ func Render(c Chart) string {
 				case "last":
 					value("chart__value chart__value--last", x(i)+6, y(v)+4, 1, format(v))
 				case "min":
-					value("chart__value", x(i), y(v)+15, 0, format(v))
+					if below := y(v) + 15; below <= float64(h-padBottom)-2 {
+						value("chart__value", x(i), below, 0, format(v))
+					} else {
+						value("chart__value", x(i), y(v)-6, 0, format(v))
+					}
 				default:
 					value("chart__value", x(i), y(v)-6, 0, format(v))
 				}
