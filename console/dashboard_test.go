@@ -140,7 +140,7 @@ func TestDashboardFigures(t *testing.T) {
 		t.Errorf("%d charts, want 3", n)
 	}
 	wantContains(t, body, `<a href="/kb/en/reset-password">Reset a forgotten password</a>`,
-		`href="/writer/articles/en/reset-password/history"`, "zebra crossing", `href="/operator/export/articles.csv?period=7"`)
+		`href="/writer/articles/en/reset-password/history"`, "zebra crossing", `href="/operator/export/articles.csv?period=7&amp;sort=views&amp;dir=desc"`)
 	if strings.Contains(body, "Zebra  crossing") {
 		t.Error("the two spellings of a search are not grouped")
 	}
