@@ -90,4 +90,18 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	checkBoth(t, tab)
 	browsertest.Screenshot(t, tab, "dashboard-november")
+
+	// A period that is not one: the page says which field, without
+	// figures.
+	browsertest.Value(t, tab, "open a bad period", chromedp.WaitEvent(page.LoadEventFired, nil,
+		chromedp.Navigate(base+"/operator?from=2026-11-30&to=2026-11-01")))
+	alert := browsertest.Value(t, tab, "the message", chromedp.Evaluate[string](`document.querySelector('[role="alert"]').textContent`))
+	if !strings.Contains(alert, "To: the last day is before the first") {
+		t.Errorf("message %q", alert)
+	}
+	if n := browsertest.Value(t, tab, "the charts", chromedp.Evaluate[int](`document.querySelectorAll("svg.chart").length`)); n != 0 {
+		t.Errorf("%d charts for a bad period", n)
+	}
+	checkBoth(t, tab)
+	browsertest.Screenshot(t, tab, "dashboard-bad-period")
 }
