@@ -150,7 +150,9 @@ func Render(c Chart) string {
 				}
 				bx := float64(padLeft) + slot*float64(i) + slot*0.1 + barW*float64(pos)
 				fmt.Fprintf(&b, `<rect class="chart__bar" x="%s" y="%s" width="%s" height="%s"/>`, num(bx), num(y(v)), num(barW), num(y(0)-y(v)))
-				if marks[i] != "" {
+				// The lowest bar is plain to see: only the highest and the
+				// last are written.
+				if marks[i] == "max" || marks[i] == "last" {
 					value("chart__value", bx+barW/2, y(v)-4, 0, format(v))
 				}
 			}
