@@ -52,7 +52,7 @@ const charWidth = 8.5
 // The margins around the plot: the y axis's labels on the left, the last
 // values on the right, the legend above and the x axis's labels below.
 const (
-	padLeft, padRight, padTop, padBottom = 52, 60, 40, 26
+	padLeft, padRight, padTop, padBottom = 52, 60, 40, 30
 	maxXLabels                           = 5
 )
 
@@ -94,7 +94,7 @@ func Render(c Chart) string {
 	every := (n + maxXLabels - 1) / maxXLabels
 	fmt.Fprintf(&b, `<line class="chart__axis" x1="%d" x2="%d" y1="%d" y2="%d"/>`, padLeft, w-padRight, h-padBottom, h-padBottom)
 	for i := 0; i < n; i += max(every, 1) {
-		fmt.Fprintf(&b, `<text class="chart__tick chart__tick--x" x="%s" y="%d">%s</text>`, num(x(i)), h-padBottom+16, html.EscapeString(c.Labels[i]))
+		fmt.Fprintf(&b, `<text class="chart__tick chart__tick--x" x="%s" y="%d">%s</text>`, num(x(i)), h-padBottom+19, html.EscapeString(c.Labels[i]))
 	}
 
 	// The legend, above the plot: a swatch drawn as the series is, and
@@ -136,9 +136,13 @@ func Render(c Chart) string {
 		}
 	}
 	barW := slot * 0.8 / float64(max(len(bars), 1))
+	empty := true
 	for k, s := range c.Series {
 		fmt.Fprintf(&b, `<g class="chart__series chart__series--%d">`, k+1)
 		marks := marked(s.Values)
+		if _, _, last := extremes(s.Values); last >= 0 {
+			empty = false
+		}
 		if s.Bars {
 			pos := 0
 			for pos < len(bars) && bars[pos] != k {
@@ -199,6 +203,9 @@ func Render(c Chart) string {
 			}
 		}
 		b.WriteString(`</g>`)
+	}
+	if empty {
+		fmt.Fprintf(&b, `<text class="chart__empty" x="%s" y="%s">No values for these days</text>`, num(float64(padLeft)+plotW/2), num(float64(padTop)+plotH/2))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

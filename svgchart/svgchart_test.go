@@ -82,6 +82,9 @@ func TestLine(t *testing.T) {
 		Series: []svgchart.Series{{Name: "Deflection rate", Values: []float64{0.5, 0.25, nan, 0.75, 0.6, 0.4}}}}
 	root := parse(t, svgchart.Render(c))
 
+	if n := len(root.all("text", "chart__empty")); n != 0 {
+		t.Error("a chart with values says it has none")
+	}
 	if n := len(root.all("circle", "chart__point")); n != 5 {
 		t.Errorf("%d points, want 5 (one day has no value)", n)
 	}
@@ -170,6 +173,9 @@ func TestEmpty(t *testing.T) {
 	root := parse(t, svgchart.Render(c))
 	if n := len(root.all("circle", "chart__point")) + len(root.all("path", "chart__line")); n != 0 {
 		t.Errorf("%d marks on a chart without values", n)
+	}
+	if got := texts(root.all("text", "chart__empty")); len(got) != 1 {
+		t.Errorf("no word that the chart is empty: %q", got)
 	}
 	if got := root.attr("aria-label"); !strings.Contains(got, "Click-through: no values") {
 		t.Errorf("aria-label %q", got)
