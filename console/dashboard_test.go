@@ -3,7 +3,9 @@ package console_test
 import (
 	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -256,4 +258,41 @@ func TestDashboardArticleSort(t *testing.T) {
 	}
 	_, body := op.send(t, "GET", "/operator?period=7&sort=views&dir=desc", nil)
 	wantContains(t, body, `aria-sort="descending"><a href="/operator?period=7&amp;sort=views&amp;dir=asc#articles-title">Views`)
+}
+
+// BenchmarkDashboardPage measures GET /operator for 90 days on an empty
+// database: the page's own work (the period, seven calls of insights over
+// no rows, three charts of 90 days, the tables, the template), apart from
+// the SQL over many events that insights' BenchmarkDashboard measures.
+//
+//	go test ./console -run '^$' -bench DashboardPage
+func BenchmarkDashboardPage(b *testing.B) {
+	needsInsights(b)
+	p := newDashPortal(b)
+	ctx := context.Background()
+	const email = "olga@orbitask.example"
+	u, otp, err := p.svc.Staff.AddUser(ctx, email, "Olga Operator", staff.RoleOperator, "test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := p.svc.Staff.Login(ctx, staff.Attempt{Email: email, Password: otp, UserAgent: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.svc.Staff.SetPassword(ctx, u.ID, otp, "correct horse battery", sess.Token); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/operator?period=90", nil)
+		req.Header.Set("Cookie", sessionCookie+"="+sess.Token)
+		res, err := p.app.Test(req, -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || n < 10000 {
+			b.Fatalf("GET /operator: %d, %d bytes, %v", res.StatusCode, n, err)
+		}
+	}
 }
