@@ -91,6 +91,10 @@ type link struct {
 	Aside             bool // on a line of its own, smaller
 }
 
+// gapsShown is how many groups of each kind of content gap are listed:
+// what a writer can act on in a while.
+const gapsShown = 20
+
 // The direction in which a figure's rise is good news.
 const (
 	neutral = iota
@@ -117,7 +121,7 @@ func (h *handler) dashboardFor(ctx context.Context, p insights.Period, pv period
 	if err != nil {
 		return nil, err
 	}
-	gaps, err := in.Gaps(ctx, p, 60)
+	gaps, err := in.Gaps(ctx, p, gapsShown)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +143,7 @@ func (h *handler) dashboardFor(ctx context.Context, p insights.Period, pv period
 	for _, t := range d.all() {
 		d.Tables[t.Name] = t
 		t.Export = "/operator/export/" + t.Name + ".csv?" + pv.Query
-		if t == &d.Articles && sortBy != "" {
+		if t == &d.Articles {
 			t.Export += "&sort=" + sortBy + "&dir=" + dir
 		}
 	}
