@@ -71,7 +71,8 @@ type Services struct {
 	// Publisher shows operators what is published, serves previews of
 	// preview/NAME branches to staff; nil: neither.
 	Publisher *publish.Publisher
-	// Insights computes the operators' figures (/api/metrics/deflection).
+	// Insights has the operators' figures: their dashboard on /operator,
+	// its CSV exports and /api/metrics/deflection; nil: none of them.
 	Insights *insights.Store
 	// Metrics serves the Prometheus metrics at /metrics, to operators'
 	// tokens (telemetry.Metrics.Handler); nil: no /metrics.
@@ -80,23 +81,21 @@ type Services struct {
 
 // handler holds what the handlers need.
 type handler struct {
-	log     *slog.Logger
-	errors  *httpkit.ErrorLog
-	kb      func() *kb.KB
-	pub     *publish.Publisher // nil: no previews, no publishing section
-	tickets *tickets.Store
-	deflect *deflect.Tracker
-	staff   *staff.Store
-	hub     *live.Hub
-	health  func() []string                                                              // Services.Health
-	history func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
-	views   *views
-	clients *httpkit.Clients
-	signIn  *httpkit.RateLimit // nil: no limit
-
-	// The operators' figures: /api/metrics/deflection and /metrics.
-	insights *insights.Store
-	metrics  http.Handler // Services.Metrics; nil: none
+	log      *slog.Logger
+	errors   *httpkit.ErrorLog
+	kb       func() *kb.KB
+	pub      *publish.Publisher // nil: no previews, no publishing section
+	insights *insights.Store    // nil: no dashboard, no /api/metrics/deflection
+	metrics  http.Handler       // Services.Metrics; nil: no /metrics
+	tickets  *tickets.Store
+	deflect  *deflect.Tracker
+	staff    *staff.Store
+	hub      *live.Hub
+	health   func() []string                                                              // Services.Health
+	history  func(ctx context.Context, contentPath string, limit int) ([]Revision, error) // Services.History; nil: none
+	views    *views
+	clients  *httpkit.Clients
+	signIn   *httpkit.RateLimit // nil: no limit
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -164,7 +163,9 @@ func (con *Console) Routes(r fiber.Router) {
 	agent.Get("/", h.queue)
 	agent.Get("/tickets/:number", h.agentTicketView)
 	agent.Get("/tickets/:number/attachments/:sha", h.agentAttachment)
-	r.Get("/operator", h.staffSession(staff.RoleOperator), h.operator)
+	operatorSession := h.staffSession(staff.RoleOperator)
+	r.Get("/operator", operatorSession, h.operator)
+	r.Get("/operator/export/:file", operatorSession, h.export)
 	writerSession := h.staffSession(staff.RoleWriter) // writers and operators (mayDo)
 	r.Post("/writer/tokens", form, writerSession, h.createToken)
 	r.Post("/writer/tokens/:id/revoke", small, writerSession, h.revokeToken)

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
@@ -21,6 +22,10 @@ type operatorPage struct {
 	Users    []staff.User
 	Audit    []staff.AuditEntry
 	Publish  *publishing // nil: the console was built without a publisher
+	// The dashboard: nil without insights or with a bad period, which
+	// Period's Errors explain.
+	Period    periodView
+	Dashboard *dashboard
 }
 
 // publishing is the knowledge base's state for operators: the commit
@@ -34,8 +39,11 @@ type publishing struct {
 
 type planTarget struct{ Plan, Target string }
 
-// operator is GET /operator: the settings in force and the staff's
-// activity, for operators only.
+// operator is GET /operator: the deflection dashboard for a period
+// (?period=7|30|90 or ?from=DATE&to=DATE; the articles in the order of
+// ?sort=COLUMN&dir=asc|desc), then the settings in force and the staff's
+// activity, for operators only. A bad period answers 422 with the page
+// saying what is wrong.
 func (h *handler) operator(c *fiber.Ctx) error {
 	users, err := h.staff.Users(c.UserContext())
 	if err != nil {
@@ -60,6 +68,18 @@ func (h *handler) operator(c *fiber.Ctx) error {
 		p.Targets = append(p.Targets, planTarget{tickets.Plan(plan).Label(), t.String()})
 	}
 	sort.Slice(p.Targets, func(i, j int) bool { return p.Targets[i].Plan < p.Targets[j].Plan })
+	if h.insights == nil {
+		return h.render(c, fiber.StatusOK, "operator", p)
+	}
+	var period insights.Period
+	period, p.Period = readPeriod(c, now)
+	if len(p.Period.Errors) > 0 {
+		return h.render(c, fiber.StatusUnprocessableEntity, "operator", p)
+	}
+	sortBy, dir := readSort(c.Query("sort"), c.Query("dir"))
+	if p.Dashboard, err = h.dashboardFor(c.UserContext(), period, p.Period, sortBy, dir); err != nil {
+		return err
+	}
 	return h.render(c, fiber.StatusOK, "operator", p)
 }
 
