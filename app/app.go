@@ -1,8 +1,8 @@
 // Package app opens the portal's domain services in one place, in the order
 // they depend on each other, for `portal serve` and for the tests alike: the
 // database, the event log, the content repository and its publisher, the
-// search index, deflection, the live hub and its ticket feed, tickets and
-// staff. Close shuts them down in reverse.
+// search index, deflection, the live hub and its ticket feed, tickets, the
+// operators' figures and staff. Close shuts them down in reverse.
 //
 // It builds no HTTP server (package server does, from an App), so that the
 // HTTP packages' own tests can open their portal here.
@@ -22,6 +22,7 @@ import (
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/gitrepo"
+	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/publish"
@@ -75,6 +76,7 @@ type App struct {
 	Hub         *live.Hub        // ticket changes, published by Feed
 	Feed        *ticketfeed.Feed // running: reads tickets' changes into Hub
 	Tickets     *tickets.Store
+	Insights    *insights.Store // the operators' figures, from the tables above
 	Staff       *staff.Store
 
 	closers []func() error // in the order opened
@@ -138,6 +140,11 @@ func Open(cfg Config) (_ *App, err error) {
 	// A filing marks its deflection session filed in the same transaction.
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
 		OnEvent: a.Feed.Committed, OnFiledTx: a.Deflect.TicketFiled})
+	if err != nil {
+		return nil, err
+	}
+	// After the stores whose tables its indexes are on.
+	a.Insights, err = insights.Open(insights.Config{DB: a.DB, Calendar: a.Tickets.Calendar, Normalize: a.Search.NormalizeQuery, Logger: log})
 	if err != nil {
 		return nil, err
 	}
