@@ -30,7 +30,7 @@ type SLARow struct {
 
 // Health is how support is doing with the tickets filed in a period.
 type Health struct {
-	ByPlan, BySeverity, ByLang, ByStatus []Count // most first
+	ByPlan, BySeverity, ByLang, ByStatus []Count  // most first
 	SLA                                  []SLARow // tickets with a due time, by plan and severity
 	// Medians, in working time (the business calendar), from filing to
 	// support's first reply to the customer, and to the ticket's solving,

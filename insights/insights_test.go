@@ -455,7 +455,9 @@ func TestHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := func(d, hh, mm int) time.Time { return mon.AddDate(0, 0, d).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute) }
+	h := func(d, hh, mm int) time.Time {
+		return mon.AddDate(0, 0, d).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
+	}
 
 	// 1: answered after 2 h, solved Tuesday 10:00 (9 working hours), due Wednesday 17:00: met.
 	t1 := file(h(0, 9, 0), 3, "a@example.com")
