@@ -15,7 +15,9 @@ type Funnel struct {
 	// counts in Drafts only). AbandonedAfterSuggestions are the abandoned
 	// ones that had been shown an article.
 	Drafts, Shown, Opened, Solved, Abandoned, AbandonedAfterSuggestions, Filed int
-	DeflectionRate                                                             *float64 // Solved ÷ (Solved+Filed); nil when both 0
+	// DeflectionRate is Solved ÷ (Solved+Filed): explicit deflection
+	// only; nil when both are 0.
+	DeflectionRate *float64
 	// ImplicitRate is AbandonedAfterSuggestions ÷ (Solved+Filed+
 	// AbandonedAfterSuggestions): perhaps deflected, perhaps given up;
 	// shown apart, never mixed into DeflectionRate.
