@@ -61,7 +61,7 @@ type Day struct {
 // Funnel is p's funnel. Its counts are the sums of Daily's, except
 // FilingCustomers, distinct over the whole period.
 func (s *Store) Funnel(ctx context.Context, p Period) (Funnel, error) {
-	byDay, err := s.byDay(ctx, p)
+	byDay, err := s.daily(ctx, p)
 	if err != nil {
 		return Funnel{}, fmt.Errorf("insights: funnel: %w", err)
 	}
@@ -81,26 +81,8 @@ func (s *Store) Funnel(ctx context.Context, p Period) (Funnel, error) {
 // Daily is the funnel of each UTC day of p, in order, days without events
 // included (zeros). A session counts on the day it started.
 func (s *Store) Daily(ctx context.Context, p Period) ([]Day, error) {
-	byDay, err := s.byDay(ctx, p)
+	byDay, err := s.daily(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("insights: daily: %w", err)
-	}
-	from, to := p.bounds()
-	rows, err := s.db.QueryContext(ctx, `SELECT substr(created_at, 1, 10), count(DISTINCT lower(email)) FROM tickets
-		WHERE created_at >= ? AND created_at < ? GROUP BY 1`, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("insights: daily: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var day string
-		var n int
-		if err := rows.Scan(&day, &n); err != nil {
-			return nil, fmt.Errorf("insights: daily: %w", err)
-		}
-		dayOf(byDay, day).FilingCustomers = n
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insights: daily: %w", err)
 	}
 	var out []Day
@@ -116,6 +98,45 @@ func (s *Store) Daily(ctx context.Context, p Period) ([]Day, error) {
 	return out, nil
 }
 
+// daily is p's funnel counts by day: settled days from the rollups, the
+// rest from the events.
+func (s *Store) daily(ctx context.Context, p Period) (map[string]*Funnel, error) {
+	sp, err := s.split(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Funnel{}
+	rows, err := s.db.QueryContext(ctx, `SELECT day, drafts, shown, opened, solved, abandoned, abandoned_after_suggestions, filed,
+		kb_visitors, filing_customers FROM insights_days WHERE day IN (SELECT value FROM json_each(?))`, sp.rolledJSON())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day string
+		var f Funnel
+		if err := rows.Scan(&day, &f.Drafts, &f.Shown, &f.Opened, &f.Solved, &f.Abandoned, &f.AbandonedAfterSuggestions, &f.Filed,
+			&f.KBVisitors, &f.FilingCustomers); err != nil {
+			return nil, err
+		}
+		out[day] = &f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, l := range sp.live {
+		from, to := l.bounds()
+		live, err := s.funnelDays(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for d, f := range live {
+			out[d] = f // a day is either rolled up or live, never both
+		}
+	}
+	return out, nil
+}
+
 func dayOf(m map[string]*Funnel, day string) *Funnel {
 	f := m[day]
 	if f == nil {
@@ -125,10 +146,10 @@ func dayOf(m map[string]*Funnel, day string) *Funnel {
 	return f
 }
 
-// byDay counts the sessions started in p and the knowledge base's
-// visitors by UTC day (without FilingCustomers and rates).
-func (s *Store) byDay(ctx context.Context, p Period) (map[string]*Funnel, error) {
-	from, to := p.bounds()
+// funnelDays counts, from the events, the sessions started in [from, to),
+// the knowledge base's visitors and the filing customers, by UTC day
+// (without rates).
+func (s *Store) funnelDays(ctx context.Context, from, to string) (map[string]*Funnel, error) {
 	out := map[string]*Funnel{}
 	// One row per session: a keystroke burst is one "suggested" event
 	// (deflect writes one per search intent), and EXISTS counts a session
@@ -161,24 +182,35 @@ func (s *Store) byDay(ctx context.Context, p Period) (map[string]*Funnel, error)
 	}
 	rows.Close()
 	// Searches from before visitor ids have none and count nobody.
-	rows, err = s.db.QueryContext(ctx, `
+	err = s.dayCounts(ctx, `
 		SELECT day, count(*) FROM (
 			SELECT substr(at, 1, 10) AS day, visitor FROM article_views WHERE at >= ? AND at < ?
 			UNION
-			SELECT substr(at, 1, 10), json_extract(data, '$.visitor') FROM events
+			SELECT substr(at, 1, 10), json_extract(data, '$.visitor') FROM events INDEXED BY insights_searches
 			WHERE kind = 'search' AND at >= ? AND at < ? AND json_extract(data, '$.visitor') IS NOT NULL
-		) GROUP BY day`, from, to, from, to)
+		) GROUP BY day`, []any{from, to, from, to}, func(day string, n int) { dayOf(out, day).KBVisitors = n })
 	if err != nil {
 		return nil, err
+	}
+	err = s.dayCounts(ctx, `SELECT substr(created_at, 1, 10), count(DISTINCT lower(email)) FROM tickets
+		WHERE created_at >= ? AND created_at < ? GROUP BY 1`, []any{from, to}, func(day string, n int) { dayOf(out, day).FilingCustomers = n })
+	return out, err
+}
+
+// dayCounts runs a query of rows (day, n).
+func (s *Store) dayCounts(ctx context.Context, query string, args []any, fn func(day string, n int)) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var day string
 		var n int
 		if err := rows.Scan(&day, &n); err != nil {
-			return nil, err
+			return err
 		}
-		dayOf(out, day).KBVisitors = n
+		fn(day, n)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }

@@ -59,9 +59,9 @@ func (s *Store) health(ctx context.Context, p Period) (Health, error) {
 			(SELECT min(m.created_at) FROM ticket_messages m
 				WHERE m.ticket_id = t.id AND m.author = 'support' AND m.internal = 0),
 			CASE WHEN t.status IN ('solved', 'closed') THEN coalesce(
-				(SELECT max(e.at) FROM ticket_events e
+				(SELECT max(e.at) FROM ticket_events e INDEXED BY insights_ticket_status
 					WHERE e.ticket_id = t.id AND e.kind = 'status' AND json_extract(e.data, '$.status') = 'solved'),
-				(SELECT min(e.at) FROM ticket_events e
+				(SELECT min(e.at) FROM ticket_events e INDEXED BY insights_ticket_status
 					WHERE e.ticket_id = t.id AND e.kind = 'status' AND json_extract(e.data, '$.status') = 'closed'))
 			END
 		FROM tickets t

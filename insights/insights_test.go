@@ -504,3 +504,85 @@ func TestHealth(t *testing.T) {
 		t.Errorf("health\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestRollupsAgreeWithEvents: once its days are settled, a period's
+// figures come from the daily rollups and are the same as computed from
+// the events; a day with a draft still open is not rolled up, and a
+// period not cut at midnight computes its ends from the events.
+func TestRollupsAgreeWithEvents(t *testing.T) {
+	f := open(t, openIndex(t).NormalizeQuery)
+	f.tenDrafts()
+	f.session("open", day.AddDate(0, 0, 1).Add(time.Hour), "en", []ev{suggested("vpn", "a")}, "", "", "")
+	at := day.Add(12 * time.Hour)
+	f.search(at, "00000000000000a0", "Printers offline", "en", 0, "v1")
+	f.search(at, "00000000000000b1", "router lights", "en", 2, "v1")
+	f.search(at, "00000000000000b0", "reset password", "en", 3, "v2")
+	f.view(at.Add(time.Minute), "a", "v2", "00000000000000b0")
+	f.view(at.Add(time.Minute), "b", "v3", "")
+	ctx := context.Background()
+	p := insights.Period{From: day.AddDate(0, 0, -1), To: day.AddDate(0, 0, 2)}
+	type figures struct {
+		Funnel   insights.Funnel
+		Daily    []insights.Day
+		Articles []insights.ArticleRow
+		Gaps     []insights.Gap
+	}
+	all := func(p insights.Period) figures {
+		t.Helper()
+		var out figures
+		var err error
+		if out.Funnel, err = f.store.Funnel(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if out.Daily, err = f.store.Daily(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if out.Articles, err = f.store.Articles(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if out.Gaps, err = f.store.Gaps(ctx, p, 0); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	f.clock.Set(day.Add(23 * time.Hour)) // the day is not over
+	live := all(p)
+	if live.Funnel.Drafts != 11 || live.Funnel.Solved != 4 || len(live.Gaps) == 0 {
+		t.Fatalf("live figures: %s, %d gaps", show(live.Funnel), len(live.Gaps))
+	}
+	if n := f.count(`SELECT count(*) FROM insights_days`); n != 1 { // the day before, empty
+		t.Fatalf("%d days rolled up, want only the day before", n)
+	}
+	f.clock.Set(day.AddDate(0, 0, 1).Add(30 * time.Minute)) // day ended, not an hour ago
+	all(p)
+	if n := f.count(`SELECT count(*) FROM insights_days`); n != 1 {
+		t.Fatalf("%d days rolled up within the hour after the day, want only the one before", n)
+	}
+	f.clock.Set(day.AddDate(0, 0, 5))
+	if rolled := all(p); !reflect.DeepEqual(rolled, live) {
+		t.Errorf("from the rollups\n%+v\nfrom the events\n%+v", rolled, live)
+	}
+	// The day of the ten drafts is rolled up; the next has a draft open.
+	if got := f.count(`SELECT count(*) FROM insights_days WHERE day IN ('2026-03-09', '2026-03-10')`); got != 2 {
+		t.Errorf("%d of the settled days rolled up, want 2", got)
+	}
+	if got := f.count(`SELECT count(*) FROM insights_days WHERE day = '2026-03-11'`); got != 0 {
+		t.Error("a day with a draft still open was rolled up")
+	}
+	// A period from noon: its first half-day from the events, the rest
+	// from the rollups.
+	noon := insights.Period{From: day.Add(12 * time.Hour), To: day.AddDate(0, 0, 2)}
+	half := all(noon)
+	if half.Funnel.Drafts != 1 || half.Funnel.KBVisitors != 3 || len(half.Daily) != 2 {
+		t.Errorf("from noon: %s, %d days", show(half.Funnel), len(half.Daily))
+	}
+}
+
+func (f *fixture) count(query string) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.QueryRow(query).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
