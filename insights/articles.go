@@ -139,7 +139,10 @@ func (s *Store) articleDays(ctx context.Context, from, to string) (map[string]ma
 			JOIN deflect_events e ON e.session_id = s.id AND e.kind = 'opened'
 			WHERE s.started_at >= ? AND s.started_at < ?
 			GROUP BY 1, 2`,
-			func(day, id string, a, b int) { r := row(day, id); r.OpenedFromSuggestion, r.TicketsAfterReading = a, b }},
+			func(day, id string, a, b int) {
+				r := row(day, id)
+				r.OpenedFromSuggestion, r.TicketsAfterReading = a, b
+			}},
 		{`SELECT substr(started_at, 1, 10), article, count(*), 0 FROM deflect_sessions
 			WHERE started_at >= ? AND started_at < ? AND outcome = 'solved' AND article IS NOT NULL
 			GROUP BY 1, 2`,
