@@ -15,6 +15,7 @@ import (
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/internal/testclock"
+	"github.com/orbitask/portal/internal/testportal"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
@@ -585,4 +586,36 @@ func (f *fixture) count(query string) int {
 		f.t.Fatal(err)
 	}
 	return n
+}
+
+// TestRollupsOnFullDisk: when the rollups cannot be stored, the figures
+// are computed from the events all the same, and stored once there is
+// room again.
+func TestRollupsOnFullDisk(t *testing.T) {
+	f := open(t, nil)
+	f.tenDrafts()
+	// Enough articles that their rollup needs pages the full file lacks.
+	f.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+		INSERT INTO article_views (at, article_id, lang, visitor) SELECT ?, 'en/article-with-a-long-name-' || i, 'en', 'v' FROM n`,
+		sqlitedb.FormatTime(day.Add(time.Hour)))
+	f.clock.Set(day.AddDate(0, 0, 5))
+	p := insights.Period{From: day, To: day.AddDate(0, 0, 1)}
+	testportal.FillDatabase(t, f.db)
+	got, err := f.store.Funnel(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Drafts != 10 || got.Solved != 4 || got.Filed != 3 {
+		t.Errorf("funnel on a full disk: %s", show(got))
+	}
+	if n := f.count(`SELECT count(*) FROM insights_days`); n != 0 {
+		t.Errorf("%d days stored on a full disk", n)
+	}
+	testportal.FreeDatabase(t, f.db)
+	if again, err := f.store.Funnel(context.Background(), p); err != nil || !reflect.DeepEqual(again, got) {
+		t.Errorf("with room again: %s, %v", show(again), err)
+	}
+	if n := f.count(`SELECT count(*) FROM insights_days`); n != 1 {
+		t.Errorf("%d days stored with room again, want 1", n)
+	}
 }

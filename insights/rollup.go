@@ -75,16 +75,21 @@ func (s *Store) split(ctx context.Context, p Period) (split, error) {
 		case settled && rolled[sp.day]:
 			out.rolled = append(out.rolled, sp.day)
 		case settled:
-			out.rolled = append(out.rolled, sp.day)
 			addTo(&missing, sp.p)
 		default:
 			addTo(&out.live, sp.p)
 		}
 	}
 	for _, m := range missing {
+		// Storing is an optimisation: if it fails (a full disk), the
+		// figures are computed from the events, and it is tried again
+		// next time.
 		if err := s.rollUp(ctx, m); err != nil {
-			return split{}, err
+			s.log.Warn("insights: daily rollups not stored", "err", err)
+			out.live = append(out.live, m)
+			continue
 		}
+		out.rolled = append(out.rolled, m.days()...)
 	}
 	return out, nil
 }
