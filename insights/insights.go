@@ -1,9 +1,10 @@
 // Package insights computes the operators' figures — the deflection funnel,
 // per-article figures, content gaps and support health — by SQL over what
 // events, deflect and tickets record (docs/metrics.md, "Operators'
-// figures"). It reads only; its migrations add the indexes the figures
-// need. It knows nothing of HTTP or of search: the query normaliser that
-// groups gaps is injected.
+// figures"). It writes only its own daily rollups (the figures of days
+// that can no longer change, rollup.go); its migrations add the indexes
+// the figures need. It knows nothing of HTTP or of search: the query
+// normaliser that groups gaps is injected.
 package insights
 
 import (
@@ -45,7 +46,7 @@ type Store struct {
 }
 
 // Open applies the migrations (indexes on the other packages' tables:
-// open it after events, deflect and tickets).
+// open it after events, deflect and tickets, and the rollups' tables).
 func Open(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("insights: open: Config.DB is required")
