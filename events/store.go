@@ -69,7 +69,7 @@ type Search struct {
 	ID     string
 	Query  string
 	Lang   string
-	Source string // "page" or "api"
+	Source string // "page", "api", or "instant" (an as-you-type result picked)
 	Total  int
 	Took   time.Duration
 	// Visitor is who searched: stored as the day's visitor id, as with

@@ -238,8 +238,14 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 	}
 	var id string
 	if !q.Prefix && c.Method() == fiber.MethodGet {
+		// The search box's script asks once more, without prefix, for the
+		// query whose instant result the customer picked: that is a search.
+		source := "api"
+		if c.Query("source") == "instant" {
+			source = "instant"
+		}
 		id = events.NewSearchID()
-		h.ev.RecordSearch(events.Search{ID: id, Query: q.Text, Lang: q.Lang, Source: "api", Total: int(res.Total), Took: res.Took,
+		h.ev.RecordSearch(events.Search{ID: id, Query: q.Text, Lang: q.Lang, Source: source, Total: int(res.Total), Took: res.Took,
 			Visitor: visitor(c)})
 	}
 	out := apiResult{
