@@ -141,6 +141,11 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 			Visitor: visitor(c)})
 	}
 	sp.sq = p.SearchID
+	if p.SearchID != "" {
+		// The links carry this search's id: no shared cache may hand them
+		// to someone else, whose clicks would count for it.
+		c.Set(fiber.HeaderCacheControl, "private")
+	}
 
 	p.Searched = true
 	p.Total = int(res.Total)
@@ -247,6 +252,9 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 		id = events.NewSearchID()
 		h.ev.RecordSearch(events.Search{ID: id, Query: q.Text, Lang: q.Lang, Source: source, Total: int(res.Total), Took: res.Took,
 			Visitor: visitor(c)})
+	}
+	if id != "" {
+		c.Set(fiber.HeaderCacheControl, "private") // as the results page
 	}
 	out := apiResult{
 		SearchID:   id,

@@ -26,6 +26,9 @@ func TestSearchClickRecorded(t *testing.T) {
 
 	res, body := testportal.Get(t, app, "/search?q=printer&lang=en", ua...)
 	wantStatus(t, res, 200)
+	if cc := res.Header.Get("Cache-Control"); cc != "private" {
+		t.Errorf("results page with a search id: Cache-Control %q, want private", cc)
+	}
 	m := regexp.MustCompile(`href="/kb/en/printer\?sq=([0-9a-f]{16})"`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no result link with sq: %s", body)
