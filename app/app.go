@@ -1,8 +1,8 @@
 // Package app opens the portal's domain services in one place, in the order
 // they depend on each other, for `portal serve` and for the tests alike: the
 // database, the event log, the content repository and its publisher, the
-// search index, deflection, the live hub and its ticket feed, tickets and
-// staff. Close shuts them down in reverse.
+// search index, deflection, the live hub and its ticket feed, tickets, the
+// operators' figures and staff. Close shuts them down in reverse.
 //
 // It builds no HTTP server (package server does, from an App), so that the
 // HTTP packages' own tests can open their portal here.
@@ -77,7 +77,7 @@ type App struct {
 	Hub         *live.Hub        // ticket changes, published by Feed
 	Feed        *ticketfeed.Feed // running: reads tickets' changes into Hub
 	Tickets     *tickets.Store
-	Insights    *insights.Store // the operators' figures (opened by the insights branch)
+	Insights    *insights.Store // the operators' figures, from the tables above
 	Staff       *staff.Store
 	// Metrics are this portal's Prometheus metrics, fed by the services
 	// above (wired here) and by the HTTP server (package server).
@@ -154,6 +154,11 @@ func Open(cfg Config) (_ *App, err error) {
 	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
 		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled})
+	if err != nil {
+		return nil, err
+	}
+	// After the stores whose tables its indexes are on.
+	a.Insights, err = insights.Open(insights.Config{DB: a.DB, Calendar: a.Tickets.Calendar, Normalize: a.Search.NormalizeQuery, Logger: log})
 	if err != nil {
 		return nil, err
 	}

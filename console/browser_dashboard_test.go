@@ -29,7 +29,6 @@ func checkBoth(t *testing.T, tab context.Context) {
 // and a custom period; axe-clean at 1280 and 390 px, no sideways
 // scrolling on a phone, screenshots.
 func TestBrowserDashboard(t *testing.T) {
-	needsInsights(t)
 	chromium := browsertest.Find(t)
 	p := newDashPortal(t)
 	dashFixture(t, p)

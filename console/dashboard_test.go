@@ -21,14 +21,6 @@ import (
 	"github.com/orbitask/portal/web"
 )
 
-// needsInsights skips a test until the real package insights replaces the
-// contract's stub (issue 12); the lead deletes this function and its
-// calls when merging.
-func needsInsights(t testing.TB) {
-	t.Helper()
-	t.Skip("needs insights") // needs insights
-}
-
 // newDashPortal is the whole portal (both sides, mounted as server.New
 // mounts them) with the operators' figures. Its insights groups gaps by
 // the lowercased query (Normalize nil), so that the tests know the
@@ -126,7 +118,6 @@ func figureValue(t *testing.T, body, attr, id string) string {
 // rates computed from them, three charts, the article with its links and
 // the searches without results.
 func TestDashboardFigures(t *testing.T) {
-	needsInsights(t)
 	p := newDashPortal(t)
 	weak := dashFixture(t, p)
 	op := signedIn(t, p, "olga@orbitask.example", staff.RoleOperator)
@@ -160,7 +151,6 @@ func TestDashboardFigures(t *testing.T) {
 // A period that is not one is refused with the page naming the field and
 // the figures left out; the export refuses it too.
 func TestDashboardBadPeriod(t *testing.T) {
-	needsInsights(t)
 	p := newDashPortal(t)
 	op := signedIn(t, p, "olga@orbitask.example", staff.RoleOperator)
 	for _, c := range []struct{ query, field, want string }{
@@ -185,7 +175,6 @@ func TestDashboardBadPeriod(t *testing.T) {
 // Every table downloads as CSV: an attachment, quoted where needed, with
 // customer text that starts like a formula made inert; agents get none.
 func TestDashboardExport(t *testing.T) {
-	needsInsights(t)
 	p := newDashPortal(t)
 	dashFixture(t, p)
 	op := signedIn(t, p, "olga@orbitask.example", staff.RoleOperator)
@@ -239,7 +228,6 @@ func TestDashboardExport(t *testing.T) {
 
 // The articles sort by any column, both ways, on the server.
 func TestDashboardArticleSort(t *testing.T) {
-	needsInsights(t)
 	p := newDashPortal(t)
 	dashFixture(t, p)
 	op := signedIn(t, p, "olga@orbitask.example", staff.RoleOperator)
@@ -276,7 +264,6 @@ func TestDashboardArticleSort(t *testing.T) {
 //
 //	go test ./console -run '^$' -bench DashboardPage
 func BenchmarkDashboardPage(b *testing.B) {
-	needsInsights(b)
 	p := newDashPortal(b)
 	ctx := context.Background()
 	const email = "olga@orbitask.example"

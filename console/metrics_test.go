@@ -102,7 +102,6 @@ func TestDeflectionAPIRefusesBadPeriods(t *testing.T) {
 // in the period (4 solved, 3 filed, 3 abandoned, 2 of them after seeing
 // suggestions), one before it and one after it.
 func TestDeflectionAPIOnAFixture(t *testing.T) {
-	t.Skip("needs insights: insights.Store is a stub until the insights branch is merged") // needs insights
 	p := newPortal(t, server.Config{})
 	operator := p.staffToken(t, "olga@orbitask.example", staff.RoleOperator)
 	day := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)

@@ -52,10 +52,11 @@ type Store struct {
 // event is one queued row: a search for the events table, a view for
 // article_views, or a barrier.
 type event struct {
-	at   time.Time
-	kind string
-	data any   // a search's JSON data
-	view *View // a view's article and reader
+	at     time.Time
+	kind   string
+	data   map[string]any // a search's JSON data, its visitor id added when written
+	view   *View          // a view's article and reader
+	reader *Visitor       // a search's visitor, hashed when written
 	// done, for a barrier, is closed once everything queued before it has
 	// been written (or failed to be).
 	done chan struct{}
@@ -63,11 +64,38 @@ type event struct {
 
 // Search is one search a customer ran.
 type Search struct {
+	// ID names the search (NewSearchID) so that a view of an article
+	// opened from its results can point back at it (View.SearchID).
+	ID     string
 	Query  string
 	Lang   string
-	Source string // "page" or "api"
+	Source string // "page", "api", or "instant" (an as-you-type result picked)
 	Total  int
 	Took   time.Duration
+	// Visitor is who searched: stored as the day's visitor id, as with
+	// views, so searches count towards the knowledge base's visitors.
+	Visitor Visitor
+}
+
+// NewSearchID is a random 64-bit id for a search, in hex.
+func NewSearchID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails, per crypto/rand
+	return hex.EncodeToString(b[:])
+}
+
+// ValidSearchID says whether s has the form of NewSearchID's ids: what a
+// link's parameter carries is stored only then.
+func ValidSearchID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Visitor is who reads or votes, as the HTTP side sees them. Neither field
@@ -87,6 +115,9 @@ type View struct {
 	ArticleID string
 	Lang      string
 	Visitor   Visitor
+	// SearchID is the search whose results the article was opened from
+	// (Search.ID), "" for any other way in. Stored only if ValidSearchID.
+	SearchID string
 }
 
 // Vote is a customer's answer to "Was this helpful?". The voter is the
@@ -160,11 +191,19 @@ func Open(db *sqlitedb.DB, log *slog.Logger) (*Store, error) {
 
 // RecordSearch queues a search event. It never blocks: a full queue drops
 // the event, because a customer's search matters more than its statistics.
+// The visitor's id is computed when the search is written.
 func (s *Store) RecordSearch(e Search) {
-	s.enqueue(event{at: s.now(), kind: "search", data: map[string]any{
+	if len(e.Visitor.UserAgent) > maxUserAgent {
+		e.Visitor.UserAgent = e.Visitor.UserAgent[:maxUserAgent]
+	}
+	data := map[string]any{
 		"query": e.Query, "lang": e.Lang, "source": e.Source, "total": e.Total,
 		"took_ms": float64(e.Took.Microseconds()) / 1000,
-	}})
+	}
+	if e.ID != "" {
+		data["id"] = e.ID
+	}
+	s.enqueue(event{at: s.now(), kind: "search", data: data, reader: &e.Visitor})
 }
 
 // RecordView queues a view of an article. It never blocks, as
@@ -256,21 +295,25 @@ func (s *Store) write(batch []event) error {
 }
 
 func (s *Store) writeBatch(batch []event) error {
-	// Views are hashed first: a new day's salt is a write of its own.
+	// Readers are hashed first: a new day's salt is a write of its own.
 	visitors := make([]string, len(batch))
 	rows := 0 // barriers write nothing
 	for i, e := range batch {
 		if e.done == nil {
 			rows++
 		}
-		if e.view == nil {
+		reader := e.reader
+		if e.view != nil {
+			reader = &e.view.Visitor
+		}
+		if reader == nil {
 			continue
 		}
 		salt, err := s.salt(context.Background(), day(e.at), true)
 		if err != nil {
 			return err
 		}
-		visitors[i] = VisitorID(salt, e.view.Visitor)
+		visitors[i] = VisitorID(salt, *reader)
 	}
 	if rows == 0 {
 		return nil
@@ -281,7 +324,7 @@ func (s *Store) writeBatch(batch []event) error {
 			return err
 		}
 		defer stmt.Close()
-		views, err := tx.Prepare(`INSERT INTO article_views (at, article_id, lang, visitor) VALUES (?, ?, ?, ?)`)
+		views, err := tx.Prepare(`INSERT INTO article_views (at, article_id, lang, visitor, search_id) VALUES (?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -290,10 +333,17 @@ func (s *Store) writeBatch(batch []event) error {
 			switch {
 			case e.done != nil:
 			case e.view != nil:
-				if _, err := views.Exec(sqlitedb.FormatTime(e.at), e.view.ArticleID, e.view.Lang, visitors[i]); err != nil {
+				var search any // NULL
+				if ValidSearchID(e.view.SearchID) {
+					search = e.view.SearchID
+				}
+				if _, err := views.Exec(sqlitedb.FormatTime(e.at), e.view.ArticleID, e.view.Lang, visitors[i], search); err != nil {
 					return err
 				}
 			default:
+				if e.reader != nil {
+					e.data["visitor"] = visitors[i]
+				}
 				data, err := json.Marshal(e.data)
 				if err != nil {
 					return err

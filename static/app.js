@@ -181,13 +181,44 @@
       setActive(next);
     }
 
-    function addOption(node, url) {
+    // query is set on an article's option: the query it was found for.
+    function addOption(node, url, query) {
       node.id = id + "-opt-" + options.length;
       node.setAttribute("role", "option");
       node.setAttribute("aria-selected", "false");
       node.dataset.index = String(options.length);
-      options.push({ node: node, url: url });
+      options.push({ node: node, url: url, query: query || "" });
       list.appendChild(node);
+    }
+
+    // Picking an article of the list is a search with a click (the
+    // keystrokes before it are not searches): it is recorded as one, and
+    // the article is opened with its id, ?sq=, as from the results page
+    // (docs/metrics.md). If that fails, the article opens all the same.
+    function choose(option) {
+      if (!option.query) {
+        window.location.assign(option.url);
+        return;
+      }
+      var params = new URLSearchParams({ q: option.query, limit: "1", source: "instant" });
+      if (langInput && langInput.value) {
+        params.set("lang", langInput.value);
+      }
+      var go = function (searchID) {
+        window.location.assign(searchID ? option.url + "?sq=" + encodeURIComponent(searchID) : option.url);
+      };
+      fetch("/api/search?" + params.toString(), { headers: { Accept: "application/json" } })
+        .then(function (res) {
+          return res.ok ? res.json() : {};
+        })
+        .then(
+          function (data) {
+            go(data.search_id);
+          },
+          function () {
+            go("");
+          },
+        );
     }
 
     function show(q, data) {
@@ -201,7 +232,7 @@
         var snippet = el("span", "instant__snippet");
         appendSnippet(snippet, hit.snippet || "");
         li.appendChild(snippet);
-        addOption(li, hit.url);
+        addOption(li, hit.url, q);
       });
       var all = el("li", "instant__option instant__all", t("search.instant.see_all", { query: q }));
       addOption(all, allResultsURL(q));
@@ -270,7 +301,7 @@
         case "Enter":
           if (!list.hidden && active >= 0) {
             e.preventDefault();
-            window.location.assign(options[active].url);
+            choose(options[active]);
           }
           break;
         case "Escape":
@@ -295,7 +326,7 @@
     list.addEventListener("click", function (e) {
       var node = e.target.closest("[role=option]");
       if (node) {
-        window.location.assign(options[Number(node.dataset.index)].url);
+        choose(options[Number(node.dataset.index)]);
       }
     });
 

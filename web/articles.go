@@ -114,13 +114,14 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	// A reading, for the metrics and for the reader's vote (queued, never
 	// waited for). Not HEAD, and not the page again after a vote.
 	if c.Method() == fiber.MethodGet && c.Query("voted") == "" {
-		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c)})
+		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c), SearchID: c.Query("sq")})
 	}
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),
 		Article:      a,
 		Translations: h.kb().Translations(a),
 	}
+	p.Canonical = a.URL()
 	switch c.Query("voted") {
 	case "1":
 		p.Voted = "yes"

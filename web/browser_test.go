@@ -118,8 +118,25 @@ func TestBrowser(t *testing.T) {
 		}
 		browsertest.Value(t, tab, "press Enter and wait for the next page",
 			chromedp.WaitEvent(page.LoadEventFired, nil, browsertest.PressKeys(cdpkb.Enter)))
-		if got, want := browsertest.Value(t, tab, "the location", chromedp.Location()), base+"/kb/en/reset-password"; got != want {
-			t.Fatalf("Enter on the first suggestion went to %s, want %s", got, want)
+		// Picking it was a search with a click: recorded, and the article
+		// opened with its id.
+		loc := browsertest.Value(t, tab, "the location", chromedp.Location())
+		m := regexp.MustCompile(`^` + regexp.QuoteMeta(base+"/kb/en/reset-password?sq=") + `([0-9a-f]{16})$`).FindStringSubmatch(loc)
+		if m == nil {
+			t.Fatalf("Enter on the first suggestion went to %s, want %s/kb/en/reset-password?sq=ID", loc, base)
+		}
+		if err := ev.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var source, typed string
+		var views int
+		if err := svc.DB.QueryRow(`SELECT json_extract(data, '$.source'), json_extract(data, '$.query'),
+			(SELECT count(*) FROM article_views WHERE search_id = ?)
+			FROM events WHERE kind = 'search' AND json_extract(data, '$.id') = ?`, m[1], m[1]).Scan(&source, &typed, &views); err != nil {
+			t.Fatalf("the picked search %s: %v", m[1], err)
+		}
+		if source != "instant" || typed != query || views != 1 {
+			t.Errorf("picked search recorded as %s %q with %d views, want instant %q with 1", source, typed, views, query)
 		}
 		if got := browsertest.Value(t, tab, "the heading", chromedp.Text(chromedp.CSS("h1"))); got != "Reset a forgotten password" {
 			t.Errorf("h1 = %q, want the article's title", got)

@@ -24,6 +24,10 @@ type searchPage struct {
 	Total            int
 	TookMS           string
 	Hits             []search.Hit
+	// SearchID is the recorded search's id, carried by the result links
+	// as ?sq= so that the view it leads to is counted as a click on it;
+	// "" when the page was not recorded as a search.
+	SearchID         string
 	Categories, Tags facetList
 	DidYouMean       string
 	DidYouMeanURL    string
@@ -60,6 +64,9 @@ type pageLink struct {
 // page carries forward.
 type searchParams struct {
 	q, lang, category, tag string
+	// sq is the search's id (recorded with page 1), carried to the next
+	// pages so that a click there counts for the search too.
+	sq string
 }
 
 func (p searchParams) url(page int) string {
@@ -76,6 +83,9 @@ func (p searchParams) url(page int) string {
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
+		if p.sq != "" {
+			v.Set("sq", p.sq)
+		}
 	}
 	// %20 rather than "+", which templates would write as "&#43;".
 	return "/search?" + strings.ReplaceAll(v.Encode(), "+", "%20")
@@ -120,8 +130,22 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	if farPastEnd {
 		res.Hits = nil
 	}
-	if page == 1 && c.Method() == fiber.MethodGet { // HEAD is not a search
-		h.ev.RecordSearch(events.Search{Query: sp.q, Lang: q.Lang, Source: "page", Total: int(res.Total), Took: res.Took})
+	switch {
+	case page > 1:
+		// The same search, paged: its links point back at page 1's record.
+		if sq := c.Query("sq"); events.ValidSearchID(sq) {
+			p.SearchID = sq
+		}
+	case c.Method() == fiber.MethodGet: // HEAD is not a search
+		p.SearchID = events.NewSearchID()
+		h.ev.RecordSearch(events.Search{ID: p.SearchID, Query: sp.q, Lang: q.Lang, Source: "page", Total: int(res.Total), Took: res.Took,
+			Visitor: visitor(c)})
+	}
+	sp.sq = p.SearchID
+	if p.SearchID != "" {
+		// The links carry this search's id: no shared cache may hand them
+		// to someone else, whose clicks would count for it.
+		c.Set(fiber.HeaderCacheControl, "private")
 	}
 
 	p.Searched = true
@@ -186,6 +210,10 @@ type apiResult struct {
 	TookMS     float64  `json:"took_ms"`
 	Hits       []apiHit `json:"hits"`
 	DidYouMean string   `json:"did_you_mean,omitempty"`
+	// SearchID is the recorded search's id, for the client to add to the
+	// hits' links as ?sq=; absent for as-you-type (prefix=1) requests,
+	// which are not searches.
+	SearchID string `json:"search_id,omitempty"`
 }
 
 type apiHit struct {
@@ -215,10 +243,23 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 		return err
 	}
 	h.onSearch("api", res.Took)
+	var id string
 	if !q.Prefix && c.Method() == fiber.MethodGet {
-		h.ev.RecordSearch(events.Search{Query: q.Text, Lang: q.Lang, Source: "api", Total: int(res.Total), Took: res.Took})
+		// The search box's script asks once more, without prefix, for the
+		// query whose instant result the customer picked: that is a search.
+		source := "api"
+		if c.Query("source") == "instant" {
+			source = "instant"
+		}
+		id = events.NewSearchID()
+		h.ev.RecordSearch(events.Search{ID: id, Query: q.Text, Lang: q.Lang, Source: source, Total: int(res.Total), Took: res.Took,
+			Visitor: visitor(c)})
+	}
+	if id != "" {
+		c.Set(fiber.HeaderCacheControl, "private") // as the results page
 	}
 	out := apiResult{
+		SearchID:   id,
 		Query:      q.Text,
 		Total:      int(res.Total),
 		TookMS:     float64(res.Took.Microseconds()) / 1000,

@@ -73,7 +73,10 @@ type layout struct {
 	HomeURL     string // the home page in Lang
 	Title       string // page title, without the site name
 	Description string
-	Home        bool // the home page shows the language switcher
+	// Canonical is the page's own address, without the parameters that
+	// only record how the reader came (?sq=), for search engines.
+	Canonical string
+	Home      bool // the home page shows the language switcher
 	// Chroma links the stylesheet of highlighted code: only articles with
 	// code, since every stylesheet in <head> holds up the first paint.
 	Chroma bool

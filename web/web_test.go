@@ -293,7 +293,7 @@ func TestSearchPage(t *testing.T) {
 		wantContains(t, body,
 			`value="password"`, // echoed in the box
 			">1 result <span", " ms)",
-			`<a href="/kb/en/account/reset-password">Reset a forgotten password</a>`,
+			`<a href="/kb/en/account/reset-password?sq=`, `">Reset a forgotten password</a>`,
 			"<mark>password</mark>",
 			`<a href="/kb/en/category/account-login">Account &amp; login</a>`, ">English<",
 			// facets
@@ -351,7 +351,7 @@ func TestSearchPagination(t *testing.T) {
 	wantContains(t, body, ">4 results <span",
 		`<nav class="pagination" aria-label="Pages">`,
 		`<a href="/search?lang=en&amp;q=password%20login%20backup%20ticket" aria-current="page">1</a>`,
-		`<a href="/search?lang=en&amp;page=2&amp;q=password%20login%20backup%20ticket">2</a>`,
+		`<a href="/search?lang=en&amp;page=2&amp;q=password%20login%20backup%20ticket&amp;sq=`, `">2</a>`,
 		`rel="next"`,
 	)
 	wantLacks(t, body, `rel="prev"`)
@@ -425,13 +425,13 @@ func TestAPISearch(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"query", "total", "took_ms", "hits"} {
+	for _, k := range []string{"query", "total", "took_ms", "hits", "search_id"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("no %q in %s", k, body)
 		}
 	}
-	if len(raw) != 4 {
-		t.Errorf("keys of %s: want query, total, took_ms, hits", body)
+	if len(raw) != 5 {
+		t.Errorf("keys of %s: want query, total, took_ms, hits, search_id", body)
 	}
 	var got struct {
 		Query  string
