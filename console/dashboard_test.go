@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -290,5 +292,68 @@ func BenchmarkDashboardPage(b *testing.B) {
 		if err != nil || res.StatusCode != http.StatusOK || n < 10000 {
 			b.Fatalf("GET /operator: %d, %d bytes, %v", res.StatusCode, n, err)
 		}
+	}
+}
+
+// BenchmarkDashboardPageMillion is the whole page (both periods' queries,
+// charts, tables, template) over the million events insights'
+// BenchmarkDashboard generates (run that first: it caches the database in
+// the temporary directory), for a 30-day period within them.
+func BenchmarkDashboardPageMillion(b *testing.B) {
+	src := filepath.Join(os.TempDir(), "insights-bench-v4.db")
+	if _, err := os.Stat(src); err != nil {
+		b.Skip("no million-event database: run go test ./insights -run '^$' -bench Dashboard first")
+	}
+	data := b.TempDir()
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "portal.db"), raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	raw = nil
+	svc := testportal.OpenIn(b, "testdata/content", data, server.LiveEncoders, nil)
+	in, err := insights.Open(insights.Config{DB: svc.DB, Calendar: svc.Tickets.Calendar, Normalize: svc.Search.NormalizeQuery})
+	if err != nil {
+		b.Fatal(err)
+	}
+	con, err := console.New(console.Config{}, console.Services{KB: svc.Search.KB, Tickets: svc.Tickets, Deflect: svc.Deflect,
+		Staff: svc.Staff, Hub: svc.Hub, Health: svc.Health, Insights: in})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httpkit.NewApp(httpkit.Config{}, nil)
+	con.Routes(srv)
+	ctx := context.Background()
+	const email = "olga@orbitask.example"
+	u, otp, err := svc.Staff.AddUser(ctx, email, "Olga Operator", staff.RoleOperator, "test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := svc.Staff.Login(ctx, staff.Attempt{Email: email, Password: otp, UserAgent: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Staff.SetPassword(ctx, u.ID, otp, "correct horse battery", sess.Token); err != nil {
+		b.Fatal(err)
+	}
+	get := func() {
+		req := httptest.NewRequest(http.MethodGet, "/operator?from=2026-05-02&to=2026-05-31", nil)
+		req.Header.Set("Cookie", sessionCookie+"="+sess.Token)
+		res, err := srv.Test(req, -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || n < 10000 {
+			b.Fatalf("GET /operator: %d, %d bytes, %v", res.StatusCode, n, err)
+		}
+	}
+	get() // rolls the settled days up, once per database
+	b.ResetTimer()
+	for b.Loop() {
+		get()
 	}
 }

@@ -79,6 +79,9 @@ func BenchmarkDashboard(b *testing.B) {
 		{"Articles", func() error { _, err := st.Articles(ctx, p); return err }},
 		{"Gaps", func() error { _, err := st.Gaps(ctx, p, 20); return err }},
 		{"Health", func() error { _, err := st.Health(ctx, p); return err }},
+		// The dashboard compares with the previous period too.
+		{"FunnelPrev", func() error { _, err := st.Funnel(ctx, p.Previous()); return err }},
+		{"HealthPrev", func() error { _, err := st.Health(ctx, p.Previous()); return err }},
 	}
 	// The first pass rolls the settled days up (once per database): cold.
 	var cold []string
