@@ -101,6 +101,11 @@ func queryPeriod(c *fiber.Ctx, now time.Time) (insights.Period, error) {
 		}
 		return insights.Period{}, fields.Invalid(field, fields.DateOrder)
 	}
+	// As the dashboard's: a longer period would roll up (and store) figures
+	// for every day of it, holding the one writer meanwhile.
+	if to.Sub(from) > maxPeriodDays*24*time.Hour {
+		return insights.Period{}, fields.Invalid("from", fields.PeriodTooLong, "max", maxPeriodDays)
+	}
 	return insights.Period{From: from, To: to}, nil
 }
 

@@ -82,6 +82,7 @@ func TestDeflectionAPIRefusesBadPeriods(t *testing.T) {
 		{"from=2026-11-05T10:00:00Z&to=2026-11-05T09:59:59Z", "to", "date_order"},
 		{"from=2026-11-05T00:00:00Z&to=2026-11-04", "to", "date_order"}, // the 4th ends as from begins: the day before
 		{"from=" + later, "from", "date_order"},
+		{"from=1000-01-01&to=2026-11-04", "from", "period_too_long"}, // would roll up a thousand years
 	} {
 		res, body := p.get(t, "/api/metrics/deflection?"+c.query, "Authorization", "Bearer "+operator)
 		wantStatus(t, res, http.StatusUnprocessableEntity)

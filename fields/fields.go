@@ -67,8 +67,9 @@ const (
 	ActionLength      = "action_length"      // must be 1 to {max} characters
 
 	// Periods of the operators' figures (?from=&to=).
-	Date      = "date"       // must be a date (YYYY-MM-DD) or a time (RFC 3339)
-	DateOrder = "date_order" // the period would end before it starts
+	Date          = "date"            // must be a date (YYYY-MM-DD) or a time (RFC 3339)
+	DateOrder     = "date_order"      // the period would end before it starts
+	PeriodTooLong = "period_too_long" // params: max (days)
 )
 
 // Params are a problem's parameters by name ("max": 200). The names "code",
@@ -241,6 +242,8 @@ func message(code string, p Params) string {
 		return "must be a date (YYYY-MM-DD) or a time (RFC 3339)"
 	case DateOrder:
 		return "the period would end before it starts"
+	case PeriodTooLong:
+		return fmt.Sprintf("the period may be at most %d days long", p.Int("max"))
 	}
 	return code
 }

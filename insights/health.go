@@ -119,13 +119,15 @@ func (s *Store) health(ctx context.Context, p Period) (Health, error) {
 		}
 		// Times are stored in one fixed-width layout: text order is time order.
 		switch {
-		case paused.Valid && due.String < paused.String:
+		// As the tickets' own clock (tickets.Store.Queue): due when the clock
+		// reaches the due time, so stopping exactly at it is late.
+		case paused.Valid && due.String <= paused.String:
 			r.Breached++ // the clock stopped late
 		case paused.Valid && (status == "solved" || status == "closed"):
 			r.Met++
 		case paused.Valid:
 			r.Open++ // waiting on the customer, in time
-		case due.String < sqlitedb.FormatTime(now):
+		case due.String <= sqlitedb.FormatTime(now):
 			r.Breached++
 		default:
 			r.Open++

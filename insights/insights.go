@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orbitask/portal/calendar"
@@ -43,6 +44,7 @@ type Store struct {
 	normalize func(lang, query string) string
 	log       *slog.Logger
 	now       func() time.Time
+	rollMu    sync.Mutex // serialises finding and storing rollups (split)
 }
 
 // Open applies the migrations (indexes on the other packages' tables:

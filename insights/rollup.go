@@ -38,6 +38,10 @@ type daySpan struct {
 }
 
 func (s *Store) split(ctx context.Context, p Period) (split, error) {
+	// One at a time: figures asked at once (the dashboard's) would each
+	// roll the same settled days up; the later ones find them stored.
+	s.rollMu.Lock()
+	defer s.rollMu.Unlock()
 	var spans []daySpan
 	for _, d := range p.days() {
 		start, _ := time.Parse(time.DateOnly, d)
@@ -149,6 +153,13 @@ func (s *Store) rollUp(ctx context.Context, p Period) error {
 	}
 	err = s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		for _, d := range p.days() {
+			// A day's rows are replaced whole: a row an earlier computation
+			// stored and this one has not must not survive.
+			for _, table := range []string{"insights_day_articles", "insights_day_searches", "insights_day_weak"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE day = ?`, d); err != nil {
+					return err
+				}
+			}
 			f := Funnel{}
 			if g := funnel[d]; g != nil {
 				f = *g

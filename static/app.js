@@ -200,12 +200,20 @@
         window.location.assign(option.url);
         return;
       }
-      var params = new URLSearchParams({ q: option.query, limit: "1", source: "instant" });
+      // prefix=1 as the list's own request: the same query, the same
+      // answer (an unfinished last word matches), so its total is true.
+      var params = new URLSearchParams({ q: option.query, limit: "1", source: "instant", prefix: "1" });
       if (langInput && langInput.value) {
         params.set("lang", langInput.value);
       }
       var go = function (searchID) {
-        window.location.assign(searchID ? option.url + "?sq=" + encodeURIComponent(searchID) : option.url);
+        if (!searchID) {
+          window.location.assign(option.url);
+          return;
+        }
+        var target = new URL(option.url, window.location.href);
+        target.searchParams.set("sq", searchID);
+        window.location.assign(target.pathname + target.search + target.hash);
       };
       fetch("/api/search?" + params.toString(), { headers: { Accept: "application/json" } })
         .then(function (res) {

@@ -83,9 +83,10 @@ func (p searchParams) url(page int) string {
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
-		if p.sq != "" {
-			v.Set("sq", p.sq)
-		}
+	}
+	if p.sq != "" {
+		// Every page of one search, page 1 again included, is that search.
+		v.Set("sq", p.sq)
 	}
 	// %20 rather than "+", which templates would write as "&#43;".
 	return "/search?" + strings.ReplaceAll(v.Encode(), "+", "%20")
@@ -130,10 +131,12 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	if farPastEnd {
 		res.Hits = nil
 	}
+	sq := c.Query("sq")
 	switch {
-	case page > 1:
-		// The same search, paged: its links point back at page 1's record.
-		if sq := c.Query("sq"); events.ValidSearchID(sq) {
+	case page > 1 || events.ValidSearchID(sq):
+		// The same search, paged (or back on page 1 from page 2): its links
+		// point back at the first page's record; nothing new is recorded.
+		if events.ValidSearchID(sq) {
 			p.SearchID = sq
 		}
 	case c.Method() == fiber.MethodGet: // HEAD is not a search
@@ -244,11 +247,13 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 	}
 	h.onSearch("api", res.Took)
 	var id string
-	if !q.Prefix && c.Method() == fiber.MethodGet {
-		// The search box's script asks once more, without prefix, for the
-		// query whose instant result the customer picked: that is a search.
+	instant := c.Query("source") == "instant"
+	if (!q.Prefix || instant) && c.Method() == fiber.MethodGet {
+		// The search box's script asks once more, as its list did (prefix
+		// included), for the query whose instant result the customer
+		// picked: that is a search; the keystrokes before it are not.
 		source := "api"
-		if c.Query("source") == "instant" {
+		if instant {
 			source = "instant"
 		}
 		id = events.NewSearchID()

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/orbitask/portal/internal/testportal"
@@ -127,4 +128,41 @@ func TestSearchIDCarriedToNextPages(t *testing.T) {
 	}
 	_, body = testportal.Get(t, app, regexp.MustCompile(`&amp;`).ReplaceAllString(m[1], "&"))
 	wantContains(t, body, "?sq="+id[1]+`"`)
+	// Back to page 1 from page 2: the same search, not a second one.
+	back := regexp.MustCompile(`href="(/search\?[^"]*)"[^>]*>1<`).FindStringSubmatch(body)
+	if back == nil || !strings.Contains(back[1], "sq="+id[1]) {
+		t.Fatalf("page 2's link to page 1 %v lacks the search's id", back)
+	}
+	_, body = testportal.Get(t, app, regexp.MustCompile(`&amp;`).ReplaceAllString(back[1], "&"))
+	wantContains(t, body, "?sq="+id[1]+`"`)
+	svc.Events.Close() // writes the queued searches
+	var n int
+	if err := svc.DB.QueryRow(`SELECT count(*) FROM events WHERE kind = 'search'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d searches recorded for one search paged back and forth, want 1", n)
+	}
+}
+
+// TestInstantPickIsASearchWithItsResults: the search recorded when a
+// customer picks an as-you-type result is the list's own query, unfinished
+// word included: it found the article (not "no results").
+func TestInstantPickIsASearchWithItsResults(t *testing.T) {
+	svc := testportal.Open(t, writeContent(t, map[string]string{"en/reset.md": "---\ntitle: Reset your password\n---\nUse the link.\n"}),
+		ticketfeed.Encoders{Customers: LiveEvent})
+	app := newApp(t, Config{}, svc)
+	_, body := testportal.Get(t, app, "/api/search?q=passw&lang=en&limit=1&prefix=1&source=instant")
+	if !strings.Contains(body, `"total":1`) || !strings.Contains(body, `"search_id":"`) {
+		t.Fatalf("instant pick: %s", body)
+	}
+	_, body = testportal.Get(t, app, "/api/search?q=passw&lang=en&prefix=1")
+	if strings.Contains(body, `"search_id":"`) {
+		t.Errorf("a keystroke's request was recorded as a search: %s", body)
+	}
+	svc.Events.Close()
+	var total int
+	if err := svc.DB.QueryRow(`SELECT json_extract(data, '$.total') FROM events WHERE kind = 'search'`).Scan(&total); err != nil || total != 1 {
+		t.Errorf("recorded total %d, %v; want 1", total, err)
+	}
 }

@@ -370,7 +370,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.Metrics.Handler(log))
-		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		// Slow clients must not hold the few scrapes it serves at once.
+		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go func() { metricsErr <- metrics.Serve(mln) }()
 		// Anyone who reaches it reads the metrics: say so when that is more
