@@ -59,6 +59,7 @@ func TestMessages(t *testing.T) {
 		{New(ActionLength, "max", 64), "must be 1 to 64 characters"},
 		{New(Date), "must be a date (YYYY-MM-DD) or a time (RFC 3339)"},
 		{New(DateOrder), "the period would end before it starts"},
+		{New(PeriodTooLong, "max", 366), "the period may be at most 366 days long"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

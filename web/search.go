@@ -64,9 +64,17 @@ type pageLink struct {
 // page carries forward.
 type searchParams struct {
 	q, lang, category, tag string
-	// sq is the search's id (recorded with page 1), carried to the next
+	// sq is the search's id (recorded with page 1), carried to the other
 	// pages so that a click there counts for the search too.
-	sq string
+	sq     string
+	paging bool // url builds a link to another page of this search (pageURL)
+}
+
+// pageURL is url(page) as a link between the pages of this one search:
+// with its id.
+func (p searchParams) pageURL(page int) string {
+	p.paging = true
+	return p.url(page)
 }
 
 func (p searchParams) url(page int) string {
@@ -84,8 +92,9 @@ func (p searchParams) url(page int) string {
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
-	if p.sq != "" {
-		// Every page of one search, page 1 again included, is that search.
+	if p.sq != "" && p.paging {
+		// Every page of one search, page 1 again included, is that search;
+		// a facet or "did you mean" is a new one.
 		v.Set("sq", p.sq)
 	}
 	// %20 rather than "+", which templates would write as "&#43;".
@@ -170,19 +179,19 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	p.Page = page
 	p.Pages = (p.Total + h.pageSize - 1) / h.pageSize
 	if page > p.Pages && p.Total > 0 {
-		p.OutOfRange, p.FirstURL = true, sp.url(1)
+		p.OutOfRange, p.FirstURL = true, sp.pageURL(1)
 		p.Hits = nil
 	}
 	if p.Pages > 1 && !p.OutOfRange {
 		if page > 1 {
-			p.PrevURL = sp.url(page - 1)
+			p.PrevURL = sp.pageURL(page - 1)
 		}
 		if page < p.Pages {
-			p.NextURL = sp.url(page + 1)
+			p.NextURL = sp.pageURL(page + 1)
 		}
 		from, to := max(1, page-3), min(p.Pages, page+3)
 		for n := from; n <= to; n++ {
-			p.PageLinks = append(p.PageLinks, pageLink{n, sp.url(n), n == page})
+			p.PageLinks = append(p.PageLinks, pageLink{n, sp.pageURL(n), n == page})
 		}
 	}
 	return h.render(c, fiber.StatusOK, "search", p)

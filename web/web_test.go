@@ -350,7 +350,8 @@ func TestSearchPagination(t *testing.T) {
 	_, body := p.get(t, q)
 	wantContains(t, body, ">4 results <span",
 		`<nav class="pagination" aria-label="Pages">`,
-		`<a href="/search?lang=en&amp;q=password%20login%20backup%20ticket" aria-current="page">1</a>`,
+		// Links between the pages carry the search's id (page 1 too).
+		`<a href="/search?lang=en&amp;q=password%20login%20backup%20ticket&amp;sq=`, `" aria-current="page">1</a>`,
 		`<a href="/search?lang=en&amp;page=2&amp;q=password%20login%20backup%20ticket&amp;sq=`, `">2</a>`,
 		`rel="next"`,
 	)
