@@ -348,3 +348,18 @@ func BenchmarkDashboardPageMillion(b *testing.B) {
 		get()
 	}
 }
+
+// Figures that cannot be computed leave the rest of the page: an operator
+// needs publishing, staff and the audit most when something is wrong.
+func TestDashboardFailureKeepsThePage(t *testing.T) {
+	p := newDashPortal(t)
+	dashFixture(t, p)
+	op := signedIn(t, p, "olga@orbitask.example", staff.RoleOperator)
+	if _, err := p.svc.DB.Raw().Exec(`DROP TABLE insights_days`); err != nil {
+		t.Fatal(err)
+	}
+	res, body := op.send(t, "GET", "/operator?period=7", nil)
+	wantStatus(t, res, http.StatusInternalServerError)
+	wantContains(t, body, "The figures could not be computed", "Staff accounts", "olga@orbitask.example", "Recent staff activity")
+	wantLacks(t, body, `data-figure="deflection-rate"`)
+}

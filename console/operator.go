@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/publish"
+	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
 )
@@ -26,6 +28,9 @@ type operatorPage struct {
 	// Period's Errors explain.
 	Period    periodView
 	Dashboard *dashboard
+	// DashboardError says the figures failed, briefly; the rest of the
+	// page (publishing, staff, audit) is still shown.
+	DashboardError string
 }
 
 // publishing is the knowledge base's state for operators: the commit
@@ -78,7 +83,14 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	}
 	sortBy, dir := readSort(c.Query("sort"), c.Query("dir"))
 	if p.Dashboard, err = h.dashboardFor(c.UserContext(), period, p.Period, sortBy, dir); err != nil {
-		return err
+		// The operator still needs the rest of the page, most of all when
+		// something is wrong.
+		h.errors.ServerError(c.Method(), c.Path(), fiber.StatusInternalServerError, err)
+		p.DashboardError = "a database error"
+		if errors.Is(err, sqlitedb.ErrUnavailable) {
+			p.DashboardError = "the database is unavailable"
+		}
+		return h.render(c, fiber.StatusInternalServerError, "operator", p)
 	}
 	return h.render(c, fiber.StatusOK, "operator", p)
 }
