@@ -64,7 +64,7 @@ type Config struct {
 	// Receive, when set, runs a push instead of Repo.ReceivePack with
 	// Check and AfterPush: publish.Publisher.Receive, which also holds the
 	// repository's lock from the check to the publish.
-	Receive func(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) error
+	Receive func(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) (publish.PushResult, error)
 	// Publisher and WebhookSecret serve POST /api/hooks/git (a git host's
 	// push webhook, which publishes Publisher's remote branch); without
 	// both the route does not exist. RemoteBranch is the branch it
@@ -291,8 +291,9 @@ func (h *Handler) receivePack(c *fiber.Ctx) error {
 			return ok, msgs
 		}
 		if h.cfg.Receive != nil {
-			err := h.cfg.Receive(ctx, proto, in, out)
-			h.log.Info("content push", "email", who.Email, "err", err)
+			res, err := h.cfg.Receive(ctx, proto, in, out)
+			h.log.Info("content push", "email", who.Email, "accepted", res.Accepted, "err", err)
+			h.audit(ctx, who, res)
 			return err
 		}
 		err := h.cfg.Repo.ReceivePack(ctx, proto, in, out, check)
@@ -464,4 +465,31 @@ func (b *watchedBody) failure() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.err
+}
+
+// audit records a push in the staff audit trail: who, which branches,
+// from which commit to which, and whether it was accepted. A push that
+// never reached the check (a broken pack) has nothing to record.
+func (h *Handler) audit(ctx context.Context, who staff.User, res publish.PushResult) {
+	if len(res.Updates) == 0 || who.ID == 0 || h.cfg.Staff == nil {
+		return
+	}
+	var refs []string
+	for _, u := range res.Updates {
+		refs = append(refs, fmt.Sprintf("%s %s→%s", strings.TrimPrefix(u.Ref, "refs/heads/"), shortID(u.Old), shortID(u.New)))
+	}
+	action := "content pushed"
+	if !res.Accepted {
+		action = "content push refused"
+	}
+	if err := h.cfg.Staff.Record(context.WithoutCancel(ctx), who, action, strings.Join(refs, ", "), nil); err != nil {
+		h.log.Error("content push not audited", "email", who.Email, "err", err)
+	}
+}
+
+func shortID(id string) string {
+	if strings.Trim(id, "0") == "" {
+		return "none"
+	}
+	return id[:min(len(id), 10)]
 }

@@ -19,36 +19,61 @@ import (
 // hook (not while a slow client uploads it) and held until the publish
 // ends; a push that waits longer than LockWait is refused with a message
 // to push again.
-func (p *Publisher) Receive(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) error {
+func (p *Publisher) Receive(ctx context.Context, gitProtocol string, in io.Reader, out io.Writer) (PushResult, error) {
 	h := &heldLock{}
 	defer h.release()
+	var (
+		mu     sync.Mutex
+		result PushResult
+	)
 	check := func(ctx context.Context, push *gitrepo.Push) (bool, []string) {
-		unlock, err := p.lock(ctx)
-		if err != nil {
-			if errors.Is(err, errBusy) {
-				return false, []string{"another push is being published right now; nothing of yours was published: push again in a moment"}
-			}
-			p.log.Error("push refused: the repository's lock failed", "err", err)
-			return false, []string{"the portal could not check this push (see its log); nothing was published"}
-		}
-		if !h.hold(unlock) {
-			return false, []string{"the push was given up"}
-		}
-		return p.check(ctx, push)
+		ok, msgs := p.checkLocked(ctx, h, push)
+		mu.Lock()
+		result = PushResult{Updates: push.Updates, Accepted: ok}
+		mu.Unlock()
+		return ok, msgs
 	}
-	if err := p.repo.ReceivePack(ctx, gitProtocol, in, out, check); err != nil {
+	err := p.repo.ReceivePack(ctx, gitProtocol, in, out, check)
+	mu.Lock()
+	res := result
+	mu.Unlock()
+	if err != nil {
 		p.dropStaged()
-		return fmt.Errorf("publish: receive: %w", err)
+		return PushResult{Updates: res.Updates}, fmt.Errorf("publish: receive: %w", err)
 	}
 	if !h.held() {
-		return nil // refused, or a push that changed nothing
+		return res, nil // refused, or a push that changed nothing
 	}
 	// The push is done whatever happens here; a failure is the portal's,
 	// logged and retried by the watcher, not the writer's.
 	if err := p.sync(context.WithoutCancel(ctx)); err != nil {
 		p.log.Error("publishing a push failed; retrying", "err", err)
 	}
-	return nil
+	return res, nil
+}
+
+// PushResult is what a push asked and whether it was accepted, for the
+// audit trail.
+type PushResult struct {
+	Updates  []gitrepo.RefUpdate
+	Accepted bool
+}
+
+// checkLocked takes the repository's lock for the push (held until
+// Receive ends), then checks it.
+func (p *Publisher) checkLocked(ctx context.Context, h *heldLock, push *gitrepo.Push) (bool, []string) {
+	unlock, err := p.lock(ctx)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			return false, []string{"another push is being published right now; nothing of yours was published: push again in a moment"}
+		}
+		p.log.Error("push refused: the repository's lock failed", "err", err)
+		return false, []string{"the portal could not check this push (see its log); nothing was published"}
+	}
+	if !h.hold(unlock) {
+		return false, []string{"the push was given up"}
+	}
+	return p.check(ctx, push)
 }
 
 // heldLock is the repository's lock as a push's check took it, released

@@ -213,6 +213,20 @@ func TestPushPublishesAtOnce(t *testing.T) {
 	if got, want := p.app.Publisher.Live(), p.head(); got != want {
 		t.Errorf("live commit %s, main %s", got, want)
 	}
+	p.wantAudit("content pushed", "main ")
+}
+
+// wantAudit wants the newest audit entry to be action by the writer, its
+// subject starting with subject.
+func (p *pubPortal) wantAudit(action, subject string) {
+	p.t.Helper()
+	entries, err := p.app.Staff.Audit(context.Background(), 1)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Action != action || entries[0].Actor != writerEmail || !strings.HasPrefix(entries[0].Subject, subject) || !strings.Contains(entries[0].Subject, "→") {
+		p.t.Errorf("newest audit entry %+v, want %q by %s on %q…", entries, action, writerEmail, subject)
+	}
 }
 
 // A push whose tree has problems is refused with every problem, as
@@ -261,6 +275,7 @@ func TestPushWithProblemsRefusedWithEveryProblem(t *testing.T) {
 	if ids := p.hits("platypod"); len(ids) != 0 {
 		t.Errorf("refused content is searchable: %v", ids)
 	}
+	p.wantAudit("content push refused", "main ")
 	// The quarantine is gone: the refused objects were never stored.
 	if _, err := p.app.Repo.Tree(context.Background(), strings.TrimSpace(p.git.must(clone, "rev-parse", "HEAD"))); err == nil {
 		t.Error("the refused commit is in the portal's repository")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/sqlitedb"
 )
 
@@ -94,4 +95,23 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]AuditEntry, error) {
 		return nil, fmt.Errorf("staff: audit: %w", err)
 	}
 	return entries, nil
+}
+
+// Record adds an audit entry for something a staff member did outside
+// this package (a push to the content repository, say); action is
+// required.
+func (s *Store) Record(ctx context.Context, actor User, action, subject string, detail map[string]string) error {
+	if action == "" || len(action) > maxAuditAction {
+		return invalid("action", fields.ActionLength, "max", maxAuditAction)
+	}
+	if actor.ID == 0 {
+		return fmt.Errorf("staff: record %q: actor has no id", action)
+	}
+	err := s.write(ctx, func(tx *sqlitedb.Tx) error {
+		return audit(ctx, tx, s.now().UTC(), actor.ID, actor.Email, action, subject, detail)
+	})
+	if err != nil {
+		return fmt.Errorf("staff: record %q: %w", action, err)
+	}
+	return nil
 }
