@@ -22,7 +22,6 @@ type searchPage struct {
 	Q, Category, Tag string
 	Searched         bool // false when no query was given
 	Total            int
-	TookMS           string
 	Hits             []search.Hit
 	// SearchID is the recorded search's id, carried by the result links
 	// as ?sq= so that the view it leads to is counted as a click on it;
@@ -162,7 +161,6 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 
 	p.Searched = true
 	p.Total = int(res.Total)
-	p.TookMS = strings.Replace(fmt.Sprintf("%.1f", float64(res.Took.Microseconds())/1000), ".", h.i18n.T(lang, "number.decimal"), 1)
 	p.Hits = res.Hits
 	p.Categories = facetList{lang, facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })}
 	p.Tags = facetList{lang, facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })}
