@@ -304,3 +304,39 @@ func TestTicketFormFileErrorsInTheReadersLanguage(t *testing.T) {
 	wantContains(t, body, `<html lang="de">`, "big.log: größer als 10\u00a0MB")
 	wantLacks(t, body, "larger than")
 }
+
+// The language a visitor picks with the switcher (?lang=) is kept on the
+// pages that follow, search and the ticket form included (issue 13, 5):
+// a cookie, not a parameter every link must carry.
+func TestLanguageChoiceIsRemembered(t *testing.T) {
+	p := newPortal(t, Config{})
+	res, _ := p.get(t, "/?lang=de")
+	var cookie string
+	for _, c := range res.Cookies() {
+		if c.Name == langCookie {
+			cookie = c.Value
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.MaxAge < 30*24*3600 {
+				t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, kept a year", c)
+			}
+		}
+	}
+	if cookie != "de" {
+		t.Fatalf("no %s=de cookie: %v", langCookie, res.Header.Values("Set-Cookie"))
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "private" {
+		t.Errorf("Cache-Control %q on the answer that sets the cookie, want private", cc)
+	}
+	for _, path := range []string{"/search?q=passwort", "/tickets/new"} {
+		_, body := p.get(t, path, "Cookie", langCookie+"=de", "Accept-Language", "en")
+		wantContains(t, body, `<html lang="de"`)
+	}
+	// ?lang= still wins, and replaces the choice.
+	res, body := p.get(t, "/search?q=password&lang=fr", "Cookie", langCookie+"=de")
+	wantContains(t, body, `<html lang="fr"`)
+	if got := res.Header.Get("Set-Cookie"); !strings.Contains(got, langCookie+"=fr") {
+		t.Errorf("Set-Cookie %q, want the new choice", got)
+	}
+	// A cookie that is not a language is ignored.
+	_, body = p.get(t, "/search?q=password", "Cookie", langCookie+"=xx-garbage", "Accept-Language", "cs")
+	wantContains(t, body, `<html lang="cs"`)
+}
