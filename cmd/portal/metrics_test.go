@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,19 +38,8 @@ func TestMetricsAddrServesWithoutAuthentication(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	cfg := Config{Addr: "127.0.0.1:0", Content: tinyContent(t), Data: t.TempDir(), SearchCache: 100,
 		ShutdownGrace: 5 * time.Second, MetricsAddr: "127.0.0.1:0"}
-	ctx, cancel := context.WithCancel(context.Background())
+	addr, cancel, served := startServe(t, cfg, log, logs)
 	defer cancel()
-	addrc := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-served:
-		t.Fatalf("serve: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("not listening after 30 s:\n%s", logs)
-	}
 	m := regexp.MustCompile(`msg="serving metrics without authentication" url=(\S+)`).FindStringSubmatch(logs.String())
 	if m == nil {
 		t.Fatalf("no metrics address in the log:\n%s", logs)

@@ -48,6 +48,26 @@ func tinyContent(t *testing.T) string {
 	return dir
 }
 
+// startServe runs serve with cfg until cancel is called, and returns the
+// address it listens on and the channel its result arrives on; logs (may
+// be nil) are shown if it does not start.
+func startServe(t *testing.T, cfg Config, log *slog.Logger, logs fmt.Stringer) (addr string, cancel func(), served <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc, result := make(chan string, 1), make(chan error, 1)
+	go func() { result <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-result:
+		cancel()
+		t.Fatalf("serve: %v\n%v", err, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("not listening after 30 s:\n%v", logs)
+	}
+	return addr, cancel, result
+}
+
 // fileTicket files a ticket over HTTP and returns its number and token.
 func fileTicket(t *testing.T, addr string) (int, string) {
 	t.Helper()
@@ -92,19 +112,8 @@ func TestShutdownTellsSocketsGoingAway(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	cfg := Config{Addr: "127.0.0.1:0", Content: tinyContent(t), Data: t.TempDir(), SearchCache: 100,
 		SocketsPerClient: 200, ShutdownGrace: 5 * time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
+	addr, cancel, served := startServe(t, cfg, log, logs)
 	defer cancel()
-	addrc := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-served:
-		t.Fatalf("serve: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("not listening after 30 s:\n%s", logs)
-	}
 
 	number, token := fileTicket(t, addr)
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
@@ -270,15 +279,7 @@ func TestPublishingSettingsReachTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc, served := make(chan string, 1), make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a string) { addrc <- a }) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-served:
-		t.Fatal(err)
-	}
+	addr, cancel, served := startServe(t, cfg, slog.New(slog.DiscardHandler), nil)
 	defer func() { cancel(); <-served }()
 	res, err := http.Get("http://" + addr + "/content.git/info/refs?service=git-upload-pack")
 	if err != nil {
