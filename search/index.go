@@ -77,6 +77,9 @@ type Config struct {
 	// CacheSize is how many recent results are kept; 0 means
 	// DefaultCacheSize and a negative value disables the cache.
 	CacheSize int
+	// Ranking turns ranking features off, to measure them; the zero value
+	// is the portal's ranking.
+	Ranking Ranking
 }
 
 // meta is stored beside the index; a mismatch means the index is stale.

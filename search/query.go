@@ -48,6 +48,22 @@ type Query struct {
 	Draft   bool
 	Facets  bool // count categories and tags of all matches
 	Exclude string
+	// NoFallback keeps a search in Lang to Lang alone. By default a search
+	// in a language also shows, after that language's matches, the matches
+	// of its fallback language (English unless the content tree says
+	// otherwise) that have no translation in Lang among the results.
+	NoFallback bool
+	// MinCoverage drops hits that match less than this fraction of the
+	// query's information (see Hit.Coverage); drafting sets it to
+	// DraftFloor so that weak suggestions are not shown.
+	MinCoverage float64
+}
+
+// DraftQuery is the query that finds the articles shown beside a ticket
+// draft (POST /api/deflect and the drafting WebSocket); the relevance tool
+// measures drafts through it.
+func DraftQuery(text, lang string, limit int) Query {
+	return Query{Text: text, Lang: lang, Limit: limit, Draft: true, MinCoverage: DraftFloor}
 }
 
 // Hit is one matching article.
@@ -55,6 +71,12 @@ type Hit struct {
 	Article *kb.Article
 	Score   float64
 	Snippet template.HTML // escaped text with matches in <mark>
+	// Fallback marks a hit in the fallback language of a search in another
+	// language ("in English").
+	Fallback bool
+	// Coverage is the fraction, 0..1, of the query's information (the IDF
+	// of its known terms) that the article contains.
+	Coverage float64
 }
 
 // Facet is one value of a facet with the number of matching articles.
@@ -71,6 +93,10 @@ type Result struct {
 	Categories []Facet
 	Tags       []Facet
 	DidYouMean string // the query with unknown words corrected, if any
+	// BelowFloor counts the hits left out because their coverage was below
+	// Query.MinCoverage: when it is all of them, nothing was good enough (a
+	// content gap).
+	BelowFloor int
 }
 
 // synonymGroup holds the analysed variants of one synonym group.

@@ -1,0 +1,42 @@
+package search
+
+import (
+	"fmt"
+	"slices"
+)
+
+// DraftFloor is the least coverage (Hit.Coverage) of a suggestion shown
+// beside a ticket draft, chosen on the development sets (docs/benchmarks.md).
+const DraftFloor = 0.0
+
+// Ranking features, each of which can be turned off to measure what it adds
+// (cmd/relevance -off). A feature stays in the portal only if it helps on
+// every development set and hurts none.
+const (
+	FeatureFieldBoosts = "fieldboosts" // title, tags, description, headings above the body
+	FeatureTitleWords  = "titlewords"  // the typed words, stop words included, against titles
+	FeatureNoise       = "noise"       // greetings and sign-offs of drafts left out
+	FeatureSynonyms    = "synonyms"    // the content tree's synonym groups
+	FeatureFuzzy       = "fuzzy"       // unknown words matched within one or two edits
+)
+
+// Features lists every ranking feature by name.
+var Features = []string{FeatureFieldBoosts, FeatureTitleWords, FeatureNoise, FeatureSynonyms, FeatureFuzzy}
+
+// Ranking selects the ranking features; the zero value is the portal's
+// ranking.
+type Ranking struct {
+	Off []string // features turned off
+}
+
+// Validate reports an unknown feature name.
+func (r Ranking) Validate() error {
+	for _, f := range r.Off {
+		if !slices.Contains(Features, f) {
+			return fmt.Errorf("search: unknown ranking feature %q (known: %v)", f, Features)
+		}
+	}
+	return nil
+}
+
+func (r Ranking) on(feature string) bool { return !slices.Contains(r.Off, feature) }
