@@ -582,6 +582,7 @@ func TestApplyOverDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	waitPrepared(ix)
 	zap := segment(t, dir)
 	info, _ := os.Stat(zap)
 	overwrite(t, zap, info.Size()/2, randomBytes(3, 16))

@@ -64,6 +64,8 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 			v.SetInt(v.Int() + 1)
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
+		case reflect.Float64:
+			v.SetFloat(v.Float() + 0.25)
 		default:
 			t.Fatalf("Query.%s: no test value for a %s; add one here", f.Name, v.Kind())
 		}
@@ -77,7 +79,7 @@ func TestCacheKeySharedBySpellingsOfOneQuery(t *testing.T) {
 	for _, c := range []struct{ a, b Query }{
 		{Query{Text: "reset  password", Lang: "en", Limit: 10}, Query{Text: " reset\tpassword\n", Lang: "en", Limit: 10}},
 		{Query{Text: "reset password", Lang: "EN"}, Query{Text: "reset password", Lang: "en", Limit: 10}},
-		{Query{Text: "reset pass", Draft: true}, Query{Text: "reset ", Draft: true}},
+		{Query{Text: "reset  pass", Draft: true}, Query{Text: "reset pass", Draft: true}},
 		{Query{Text: "reset  pass ", Prefix: true}, Query{Text: "reset pass  ", Prefix: true}},
 	} {
 		if ka, kb := mustNormalize(t, c.a), mustNormalize(t, c.b); ka != kb {
@@ -88,6 +90,7 @@ func TestCacheKeySharedBySpellingsOfOneQuery(t *testing.T) {
 	// which "did you mean" repeats.
 	for _, c := range []struct{ a, b Query }{
 		{Query{Text: "reset pass", Prefix: true}, Query{Text: "reset pass ", Prefix: true}},
+		{Query{Text: "reset pass", Draft: true}, Query{Text: "reset pass\n", Draft: true}},
 		{Query{Text: "Reset password"}, Query{Text: "reset password"}},
 	} {
 		if mustNormalize(t, c.a) == mustNormalize(t, c.b) {

@@ -316,6 +316,7 @@ func TestQueryPanicRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	waitPrepared(ix)
 	zap := segment(t, dir)
 	off, n := storedIndex(t, zap)
 	overwrite(t, zap, off, []byte(strings.Repeat("\xff", int(n))))
@@ -355,6 +356,7 @@ func TestHealthFindsDamage(t *testing.T) {
 	if err := ix.Health(); err != nil {
 		t.Fatalf("health of a new index: %v", err)
 	}
+	waitPrepared(ix)
 	zap := segment(t, dir)
 	info, _ := os.Stat(zap)
 	overwrite(t, zap, info.Size()/2, randomBytes(7, 16))
@@ -405,4 +407,12 @@ func TestHitUnknownToKnowledgeBase(t *testing.T) {
 	if r.Total != 2 || len(r.Hits) != 2 || len(log.errors()) != len(errs) {
 		t.Fatalf("after repair: total %d, hits %v, errors %q", r.Total, ids(r), log.errors())
 	}
+}
+
+// waitPrepared waits until the live pair's vocabularies are read, so that a
+// test damaging the index's files knows what reads them.
+func waitPrepared(ix *Index) {
+	s := ix.acquire()
+	defer s.release()
+	<-s.prepared
 }

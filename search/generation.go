@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,14 +111,58 @@ type state struct {
 	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
 	// a language filter.
 	sharedAnalyzer map[string]bool
+	// vocab holds, per analyzer, the vocabulary of the searched fields
+	// (stemmed) and spell that of the spell field (words as written).
+	vocab, spell map[string]*lazyDict
+	// docs counts the articles of each analyzer, for IDF.
+	docs map[string]int
+	// terms caches the analysed words of articles, for Coverage.
+	terms sync.Map // article ID → map[string]bool
+	// prepared is closed once prepare is done.
+	prepared chan struct{}
 }
 
 // newState makes a live pair of idx and k.
 func (ix *Index) newState(idx bleve.Index, files map[string]fileState, gen string, k *kb.KB) *state {
-	s := &state{drained: make(chan struct{}), idx: idx, files: files, gen: gen, kb: k, cache: newResultCache(ix.cacheSize)}
+	s := &state{drained: make(chan struct{}), prepared: make(chan struct{}), idx: idx, files: files, gen: gen, kb: k, cache: newResultCache(ix.cacheSize)}
 	s.refs.Store(1)
 	ix.analyse(s)
+	if idx != nil {
+		// The vocabularies are built now, in the background, rather than
+		// by the first queries to need them.
+		s.refs.Add(1)
+		go ix.prepare(s)
+	} else {
+		close(s.prepared)
+	}
 	return s
+}
+
+// prepare builds s's vocabularies and their neighbour indexes. A query
+// needing one meanwhile waits for it rather than building it twice.
+func (ix *Index) prepare(s *state) {
+	defer s.release()
+	defer close(s.prepared)
+	defer func() {
+		if p := recover(); p != nil {
+			ix.damaged("reading the vocabulary panicked", Query{}, "gen", s.gen, "panic", p)
+		}
+	}()
+	adv, err := s.idx.Advanced()
+	if err != nil {
+		return
+	}
+	reader, err := adv.Reader()
+	if err != nil {
+		return
+	}
+	defer reader.Close()
+	for _, an := range s.analyzers {
+		if d, err := s.vocab[an].get(reader); err == nil {
+			d.deletions()
+		}
+		s.spell[an].get(reader) //nolint:errcheck // a failure shows again where a query needs it
+	}
 }
 
 // acquire returns the live pair, which stays open until release.

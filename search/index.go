@@ -62,6 +62,7 @@ type Index struct {
 
 	mapping   mapping.IndexMapping // the analysis, the same for every build
 	cacheSize int
+	ranking   Ranking
 	lock      *os.File
 
 	dir    string
@@ -124,6 +125,9 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := cfg.Ranking.Validate(); err != nil {
+		return nil, OpenStats{}, err
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, OpenStats{}, fmt.Errorf("search: open: %w", err)
 	}
@@ -138,7 +142,7 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		lock.Close()
 		return nil, OpenStats{}, fmt.Errorf("search: mapping: %w", err)
 	}
-	ix := &Index{dir: cfg.Dir, log: log, mapping: m, lock: lock, write: make(chan struct{}, 1), cacheSize: cfg.CacheSize}
+	ix := &Index{dir: cfg.Dir, log: log, mapping: m, lock: lock, write: make(chan struct{}, 1), cacheSize: cfg.CacheSize, ranking: cfg.Ranking}
 	if ix.cacheSize == 0 {
 		ix.cacheSize = DefaultCacheSize
 	}

@@ -132,6 +132,18 @@ func (ix *Index) analyse(s *state) {
 	for an, n := range langsOf {
 		s.sharedAnalyzer[an] = n > 1
 	}
+	s.vocab, s.spell, s.docs = map[string]*lazyDict{}, map[string]*lazyDict{}, map[string]int{}
+	for _, an := range s.analyzers {
+		fields := make([]string, len(fieldBoosts))
+		for i, fb := range fieldBoosts {
+			fields[i] = field(an, fb.name)
+		}
+		s.vocab[an] = &lazyDict{fields: fields}
+		s.spell[an] = &lazyDict{fields: []string{field(an, fieldSpell)}}
+	}
+	for _, a := range k.Articles {
+		s.docs[analyzerFor(a.Lang)]++
+	}
 }
 
 // Validate checks the parts of a query a caller can get wrong.
@@ -162,22 +174,18 @@ func (q *Query) Validate() error {
 }
 
 // normalize validates q and returns it as Search runs it: defaults applied,
-// the language in its canonical spelling, a draft's unfinished last word
-// dropped, and the text's runs of whitespace collapsed to one space (the
+// the language in its canonical spelling, and the text's runs of whitespace collapsed to one space (the
 // analyzers split on whitespace, so spacing never changes a result). A
-// trailing space stays when Prefix is set, since it marks the last word as
-// finished. Case is kept: "did you mean" repeats the words as typed. Two
+// trailing space stays (as one space) when Prefix or Draft is set, since it
+// marks the last word as finished. Case is kept: "did you mean" repeats the words as typed. Two
 // queries that normalise to the same value get the same result, so the
 // normalised query is also the result cache's key.
 func (q Query) normalize() (Query, error) {
 	if err := q.Validate(); err != nil {
 		return Query{}, err
 	}
-	if q.Draft {
-		q.Text = withoutUnfinishedWord(q.Text)
-	}
 	text := strings.Join(strings.Fields(q.Text), " ")
-	if q.Prefix && strings.HasSuffix(q.Text, " ") {
+	if last, _ := utf8.DecodeLastRuneInString(q.Text); (q.Prefix || q.Draft) && unicode.IsSpace(last) && text != "" {
 		text += " "
 	}
 	q.Text = text
@@ -335,6 +343,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 // union of the terms. Without a language, a word is looked up in every
 // language's form of it; the same form is searched once.
 func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
+	rk := ix.ranking
 	p := &plan{matched: map[string]map[string]bool{}}
 	rawNoise := map[string]bool{}
 	analysed := map[string][]string{}
@@ -343,7 +352,7 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 		analysed[an] = all
 		m := map[string]bool{}
 		for _, t := range all {
-			if !s.noise[an][t] {
+			if !rk.on(FeatureNoise) || !s.noise[an][t] {
 				m[t] = true
 			}
 		}
@@ -351,68 +360,70 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 			m = setOf(all)
 		}
 		p.matched[an] = m
-		for w := range s.rawNoise[an] {
-			rawNoise[w] = true
+		if rk.on(FeatureNoise) {
+			for w := range s.rawNoise[an] {
+				rawNoise[w] = true
+			}
 		}
 	}
-	// Fuzzy matching costs a walk of the term dictionary per word and field,
-	// so a search over every language fuzzes only the largest ones.
+	// Fuzzy matching costs a look-up per word, cheap, but a search over
+	// every language fuzzes only the largest ones, and a long text (a
+	// ticket draft) has enough real words to rank by.
 	const fuzzyLanguages = 4
-	maxFuzzy := 8
+	maxFuzzyWords := 8
 	if q.Draft {
-		maxFuzzy = 4 // a draft's subject line, not its paragraphs
+		maxFuzzyWords = 4 // a draft's subject line, not its paragraphs
+	}
+	// A draft's last word may be unfinished: the customer is typing it.
+	unfinished := ""
+	if q.Draft {
+		unfinished = unfinishedWord(q.Text)
 	}
 	var clauses []query.Query
 	fuzzed := map[string]bool{}
 	for i, an := range analyzers {
 		contains := dictContains(reader, an)
-		// A long text (a ticket draft) has enough real words to rank by;
-		// building a Levenshtein automaton per unknown word was more than
-		// half the cost of searching a draft.
-		allowFuzzy := (len(analyzers) == 1 || i < fuzzyLanguages) && len(p.matched[an]) <= maxFuzzy
+		vocab, err := s.vocab[an].get(reader)
+		if err != nil {
+			vocab = nil // no fuzzy matching nor completion: exact words only
+		}
+		allowFuzzy := rk.on(FeatureFuzzy) && vocab != nil && (len(analyzers) == 1 || i < fuzzyLanguages) && len(p.matched[an]) <= maxFuzzyWords
+		// The unfinished word, analysed, when the vocabulary lacks it.
+		partial := ""
+		if unfinished != "" && vocab != nil {
+			if lt := ix.terms(an, unfinished); len(lt) == 1 && !vocab.has(lt[0]) {
+				partial = lt[0]
+			}
+		}
 		done := map[string]bool{}
 		for _, t := range analysed[an] {
 			if !p.matched[an][t] || done[t] {
 				continue
 			}
 			done[t] = true
-			var fields []query.Query
 			if in := contains(t); in != 0 {
-				// Only fields that have the term get a clause. Bleve scales a
-				// disjunction by matched/total clauses; scaling each boost by
-				// present/all fields keeps the scores of querying every field.
-				scale := float64(bits.OnesCount(in)) / float64(len(fieldBoosts))
-				for i, fb := range fieldBoosts {
-					if in&(1<<i) == 0 {
-						continue
-					}
-					tq := bleve.NewTermQuery(t)
-					tq.SetField(field(an, fb.name))
-					tq.SetBoost(fb.boost * scale)
-					fields = append(fields, tq)
-				}
-			} else if allowFuzzy && utf8.RuneCountInString(t) >= 4 {
-				// An unknown word is most likely a typo: let it match its
-				// near neighbours, below what an exact match would score.
-				fuzzed[t] = true
-				fuzz := 1
-				if utf8.RuneCountInString(t) >= 8 {
-					fuzz = 2
-				}
-				for _, f := range []string{fieldTitle, fieldBody} {
-					fq := bleve.NewFuzzyQuery(t)
-					fq.SetField(field(an, f))
-					fq.SetFuzziness(fuzz)
-					fq.SetBoost(0.5 * boostOf(f))
-					fields = append(fields, fq)
+				clauses = append(clauses, ix.termClause(an, []string{t}, contains, 1))
+				continue
+			}
+			if t == partial {
+				if c := ix.completionClause(s, reader, an, unfinished, contains); c != nil {
+					clauses = append(clauses, c)
+					continue
 				}
 			}
-			if len(fields) > 0 {
-				clauses = append(clauses, bleve.NewDisjunctionQuery(fields...))
+			if allowFuzzy {
+				if c := ix.fuzzyClause(an, t, vocab, contains); c != nil {
+					fuzzed[t] = true
+					clauses = append(clauses, c)
+				}
+			} else if vocab != nil && maxFuzzy(runeLen(t)) > 0 {
+				fuzzed[t] = true
 			}
 		}
-		for _, g := range s.synonyms[an] {
-			clauses = append(clauses, expandSynonyms(g, p.matched[an], an)...)
+		if rk.on(FeatureSynonyms) {
+			for _, g := range s.synonyms[an] {
+				clauses = append(clauses, ix.expandSynonyms(g, p.matched[an], an)...)
+			}
 		}
 	}
 	// "Did you mean" needs one language to correct against; across all
@@ -423,24 +434,24 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 			unknown = append(unknown, t)
 		}
 	}
-	// The words of the query as typed, stop words included, against the
-	// titles' words: customers ask "where did X come from" and articles are
-	// titled the same way, and the stop words the analyzer drops are what
-	// tell such questions apart. BM25 keeps common words cheap. On the
-	// covidfaq set this lifts Recall@5 from 0.83 to 0.93 (docs/benchmarks.md).
-	var typed []string
-	seenTyped := map[string]bool{}
-	for _, w := range ix.terms(analyzerGeneric, q.Text) {
-		if !seenTyped[w] && !rawNoise[w] {
-			seenTyped[w] = true
-			typed = append(typed, w)
-		}
-	}
 	// Three letters at least for a prefix: shorter ones expand to thousands
 	// of title words on a large knowledge base and say little.
 	prefix := ""
 	if w := lastWord(q.Text); q.Prefix && utf8.RuneCountInString(w) >= 3 {
 		prefix = w
+	}
+	var typed []string
+	if rk.on(FeatureTitleWords) {
+		// The words of the query as typed, stop words included, against
+		// the titles' words: customers ask "where did X come from" and
+		// articles are titled the same way.
+		seenTyped := map[string]bool{}
+		for _, w := range ix.terms(analyzerGeneric, q.Text) {
+			if !seenTyped[w] && !rawNoise[w] {
+				seenTyped[w] = true
+				typed = append(typed, w)
+			}
+		}
 	}
 	for _, an := range analyzers {
 		contains := fieldContains(reader, field(an, fieldTitleWords))
@@ -467,6 +478,123 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 	return p, unknown
 }
 
+// boost is a field's weight under the ranking.
+func (ix *Index) boost(f string) float64 {
+	if !ix.ranking.on(FeatureFieldBoosts) {
+		return 1
+	}
+	return boostOf(f)
+}
+
+// termClause matches any of terms (the forms of one word) in the fields
+// that have them, weighted by w. Only fields that have a term get a query:
+// Bleve scales a disjunction by matched/total clauses, and scaling each
+// boost by present/all fields keeps the scores of querying every field.
+func (ix *Index) termClause(an string, terms []string, contains func(string) uint, w float64) query.Query {
+	var fields []query.Query
+	for _, t := range terms {
+		in := contains(t)
+		scale := float64(bits.OnesCount(in)) / float64(len(fieldBoosts))
+		for i, fb := range fieldBoosts {
+			if in&(1<<i) == 0 {
+				continue
+			}
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(field(an, fb.name))
+			tq.SetBoost(w * ix.boost(fb.name) * scale)
+			fields = append(fields, tq)
+		}
+	}
+	if len(fields) == 1 {
+		return fields[0]
+	}
+	return bleve.NewDisjunctionQuery(fields...)
+}
+
+// maxNeighbours bounds the known words an unknown one may stand for, and
+// maxCompletions the words an unfinished one may become.
+const (
+	maxNeighbours  = 8
+	maxCompletions = 8
+)
+
+// fuzzyClause lets an unknown word, most likely a typo, match its near
+// neighbours in titles and bodies, below what an exact match would score.
+func (ix *Index) fuzzyClause(an, t string, vocab *termDict, contains func(string) uint) query.Query {
+	near := vocab.neighbours(t, maxFuzzy(runeLen(t)), maxNeighbours)
+	if len(near) == 0 {
+		return nil
+	}
+	var fields []query.Query
+	for _, f := range []string{fieldTitle, fieldBody} {
+		bit := uint(0)
+		for i, fb := range fieldBoosts {
+			if fb.name == f {
+				bit = 1 << i
+			}
+		}
+		var terms []query.Query
+		for _, n := range near {
+			if contains(n.term)&bit != 0 {
+				tq := bleve.NewTermQuery(n.term)
+				tq.SetField(field(an, f))
+				terms = append(terms, tq)
+			}
+		}
+		if len(terms) == 0 {
+			continue
+		}
+		dq := bleve.NewDisjunctionQuery(terms...)
+		dq.SetBoost(0.5 * ix.boost(f))
+		fields = append(fields, dq)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return bleve.NewDisjunctionQuery(fields...)
+}
+
+// completionClause stands for a word being typed: the most common words of
+// the articles that start with it, as the analyzer stems them.
+func (ix *Index) completionClause(s *state, reader index.IndexReader, an, word string, contains func(string) uint) query.Query {
+	if runeLen(word) < 2 {
+		return nil
+	}
+	spell, err := s.spell[an].get(reader)
+	if err != nil {
+		return nil
+	}
+	var stems []string
+	seen := map[string]bool{}
+	for _, c := range spell.completions(word, maxCompletions) {
+		for _, t := range ix.terms(an, c) {
+			if !seen[t] && contains(t) != 0 {
+				seen[t] = true
+				stems = append(stems, t)
+			}
+		}
+	}
+	if len(stems) == 0 {
+		return nil
+	}
+	return ix.termClause(an, stems, contains, 1)
+}
+
+// unfinishedWord returns the last word of a draft, lowercased, when nothing
+// ends it (no space or punctuation after it) and it is not the only word:
+// the customer may still be typing it.
+func unfinishedWord(text string) string {
+	last, _ := utf8.DecodeLastRuneInString(text)
+	if last == utf8.RuneError || !(unicode.IsLetter(last) || unicode.IsDigit(last)) {
+		return ""
+	}
+	i := strings.LastIndexFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if i < 0 || strings.TrimSpace(text[:i]) == "" {
+		return ""
+	}
+	return strings.ToLower(text[i+1:])
+}
+
 func setOf(list []string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, x := range list {
@@ -477,7 +605,7 @@ func setOf(list []string) map[string]bool {
 
 // expandSynonyms adds the other variants of a group whose variant the query
 // contains, a little below the words actually typed.
-func expandSynonyms(g synonymGroup, present map[string]bool, an string) []query.Query {
+func (ix *Index) expandSynonyms(g synonymGroup, present map[string]bool, an string) []query.Query {
 	hit := -1
 	for i, v := range g {
 		all := true
@@ -509,7 +637,7 @@ func expandSynonyms(g synonymGroup, present map[string]bool, an string) []query.
 			if len(parts) > 1 {
 				fq = bleve.NewConjunctionQuery(parts...)
 			}
-			fq.(query.BoostableQuery).SetBoost(0.7 * fb.boost)
+			fq.(query.BoostableQuery).SetBoost(0.7 * ix.boost(fb.name))
 			per = append(per, fq)
 		}
 		out = append(out, bleve.NewDisjunctionQuery(per...))
@@ -611,18 +739,4 @@ func facetValues(f *bsearch.FacetResult) []Facet {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
-}
-
-// withoutUnfinishedWord drops the last word of text unless a space or
-// punctuation ends it, or it is the only word.
-func withoutUnfinishedWord(text string) string {
-	last, _ := utf8.DecodeLastRuneInString(text)
-	if last == utf8.RuneError || !(unicode.IsLetter(last) || unicode.IsDigit(last)) {
-		return text
-	}
-	i := strings.LastIndexFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	if i < 0 || strings.TrimSpace(text[:i]) == "" {
-		return text
-	}
-	return text[:i+1]
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -295,22 +296,27 @@ func TestCzechStemmer(t *testing.T) {
 	}
 }
 
-func TestDraftIgnoresUnfinishedWord(t *testing.T) {
+// TestDraftCompletesUnfinishedWord: a draft's last word, while typed, stands
+// for the words it may become; a finished one (known to the articles, or
+// ended by a space or punctuation) is searched as it is.
+func TestDraftCompletesUnfinishedWord(t *testing.T) {
 	for in, want := range map[string]string{
-		"cannot restore the backu":   "cannot restore the ",
-		"cannot restore the backup ": "cannot restore the backup ",
-		"cannot restore the backup.": "cannot restore the backup.",
-		"backu":                      "backu",
-		"zapomenuté hes":             "zapomenuté ",
+		"cannot restore the backu":   "backu",
+		"cannot restore the backup ": "",
+		"cannot restore the backup.": "",
+		"backu":                      "",
+		"zapomenuté Hes":             "hes",
 	} {
-		if got := withoutUnfinishedWord(in); got != want {
-			t.Errorf("withoutUnfinishedWord(%q) = %q, want %q", in, got, want)
+		if got := unfinishedWord(in); got != want {
+			t.Errorf("unfinishedWord(%q) = %q, want %q", in, got, want)
 		}
 	}
 	ix := openFixture(t)
-	r := top(t, ix, Query{Text: "I need to restore my backu", Lang: "en", Draft: true})
-	if len(r.Hits) == 0 || r.Hits[0].Article.ID != "en/backup" || r.DidYouMean != "" {
-		t.Errorf("draft = %v, did you mean %q", ids(r), r.DidYouMean)
+	for _, text := range []string{"I need to restore my backu", "I need to restore my backup", "I need to restore my ba"} {
+		r := top(t, ix, DraftQuery(text, "en", 5))
+		if len(r.Hits) == 0 || r.Hits[0].Article.ID != "en/backup" || r.DidYouMean != "" {
+			t.Errorf("draft %q = %v, did you mean %q", text, ids(r), r.DidYouMean)
+		}
 	}
 }
 
@@ -343,5 +349,48 @@ func TestSnippetIsRenderedText(t *testing.T) {
 	want := "Formatting · Use the &lt;b&gt; <mark>tag</mark> for <mark>bold</mark> text, or write &lt;b&gt; in a message &amp; its <mark>tag</mark>."
 	if s != want {
 		t.Errorf("snippet:\n got %s\nwant %s", s, want)
+	}
+}
+
+// TestNeighbours: typos within the edits a word's length allows find the
+// word; the deletion hashes agree with the spellings they stand for.
+func TestNeighbours(t *testing.T) {
+	d := &termDict{pos: map[string]int32{}}
+	for i, w := range []string{"password", "passwords", "backup", "restore", "webhook", "configuration"} {
+		d.terms = append(d.terms, w)
+		d.freq = append(d.freq, uint32(10-i))
+	}
+	sort.Strings(d.terms)
+	for i, w := range d.terms {
+		d.pos[w] = int32(i)
+	}
+	for typo, want := range map[string]string{
+		"pasword": "password", "passwrod": "password", "pssword": "password", "passwodr": "password",
+		"bakup": "backup", "restor": "restore", "webhok": "webhook", "configuraton": "configuration",
+		"cnofiguratoin": "configuration", "psasword": "password",
+	} {
+		got := d.neighbours(typo, maxFuzzy(runeLen(typo)), 3)
+		if len(got) == 0 || got[0].term != want {
+			t.Errorf("neighbours(%q) = %v, want %s first", typo, got, want)
+		}
+	}
+	for _, far := range []string{"pwd", "backpack", "webhooks2x", "xyzzy"} {
+		if got := d.neighbours(far, maxFuzzy(runeLen(far)), 3); len(got) != 0 {
+			t.Errorf("neighbours(%q) = %v, want none", far, got)
+		}
+	}
+	var spellings []uint64
+	forDeletions([]rune("abcd"), 2, func(h uint64) { spellings = append(spellings, h) })
+	want := map[uint64]bool{}
+	for _, s := range []string{"abcd", "bcd", "acd", "abd", "abc", "cd", "bd", "bc", "ad", "ac", "ab"} {
+		forDeletions([]rune(s), 0, func(h uint64) { want[h] = true })
+	}
+	if len(spellings) != 11 {
+		t.Fatalf("%d spellings of abcd, want 11", len(spellings))
+	}
+	for _, h := range spellings {
+		if !want[h] {
+			t.Errorf("hash %x is no spelling of abcd with up to two letters deleted", h)
+		}
 	}
 }
