@@ -64,6 +64,10 @@ func (p *plainBM25) search(text string) ([]string, error) {
 	body.SetField("body")
 	body.SetOperator(query.MatchQueryOperatorOr)
 	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(title, body), 10, 0, false)
+	// Equal scores are common on short articles; ordering them by id keeps
+	// the baseline's figures the same from run to run (the order documents
+	// reach the index in is not fixed).
+	req.SortBy([]string{"-_score", "_id"})
 	res, err := p.idx.Search(req)
 	if err != nil {
 		return nil, fmt.Errorf("plain bm25: %w", err)

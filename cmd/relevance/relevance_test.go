@@ -48,13 +48,16 @@ func TestNeverBelowPlainBM25(t *testing.T) {
 			}
 			t.Log("\n" + table(rep.Rows))
 			byEngine := map[string]map[string]row{} // file → engine → row
+			var files []string
 			for _, r := range rep.Rows {
 				if byEngine[r.File] == nil {
 					byEngine[r.File] = map[string]row{}
+					files = append(files, r.File)
 				}
 				byEngine[r.File][r.Engine] = r
 			}
-			for file, rows := range byEngine {
+			for _, file := range files {
+				rows := byEngine[file]
 				portal, bm := rows[enginePortal], rows[engineBM25]
 				if portal.N == 0 || bm.N == 0 {
 					t.Fatalf("%s: missing rows: %v", file, rows)
