@@ -106,7 +106,6 @@ type state struct {
 	synonyms  map[string][]synonymGroup  // analyzer → analysed synonym groups
 	analyzers []string                   // analyzers of the languages with articles
 	noise     map[string]map[string]bool // analyzer → analysed noise words
-	rawNoise  map[string]map[string]bool // analyzer → noise words as typed (lowercased)
 	// sharedAnalyzer is true for an analyzer that serves several of the
 	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
 	// a language filter.

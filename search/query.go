@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"math/bits"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -75,7 +74,8 @@ type Hit struct {
 	// language ("in English").
 	Fallback bool
 	// Coverage is the fraction, 0..1, of the query's information (the IDF
-	// of its known terms) that the article contains.
+	// of its known terms) that the article contains; computed when the
+	// query sets MinCoverage.
 	Coverage float64
 }
 
@@ -106,7 +106,7 @@ type synonymGroup [][]string
 // knowledge base's languages' noise words and synonym groups, analysed.
 func (ix *Index) analyse(s *state) {
 	k := s.kb
-	s.synonyms, s.noise, s.rawNoise = map[string][]synonymGroup{}, map[string]map[string]bool{}, map[string]map[string]bool{}
+	s.synonyms, s.noise = map[string][]synonymGroup{}, map[string]map[string]bool{}
 	langsOf := map[string]int{}
 	for _, lang := range k.Languages() {
 		an := analyzerFor(lang)
@@ -114,7 +114,6 @@ func (ix *Index) analyse(s *state) {
 		if _, done := s.noise[an]; !done {
 			s.analyzers = append(s.analyzers, an)
 			s.noise[an] = ix.noiseTerms(an, an)
-			s.rawNoise[an] = ix.noiseTerms(an, analyzerGeneric)
 		}
 		for _, g := range k.Synonyms.For(lang) {
 			var sg synonymGroup
@@ -195,6 +194,7 @@ func (q Query) normalize() (Query, error) {
 // plan is the analysed form of a query.
 type plan struct {
 	matched map[string]map[string]bool // analyzer → the query's terms, for snippets
+	cover   map[string]*coverage       // analyzer → the query's words, for Hit.Coverage
 	q       query.Query
 }
 
@@ -289,6 +289,11 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 	if q.Exclude != "" {
 		size++
 	}
+	if q.MinCoverage > 0 {
+		// Hits below the floor are left out: fetch enough that good ones
+		// further down still fill the page.
+		size += 2 * q.Limit
+	}
 	req := bleve.NewSearchRequestOptions(top, size, q.Offset, false)
 	if q.Facets {
 		req.AddFacet("category", bleve.NewFacetRequest(fieldCategory, 20))
@@ -313,15 +318,24 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 			break
 		}
 		an := analyzerFor(a.Lang)
+		cov := 0.0
+		if q.MinCoverage > 0 {
+			cov = p.coverage(an).of(ix.articleTerms(s, a, an))
+			if cov < q.MinCoverage {
+				res.BelowFloor++
+				continue
+			}
+		}
 		terms, ok := p.matched[an]
 		if !ok {
 			terms = setOf(ix.terms(an, q.Text))
 		}
-		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Snippet: ix.snippet(a, an, terms, q)})
+		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Coverage: cov, Snippet: ix.snippet(a, an, terms, q)})
 	}
 	if q.Exclude != "" && res.Total > 0 {
 		res.Total--
 	}
+	res.Total -= min(res.Total, uint64(res.BelowFloor))
 	if len(strays) > 0 {
 		// The index disagrees with the knowledge base it was built from.
 		ix.damaged("hits unknown to the knowledge base", q, "ids", strays)
@@ -344,8 +358,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 // language's form of it; the same form is searched once.
 func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q Query) (*plan, []string) {
 	rk := ix.ranking
-	p := &plan{matched: map[string]map[string]bool{}}
-	rawNoise := map[string]bool{}
+	p := &plan{matched: map[string]map[string]bool{}, cover: map[string]*coverage{}}
 	analysed := map[string][]string{}
 	for _, an := range analyzers {
 		all := ix.terms(an, q.Text)
@@ -360,11 +373,6 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 			m = setOf(all)
 		}
 		p.matched[an] = m
-		if rk.on(FeatureNoise) {
-			for w := range s.rawNoise[an] {
-				rawNoise[w] = true
-			}
-		}
 	}
 	// Fuzzy matching costs a look-up per word, cheap, but a search over
 	// every language fuzzes only the largest ones, and a long text (a
@@ -395,31 +403,44 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 				partial = lt[0]
 			}
 		}
+		var words []qword
+		// A word said twice weighs twice, as in BM25 over the whole text:
+		// a draft repeats what it is about.
+		qtf := map[string]float64{}
+		for _, t := range analysed[an] {
+			qtf[t]++
+		}
 		done := map[string]bool{}
 		for _, t := range analysed[an] {
 			if !p.matched[an][t] || done[t] {
 				continue
 			}
 			done[t] = true
-			if in := contains(t); in != 0 {
-				clauses = append(clauses, ix.termClause(an, []string{t}, contains, 1))
+			if contains(t) != 0 {
+				words = append(words, qword{forms: []string{t}, weight: qtf[t], fields: allFields})
+				p.addCover(an, []string{t}, vocab, s.docs[an])
 				continue
 			}
 			if t == partial {
-				if c := ix.completionClause(s, reader, an, unfinished, contains); c != nil {
-					clauses = append(clauses, c)
+				if forms := ix.completions(s, reader, an, unfinished, contains); len(forms) > 0 {
+					words = append(words, qword{forms: forms, weight: 1, fields: allFields})
+					p.addCover(an, forms, vocab, s.docs[an])
 					continue
 				}
 			}
 			if allowFuzzy {
-				if c := ix.fuzzyClause(an, t, vocab, contains); c != nil {
+				if forms := vocab.neighbourTerms(t); len(forms) > 0 {
 					fuzzed[t] = true
-					clauses = append(clauses, c)
+					// A typo's neighbours count below the words typed right,
+					// and in titles and bodies only.
+					words = append(words, qword{forms: forms, weight: 0.5, fields: fieldBit(fieldTitle) | fieldBit(fieldBody)})
+					p.addCover(an, forms, vocab, s.docs[an])
 				}
 			} else if vocab != nil && maxFuzzy(runeLen(t)) > 0 {
 				fuzzed[t] = true
 			}
 		}
+		clauses = append(clauses, ix.fieldClauses(an, words, contains)...)
 		if rk.on(FeatureSynonyms) {
 			for _, g := range s.synonyms[an] {
 				clauses = append(clauses, ix.expandSynonyms(g, p.matched[an], an)...)
@@ -440,30 +461,7 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 	if w := lastWord(q.Text); q.Prefix && utf8.RuneCountInString(w) >= 3 {
 		prefix = w
 	}
-	var typed []string
-	if rk.on(FeatureTitleWords) {
-		// The words of the query as typed, stop words included, against
-		// the titles' words: customers ask "where did X come from" and
-		// articles are titled the same way.
-		seenTyped := map[string]bool{}
-		for _, w := range ix.terms(analyzerGeneric, q.Text) {
-			if !seenTyped[w] && !rawNoise[w] {
-				seenTyped[w] = true
-				typed = append(typed, w)
-			}
-		}
-	}
 	for _, an := range analyzers {
-		contains := fieldContains(reader, field(an, fieldTitleWords))
-		for _, w := range typed {
-			if contains(w) == 0 {
-				continue
-			}
-			tq := bleve.NewTermQuery(w)
-			tq.SetField(field(an, fieldTitleWords))
-			tq.SetBoost(titleWordsBoost)
-			clauses = append(clauses, tq)
-		}
 		if prefix != "" {
 			pq := bleve.NewPrefixQuery(prefix)
 			pq.SetField(field(an, fieldTitleWords))
@@ -478,37 +476,79 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 	return p, unknown
 }
 
-// boost is a field's weight under the ranking.
-func (ix *Index) boost(f string) float64 {
-	if !ix.ranking.on(FeatureFieldBoosts) {
-		return 1
-	}
-	return boostOf(f)
+// boost is a field's weight.
+func (ix *Index) boost(f string) float64 { return boostOf(f) }
+
+// qword is one word of a query: the terms that stand for it (its analysed
+// form, or the known words near a typo, or the completions of a word being
+// typed), its weight, and the fields (bit i for fieldBoosts[i]) it is
+// looked for in.
+type qword struct {
+	forms  []string
+	weight float64
+	fields uint
 }
 
-// termClause matches any of terms (the forms of one word) in the fields
-// that have them, weighted by w. Only fields that have a term get a query:
-// Bleve scales a disjunction by matched/total clauses, and scaling each
-// boost by present/all fields keeps the scores of querying every field.
-func (ix *Index) termClause(an string, terms []string, contains func(string) uint, w float64) query.Query {
-	var fields []query.Query
-	for _, t := range terms {
-		in := contains(t)
-		scale := float64(bits.OnesCount(in)) / float64(len(fieldBoosts))
-		for i, fb := range fieldBoosts {
-			if in&(1<<i) == 0 {
-				continue
-			}
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(field(an, fb.name))
-			tq.SetBoost(w * ix.boost(fb.name) * scale)
-			fields = append(fields, tq)
+var allFields = uint(1)<<len(fieldBoosts) - 1
+
+func fieldBit(name string) uint {
+	for i, fb := range fieldBoosts {
+		if fb.name == name {
+			return 1 << i
 		}
 	}
-	if len(fields) == 1 {
-		return fields[0]
+	return 0
+}
+
+// fieldClauses is BM25 per field over the query's words, the fields
+// weighted, as plain BM25 over several fields is: one disjunction of the
+// words per field. Only the words a field has get a query there; Bleve
+// scales a disjunction by its matched/total clauses, so each field's boost
+// is scaled by present/all words, which gives the score of querying every
+// word in every field without the cost.
+func (ix *Index) fieldClauses(an string, words []qword, contains func(string) uint) []query.Query {
+	if len(words) == 0 {
+		return nil
 	}
-	return bleve.NewDisjunctionQuery(fields...)
+	var out []query.Query
+	for i, fb := range fieldBoosts {
+		// Bleve ignores the boost of a disjunction: weights go on the
+		// term queries, set once the field's number of words is known.
+		var per []query.Query
+		var leaves []*query.TermQuery
+		var weights []float64
+		for _, w := range words {
+			if w.fields&(1<<i) == 0 {
+				continue
+			}
+			var forms []query.Query
+			for _, f := range w.forms {
+				if contains(f)&(1<<i) != 0 {
+					tq := bleve.NewTermQuery(f)
+					tq.SetField(field(an, fb.name))
+					forms = append(forms, tq)
+					leaves = append(leaves, tq)
+					weights = append(weights, w.weight)
+				}
+			}
+			switch len(forms) {
+			case 0:
+			case 1:
+				per = append(per, forms[0])
+			default:
+				per = append(per, bleve.NewDisjunctionQuery(forms...))
+			}
+		}
+		if len(per) == 0 {
+			continue
+		}
+		scale := ix.boost(fb.name) * float64(len(per)) / float64(len(words))
+		for j, tq := range leaves {
+			tq.SetBoost(weights[j] * scale)
+		}
+		out = append(out, bleve.NewDisjunctionQuery(per...))
+	}
+	return out
 }
 
 // maxNeighbours bounds the known words an unknown one may stand for, and
@@ -518,46 +558,20 @@ const (
 	maxCompletions = 8
 )
 
-// fuzzyClause lets an unknown word, most likely a typo, match its near
-// neighbours in titles and bodies, below what an exact match would score.
-func (ix *Index) fuzzyClause(an, t string, vocab *termDict, contains func(string) uint) query.Query {
-	near := vocab.neighbours(t, maxFuzzy(runeLen(t)), maxNeighbours)
-	if len(near) == 0 {
-		return nil
+// neighbourTerms returns the known words near a typo t.
+func (d *termDict) neighbourTerms(t string) []string {
+	near := d.neighbours(t, maxFuzzy(runeLen(t)), maxNeighbours)
+	forms := make([]string, len(near))
+	for i, n := range near {
+		forms[i] = n.term
 	}
-	var fields []query.Query
-	for _, f := range []string{fieldTitle, fieldBody} {
-		bit := uint(0)
-		for i, fb := range fieldBoosts {
-			if fb.name == f {
-				bit = 1 << i
-			}
-		}
-		var terms []query.Query
-		for _, n := range near {
-			if contains(n.term)&bit != 0 {
-				tq := bleve.NewTermQuery(n.term)
-				tq.SetField(field(an, f))
-				terms = append(terms, tq)
-			}
-		}
-		if len(terms) == 0 {
-			continue
-		}
-		dq := bleve.NewDisjunctionQuery(terms...)
-		dq.SetBoost(0.5 * ix.boost(f))
-		fields = append(fields, dq)
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return bleve.NewDisjunctionQuery(fields...)
+	return forms
 }
 
-// completionClause stands for a word being typed: the most common words of
-// the articles that start with it, as the analyzer stems them.
-func (ix *Index) completionClause(s *state, reader index.IndexReader, an, word string, contains func(string) uint) query.Query {
-	if runeLen(word) < 2 {
+// completions stands for a word being typed: the most common words of the
+// articles that start with it, as the analyzer stems them.
+func (ix *Index) completions(s *state, reader index.IndexReader, an, typed string, contains func(string) uint) []string {
+	if runeLen(typed) < 2 {
 		return nil
 	}
 	spell, err := s.spell[an].get(reader)
@@ -566,7 +580,7 @@ func (ix *Index) completionClause(s *state, reader index.IndexReader, an, word s
 	}
 	var stems []string
 	seen := map[string]bool{}
-	for _, c := range spell.completions(word, maxCompletions) {
+	for _, c := range spell.completions(typed, maxCompletions) {
 		for _, t := range ix.terms(an, c) {
 			if !seen[t] && contains(t) != 0 {
 				seen[t] = true
@@ -574,10 +588,7 @@ func (ix *Index) completionClause(s *state, reader index.IndexReader, an, word s
 			}
 		}
 	}
-	if len(stems) == 0 {
-		return nil
-	}
-	return ix.termClause(an, stems, contains, 1)
+	return stems
 }
 
 // unfinishedWord returns the last word of a draft, lowercased, when nothing
@@ -633,11 +644,14 @@ func (ix *Index) expandSynonyms(g synonymGroup, present map[string]bool, an stri
 				tq.SetField(field(an, fb.name))
 				parts = append(parts, tq)
 			}
+			// Bleve ignores the boost of a conjunction: it goes on the terms.
+			for _, tq := range parts {
+				tq.(*query.TermQuery).SetBoost(0.7 * ix.boost(fb.name))
+			}
 			var fq query.Query = parts[0]
 			if len(parts) > 1 {
 				fq = bleve.NewConjunctionQuery(parts...)
 			}
-			fq.(query.BoostableQuery).SetBoost(0.7 * ix.boost(fb.name))
 			per = append(per, fq)
 		}
 		out = append(out, bleve.NewDisjunctionQuery(per...))

@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/orbitask/portal/search"
 )
 
 func main() {
@@ -29,6 +31,7 @@ func main() {
 	lang := flag.String("lang", "en", "language of the articles and queries")
 	ablate := flag.Bool("ablate", false, "also measure the portal with each ranking feature off")
 	verbose := flag.Bool("v", false, "print the texts the portal misses at 5")
+	off := flag.String("off", "", "comma-separated ranking features to turn off in the portal (see -ablate)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: relevance [-lang en] [-ablate] [-v] SETDIR...\n       relevance -docs DIR [-lang en] SET.tsv...")
 		flag.PrintDefaults()
@@ -55,9 +58,17 @@ func main() {
 			sets = append(sets, s)
 		}
 	}
+	var base search.Ranking
+	if *off != "" {
+		base.Off = strings.Split(*off, ",")
+	}
+	if err := base.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "relevance:", err)
+		os.Exit(2)
+	}
 	var all report
 	for _, s := range sets {
-		rep, err := measure(s, *lang, *ablate)
+		rep, err := measure(s, *lang, *ablate, base)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "relevance:", err)
 			os.Exit(1)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -84,7 +85,7 @@ const (
 // Drafts go through search.DraftQuery as drafting does, and also through
 // the search path, so that the difference between them shows. With ablate,
 // the portal is opened once more per ranking feature, with that feature off.
-func measure(s labelledSet, lang string, ablate bool) (report, error) {
+func measure(s labelledSet, lang string, ablate bool, base search.Ranking) (report, error) {
 	var rep report
 	k, err := kb.Load(s.Docs)
 	if err != nil {
@@ -102,7 +103,7 @@ func measure(s labelledSet, lang string, ablate bool) (report, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	ix, _, err := search.Open(search.Config{Dir: filepath.Join(dir, "portal"), CacheSize: -1}, k)
+	ix, _, err := search.Open(search.Config{Dir: filepath.Join(dir, "portal"), CacheSize: -1, Ranking: base}, k)
 	if err != nil {
 		return rep, fmt.Errorf("%s: %w", s.Name, err)
 	}
@@ -166,7 +167,10 @@ func measure(s labelledSet, lang string, ablate bool) (report, error) {
 		}
 	}
 	for _, feature := range search.Features {
-		off, _, err := search.Open(search.Config{Dir: filepath.Join(dir, "off-"+feature), CacheSize: -1, Ranking: search.Ranking{Off: []string{feature}}}, k)
+		if slices.Contains(base.Off, feature) {
+			continue
+		}
+		off, _, err := search.Open(search.Config{Dir: filepath.Join(dir, "off-"+feature), CacheSize: -1, Ranking: search.Ranking{Off: append(slices.Clone(base.Off), feature)}}, k)
 		if err != nil {
 			return rep, fmt.Errorf("%s: %s off: %w", s.Name, feature, err)
 		}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/orbitask/portal/search"
 )
 
 // The sets every run of the suite measures: all of bench/devsets, and
@@ -42,7 +44,7 @@ func TestNeverBelowPlainBM25(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run(s.Name, func(t *testing.T) {
-			rep, err := measure(s, "en", false)
+			rep, err := measure(s, "en", false, search.Ranking{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +109,7 @@ func TestMeasureSmallSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := measure(s, "en", true)
+	rep, err := measure(s, "en", true, search.Ranking{})
 	if err != nil {
 		t.Fatal(err)
 	}
