@@ -234,11 +234,15 @@ type apiHit struct {
 	Score    float64       `json:"score"`
 	Lang     string        `json:"lang"`
 	Category string        `json:"category"`
+	// Fallback marks an article of the fallback language shown after those
+	// of the language searched ("in English").
+	Fallback bool `json:"fallback,omitempty"`
 }
 
 func newAPIHit(hit search.Hit) apiHit {
 	a := hit.Article
-	return apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category}
+	return apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category,
+		Fallback: hit.Fallback}
 }
 
 // apiSearch answers GET /api/search. Keystrokes of as-you-type search
@@ -300,6 +304,15 @@ func apiQuery(c *fiber.Ctx) (search.Query, error) {
 		q.Prefix = true
 	default:
 		return q, httpkit.BadRequest("prefix: must be 0 or 1")
+	}
+	// lang=L searches L, then its fallback language; fallback=0 asks for L
+	// alone.
+	switch c.Query("fallback") {
+	case "", "1":
+	case "0":
+		q.NoFallback = true
+	default:
+		return q, httpkit.BadRequest("fallback: must be 0 or 1")
 	}
 	return q, q.Validate()
 }
