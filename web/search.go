@@ -11,11 +11,23 @@ import (
 
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/i18n"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/search"
 )
 
 // fewResults is the count below which "Did you mean …?" is offered.
 const fewResults = 3
+
+// inLang says, in the page's language lang, that a hit is in another
+// language: "in English", "auf Englisch".
+func inLang(words *i18n.Bundle, lang, code string) string {
+	key := "in_lang." + langtag.Base(code)
+	if s := words.T(lang, key); s != key {
+		return s
+	}
+	return words.T(lang, "in_lang.other", "language", langtag.Name(code))
+}
 
 type searchPage struct {
 	layout
@@ -104,7 +116,16 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	sp := searchParams{q: strings.TrimSpace(c.Query("q")), lang: c.Query("lang"), category: c.Query("category"), tag: c.Query("tag")}
 	lang := h.requestLang(c)
 	p := searchPage{layout: h.layout(lang, h.i18n.T(lang, "search.title")), Q: sp.q, Category: sp.category, Tag: sp.tag}
-	p.SearchLang, p.HeaderSearch = sp.lang, false
+	// Without ?lang=, the visitor's language: the one chosen on an earlier
+	// page, else the best of Accept-Language that has articles, else the
+	// default; its fallback language's articles follow (search.Query).
+	searchLang := sp.lang
+	if searchLang == "" {
+		searchLang = pickLang(h.kb(), chosenLang(c), c.Get(fiber.HeaderAcceptLanguage))
+		c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
+	}
+	// The box searches the same language, as you type too.
+	p.SearchLang, p.HeaderSearch = searchLang, false
 	p.Description = h.i18n.T(lang, "search.meta_description")
 	if sp.q == "" {
 		return h.render(c, fiber.StatusOK, "search", p)
@@ -120,7 +141,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	}
 	// Compare before multiplying: a huge page number would overflow.
 	farPastEnd := page-1 > search.MaxOffset/h.pageSize
-	q := search.Query{Text: sp.q, Lang: sp.lang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Facets: true}
+	q := search.Query{Text: sp.q, Lang: searchLang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Facets: true}
 	if !farPastEnd {
 		q.Offset = (page - 1) * h.pageSize
 	}
