@@ -19,16 +19,6 @@ import (
 // fewResults is the count below which "Did you mean …?" is offered.
 const fewResults = 3
 
-// inLang says, in the page's language lang, that a hit is in another
-// language: "in English", "auf Englisch".
-func inLang(words *i18n.Bundle, lang, code string) string {
-	key := "in_lang." + langtag.Base(code)
-	if s := words.T(lang, key); s != key {
-		return s
-	}
-	return words.T(lang, "in_lang.other", "language", langtag.Name(code))
-}
-
 type searchPage struct {
 	layout
 	Q, Category, Tag string
@@ -232,6 +222,16 @@ func facetLinks(values []search.Facet, active string, urlWith func(string) strin
 		out = append([]facetLink{{Name: active, URL: urlWith(""), Active: true}}, out...)
 	}
 	return out
+}
+
+// inLang says, in the page's language lang, that a hit is in another
+// language: "in English", "auf Englisch".
+func inLang(words *i18n.Bundle, lang, code string) string {
+	key := "in_lang." + langtag.Base(code)
+	if s := words.T(lang, key); s != key {
+		return s
+	}
+	return words.T(lang, "in_lang.other", "language", langtag.Name(code))
 }
 
 // apiResult is the JSON answer of /api/search.
