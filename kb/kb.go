@@ -36,7 +36,7 @@ type KB struct {
 	Articles    []*Article // valid, non-draft articles, ordered by language, category, weight, title
 	Problems    []Problem  // every problem found; the files concerned are left out
 	Synonyms    Synonyms
-	Fingerprint string // changes whenever any article or the synonym list changes
+	Fingerprint string // changes whenever any article, the synonym list or the languages' settings change
 
 	byID      map[string]*Article
 	aliases   map[string]*Article
@@ -45,6 +45,7 @@ type KB struct {
 	langs     []string              // most articles first
 	served    map[string]*Article   // by content path
 	redirects map[string]string     // old URL path → content path
+	fallback  map[string]string     // language → its fallback, from languages.yaml
 
 	fsys fs.FS
 	opts Options
@@ -71,8 +72,12 @@ type state struct {
 	syn         Synonyms
 	synHash     []byte
 	synProblems []Problem
-	idents      map[string]string       // path → URL of each article that holds its URL
-	views       map[string]*articleView // path → lazily rendered HTML of each served article
+	// The same for languages.yaml.
+	fallback     map[string]string
+	langHash     []byte
+	langProblems []Problem
+	idents       map[string]string       // path → URL of each article that holds its URL
+	views        map[string]*articleView // path → lazily rendered HTML of each served article
 }
 
 // doc is one parsed article source. The fields are exported for the
@@ -159,6 +164,7 @@ func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
 		}
 	}
 	st.syn, st.synHash, st.synProblems = loadSynonyms(fsys)
+	st.fallback, st.langHash, st.langProblems = loadLanguages(fsys)
 	md := newMarkdown()
 	if opts.CacheFile != "" {
 		if docs, ok := readSnapshot(opts.CacheFile, st.fingerprint(sortedKeys(st.files))); ok && len(docs) == countMD(st.files) {
@@ -179,7 +185,7 @@ func loadFS(fsys fs.FS, opts Options) (*KB, bool, error) {
 }
 
 // fingerprint hashes every entry's line (content hash for Markdown, size and
-// time for other files) and the synonym list.
+// time for other files), the synonym list and the languages' settings.
 func (st *state) fingerprint(paths []string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "kb %d\n", snapshotVersion)
@@ -190,6 +196,7 @@ func (st *state) fingerprint(paths []string) string {
 		h.Write([]byte{'\n'})
 	}
 	h.Write(st.synHash)
+	h.Write(st.langHash) // nothing without the file: older fingerprints stay valid
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -228,6 +235,7 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 	k := newKB(opts.Root)
 	k.fsys, k.opts, k.md, k.st = fsys, opts, md, st
 	k.Synonyms = st.syn
+	k.fallback = st.fallback
 	paths := sortedKeys(st.files)
 	k.Fingerprint = st.fingerprint(paths)
 	docPaths := sortedKeys(st.docs)
@@ -367,6 +375,7 @@ func build(fsys fs.FS, opts Options, md goldmark.Markdown, st *state, redirects 
 		served = append(served, a)
 	}
 	k.Problems = append(k.Problems, st.synProblems...)
+	k.Problems = append(k.Problems, st.langProblems...)
 	k.add(served)
 	sort.SliceStable(k.Problems, func(i, j int) bool {
 		if k.Problems[i].Path != k.Problems[j].Path {

@@ -30,6 +30,7 @@ func (k *KB) Update(fsys fs.FS, changes []Change) (*KB, error) {
 	st := &state{
 		files: maps.Clone(old.files), docs: maps.Clone(old.docs),
 		syn: old.syn, synHash: old.synHash, synProblems: old.synProblems,
+		fallback: old.fallback, langHash: old.langHash, langProblems: old.langProblems,
 	}
 	touched := map[string]bool{}
 	for _, c := range changes {
@@ -105,6 +106,9 @@ func (k *KB) Update(fsys fs.FS, changes []Change) (*KB, error) {
 	}
 	if touched[SynonymsFile] {
 		st.syn, st.synHash, st.synProblems = loadSynonyms(fsys)
+	}
+	if touched[LanguagesFile] {
+		st.fallback, st.langHash, st.langProblems = loadLanguages(fsys)
 	}
 
 	redirects := maps.Clone(k.redirects)

@@ -34,6 +34,9 @@ func summary(k *KB) string {
 		fmt.Fprintf(&b, "redirect %s -> %s (%s)\n", u, reds[u], target)
 	}
 	fmt.Fprintf(&b, "synonyms %v\n", k.Synonyms)
+	for _, l := range []string{"cs", "de", "fr", "en"} {
+		fmt.Fprintf(&b, "fallback %s -> %s\n", l, k.Fallback(l))
+	}
 	return b.String()
 }
 
@@ -149,7 +152,7 @@ func (tr *tree) remove(p string) {
 // step makes one random change and returns it as git would report it.
 func (tr *tree) step() ([]Change, string) {
 	r := tr.r
-	switch r.Intn(13) {
+	switch r.Intn(14) {
 	case 0, 1: // add an article
 		if p, ok := tr.pick(treeArticles, false); ok {
 			tr.write(p, tr.article(p))
@@ -202,6 +205,21 @@ func (tr *tree) step() ([]Change, string) {
 			tr.remove(SynonymsFile)
 		}
 		return []Change{{Path: SynonymsFile}}, "synonyms"
+	case 13: // the languages' fallbacks
+		switch r.Intn(4) {
+		case 0:
+			tr.write(LanguagesFile, fmt.Sprintf("fallback:\n  cs: %s\n", []string{"de", "fr", "en"}[r.Intn(3)]))
+		case 1:
+			tr.write(LanguagesFile, "fallback:\n  cs: de\n  de: cs\n") // a cycle
+		case 2:
+			tr.write(LanguagesFile, "fallback: [broken\n")
+		default:
+			if !tr.exists(LanguagesFile) {
+				return nil, "nothing"
+			}
+			tr.remove(LanguagesFile)
+		}
+		return []Change{{Path: LanguagesFile}}, "languages"
 	case 8: // files the policy refuses, and their removal
 		switch p := "en/tool.exe"; {
 		case tr.exists(p):

@@ -215,7 +215,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Took = time.Since(start)
 		return res, nil
 	}
-	res, complete, err := ix.search(ctx, s, q)
+	res, complete, err := ix.searchWithFallback(ctx, s, q)
 	if err != nil {
 		return Result{}, err
 	}

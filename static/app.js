@@ -236,7 +236,16 @@
       shownFor = q;
       data.hits.forEach(function (hit) {
         var li = el("li", "instant__option");
-        li.appendChild(el("span", "instant__title", hit.title));
+        var title = li.appendChild(el("span", "instant__title", hit.title));
+        if (hit.fallback && hit.lang) {
+          // An article of the fallback language, marked "in English".
+          title.lang = String(hit.lang);
+          var key = "in_lang." + String(hit.lang).toLowerCase().split(/[-_]/)[0];
+          var badge = el("span", "lang-badge", t(key) !== key ? t(key) : t("in_lang.other", { language: String(hit.lang) }));
+          badge.lang = lang;
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(badge);
+        }
         var snippet = el("span", "instant__snippet");
         appendSnippet(snippet, hit.snippet || "");
         li.appendChild(snippet);

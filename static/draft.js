@@ -54,6 +54,14 @@
     return LANG_NAMES[base] ? LANG_NAMES[base] + (base === code ? "" : " (" + code + ")") : code;
   }
 
+  // inLang says, in the page's language, that a suggestion is in another
+  // language ("in English"): a fallback hit.
+  function inLang(code) {
+    var key = "in_lang." + String(code).toLowerCase().split(/[-_]/)[0];
+    var text = t(key);
+    return text !== key ? text : t("in_lang.other", { language: langName(code) });
+  }
+
   function postJSON(url, data, keepalive) {
     return fetch(url, {
       method: "POST",
@@ -300,9 +308,11 @@
     var controller = null;
     var shownKey = "";
 
+    // The ticket's language if the customer chose one, else the page's:
+    // suggestions in it come first, then those of its fallback language.
     function currentLang() {
       var v = langSelect ? langSelect.value : "";
-      return v && v !== "other" ? v : undefined;
+      return v && v !== "other" ? v : pageLang;
     }
 
     function draftMessage() {
@@ -522,7 +532,7 @@
       list = list.slice(0, MAX_SUGGESTIONS);
       var key = JSON.stringify(
         list.map(function (s) {
-          return [s.id, s.title, s.snippet, s.lang];
+          return [s.id, s.title, s.snippet, s.lang, !!s.fallback];
         })
       );
       if (key === shownKey) {
@@ -550,6 +560,9 @@
         if (s.lang) {
           a.hreflang = s.lang;
         }
+        if (s.fallback && s.lang) {
+          li.lang = s.lang; // the article's words; the badge says which language
+        }
         a.appendChild(el("span", "visually-hidden", " " + t("new_ticket.suggestions.new_tab")));
         a.addEventListener("click", function () {
           opened(s.id);
@@ -574,8 +587,14 @@
           if (s.category) {
             meta.appendChild(document.createTextNode(" · "));
           }
-          var lang = el("span", "suggestion__lang", langName(s.lang));
-          lang.lang = s.lang;
+          var lang;
+          if (s.fallback) {
+            lang = el("span", "lang-badge", inLang(s.lang));
+            lang.lang = pageLang;
+          } else {
+            lang = el("span", "suggestion__lang", langName(s.lang));
+            lang.lang = s.lang;
+          }
           meta.appendChild(lang);
         }
         if (meta.childNodes.length) {

@@ -158,6 +158,9 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 		Lang:    a.Lang,
 		Limit:   5,
 		Exclude: a.ID,
+		// Related articles are the page's language's: a reader who wants
+		// another language has the page's translations.
+		NoFallback: true,
 	})
 	if err != nil {
 		return err

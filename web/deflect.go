@@ -33,7 +33,10 @@ type draftIn struct {
 	Subject string `json:"subject"`
 	Body    string `json:"body"`
 	Lang    string `json:"lang"`
-	QueryID int64  `json:"query_id"` // echoed, so a client can drop stale answers
+	// Fallback false asks for suggestions in Lang alone; by default those
+	// of its fallback language follow.
+	Fallback *bool `json:"fallback"`
+	QueryID  int64 `json:"query_id"` // echoed, so a client can drop stale answers
 }
 
 // draftOut answers a draft with the articles that may solve it.
@@ -73,7 +76,9 @@ func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draft
 	if text == "" {
 		return out, nil
 	}
-	res, err := h.ix.Search(ctx, search.Query{Text: truncateUTF8(text, search.MaxTextBytes), Lang: lang, Limit: maxSuggestions, Draft: true})
+	q := search.DraftQuery(truncateUTF8(text, search.MaxTextBytes), lang, maxSuggestions)
+	q.NoFallback = in.Fallback != nil && !*in.Fallback
+	res, err := h.ix.Search(ctx, q)
 	if err != nil {
 		return out, err
 	}

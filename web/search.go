@@ -11,6 +11,8 @@ import (
 
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/i18n"
+	"github.com/orbitask/portal/langtag"
 	"github.com/orbitask/portal/search"
 )
 
@@ -104,7 +106,16 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	sp := searchParams{q: strings.TrimSpace(c.Query("q")), lang: c.Query("lang"), category: c.Query("category"), tag: c.Query("tag")}
 	lang := h.requestLang(c)
 	p := searchPage{layout: h.layout(lang, h.i18n.T(lang, "search.title")), Q: sp.q, Category: sp.category, Tag: sp.tag}
-	p.SearchLang, p.HeaderSearch = sp.lang, false
+	// Without ?lang=, the visitor's language: the one chosen on an earlier
+	// page, else the best of Accept-Language that has articles, else the
+	// default; its fallback language's articles follow (search.Query).
+	searchLang := sp.lang
+	if searchLang == "" {
+		searchLang = pickLang(h.kb(), chosenLang(c), c.Get(fiber.HeaderAcceptLanguage))
+		c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
+	}
+	// The box searches the same language, as you type too.
+	p.SearchLang, p.HeaderSearch = searchLang, false
 	p.Description = h.i18n.T(lang, "search.meta_description")
 	if sp.q == "" {
 		return h.render(c, fiber.StatusOK, "search", p)
@@ -120,7 +131,7 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	}
 	// Compare before multiplying: a huge page number would overflow.
 	farPastEnd := page-1 > search.MaxOffset/h.pageSize
-	q := search.Query{Text: sp.q, Lang: sp.lang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Facets: true}
+	q := search.Query{Text: sp.q, Lang: searchLang, Category: sp.category, Tag: sp.tag, Limit: h.pageSize, Facets: true}
 	if !farPastEnd {
 		q.Offset = (page - 1) * h.pageSize
 	}
@@ -213,6 +224,16 @@ func facetLinks(values []search.Facet, active string, urlWith func(string) strin
 	return out
 }
 
+// inLang says, in the page's language lang, that a hit is in another
+// language: "in English", "auf Englisch".
+func inLang(words *i18n.Bundle, lang, code string) string {
+	key := "in_lang." + langtag.Base(code)
+	if s := words.T(lang, key); s != key {
+		return s
+	}
+	return words.T(lang, "in_lang.other", "language", langtag.Name(code))
+}
+
 // apiResult is the JSON answer of /api/search.
 type apiResult struct {
 	Query      string   `json:"query"`
@@ -234,11 +255,15 @@ type apiHit struct {
 	Score    float64       `json:"score"`
 	Lang     string        `json:"lang"`
 	Category string        `json:"category"`
+	// Fallback marks an article of the fallback language shown after those
+	// of the language searched ("in English").
+	Fallback bool `json:"fallback,omitempty"`
 }
 
 func newAPIHit(hit search.Hit) apiHit {
 	a := hit.Article
-	return apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category}
+	return apiHit{ID: a.ID, Title: a.Title, URL: a.URL(), Snippet: hit.Snippet, Score: hit.Score, Lang: a.Lang, Category: a.Category,
+		Fallback: hit.Fallback}
 }
 
 // apiSearch answers GET /api/search. Keystrokes of as-you-type search
@@ -300,6 +325,15 @@ func apiQuery(c *fiber.Ctx) (search.Query, error) {
 		q.Prefix = true
 	default:
 		return q, httpkit.BadRequest("prefix: must be 0 or 1")
+	}
+	// lang=L searches L, then its fallback language; fallback=0 asks for L
+	// alone.
+	switch c.Query("fallback") {
+	case "", "1":
+	case "0":
+		q.NoFallback = true
+	default:
+		return q, httpkit.BadRequest("fallback: must be 0 or 1")
 	}
 	return q, q.Validate()
 }

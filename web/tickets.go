@@ -104,7 +104,7 @@ func (h *handler) ticketNewPage(lang string, values map[string]string, errs map[
 		MaxAttachments: tickets.MaxAttachments, MaxAttachmentMB: tickets.MaxAttachmentSize >> 20, AttachmentTypes: attachmentAccept,
 	}
 	p.Description = w.T(lang, "new_ticket.meta_description")
-	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.", "new_ticket.remember.")
+	p.addStrings(w, "new_ticket.draft.", "new_ticket.suggestions.", "new_ticket.solved.", "new_ticket.remember.", "in_lang.")
 	for _, s := range tickets.Severities {
 		p.Severities = append(p.Severities, severityOption{s.Level,
 			w.T(lang, fmt.Sprintf("severity.%d.name", s.Level)), w.T(lang, fmt.Sprintf("severity.%d.description", s.Level))})

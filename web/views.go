@@ -43,6 +43,7 @@ func parseViews(as *httpkit.Assets, words *i18n.Bundle) (*views, error) {
 		"langName":    langtag.Name,
 		"categoryURL": kb.CategoryURL,
 		"searchBox":   newSearchBox,
+		"inLang":      func(lang, code string) string { return inLang(words, lang, code) },
 	}
 	pages, err := httpkit.ParsePages(templateFS, funcs, "templates/layout/*.html", "templates/*.html")
 	if err != nil {
@@ -169,8 +170,8 @@ var errorMessageKeys = map[string]string{
 }
 
 // scriptStrings are the words app.js needs on every page: instant search
-// and the feedback form.
-var scriptStrings = []string{"search.instant.", "article.feedback."}
+// (with its hits' language, in_lang) and the feedback form.
+var scriptStrings = []string{"search.instant.", "in_lang.", "article.feedback."}
 
 // layout fills the frame for a page whose words are in lang (see
 // requestLang and kbLang); it searches the articles in lang unless the page
