@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -90,9 +91,10 @@ Serve flags (each also settable by environment variable):
   --git-remote-branch B  that repository's branch   PORTAL_GIT_REMOTE_BRANCH (default main)
   --git-webhook-secret S  the webhook's secret   PORTAL_GIT_WEBHOOK_SECRET
   --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
-                   address WITHOUT authentication, for a scraper; keep it private
-                   (e.g. 127.0.0.1:9090)    PORTAL_METRICS_ADDR (default none: /metrics
-                   only on --addr, with an operator's token)
+                   address WITHOUT authentication, for a scraper, with Go's profiler
+                   (/debug/pprof/); keep it private (e.g. 127.0.0.1:9090)
+                   PORTAL_METRICS_ADDR (default none: /metrics only on --addr,
+                   with an operator's token; no profiler)
 
 A flag wins over its environment variable. The knowledge base lives in the
 git repository DATA/content.git, created on the first start from --content
@@ -370,9 +372,18 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.Metrics.Handler(log))
-		// Slow clients must not hold the few scrapes it serves at once.
+		// The profiler shows the process's internals (stacks, memory, the
+		// command line), so it is on this private listener only, never on
+		// the public address.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		// Slow clients must not hold the few scrapes it serves at once; a
+		// CPU profile (30 s by default) must still fit in the write timeout.
 		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go func() { metricsErr <- metrics.Serve(mln) }()
 		// Anyone who reaches it reads the metrics: say so when that is more
