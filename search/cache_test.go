@@ -64,6 +64,8 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 			v.SetInt(v.Int() + 1)
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
+		case reflect.Float64:
+			v.SetFloat(v.Float() + 0.25)
 		default:
 			t.Fatalf("Query.%s: no test value for a %s; add one here", f.Name, v.Kind())
 		}
