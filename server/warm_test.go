@@ -68,7 +68,7 @@ func TestRestartServesFrequentSearchesFromAWarmCache(t *testing.T) {
 		{"/api/search?q=invoices", true},
 		// The search box's list for the result picked.
 		{"/api/search?q=billing+settings&prefix=1&limit=6", true},
-		{"/search?q=invoices", false}, // searched by the API only: another query
+		{"/search?q=invoices", false},     // searched by the API only: another query
 		{"/api/search?q=download", false}, // never searched
 		{"/search?q=reset+password&lang=en&page=2", false},
 	} {
