@@ -63,6 +63,7 @@ func main() {
 	gz := flag.Bool("gzip", false, "send Accept-Encoding: gzip, and count an answer of 1 KiB or more that is not gzip as an error")
 	label := flag.String("label", "", "with -row: the row's first column")
 	row := flag.Bool("row", false, "print one Markdown table row instead of the report")
+	seconds := flag.Bool("seconds", false, "also print the latencies of each second of the run (by when requests were due), e.g. to see the first seconds after a restart")
 	flag.Parse()
 	if (*content == "") == (*queries == "") {
 		fmt.Fprintln(os.Stderr, "usage: loadgen (-content DIR | -queries FILE.tsv) [-url URL] [-c N] [-d DURATION] [-rate R] [-zipf S] [-gzip]")
@@ -108,6 +109,9 @@ func main() {
 	if len(r.lat) == 0 {
 		fmt.Fprintf(os.Stderr, "loadgen: no successful requests (%d errors, %d unsent)\n", r.errs, r.unsent)
 		os.Exit(1)
+	}
+	if *seconds && !*row {
+		printSeconds(r)
 	}
 	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
 	pct := func(p float64) float64 { return float64(r.lat[int(float64(len(r.lat)-1)*p)].Microseconds()) / 1000 }
@@ -163,6 +167,7 @@ type loadgen struct {
 
 type result struct {
 	lat            []time.Duration
+	second         []int // of each latency: the second of the run it was due (sent, without a rate) in
 	errs, unsent   int64
 	plain          int64 // answers of minCompressed or more not gzip, with -gzip (counted in errs)
 	elapsed        time.Duration
@@ -195,6 +200,7 @@ func (lg *loadgen) run(d time.Duration) *result {
 			// Clients start spread over one interval, not all at once.
 			due := start.Add(time.Duration(seed-1) * interval / time.Duration(lg.clients))
 			var mine []time.Duration
+			var secs []int
 			var lag time.Duration
 			var conn *rawhttp.Conn
 			for {
@@ -245,12 +251,14 @@ func (lg *loadgen) run(d time.Duration) *result {
 					continue
 				}
 				mine = append(mine, time.Since(t))
+				secs = append(secs, int(t.Sub(start)/time.Second))
 			}
 			if conn != nil {
 				conn.Close()
 			}
 			r.mu.Lock()
 			r.lat = append(r.lat, mine...)
+			r.second = append(r.second, secs...)
 			r.maxLag = max(r.maxLag, lag)
 			r.mu.Unlock()
 		}(int64(c) + 1)
@@ -259,4 +267,26 @@ func (lg *loadgen) run(d time.Duration) *result {
 	r.elapsed = time.Since(start)
 	r.errs, r.unsent, r.plain = r.errsA.Load(), r.unsentA.Load(), r.plainA.Load()
 	return r
+}
+
+// printSeconds prints the latency percentiles of each second of the run.
+func printSeconds(r *result) {
+	var bySecond [][]time.Duration
+	for i, d := range r.lat {
+		for len(bySecond) <= r.second[i] {
+			bySecond = append(bySecond, nil)
+		}
+		bySecond[r.second[i]] = append(bySecond[r.second[i]], d)
+	}
+	fmt.Println("| second | requests | p50 ms | p99 ms | max ms |")
+	fmt.Println("|---|---|---|---|---|")
+	for i, lat := range bySecond {
+		if len(lat) == 0 {
+			continue
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
+		fmt.Printf("| %d | %d | %.2f | %.2f | %.2f |\n", i+1, len(lat), pct(0.5), pct(0.99), pct(1))
+	}
+	fmt.Println()
 }
