@@ -52,6 +52,13 @@ type Config struct {
 	// SearchCache is search.Config.CacheSize: 0 means the default, a
 	// negative number disables the cache.
 	SearchCache int
+	// SearchWarm, if set, turns the most frequent searches of the last
+	// week (SearchWarmTop of them; 0: DefaultSearchWarmTop) into the
+	// queries the HTTP layer runs for them (web.WarmQueries): a new search
+	// index, after a restart or a publish, answers them before it serves,
+	// so that its cache is warm from the first request.
+	SearchWarm    func([]events.WarmQuery) []search.Query
+	SearchWarmTop int
 	// FeedInterval bounds how long a change made by another process (the
 	// ticket command) takes to reach the live pages; 0 means a second.
 	FeedInterval time.Duration
@@ -125,7 +132,7 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.Search, a.SearchStats, err = search.Open(search.Config{Dir: filepath.Join(cfg.Data, "search"), Logger: log,
-		CacheSize: cfg.SearchCache}, k)
+		CacheSize: cfg.SearchCache, Warm: searchWarmer(cfg, a.Events, log)}, k)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +178,34 @@ func Open(cfg Config) (_ *App, err error) {
 	}
 	a.closing(func() error { a.Feed.Stop(); return nil })
 	return a, nil
+}
+
+// DefaultSearchWarmTop is how many of the most frequent recent searches
+// warm a new search index's cache.
+const DefaultSearchWarmTop = 200
+
+// searchWarmWindow is how far back the searches that warm the cache go.
+const searchWarmWindow = 7 * 24 * time.Hour
+
+// searchWarmer is search.Config.Warm: the most frequent recent searches,
+// as cfg.SearchWarm makes them into queries; nil without SearchWarm.
+func searchWarmer(cfg Config, ev *events.Store, log *slog.Logger) func(context.Context) []search.Query {
+	if cfg.SearchWarm == nil {
+		return nil
+	}
+	top := cfg.SearchWarmTop
+	if top <= 0 {
+		top = DefaultSearchWarmTop
+	}
+	return func(ctx context.Context) []search.Query {
+		recent, err := ev.RecentQueries(ctx, searchWarmWindow, top)
+		if err != nil {
+			// A cold cache is slower, not wrong.
+			log.Warn("search cache not warmed: reading recent searches", "err", err)
+			return nil
+		}
+		return cfg.SearchWarm(recent)
+	}
 }
 
 func (a *App) closing(close func() error) { a.closers = append(a.closers, close) }

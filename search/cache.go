@@ -3,6 +3,7 @@ package search
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultCacheSize is the number of results an Index keeps by default.
@@ -17,6 +18,7 @@ const DefaultCacheSize = 4096
 // field of a query tells cached results apart, including fields added to
 // Query later. A field that cannot be a map key does not compile here.
 type resultCache struct {
+	hits  atomic.Int64 // answers given from the cache, for tests and warming's proof
 	mu    sync.Mutex
 	max   int
 	order *list.List // front = most recent; values are *cacheEntry
@@ -46,6 +48,7 @@ func (c *resultCache) get(key Query) (Result, bool) {
 		return Result{}, false
 	}
 	c.order.MoveToFront(e)
+	c.hits.Add(1)
 	return e.Value.(*cacheEntry).res, true
 }
 
@@ -66,4 +69,27 @@ func (c *resultCache) put(key Query, res Result) {
 		c.order.Remove(last)
 		delete(c.byKey, last.Value.(*cacheEntry).key)
 	}
+}
+
+// has says whether key's result is cached, without counting a hit or
+// changing the order.
+func (c *resultCache) has(key Query) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.byKey[key]
+	return ok
+}
+
+// CacheHits is how many searches the live pair has answered from its
+// result cache: a new pair (a restart, a publish) starts at 0.
+func (ix *Index) CacheHits() int64 {
+	s := ix.acquire()
+	defer s.release()
+	if s.cache == nil {
+		return 0
+	}
+	return s.cache.hits.Load()
 }

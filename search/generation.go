@@ -263,7 +263,9 @@ func (ix *Index) Apply(ctx context.Context, next *kb.KB, changed, deleted []stri
 		ix.removeGeneration(gen)
 		return err
 	}
-	retired := ix.swap(ix.newState(idx, files, gen, next))
+	fresh := ix.newState(idx, files, gen, next)
+	ix.warm(ctx, fresh) // before it serves
+	retired := ix.swap(fresh)
 	if failed { // kept for inspection, as a damaged index is
 		moveAside(ix.dir, retired.gen, ix.log)
 	} else {

@@ -411,7 +411,9 @@ func (ix *Index) rebuildLive(reason string) error {
 		ix.removeGeneration(gen)
 		return err
 	}
-	damaged := ix.swap(ix.newState(idx, files, gen, cur.kb))
+	fresh := ix.newState(idx, files, gen, cur.kb)
+	ix.warm(ctx, fresh)
+	damaged := ix.swap(fresh)
 	aside := moveAside(ix.dir, damaged.gen, ix.log)
 	ix.log.Info("search index rebuilt", "reason", reason, "moved_to", aside, "took", time.Since(start))
 	return nil

@@ -63,6 +63,7 @@ type Index struct {
 	mapping   mapping.IndexMapping // the analysis, the same for every build
 	cacheSize int
 	ranking   Ranking
+	warmer    warmer
 	lock      *os.File
 
 	dir    string
@@ -81,6 +82,11 @@ type Config struct {
 	// Ranking turns ranking features off, to measure them; the zero value
 	// is the portal's ranking.
 	Ranking Ranking
+	// Warm, if set, gives the queries to fill a new pair's result cache
+	// with before it serves (see warm.go); WarmBudget bounds the time
+	// spent (0: DefaultWarmBudget).
+	Warm       func(ctx context.Context) []Query
+	WarmBudget time.Duration
 }
 
 // meta is stored beside the index; a mismatch means the index is stale.
@@ -142,7 +148,8 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		lock.Close()
 		return nil, OpenStats{}, fmt.Errorf("search: mapping: %w", err)
 	}
-	ix := &Index{dir: cfg.Dir, log: log, mapping: m, lock: lock, write: make(chan struct{}, 1), cacheSize: cfg.CacheSize, ranking: cfg.Ranking}
+	ix := &Index{dir: cfg.Dir, log: log, mapping: m, lock: lock, write: make(chan struct{}, 1), cacheSize: cfg.CacheSize,
+		ranking: cfg.Ranking, warmer: newWarmer(cfg)}
 	if ix.cacheSize == 0 {
 		ix.cacheSize = DefaultCacheSize
 	}
@@ -188,6 +195,8 @@ func Open(cfg Config, k *kb.KB) (*Index, OpenStats, error) {
 		}
 	}
 	ix.cur.Store(ix.newState(idx, files, gen.dir, k))
+	// Live but not yet serving: nobody has the Index before Open returns.
+	ix.warm(ix.repair.ctx, ix.cur.Load())
 	stats.Duration = time.Since(start)
 	return ix, stats, nil
 }

@@ -14,8 +14,10 @@ import (
 
 	"github.com/orbitask/portal/app"
 	"github.com/orbitask/portal/console"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/gitweb"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/ticketfeed"
 	"github.com/orbitask/portal/web"
 )
@@ -128,4 +130,11 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	gitweb.New(content).Register(srv)
 	srv.Use(httpkit.Fallback(site.NotFound)) // last: what no route took is an old URL or not found
 	return srv, nil
+}
+
+// SearchWarm is app.Config.SearchWarm for a server built with cfg: the
+// queries its customer side runs for the searches given, so that the
+// search cache warmed with them answers its requests.
+func SearchWarm(cfg Config) func([]events.WarmQuery) []search.Query {
+	return func(recent []events.WarmQuery) []search.Query { return web.WarmQueries(recent, cfg.PageSize) }
 }

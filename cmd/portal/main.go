@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/app"
+	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/publish"
@@ -64,6 +66,9 @@ Serve flags (each also settable by environment variable):
   --data DIR       index, database, uploads   PORTAL_DATA     (default ./data)
   --log-level L    debug, info, warn, error   PORTAL_LOG_LEVEL (default info)
   --search-cache N recent search results kept PORTAL_SEARCH_CACHE (default 4096; 0 disables)
+  --search-warm N  after a start or a publish, the search cache is filled with the
+                   answers to the week's N most frequent searches before the new
+                   index serves (2 s at most)   PORTAL_SEARCH_WARM (default 200; 0 disables)
   --upload-memory MIB  attachments held in memory by all filings at once, in MiB
                    PORTAL_UPLOAD_MEMORY (default 128); a filing waits up to 3 s
                    for room, then is answered 503 with Retry-After; one client
@@ -90,9 +95,10 @@ Serve flags (each also settable by environment variable):
   --git-remote-branch B  that repository's branch   PORTAL_GIT_REMOTE_BRANCH (default main)
   --git-webhook-secret S  the webhook's secret   PORTAL_GIT_WEBHOOK_SECRET
   --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
-                   address WITHOUT authentication, for a scraper; keep it private
-                   (e.g. 127.0.0.1:9090)    PORTAL_METRICS_ADDR (default none: /metrics
-                   only on --addr, with an operator's token)
+                   address WITHOUT authentication, for a scraper, with Go's profiler
+                   (/debug/pprof/); keep it private (e.g. 127.0.0.1:9090)
+                   PORTAL_METRICS_ADDR (default none: /metrics only on --addr,
+                   with an operator's token; no profiler)
 
 A flag wins over its environment variable. The knowledge base lives in the
 git repository DATA/content.git, created on the first start from --content
@@ -131,6 +137,8 @@ type Config struct {
 	Data        string
 	LogLevel    slog.Level
 	SearchCache int
+	// SearchWarm is app.Config.SearchWarmTop; 0 turns warming off.
+	SearchWarm int
 	// UploadMemoryMiB: see web.Config.UploadMemory.
 	UploadMemoryMiB int
 	// TrustedProxies: see httpkit.Config.TrustedProxies.
@@ -227,6 +235,11 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("PORTAL_SEARCH_CACHE: not a count: %q", os.Getenv("PORTAL_SEARCH_CACHE"))
 	}
 	fs.IntVar(&cfg.SearchCache, "search-cache", cacheDefault, "search results cached")
+	warmDefault, err := strconv.Atoi(env("PORTAL_SEARCH_WARM", strconv.Itoa(app.DefaultSearchWarmTop)))
+	if err != nil || warmDefault < 0 {
+		return cfg, fmt.Errorf("PORTAL_SEARCH_WARM: not a count: %q", os.Getenv("PORTAL_SEARCH_WARM"))
+	}
+	fs.IntVar(&cfg.SearchWarm, "search-warm", warmDefault, "frequent searches warmed")
 	uploadDefault, err := strconv.Atoi(env("PORTAL_UPLOAD_MEMORY", strconv.Itoa(web.DefaultUploadMemory>>20)))
 	if err != nil || uploadDefault < 1 {
 		return cfg, fmt.Errorf("PORTAL_UPLOAD_MEMORY: not a number of MiB: %q", os.Getenv("PORTAL_UPLOAD_MEMORY"))
@@ -297,6 +310,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	if cfg.SearchCache < 0 {
 		return cfg, fmt.Errorf("--search-cache: must be 0 or more")
 	}
+	if cfg.SearchWarm < 0 {
+		return cfg, fmt.Errorf("--search-warm: must be 0 or more")
+	}
 	if cfg.UploadMemoryMiB < 1 {
 		return cfg, fmt.Errorf("--upload-memory: must be 1 MiB or more")
 	}
@@ -329,7 +345,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	if cacheSize == 0 {
 		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
 	}
+	srvCfg := server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies,
+		UploadMemory: int64(cfg.UploadMemoryMiB) << 20, RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff},
+		AnonymousClone: cfg.AnonymousClone, GitWebhookSecret: cfg.GitWebhookSecret}
+	var warm func([]events.WarmQuery) []search.Query
+	if cfg.SearchWarm > 0 {
+		warm = server.SearchWarm(srvCfg)
+	}
 	a, err := app.Open(app.Config{Data: cfg.Data, Content: cfg.Content, Logger: log, SearchCache: cacheSize,
+		SearchWarm: warm, SearchWarmTop: cfg.SearchWarm,
 		FeedInterval: feedInterval, Live: server.LiveEncoders,
 		Publish: publish.Config{AllowForcePush: cfg.AllowForcePush, MaxFileSize: int64(cfg.MaxContentFileMiB) << 20,
 			Remote: cfg.GitRemote, RemoteBranch: cfg.GitRemoteBranch}})
@@ -355,9 +379,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		log.Warn("rate limits are off: for benchmarks and load tests only")
 	}
 	clients := httpkit.NewClients(httpkit.ClientsConfig{Logger: log, SocketsPerClient: perClient})
-	srv, err := server.New(server.Config{Logger: log, TrustedProxies: cfg.TrustedProxies, Clients: clients,
-		UploadMemory: int64(cfg.UploadMemoryMiB) << 20, RateLimits: httpkit.RateLimits{Off: cfg.RateLimitsOff},
-		AnonymousClone: cfg.AnonymousClone, GitWebhookSecret: cfg.GitWebhookSecret}, a)
+	srvCfg.Clients = clients
+	srv, err := server.New(srvCfg, a)
 	if err != nil {
 		return err
 	}
@@ -370,9 +393,18 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.Metrics.Handler(log))
-		// Slow clients must not hold the few scrapes it serves at once.
+		// The profiler shows the process's internals (stacks, memory, the
+		// command line), so it is on this private listener only, never on
+		// the public address.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		// Slow clients must not hold the few scrapes it serves at once; a
+		// CPU profile (30 s by default) must still fit in the write timeout.
 		metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go func() { metricsErr <- metrics.Serve(mln) }()
 		// Anyone who reaches it reads the metrics: say so when that is more

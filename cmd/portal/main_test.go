@@ -199,3 +199,24 @@ func TestDataFilesPrivate(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchWarmFlagAndEnvironment(t *testing.T) {
+	t.Setenv("PORTAL_SEARCH_WARM", "")
+	if cfg, err := parseServe(nil, nil); err != nil || cfg.SearchWarm != 200 {
+		t.Fatalf("default: %d %v, want 200", cfg.SearchWarm, err)
+	}
+	t.Setenv("PORTAL_SEARCH_WARM", "0")
+	if cfg, err := parseServe(nil, nil); err != nil || cfg.SearchWarm != 0 {
+		t.Fatalf("off from the environment: %d %v", cfg.SearchWarm, err)
+	}
+	if cfg, err := parseServe([]string{"--search-warm", "50"}, nil); err != nil || cfg.SearchWarm != 50 {
+		t.Fatalf("the flag wins: %d %v", cfg.SearchWarm, err)
+	}
+	if _, err := parseServe([]string{"--search-warm", "-1"}, nil); err == nil {
+		t.Error("a negative count accepted")
+	}
+	t.Setenv("PORTAL_SEARCH_WARM", "many")
+	if _, err := parseServe(nil, nil); err == nil || !strings.Contains(err.Error(), "PORTAL_SEARCH_WARM") {
+		t.Errorf("a bad environment value: %v", err)
+	}
+}

@@ -70,12 +70,44 @@ func TestMetricsAddrServesWithoutAuthentication(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("another path on the metrics address: %d, want 404", res.StatusCode)
 	}
+	// The profiler is there, and only there: it shows the process's
+	// internals.
+	res, err = http.Get(strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Errorf("/debug/pprof/ on the metrics address: %d %.200s", res.StatusCode, body)
+	}
+	res, err = http.Get(strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap profile") {
+		t.Errorf("/debug/pprof/heap on the metrics address: %d %.200s", res.StatusCode, body)
+	}
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline"} {
+		res, err = http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || strings.Contains(string(body), "goroutine") {
+			t.Errorf("%s on the public address: %d %.200s, want 404", path, res.StatusCode, body)
+		}
+	}
+
 	// The main address wants a token.
 	res, err = http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "portal_") {
 		t.Errorf("/metrics on the main address without a token: %d %.200s", res.StatusCode, body)

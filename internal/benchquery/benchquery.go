@@ -3,7 +3,10 @@
 package benchquery
 
 import (
+	"bufio"
+	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 
 	"github.com/orbitask/portal/kb"
@@ -31,4 +34,32 @@ func Sample(k *kb.KB, n int, seed int64) []Query {
 		out = append(out, Query{strings.Join(words[start:min(len(words), start+w)], " "), a.Lang})
 	}
 	return out
+}
+
+// ReadTSV returns the distinct non-empty first columns of a TSV file (a
+// labelled set's questions, `query<TAB>article`), in file order.
+func ReadTSV(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("benchquery: %w", err)
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		q, _, _ := strings.Cut(sc.Text(), "\t")
+		if q = strings.TrimSpace(q); q != "" && !seen[q] {
+			seen[q] = true
+			out = append(out, q)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("benchquery: %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("benchquery: %s: no questions", path)
+	}
+	return out, nil
 }

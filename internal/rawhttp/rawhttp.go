@@ -20,6 +20,8 @@ type Conn struct {
 	c    net.Conn
 	r    *bufio.Reader
 	body []byte
+	// Encoding is the last answer's Content-Encoding ("" for none).
+	Encoding string
 }
 
 // Dial connects to host ("127.0.0.1:8080").
@@ -54,6 +56,7 @@ func (c *Conn) Do(req []byte, timeout time.Duration, keepBody bool) (int, []byte
 		return 0, nil, err
 	}
 	length := -1
+	c.Encoding = ""
 	for {
 		h, err := c.r.ReadSlice('\n')
 		if err != nil {
@@ -61,6 +64,9 @@ func (c *Conn) Do(req []byte, timeout time.Duration, keepBody bool) (int, []byte
 		}
 		if len(h) <= 2 {
 			break
+		}
+		if len(h) > 17 && bytes.EqualFold(h[:17], []byte("Content-Encoding:")) {
+			c.Encoding = string(bytes.TrimSpace(h[17:]))
 		}
 		if len(h) > 15 && bytes.EqualFold(h[:15], []byte("Content-Length:")) {
 			if length, err = strconv.Atoi(string(bytes.TrimSpace(h[15:]))); err != nil {
