@@ -110,6 +110,7 @@ type state struct {
 	// knowledge base's languages (e.g. pt-BR and pt-PT), whose searches need
 	// a language filter.
 	sharedAnalyzer map[string]bool
+	categories     *categoryNames // which categories translate one another
 }
 
 // newState makes a live pair of idx and k.
@@ -117,6 +118,7 @@ func (ix *Index) newState(idx bleve.Index, files map[string]fileState, gen strin
 	s := &state{drained: make(chan struct{}), idx: idx, files: files, gen: gen, kb: k, cache: newResultCache(ix.cacheSize)}
 	s.refs.Store(1)
 	ix.analyse(s)
+	s.categories = newCategoryNames(k)
 	return s
 }
 

@@ -159,7 +159,10 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	p.Searched = true
 	p.Total = int(res.Total)
 	p.Hits = res.Hits
-	p.Categories = facetList{lang, facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })}
+	// The facets name a category in the search's language, whichever of
+	// its translations the link named.
+	active := h.ix.CategoryName(sp.category, q.Lang)
+	p.Categories = facetList{lang, facetLinks(res.Categories, active, func(v string) string { s := sp; s.category = v; return s.url(1) })}
 	p.Tags = facetList{lang, facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })}
 	// Offered whatever the count: fuzzy matching finds something for most
 	// typos, and the correction finds more (and better) articles.
