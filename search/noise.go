@@ -102,13 +102,9 @@ func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bo
 		if n < 4 || (prefix && i == len(words)-1 && w == last) {
 			continue
 		}
-		// Once the combinations are used up, a word gets its best
-		// candidate only.
-		keep := min(spellCandidates, spellCombinations/combos)
-		if keep == 0 {
-			keep = 1
-		}
-		c := nearWords(fz, spell, w, keep)
+		// Once the combinations are used up (combos stays at most
+		// spellCombinations), a word gets its best candidate only.
+		c := nearWords(fz, spell, w, min(spellCandidates, spellCombinations/combos))
 		if len(c) == 0 {
 			continue
 		}
