@@ -383,6 +383,7 @@ func readSort(sortBy, dir string) (string, string) {
 func (d *dashboard) gaps(gs []insights.Gap) {
 	kinds := []struct{ kind, name, caption, empty string }{
 		{"no_results", "gaps-no-results", "Searches without results", "No search went without results in this period."},
+		{"no_good_match", "gaps-no-good-match", "Drafts with no good match", "Every draft found a good enough article in this period."},
 		{"no_click", "gaps-no-click", "Searches with results but no click", "No search with results went without a click in this period."},
 		{"weak_suggestions", "gaps-weak-suggestions", "Tickets filed after weak suggestions", "No ticket was filed after weak suggestions in this period."},
 	}

@@ -79,13 +79,14 @@ func dashFixture(t *testing.T, p *portal) int {
 	}
 	s1, s2, s3, s4 := start(), start(), start(), start()
 	start() // still being written
-	must(d.Suggested(ctx, s1, "forgot my password", []string{"en/reset-password", "en/backup"}))
+	must(d.Suggested(ctx, s1, "forgot my password", []string{"en/reset-password", "en/backup"}, 0))
 	must(d.Opened(ctx, s1, "en/reset-password"))
 	must(d.Solved(ctx, s1, "en/reset-password"))
-	must(d.Suggested(ctx, s2, "restore backup", []string{"en/backup"}))
+	must(d.Suggested(ctx, s2, "restore backup", []string{"en/backup"}, 0))
 	must(d.Opened(ctx, s2, "en/backup"))
 	must(d.Solved(ctx, s2, "en/backup"))
-	must(d.Suggested(ctx, s3, "password expired sso", []string{"en/reset-password"}))
+	must(d.Suggested(ctx, s3, "password expired sso", []string{"en/reset-password"}, 0))
+	must(d.Suggested(ctx, s4, "printer on fire", nil, 2)) // nothing good enough: a content gap
 	var afterSuggestions int
 	for i, s := range []string{s3, s4} {
 		tk, _, err := p.svc.Tickets.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
@@ -149,6 +150,9 @@ func TestDashboardFigures(t *testing.T) {
 	// The weak suggestions' gap links to the ticket filed after them.
 	gaps := body[strings.Index(body, `data-table="gaps-weak-suggestions"`):]
 	wantContains(t, gaps[:strings.Index(gaps, "</table>")], `<a href="/agent/tickets/`+itoa(weak)+`">#`+itoa(weak)+`</a>`)
+	// The draft that no article matched well enough, beside the searches.
+	noMatch := body[strings.Index(body, `data-table="gaps-no-good-match"`):]
+	wantContains(t, noMatch[:strings.Index(noMatch, "</table>")], "Drafts with no good match", `<td class="num">1</td><td>“printer on fire”</td>`)
 }
 
 // A period that is not one is refused with the page naming the field and

@@ -100,8 +100,19 @@ type Event struct {
 	At       time.Time
 	Query    string   // suggested
 	Articles []string // suggested: article ids in rank order
-	Article  string   // opened, solved
-	Ticket   int      // filed
+	// BelowFloor (suggested) counts the matching articles not shown because
+	// they matched too weakly. A suggested event without Articles is a
+	// draft with no good match (NoGoodMatch).
+	BelowFloor int
+	Article    string // opened, solved
+	Ticket     int    // filed
+}
+
+// NoGoodMatch reports whether the event is a search intent for which no
+// article was shown: nothing matched the draft, or nothing well enough (a
+// content gap).
+func (e Event) NoGoodMatch() bool {
+	return e.Kind == KindSuggested && len(e.Articles) == 0
 }
 
 // Tracker records deflection sessions. It is safe for concurrent use.
@@ -138,9 +149,10 @@ type draft struct {
 // intent is one search intent: the last query of a burst of keystrokes and
 // the suggestions shown for it.
 type intent struct {
-	at       time.Time // of the burst's last keystroke
-	query    string
-	articles []string
+	at         time.Time // of the burst's last keystroke
+	query      string
+	articles   []string
+	belowFloor int // matches too weak to be shown
 }
 
 // Open applies the migrations, abandons the sessions idle for longer than
@@ -280,14 +292,16 @@ func (t *Tracker) Touch(ctx context.Context, id string) error {
 	return nil
 }
 
-// Suggested records that suggestions were shown for a query. Keystroke
+// Suggested records that suggestions were shown for a query: articleIDs,
+// and belowFloor matching articles left out as too weak (none shown is a
+// draft with no good match). Keystroke
 // bursts are coalesced into one search intent: a call within BurstGap of the
 // previous one in the same session replaces the burst's intent (latest query
 // and suggestions win). An intent is written as one "suggested" event when
 // its burst ends (BurstGap of silence, checked by a background ticker), or
 // before any other event of the session. Suggested itself never writes to
 // the database.
-func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []string) error {
+func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []string, belowFloor int) error {
 	now := t.clock()
 	d, err := t.lockDraft(ctx, id)
 	if err != nil {
@@ -303,9 +317,10 @@ func (t *Tracker) Suggested(ctx context.Context, id, query string, articleIDs []
 		last.at = later(last.at, now)
 		last.query = query
 		last.articles = append(last.articles[:0], articleIDs...)
+		last.belowFloor = belowFloor
 		return nil
 	}
-	d.intents = append(d.intents, intent{at: now, query: query, articles: append([]string(nil), articleIDs...)})
+	d.intents = append(d.intents, intent{at: now, query: query, articles: append([]string(nil), articleIDs...), belowFloor: belowFloor})
 	return nil
 }
 
@@ -435,7 +450,8 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 	}
-	rows, err := t.db.QueryContext(ctx, `SELECT id, kind, at, coalesce(query, ''), coalesce(articles, ''), coalesce(article, ''), coalesce(ticket, 0)
+	rows, err := t.db.QueryContext(ctx, `SELECT id, kind, at, coalesce(query, ''), coalesce(articles, ''), coalesce(article, ''), coalesce(ticket, 0),
+			coalesce(below_floor, 0)
 		FROM deflect_events WHERE session_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("deflect: trail: %w", err)
@@ -445,7 +461,7 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 	for rows.Next() {
 		e := Event{Session: id}
 		var at, articles string
-		if err := rows.Scan(&e.Seq, &e.Kind, &at, &e.Query, &articles, &e.Article, &e.Ticket); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Kind, &at, &e.Query, &articles, &e.Article, &e.Ticket, &e.BelowFloor); err != nil {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 		if e.At, err = sqlitedb.ParseTime(at); err != nil {
@@ -751,7 +767,7 @@ func later(a, b time.Time) time.Time {
 func copyIntents(in []intent) []intent {
 	out := make([]intent, len(in))
 	for i, x := range in {
-		out[i] = intent{at: x.at, query: x.query, articles: append([]string(nil), x.articles...)}
+		out[i] = intent{at: x.at, query: x.query, articles: append([]string(nil), x.articles...), belowFloor: x.belowFloor}
 	}
 	return out
 }

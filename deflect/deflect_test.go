@@ -161,7 +161,7 @@ func TestSuggestedCoalescesKeystrokeBursts(t *testing.T) {
 			for i, k := range tc.strokes {
 				f.clock.Add(k.after)
 				ids := []string{fmt.Sprintf("en/a%d", i), "en/b", "en/c"}
-				if err := f.tr.Suggested(ctx, id, k.query, ids); err != nil {
+				if err := f.tr.Suggested(ctx, id, k.query, ids, 0); err != nil {
 					t.Fatal(err)
 				}
 				f.flush(t) // the ticker may run at any time
@@ -212,7 +212,7 @@ func TestPendingIntentIsWrittenBeforeTheNextEvent(t *testing.T) {
 			f := open(t)
 			id := f.start(t)
 			for _, q := range []string{"v", "vp", "vpn"} {
-				if err := f.tr.Suggested(ctx, id, q, []string{"en/vpn"}); err != nil {
+				if err := f.tr.Suggested(ctx, id, q, []string{"en/vpn"}, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -243,11 +243,11 @@ func TestTrailFields(t *testing.T) {
 	ctx := context.Background()
 	id := f.start(t)
 	t0 := f.clock.Now()
-	if err := f.tr.Suggested(ctx, id, "printer offline", []string{"en/printer", "en/network"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "printer offline", []string{"en/printer", "en/network"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(10 * time.Second)
-	if err := f.tr.Suggested(ctx, id, "no results here", nil); err != nil {
+	if err := f.tr.Suggested(ctx, id, "no results here", nil, 2); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(time.Second)
@@ -268,7 +268,7 @@ func TestTrailFields(t *testing.T) {
 	want := []Event{
 		{Session: id, Kind: "started", At: t0},
 		{Session: id, Kind: "suggested", At: t0, Query: "printer offline", Articles: []string{"en/printer", "en/network"}},
-		{Session: id, Kind: "suggested", At: t0.Add(10 * time.Second), Query: "no results here", Articles: []string{}},
+		{Session: id, Kind: "suggested", At: t0.Add(10 * time.Second), Query: "no results here", Articles: []string{}, BelowFloor: 2},
 		{Session: id, Kind: "opened", At: t0.Add(11 * time.Second), Article: "en/printer"},
 		{Session: id, Kind: "continued", At: t0.Add(11 * time.Second)},
 		{Session: id, Kind: "filed", At: t0.Add(71 * time.Second), Ticket: 1042},
@@ -305,7 +305,7 @@ func TestEndedSessionsAcceptNothingMore(t *testing.T) {
 	}
 	calls := map[string]func(f *fixture, id string) error{
 		"Touch":     func(f *fixture, id string) error { return f.tr.Touch(ctx, id) },
-		"Suggested": func(f *fixture, id string) error { return f.tr.Suggested(ctx, id, "q", []string{"en/a"}) },
+		"Suggested": func(f *fixture, id string) error { return f.tr.Suggested(ctx, id, "q", []string{"en/a"}, 0) },
 		"Opened":    func(f *fixture, id string) error { return f.tr.Opened(ctx, id, "en/a") },
 		"Solved":    func(f *fixture, id string) error { return f.tr.Solved(ctx, id, "en/a") },
 		"Continued": func(f *fixture, id string) error { return f.tr.Continued(ctx, id) },
@@ -346,7 +346,7 @@ func TestUnknownSession(t *testing.T) {
 	for _, id := range []string{"", "nope", "AAAAAAAAAAAAAAAAAAAAAA", "not-base64-but-22-long", "AAAAAAAAAAAAAAAAAAAAAAAA"} {
 		for name, err := range map[string]error{
 			"Touch":     f.tr.Touch(ctx, id),
-			"Suggested": f.tr.Suggested(ctx, id, "q", nil),
+			"Suggested": f.tr.Suggested(ctx, id, "q", nil, 0),
 			"Opened":    f.tr.Opened(ctx, id, "en/a"),
 			"Solved":    f.tr.Solved(ctx, id, "en/a"),
 			"Continued": f.tr.Continued(ctx, id),
@@ -377,7 +377,7 @@ func TestAbandonment(t *testing.T) {
 	}
 
 	f.clock.Add(20 * time.Minute)
-	if err := f.tr.Suggested(ctx, typing, "late", []string{"en/late"}); err != nil {
+	if err := f.tr.Suggested(ctx, typing, "late", []string{"en/late"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.tr.Touch(ctx, touched); err != nil {
@@ -436,7 +436,7 @@ func TestPendingIntentOfAnAbandonedSessionIsKept(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
 	id := f.start(t)
-	if err := f.tr.Suggested(ctx, id, "lost", []string{"en/x"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "lost", []string{"en/x"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(31 * time.Minute)
@@ -453,7 +453,7 @@ func TestRestartKeepsOpenSessions(t *testing.T) {
 	if err := f.tr.Solved(ctx, solved, "en/a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.tr.Suggested(ctx, open1, "mid burst", []string{"en/b"}); err != nil {
+	if err := f.tr.Suggested(ctx, open1, "mid burst", []string{"en/b"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(15 * time.Minute)
@@ -515,7 +515,7 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := f.start(t)
-	if err := f.tr.Suggested(ctx, id, "invoice", []string{"en/invoice"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "invoice", []string{"en/invoice"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	errUndo := errors.New("undo")
@@ -562,7 +562,7 @@ func TestFiledTxCommitsAndRollsBackWithTheCallersTransaction(t *testing.T) {
 		t.Fatalf("after rollback and flush: %v", got)
 	}
 
-	if err := f.tr.Suggested(ctx, id, "invoice missing vat", []string{"en/vat"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "invoice missing vat", []string{"en/vat"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := fileTicket(1043, true); err != nil {
@@ -595,7 +595,7 @@ func TestUndoneWriteKeepsTheIntents(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
 	id := f.start(t)
-	if err := f.tr.Suggested(ctx, id, "printer jam", []string{"en/printer"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "printer jam", []string{"en/printer"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	errUndo := errors.New("undo")
@@ -640,7 +640,7 @@ func TestBackgroundTicker(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"d", "dr", "dru", "druc", "drucker"} {
-		if err := tr.Suggested(ctx, id, q, []string{"de/drucker"}); err != nil {
+		if err := tr.Suggested(ctx, id, q, []string{"de/drucker"}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -690,7 +690,7 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			for i := 0; i < 200; i++ {
-				if err := tr.Suggested(ctx, id, fmt.Sprintf("q%d", i), []string{"en/a", "en/b"}); err != nil {
+				if err := tr.Suggested(ctx, id, fmt.Sprintf("q%d", i), []string{"en/a", "en/b"}, 0); err != nil {
 					errs <- err
 					return
 				}
@@ -783,7 +783,7 @@ func BenchmarkSuggested(b *testing.B) {
 				i := w
 				for pb.Next() {
 					id := ids[i%len(ids)]
-					if err := tr.Suggested(ctx, id, "cannot reset my password after the update", articles); err != nil {
+					if err := tr.Suggested(ctx, id, "cannot reset my password after the update", articles, 0); err != nil {
 						b.Error(err)
 						return
 					}
@@ -801,7 +801,7 @@ func TestFiledTxDoesNotWaitForTheFlusher(t *testing.T) {
 	f := open(t)
 	ctx := context.Background()
 	id := f.start(t)
-	if err := f.tr.Suggested(ctx, id, "slow disk", []string{"en/disk"}); err != nil {
+	if err := f.tr.Suggested(ctx, id, "slow disk", []string{"en/disk"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(3 * time.Second) // the burst has ended

@@ -34,11 +34,11 @@ func TestHooksHearSuggestionsAndCommittedOutcomes(t *testing.T) {
 	f.start(t) // left idle: abandoned by the sweep
 	// One burst of three keystrokes (one intent), and an answer with none.
 	for _, q := range []string{"vp", "vpn", "vpn drops"} {
-		if err := tr.Suggested(ctx, solved, q, []string{"en/vpn"}); err != nil {
+		if err := tr.Suggested(ctx, solved, q, []string{"en/vpn"}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tr.Suggested(ctx, filed, "zzz", nil); err != nil {
+	if err := tr.Suggested(ctx, filed, "zzz", nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := tr.Solved(ctx, solved, "en/vpn"); err != nil {

@@ -15,16 +15,17 @@ func formatTime(t time.Time) string { return sqlitedb.FormatTime(t) }
 
 // row is one event to insert into deflect_events.
 type row struct {
-	kind     string
-	at       time.Time
-	query    string   // suggested
-	articles []string // suggested
-	article  string   // opened, solved
-	ticket   int      // filed
+	kind       string
+	at         time.Time
+	query      string   // suggested
+	articles   []string // suggested
+	belowFloor int      // suggested
+	article    string   // opened, solved
+	ticket     int      // filed
 }
 
 func suggestedRow(in intent) row {
-	return row{kind: KindSuggested, at: in.at, query: in.query, articles: in.articles}
+	return row{kind: KindSuggested, at: in.at, query: in.query, articles: in.articles, belowFloor: in.belowFloor}
 }
 
 // ending is how a session ends.
@@ -71,9 +72,9 @@ func writeSession(tx *sqlitedb.Tx, id string, activity time.Time, rows []row, en
 }
 
 func insertEvent(tx *sqlitedb.Tx, id string, r row) error {
-	var query, articles any
+	var query, articles, belowFloor any
 	if r.kind == KindSuggested {
-		query = r.query
+		query, belowFloor = r.query, r.belowFloor
 		list := r.articles
 		if list == nil {
 			list = []string{} // "[]": suggestions were asked for, none found
@@ -84,8 +85,8 @@ func insertEvent(tx *sqlitedb.Tx, id string, r row) error {
 		}
 		articles = string(b)
 	}
-	_, err := tx.Exec(`INSERT INTO deflect_events (session_id, kind, at, query, articles, article, ticket)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, r.kind, formatTime(r.at), query, articles, nullString(r.article), nullInt(r.ticket))
+	_, err := tx.Exec(`INSERT INTO deflect_events (session_id, kind, at, query, articles, article, ticket, below_floor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, r.kind, formatTime(r.at), query, articles, nullString(r.article), nullInt(r.ticket), belowFloor)
 	return err
 }
 

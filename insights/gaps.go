@@ -11,6 +11,7 @@ import (
 // Kinds of content gap.
 const (
 	GapNoResults       = "no_results"       // searches that found no article
+	GapNoGoodMatch     = "no_good_match"    // drafts whose last search intent showed nothing: nothing matched well enough
 	GapNoClick         = "no_click"         // searches that found articles, none opened from the results
 	GapWeakSuggestions = "weak_suggestions" // tickets whose draft's last search intent showed nothing, or nothing that was opened
 )
@@ -18,11 +19,11 @@ const (
 // Gap is a group of searches or drafts that the knowledge base did not
 // answer, grouped by their normalised query.
 type Gap struct {
-	Kind     string // GapNoResults, GapNoClick or GapWeakSuggestions
+	Kind     string // GapNoResults, GapNoGoodMatch, GapNoClick or GapWeakSuggestions
 	Query    string // normalised
 	Count    int
 	Examples []string // as typed, most frequent first, at most 3
-	Tickets  []int    // the tickets behind a weak_suggestions gap, newest first
+	Tickets  []int    // the tickets behind a weak_suggestions or no_good_match gap, newest first
 }
 
 // maxExample bounds an example, in characters: a draft's subject line,
@@ -31,8 +32,8 @@ const maxExample = 200
 
 // Gaps lists p's content gaps: for each kind, the limit largest groups
 // (all with limit <= 0), largest first; kinds in the order no_results,
-// no_click, weak_suggestions. Searches count when made in p, weak
-// suggestions for drafts started in p.
+// no_good_match, no_click, weak_suggestions. Searches count when made in
+// p, drafts (no good match, weak suggestions) when started in p.
 func (s *Store) Gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
 	gaps, err := s.gaps(ctx, p, limit)
 	if err != nil {
@@ -45,7 +46,8 @@ func (s *Store) Gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
 type gapRow struct {
 	kind, lang, query string
 	n                 int
-	ticket            int // weak_suggestions: the ticket filed
+	session           string // no_good_match: the draft
+	ticket            int    // weak_suggestions, no_good_match: the ticket filed
 }
 
 func (s *Store) gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
@@ -87,9 +89,26 @@ func (s *Store) gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT lang, query, ticket FROM insights_day_no_match
+		WHERE day IN (SELECT value FROM json_each(?))`, sp.rolledJSON())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := gapRow{kind: GapNoGoodMatch, n: 1}
+		if err := rows.Scan(&r.lang, &r.query, &r.ticket); err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	for _, l := range sp.live {
 		from, to := l.bounds()
-		for _, days := range []func(context.Context, string, string) (map[string][]gapRow, error){s.searchDays, s.weakDays} {
+		for _, days := range []func(context.Context, string, string) (map[string][]gapRow, error){s.searchDays, s.weakDays, s.noMatchDays} {
 			live, err := days(ctx, from, to)
 			if err != nil {
 				return nil, err
@@ -100,7 +119,7 @@ func (s *Store) gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
 		}
 	}
 	var out []Gap
-	for _, kind := range []string{GapNoResults, GapNoClick, GapWeakSuggestions} {
+	for _, kind := range []string{GapNoResults, GapNoGoodMatch, GapNoClick, GapWeakSuggestions} {
 		gaps := s.group(kind, all)
 		if limit > 0 && len(gaps) > limit {
 			gaps = gaps[:limit]
@@ -172,6 +191,40 @@ func (s *Store) weakDays(ctx context.Context, from, to string) (map[string][]gap
 			return nil, err
 		}
 		// A draft is subject and description: its subject names it.
+		r.query, _, _ = strings.Cut(r.query, "\n")
+		out[day] = append(out[day], r)
+	}
+	return out, rows.Err()
+}
+
+// noMatchDays lists, by the UTC day they started, the drafts started in
+// [from, to) whose last search intent showed no article (nothing matched
+// the draft, or nothing well enough to be shown), whatever became of
+// them, with the intent's first line and the ticket filed (0 if none).
+func (s *Store) noMatchDays(ctx context.Context, from, to string) (map[string][]gapRow, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		WITH drafts AS (
+			SELECT substr(s.started_at, 1, 10) AS day, s.id, s.lang, s.ticket,
+				(SELECT max(e.id) FROM deflect_events e WHERE e.session_id = s.id AND e.kind = 'suggested' AND e.article IS NULL) AS last
+			FROM deflect_sessions s
+			WHERE s.started_at >= ? AND s.started_at < ?
+		)
+		SELECT d.day, d.id, coalesce(nullif(d.lang, ''), t.lang, ''), coalesce(e.query, ''), coalesce(d.ticket, 0)
+		FROM drafts d
+		JOIN deflect_events e ON e.id = d.last
+		LEFT JOIN tickets t ON t.number = d.ticket
+		WHERE e.articles = '[]'`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]gapRow{}
+	for rows.Next() {
+		var day string
+		r := gapRow{kind: GapNoGoodMatch, n: 1}
+		if err := rows.Scan(&day, &r.session, &r.lang, &r.query, &r.ticket); err != nil {
+			return nil, err
+		}
 		r.query, _, _ = strings.Cut(r.query, "\n")
 		out[day] = append(out[day], r)
 	}

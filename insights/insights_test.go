@@ -370,6 +370,9 @@ func TestGaps(t *testing.T) {
 	want := []insights.Gap{
 		{Kind: insights.GapNoResults, Query: "printer offlin", Count: 4, Examples: []string{"printer offline", "Printers offline", "the printer OFFLINE"}},
 		{Kind: insights.GapNoResults, Query: "vpn", Count: 1, Examples: []string{"vpn"}},
+		// Draft 5's last intent showed nothing; draft 7's first did, but
+		// its last found an article.
+		{Kind: insights.GapNoGoodMatch, Query: "printer offlin", Count: 1, Examples: []string{"Printer offline"}, Tickets: []int{tk[0]}},
 		{Kind: insights.GapNoClick, Query: "router light", Count: 2, Examples: []string{"Router light", "router lights"}},
 		// Drafts 5 (nothing shown) and 6 (shown, not opened); 7 read what
 		// its last intent showed.
@@ -383,7 +386,7 @@ func TestGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(limited) != 3 || limited[0].Query != "printer offlin" || limited[1].Kind != insights.GapNoClick {
+	if len(limited) != 4 || limited[0].Query != "printer offlin" || limited[1].Kind != insights.GapNoGoodMatch || limited[2].Kind != insights.GapNoClick {
 		t.Errorf("limit 1 per kind: %+v", limited)
 	}
 }
@@ -401,7 +404,7 @@ func TestKeystrokesAreOneIntent(t *testing.T) {
 	}
 	for _, q := range []string{"p", "pr", "pri", "prin", "print", "printe", "printer"} {
 		f.clock.Add(100 * time.Millisecond)
-		if err := f.tracker.Suggested(ctx, id, q, []string{"a", "b"}); err != nil {
+		if err := f.tracker.Suggested(ctx, id, q, []string{"a", "b"}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -151,11 +151,15 @@ func (s *Store) rollUp(ctx context.Context, p Period) error {
 	if err != nil {
 		return err
 	}
+	noMatch, err := s.noMatchDays(ctx, from, to)
+	if err != nil {
+		return err
+	}
 	err = s.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		for _, d := range p.days() {
 			// A day's rows are replaced whole: a row an earlier computation
 			// stored and this one has not must not survive.
-			for _, table := range []string{"insights_day_articles", "insights_day_searches", "insights_day_weak"} {
+			for _, table := range []string{"insights_day_articles", "insights_day_searches", "insights_day_weak", "insights_day_no_match"} {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE day = ?`, d); err != nil {
 					return err
 				}
@@ -184,6 +188,12 @@ func (s *Store) rollUp(ctx context.Context, p Period) error {
 			for _, r := range weak[d] {
 				if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO insights_day_weak (day, ticket, lang, query) VALUES (?, ?, ?, ?)`,
 					d, r.ticket, r.lang, r.query); err != nil {
+					return err
+				}
+			}
+			for _, r := range noMatch[d] {
+				if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO insights_day_no_match (day, session, lang, query, ticket) VALUES (?, ?, ?, ?, ?)`,
+					d, r.session, r.lang, r.query, r.ticket); err != nil {
 					return err
 				}
 			}

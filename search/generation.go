@@ -119,6 +119,8 @@ type state struct {
 	terms sync.Map // article ID → map[string]bool
 	// prepared is closed once prepare is done.
 	prepared chan struct{}
+	// categories knows which categories translate one another.
+	categories *categoryNames
 }
 
 // newState makes a live pair of idx and k.
@@ -126,6 +128,7 @@ func (ix *Index) newState(idx bleve.Index, files map[string]fileState, gen strin
 	s := &state{drained: make(chan struct{}), prepared: make(chan struct{}), idx: idx, files: files, gen: gen, kb: k, cache: newResultCache(ix.cacheSize)}
 	s.refs.Store(1)
 	ix.analyse(s)
+	s.categories = newCategoryNames(k)
 	if idx != nil {
 		// The vocabularies are built now, in the background, rather than
 		// by the first queries to need them.

@@ -1,10 +1,14 @@
 package search
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
@@ -33,10 +37,29 @@ func (ix *Index) noiseTerms(an, as string) map[string]bool {
 	return out
 }
 
+// Bounds on "did you mean": the candidates kept per unknown word, the
+// corrections whose hits are counted, and the words of a query worth
+// correcting at all (a longer text is a draft, not a mistyped query).
+const (
+	spellCandidates   = 3
+	spellCombinations = 27
+	spellMaxWords     = 12
+)
+
+// spellCandidate is an indexed word near an unknown one.
+type spellCandidate struct {
+	term  string
+	dist  int
+	count uint64 // articles containing it
+}
+
 // didYouMean replaces each word of text that no article of the analyzer's
-// languages contains with the closest, then most common, indexed word within
-// one or two edits, and returns the result, or "" when there is nothing to
-// correct.
+// languages contains with an indexed word within one or two edits, and
+// returns the result, or "" when there is nothing to correct. Of the
+// combinations of the nearest candidates it picks the one whose words most
+// articles contain together, then the closest, then the most common: the
+// correction a visitor can click and find something with ("password reset"
+// rather than "password resent").
 func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bool) string {
 	fz, ok := reader.(index.IndexReaderFuzzy)
 	if !ok {
@@ -46,60 +69,151 @@ func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bo
 	if !ok {
 		return ""
 	}
-	dict, err := rc.FieldDictContains(field(an, fieldSpell))
+	spell := field(an, fieldSpell)
+	dict, err := rc.FieldDictContains(spell)
 	if err != nil {
 		return ""
 	}
 	words := strings.Fields(text)
-	if len(words) > 12 {
+	if len(words) > spellMaxWords {
 		return ""
 	}
 	last := lastWord(text)
-	changed := false
+	var known []string // indexed words of the query, which every correction keeps
+	var slots []int    // the positions in words of the words to correct
+	var cands [][]spellCandidate
+	combos := 1
 	for i, raw := range words {
-		w := strings.ToLower(strings.Trim(raw, `.,;:!?"'()[]{}`))
+		toks := ix.terms(analyzerGeneric, raw)
+		if len(toks) != 1 {
+			for _, t := range toks {
+				if ok, err := dict.Contains([]byte(t)); err == nil && ok {
+					known = append(known, t)
+				}
+			}
+			continue
+		}
+		w := toks[0]
+		if ok, err := dict.Contains([]byte(w)); err == nil && ok {
+			known = append(known, w)
+			continue
+		}
 		n := utf8.RuneCountInString(w)
 		if n < 4 || (prefix && i == len(words)-1 && w == last) {
 			continue
 		}
-		if ok, err := dict.Contains([]byte(w)); err != nil || ok {
+		// Once the combinations are used up (combos stays at most
+		// spellCombinations), a word gets its best candidate only.
+		c := nearWords(fz, spell, w, min(spellCandidates, spellCombinations/combos))
+		if len(c) == 0 {
 			continue
 		}
-		fuzz := 1
-		if n >= 8 {
-			fuzz = 2
-		}
-		fd, err := fz.FieldDictFuzzy(field(an, fieldSpell), w, fuzz, "")
-		if err != nil {
-			continue
-		}
-		type cand struct {
-			term  string
-			dist  int
-			count uint64
-		}
-		var cands []cand
-		for e, err := fd.Next(); err == nil && e != nil; e, err = fd.Next() {
-			cands = append(cands, cand{e.Term, levenshtein(w, e.Term), e.Count})
-		}
-		fd.Close()
-		if len(cands) == 0 {
-			continue
-		}
-		// Closest first, then the most common.
-		sort.SliceStable(cands, func(a, b int) bool {
-			if cands[a].dist != cands[b].dist {
-				return cands[a].dist < cands[b].dist
-			}
-			return cands[a].count > cands[b].count
-		})
-		words[i] = cands[0].term
-		changed = true
+		combos *= len(c)
+		slots = append(slots, i)
+		cands = append(cands, c)
 	}
-	if !changed {
+	if len(slots) == 0 {
 		return ""
 	}
+	// Walk every combination (at most spellCombinations) and keep the best.
+	type choice struct {
+		pick       []int
+		all, fixed int // articles with all the words; with the corrected ones
+		dist       int
+		count      uint64
+	}
+	better := func(a, b choice) bool {
+		switch {
+		case a.all != b.all:
+			return a.all > b.all
+		case a.fixed != b.fixed:
+			return a.fixed > b.fixed
+		case a.dist != b.dist:
+			return a.dist < b.dist
+		}
+		return a.count > b.count
+	}
+	var best choice
+	pick := make([]int, len(slots))
+	for n := 0; n < combos; n++ {
+		rest := n
+		fixed := make([]string, len(slots))
+		var c choice
+		for j := range slots {
+			pick[j] = rest % len(cands[j])
+			rest /= len(cands[j])
+			sc := cands[j][pick[j]]
+			fixed[j] = sc.term
+			c.dist += sc.dist
+			c.count += sc.count
+		}
+		c.pick = append([]int(nil), pick...)
+		c.fixed = ix.countAll(reader, spell, fixed)
+		c.all = c.fixed
+		if len(known) > 0 && c.fixed > 0 {
+			c.all = ix.countAll(reader, spell, append(fixed, known...))
+		}
+		if n == 0 || better(c, best) {
+			best = c
+		}
+	}
+	for j, i := range slots {
+		words[i] = cands[j][best.pick[j]].term
+	}
 	return strings.Join(words, " ")
+}
+
+// nearWords returns up to keep indexed words of field within one edit of w
+// (two for a word of eight runes or more), the closest first, then the
+// most common.
+func nearWords(fz index.IndexReaderFuzzy, field, w string, keep int) []spellCandidate {
+	fuzz := 1
+	if utf8.RuneCountInString(w) >= 8 {
+		fuzz = 2
+	}
+	fd, err := fz.FieldDictFuzzy(field, w, fuzz, "")
+	if err != nil {
+		return nil
+	}
+	defer fd.Close()
+	var out []spellCandidate
+	for e, err := fd.Next(); err == nil && e != nil; e, err = fd.Next() {
+		out = append(out, spellCandidate{e.Term, levenshtein(w, e.Term), e.Count})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].dist != out[b].dist {
+			return out[a].dist < out[b].dist
+		}
+		if out[a].count != out[b].count {
+			return out[a].count > out[b].count
+		}
+		return out[a].term < out[b].term
+	})
+	return out[:min(keep, len(out))]
+}
+
+// countAll counts the articles whose field contains every one of terms,
+// without scoring them.
+func (ix *Index) countAll(reader index.IndexReader, field string, terms []string) int {
+	parts := make([]query.Query, len(terms))
+	for i, t := range terms {
+		tq := bleve.NewTermQuery(t)
+		tq.SetField(field)
+		parts[i] = tq
+	}
+	ctx := context.Background()
+	sr, err := bleve.NewConjunctionQuery(parts...).Searcher(ctx, reader, ix.mapping, bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return 0
+	}
+	defer sr.Close()
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	n := 0
+	for dm, err := sr.Next(sctx); err == nil && dm != nil; dm, err = sr.Next(sctx) {
+		n++
+		sctx.DocumentMatchPool.Put(dm)
+	}
+	return n
 }
 
 // levenshtein counts the single-rune edits (insert, delete, substitute,

@@ -276,7 +276,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 		filters = append(filters, filterTerm(q.Lang, fieldLang))
 	}
 	if q.Category != "" {
-		filters = append(filters, filterTerm(q.Category, fieldCategory))
+		filters = append(filters, s.categories.filter(q.Category, q.Lang))
 	}
 	if q.Tag != "" {
 		filters = append(filters, filterTerm(q.Tag, fieldTagKeys))
@@ -342,7 +342,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 		res.Total -= min(res.Total, uint64(len(strays)))
 	}
 	if f, ok := sr.Facets["category"]; ok {
-		res.Categories = facetValues(f)
+		res.Categories = s.categories.merge(facetValues(f), q.Lang)
 	}
 	if f, ok := sr.Facets["tags"]; ok {
 		res.Tags = facetValues(f)

@@ -89,7 +89,7 @@ func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draft
 		ids = append(ids, hit.Article.ID)
 	}
 	// What the agent sees "before filing" is no longer than a description.
-	if err := h.deflect.Suggested(ctx, out.Session, truncateRunes(text, tickets.MaxDescription), ids); err != nil {
+	if err := h.deflect.Suggested(ctx, out.Session, truncateRunes(text, tickets.MaxDescription), ids, res.BelowFloor); err != nil {
 		return out, err
 	}
 	return out, nil

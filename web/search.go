@@ -16,9 +16,6 @@ import (
 	"github.com/orbitask/portal/search"
 )
 
-// fewResults is the count below which "Did you mean …?" is offered.
-const fewResults = 3
-
 type searchPage struct {
 	layout
 	Q, Category, Tag string
@@ -173,9 +170,14 @@ func (h *handler) searchPage(c *fiber.Ctx) error {
 	p.Searched = true
 	p.Total = int(res.Total)
 	p.Hits = res.Hits
-	p.Categories = facetList{lang, facetLinks(res.Categories, sp.category, func(v string) string { s := sp; s.category = v; return s.url(1) })}
+	// The facets name a category in the search's language, whichever of
+	// its translations the link named.
+	active := h.ix.CategoryName(sp.category, q.Lang)
+	p.Categories = facetList{lang, facetLinks(res.Categories, active, func(v string) string { s := sp; s.category = v; return s.url(1) })}
 	p.Tags = facetList{lang, facetLinks(res.Tags, sp.tag, func(v string) string { s := sp; s.tag = v; return s.url(1) })}
-	if res.DidYouMean != "" && p.Total < fewResults {
+	// Offered whatever the count: fuzzy matching finds something for most
+	// typos, and the correction finds more (and better) articles.
+	if res.DidYouMean != "" {
 		p.DidYouMean = res.DidYouMean
 		s := sp
 		s.q = res.DidYouMean
