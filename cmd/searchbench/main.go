@@ -48,12 +48,13 @@ func main() {
 	lang := flag.String("lang", "en", "language of the questions")
 	passes := flag.Int("passes", 5, "measured passes over the questions")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the portal's measured passes to this file")
+	peerSnippets := flag.Bool("peer-snippets", true, "the FTS5 peer makes a snippet per hit, as the portal does")
 	flag.Parse()
 	if *passes < 1 {
 		fmt.Fprintln(os.Stderr, "searchbench: -passes must be 1 or more")
 		os.Exit(2)
 	}
-	if err := run(*content, *queries, *drafts, *lang, *passes, *cpuprofile); err != nil {
+	if err := run(*content, *queries, *drafts, *lang, *passes, *cpuprofile, *peerSnippets); err != nil {
 		fmt.Fprintln(os.Stderr, "searchbench:", err)
 		os.Exit(1)
 	}
@@ -72,7 +73,7 @@ type path struct {
 	engines []engine
 }
 
-func run(content, queriesFile, draftsFile, lang string, passes int, cpuprofile string) error {
+func run(content, queriesFile, draftsFile, lang string, passes int, cpuprofile string, peerSnippets bool) error {
 	if _, err := os.Stat(content); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: no such content tree (the tldr pages: mkdir -p /tmp/tldr && tar xzf ../shared/bench/tldr-corpus.tar.gz -C /tmp/tldr)", content)
 	}
@@ -114,7 +115,7 @@ func run(content, queriesFile, draftsFile, lang string, passes int, cpuprofile s
 			return err
 		}}}})
 	}
-	closePeer, note, err := addPeer(k, lang, paths)
+	closePeer, note, err := addPeer(k, lang, peerSnippets, paths)
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/orbitask/portal/kb"
 )
 
-// addPeer adds the FTS5 peer, on the same articles, to every path. It
-// makes a snippet per hit, as the portal does.
-func addPeer(k *kb.KB, lang string, paths []*path) (func(), string, error) {
+// addPeer adds the FTS5 peer, on the same articles, to every path; with
+// snippets it makes a snippet per hit, as the portal does.
+func addPeer(k *kb.KB, lang string, snippets bool, paths []*path) (func(), string, error) {
 	peer, err := fts5peer.Open(k.Articles)
 	if err != nil {
 		return nil, "", err
@@ -21,8 +21,12 @@ func addPeer(k *kb.KB, lang string, paths []*path) (func(), string, error) {
 		if p.name == "draft" {
 			limit = draftLimit
 		}
-		p.engines = append(p.engines, engine{"SQLite FTS5", func(ctx context.Context, text string) error {
-			_, err := peer.Search(ctx, text, lang, limit, true)
+		name := "SQLite FTS5"
+		if !snippets {
+			name += " (no snippets)"
+		}
+		p.engines = append(p.engines, engine{name, func(ctx context.Context, text string) error {
+			_, err := peer.Search(ctx, text, lang, limit, snippets)
 			return err
 		}})
 	}
