@@ -298,6 +298,9 @@ type lazyDict struct {
 }
 
 func (l *lazyDict) get(reader index.IndexReader) (*termDict, error) {
+	if l == nil { // a language without articles
+		return nil, errDictUnavailable
+	}
 	l.once.Do(func() { l.d, l.err = buildTermDict(reader, l.fields) })
 	if l.d == nil && l.err == nil { // the build panicked (damaged data)
 		return nil, errDictUnavailable

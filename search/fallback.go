@@ -23,8 +23,17 @@ import (
 // Facets add up both languages' counts; "did you mean" is L's.
 func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Result, bool, error) {
 	f := fallbackOf(s.kb, q)
+	rel := q.MinRelScore
+	q.MinRelScore = 0 // applied here, over both languages' hits
 	if f == "" {
-		return ix.search(ctx, s, q)
+		res, ok, err := ix.search(ctx, s, q)
+		if err == nil && rel > 0 && len(res.Hits) > 0 {
+			var cut int
+			res.Hits, cut, _ = relFloor(res.Hits, rel*res.Hits[0].Score)
+			res.BelowFloor += cut
+			res.Total -= min(res.Total, uint64(cut))
+		}
+		return res, ok, err
 	}
 	window := q.Offset + q.Limit
 	lq := q
@@ -70,10 +79,34 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 
 	res := lres
 	res.Hits = lres.Hits
+	if rel > 0 {
+		// Hits far below the best of either language are not shown; L's
+		// come by score, so once one is cut, the rest of L is too.
+		best := 0.0
+		if len(lres.Hits) > 0 {
+			best = lres.Hits[0].Score
+		}
+		if len(fres.Hits) > 0 {
+			best = max(best, fres.Hits[0].Score)
+		}
+		var lcut, fcut int
+		var lout bool
+		res.Hits, lcut, lout = relFloor(lres.Hits, rel*best)
+		fres.Hits, fcut, _ = relFloor(fres.Hits, rel*best)
+		allOfL = allOfL || lout
+		res.BelowFloor += lcut + fcut
+		lres.Total -= min(lres.Total, uint64(lcut))
+		fres.Total -= min(fres.Total, uint64(fcut))
+	}
 	dropped := 0
 	for _, h := range fres.Hits {
 		if dropKeys[h.Article.TranslationKey] && h.Article.TranslationKey != "" {
 			dropped++
+			// A translation not shown is not counted in the facets either.
+			uncount(fres.Categories, h.Article.Category)
+			for _, t := range h.Article.Tags {
+				uncount(fres.Tags, t)
+			}
 			continue
 		}
 		if allOfL {
@@ -82,9 +115,9 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 		}
 	}
 	res.Total = lres.Total + fres.Total - min(fres.Total, uint64(dropped))
-	res.BelowFloor = lres.BelowFloor + fres.BelowFloor
-	res.Categories = mergeFacets(lres.Categories, fres.Categories)
-	res.Tags = mergeFacets(lres.Tags, fres.Tags)
+	res.BelowFloor += fres.BelowFloor
+	res.Categories = s.categories.merge(nonZero(mergeFacets(lres.Categories, fres.Categories)), q.Lang)
+	res.Tags = nonZero(mergeFacets(lres.Tags, fres.Tags))
 	res.Hits = page(res.Hits, q.Offset, q.Limit)
 	return res, lok && fok, nil
 }
@@ -140,5 +173,40 @@ func mergeFacets(a, b []Facet) []Facet {
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out
+}
+
+// relFloor keeps the hits scoring at least least, in order, and says how
+// many it cut and whether any were (then no later hit of that search
+// passes).
+func relFloor(hits []Hit, least float64) ([]Hit, int, bool) {
+	out := hits[:0:0]
+	for _, h := range hits {
+		if h.Score >= least {
+			out = append(out, h)
+		}
+	}
+	cut := len(hits) - len(out)
+	return out, cut, cut > 0
+}
+
+// uncount takes one article off the facet value named name.
+func uncount(values []Facet, name string) {
+	for i := range values {
+		if values[i].Name == name && values[i].Count > 0 {
+			values[i].Count--
+			return
+		}
+	}
+}
+
+// nonZero leaves out the values no article is counted under.
+func nonZero(values []Facet) []Facet {
+	out := values[:0:0]
+	for _, f := range values {
+		if f.Count > 0 {
+			out = append(out, f)
+		}
+	}
 	return out
 }

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -60,9 +59,9 @@ type spellCandidate struct {
 // articles contain together, then the closest, then the most common: the
 // correction a visitor can click and find something with ("password reset"
 // rather than "password resent").
-func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bool) string {
-	fz, ok := reader.(index.IndexReaderFuzzy)
-	if !ok {
+func (ix *Index) didYouMean(s *state, reader index.IndexReader, an, text string, prefix bool) string {
+	vocab, err := s.spell[an].get(reader)
+	if err != nil {
 		return ""
 	}
 	rc, ok := reader.(index.IndexReaderContains)
@@ -104,7 +103,7 @@ func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bo
 		}
 		// Once the combinations are used up (combos stays at most
 		// spellCombinations), a word gets its best candidate only.
-		c := nearWords(fz, spell, w, min(spellCandidates, spellCombinations/combos))
+		c := nearWords(vocab, w, min(spellCandidates, spellCombinations/combos))
 		if len(c) == 0 {
 			continue
 		}
@@ -163,33 +162,14 @@ func (ix *Index) didYouMean(reader index.IndexReader, an, text string, prefix bo
 	return strings.Join(words, " ")
 }
 
-// nearWords returns up to keep indexed words of field within one edit of w
-// (two for a word of eight runes or more), the closest first, then the
-// most common.
-func nearWords(fz index.IndexReaderFuzzy, field, w string, keep int) []spellCandidate {
-	fuzz := 1
-	if utf8.RuneCountInString(w) >= 8 {
-		fuzz = 2
-	}
-	fd, err := fz.FieldDictFuzzy(field, w, fuzz, "")
-	if err != nil {
-		return nil
-	}
-	defer fd.Close()
+// nearWords returns up to keep indexed words within one edit of w (two for
+// a word of eight runes or more), the closest first, then the most common.
+func nearWords(vocab *termDict, w string, keep int) []spellCandidate {
 	var out []spellCandidate
-	for e, err := fd.Next(); err == nil && e != nil; e, err = fd.Next() {
-		out = append(out, spellCandidate{e.Term, levenshtein(w, e.Term), e.Count})
+	for _, n := range vocab.neighbours(w, maxFuzzy(runeLen(w)), keep) {
+		out = append(out, spellCandidate{n.term, n.dist, uint64(n.freq)})
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].dist != out[b].dist {
-			return out[a].dist < out[b].dist
-		}
-		if out[a].count != out[b].count {
-			return out[a].count > out[b].count
-		}
-		return out[a].term < out[b].term
-	})
-	return out[:min(keep, len(out))]
+	return out
 }
 
 // countAll counts the articles whose field contains every one of terms,

@@ -56,13 +56,18 @@ type Query struct {
 	// query's information (see Hit.Coverage); drafting sets it to
 	// DraftFloor so that weak suggestions are not shown.
 	MinCoverage float64
+	// MinRelScore drops hits that score less than this fraction of the
+	// best hit's score, the fallback language's hits included: drafting
+	// sets it to DraftRelFloor, so that a language's weak matches do not
+	// crowd out its fallback's strong one.
+	MinRelScore float64
 }
 
 // DraftQuery is the query that finds the articles shown beside a ticket
 // draft (POST /api/deflect and the drafting WebSocket); the relevance tool
 // measures drafts through it.
 func DraftQuery(text, lang string, limit int) Query {
-	return Query{Text: text, Lang: lang, Limit: limit, Draft: true, MinCoverage: DraftFloor}
+	return Query{Text: text, Lang: lang, Limit: limit, Draft: true, MinCoverage: DraftFloor, MinRelScore: DraftRelFloor}
 }
 
 // Hit is one matching article.
@@ -94,8 +99,8 @@ type Result struct {
 	Tags       []Facet
 	DidYouMean string // the query with unknown words corrected, if any
 	// BelowFloor counts the hits left out because their coverage was below
-	// Query.MinCoverage: when it is all of them, nothing was good enough (a
-	// content gap).
+	// Query.MinCoverage or their score below Query.MinRelScore: when it is
+	// all of them, nothing was good enough (a content gap).
 	BelowFloor int
 }
 
@@ -348,7 +353,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 		res.Tags = facetValues(f)
 	}
 	if len(unknown) > 0 && !q.Draft {
-		res.DidYouMean = ix.didYouMean(reader, analyzers[0], q.Text, q.Prefix)
+		res.DidYouMean = ix.didYouMean(s, reader, analyzers[0], q.Text, q.Prefix)
 	}
 	return res, len(strays) == 0, nil
 }

@@ -56,7 +56,7 @@ func BenchmarkDidYouMean(b *testing.B) {
 	}
 	defer reader.Close()
 	for b.Loop() {
-		if got := ix.didYouMean(reader, "en", "pasword resett for the acount", false); got != "password reset for the account" {
+		if got := ix.didYouMean(s, reader, "en", "pasword resett for the acount", false); got != "password reset for the account" {
 			b.Fatalf("got %q", got)
 		}
 	}

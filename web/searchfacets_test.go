@@ -27,8 +27,12 @@ func TestCategoryFacetMergesTranslations(t *testing.T) {
 		t.Fatal("no link for the E-mail facet")
 	}
 	_, body = p.get(t, html.UnescapeString(link[1])+"&lang=de")
-	// The German page of the same category: its German article.
-	wantContains(t, body, `<span class="facet__name">E-Mail</span> <span class="facet__count">1</span><span class="visually-hidden">`, "/de/")
+	// The German page of the same category: its German article, then the
+	// English ones that have no German translation (the fallback); the
+	// English original of the German article is neither shown nor counted.
+	wantContains(t, body, `<span class="facet__name">E-Mail</span> <span class="facet__count">3</span><span class="visually-hidden">`,
+		"/de/configure-outgoing-email", "/en/email-oauth-microsoft-google", "/en/incoming-email-to-tasks")
+	wantLacks(t, body, "/en/configure-outgoing-email")
 	wantLacks(t, body, `<span class="facet__name">E-mail</span>`)
 	wantLacks(t, body, "No articles match")
 }
