@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"slices"
 
 	"github.com/orbitask/portal/kb"
 )
@@ -45,10 +46,48 @@ func (p *plan) addCover(an string, forms []string, vocab *termDict, docs int) {
 	}
 	best := 0.0
 	for _, f := range forms {
-		best = max(best, idf(vocab.df(f), docs))
+		if df := vocab.df(f); df > 0 {
+			best = max(best, idf(df, docs))
+		}
+	}
+	if best == 0 { // no article has any form: it counts neither way
+		return
 	}
 	c.words = append(c.words, coverWord{forms, best})
 	c.total += best
+}
+
+// coverSynonyms lets a word of the query that a synonym group stands for
+// count as found in an article that has another of the group's one-word
+// variants: "passcode" is covered by an article on passwords.
+func (p *plan) coverSynonyms(an string, g synonymGroup, present map[string]bool, vocab *termDict, docs int) {
+	var typed string
+	var forms []string
+	for _, v := range g {
+		if len(v) != 1 {
+			continue
+		}
+		forms = append(forms, v[0])
+		if present[v[0]] && typed == "" {
+			typed = v[0]
+		}
+	}
+	if typed == "" || len(forms) < 2 {
+		return
+	}
+	if c := p.cover[an]; c != nil {
+		for i, w := range c.words {
+			if slices.Contains(w.forms, typed) {
+				for _, f := range forms {
+					if !slices.Contains(w.forms, f) {
+						c.words[i].forms = append(c.words[i].forms, f)
+					}
+				}
+				return
+			}
+		}
+	}
+	p.addCover(an, forms, vocab, docs)
 }
 
 // idf is BM25's inverse document frequency of a term in df of n articles.

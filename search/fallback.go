@@ -43,8 +43,10 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 	if err != nil {
 		return Result{}, false, err
 	}
-	// Only then have all of L's hits been fetched, and F's may follow.
-	allOfL := lres.Total <= uint64(window)
+	// Only then have all of L's hits been fetched, and F's may follow. A
+	// coverage floor that left fewer than asked for means L has no more
+	// good hits either (as far as a draft's search looks).
+	allOfL := lres.Total <= uint64(window) || (q.MinCoverage > 0 && len(lres.Hits) < window)
 
 	// The translations of L's hits, and of the article left out, are not
 	// shown in F: dropKeys by translation key, and how many F articles
@@ -79,6 +81,7 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 
 	res := lres
 	res.Hits = lres.Hits
+	var lcut int
 	if rel > 0 {
 		// Hits far below the best of either language are not shown; L's
 		// come by score, so once one is cut, the rest of L is too.
@@ -89,7 +92,7 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 		if len(fres.Hits) > 0 {
 			best = max(best, fres.Hits[0].Score)
 		}
-		var lcut, fcut int
+		var fcut int
 		var lout bool
 		res.Hits, lcut, lout = relFloor(lres.Hits, rel*best)
 		fres.Hits, fcut, _ = relFloor(fres.Hits, rel*best)
@@ -97,6 +100,18 @@ func (ix *Index) searchWithFallback(ctx context.Context, s *state, q Query) (Res
 		res.BelowFloor += lcut + fcut
 		lres.Total -= min(lres.Total, uint64(lcut))
 		fres.Total -= min(fres.Total, uint64(fcut))
+	}
+	if lcut > 0 {
+		// L's hits the floor cut are not shown: their translations in F
+		// may be.
+		clear(dropKeys)
+		for _, h := range res.Hits {
+			dropKeys[h.Article.TranslationKey] = true
+		}
+		if a, ok := s.kb.ByID(q.Exclude); ok {
+			dropKeys[a.TranslationKey] = true
+		}
+		delete(dropKeys, "")
 	}
 	dropped := 0
 	for _, h := range fres.Hits {

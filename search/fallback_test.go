@@ -1,10 +1,12 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/orbitask/portal/kb"
@@ -157,5 +159,99 @@ func TestFallbackConfigured(t *testing.T) {
 	r = top(t, ix, Query{Text: "printer", Lang: "nl", Limit: 50})
 	if r.Total != 12 || !r.Hits[0].Fallback {
 		t.Errorf("Dutch: %v total %d, want the 12 English articles, marked", ids(r), r.Total)
+	}
+}
+
+// kbIndex opens an index over the files given, cache as asked.
+func kbIndex(t *testing.T, files map[string]string, cfg Config) *Index {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := kb.Load(dir)
+	if err != nil || len(k.Problems) > 0 {
+		t.Fatalf("load: %v %v", err, k.Problems)
+	}
+	cfg.Dir = t.TempDir()
+	ix, _, err := Open(cfg, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+// TestWarmedFallback: a warmed search in a language has its fallback hits,
+// as the same search unwarmed has.
+func TestWarmedFallback(t *testing.T) {
+	files := map[string]string{
+		"en/hook.md": "---\ntitle: Webhooks\n---\nWebhook deliveries and retries.\n",
+		"de/a.md":    "---\ntitle: Webhook Grundlagen\n---\nEin Webhook sendet Ereignisse.\n",
+	}
+	q := Query{Text: "webhook", Lang: "de", Limit: 10}
+	cold := top(t, kbIndex(t, files, Config{CacheSize: -1}), q)
+	ix := kbIndex(t, files, Config{Warm: func(context.Context) []Query { return []Query{q} }})
+	warm := top(t, ix, q)
+	if ix.CacheHits() != 1 {
+		t.Fatalf("not answered from the warmed cache: %d hits", ix.CacheHits())
+	}
+	if got, want := ids(warm), ids(cold); !slices.Equal(got, want) || warm.Total != cold.Total || len(want) != 2 {
+		t.Fatalf("warmed %v (total %d), unwarmed %v (total %d)", got, warm.Total, want, cold.Total)
+	}
+}
+
+// TestFloorShowsTranslationOfCutHit: a first-language hit the relative floor
+// cuts does not hide its strong translation in the fallback language.
+func TestFloorShowsTranslationOfCutHit(t *testing.T) {
+	long := strings.Repeat("Dieser Artikel beschreibt viele Dinge rund um Ereignisse und Zustellung. ", 60)
+	ix := kbIndex(t, map[string]string{
+		"en/hook.md": "---\ntitle: Webhook delivery failing\ntranslationKey: hook\n---\nWhen webhook delivery is failing, check the endpoint.\n",
+		"de/hook.md": "---\ntitle: Ereignisse\ntranslationKey: hook\n---\n" + long + " Webhook.\n",
+		"de/a.md":    "---\ntitle: Webhook delivery\n---\nWebhook delivery failing webhook.\n",
+	}, Config{CacheSize: -1})
+	r := top(t, ix, DraftQuery("webhook delivery failing", "de", 5))
+	if !slices.Contains(ids(r), "en/hook") || slices.Contains(ids(r), "de/hook") {
+		t.Fatalf("draft = %v (below floor %d): want en/hook, not its cut translation", ids(r), r.BelowFloor)
+	}
+}
+
+// TestCoverageFloorLetsFallbackIn: when the coverage floor leaves a large
+// first language with fewer good hits than asked for, the fallback's
+// follow.
+func TestCoverageFloorLetsFallbackIn(t *testing.T) {
+	files := map[string]string{
+		"en/hook.md": "---\ntitle: Webhook delivery\n---\nWebhook Zustellung Update.\n",
+	}
+	for i := 0; i < 40; i++ {
+		files[fmt.Sprintf("de/u%02d.md", i)] = fmt.Sprintf("---\ntitle: Artikel %d\n---\nNach dem Update %s.\n", i, words(i))
+	}
+	files["de/z.md"] = "---\ntitle: Zustellung\n---\nDie Zustellung von Nachrichten nach dem Update.\n"
+	ix := kbIndex(t, files, Config{CacheSize: -1})
+	r := top(t, ix, DraftQuery("Webhook Zustellung kommt nicht an nach dem Update", "de", 5))
+	if !slices.Contains(ids(r), "en/hook") {
+		t.Fatalf("draft = %v (total %d, below floor %d): the English article is missing", ids(r), r.Total, r.BelowFloor)
+	}
+}
+
+// TestDraftCoversSynonyms: a draft's word that a synonym of an article's
+// word stands for counts as covered, so the floor keeps the article.
+func TestDraftCoversSynonyms(t *testing.T) {
+	ix := kbIndex(t, map[string]string{
+		"synonyms.yaml": "en:\n  - [password, passcode]\n",
+		"en/pw.md":      "---\ntitle: Reset your password\n---\nChoose a new password from the sign-in page.\n",
+		"en/inv.md":     "---\ntitle: Invoices\n---\nIf you forgot where invoices are, open Billing.\n",
+	}, Config{CacheSize: -1})
+	for _, text := range []string{"passcode ", "I forgot my passcode "} {
+		r := top(t, ix, DraftQuery(text, "en", 5))
+		if !slices.Contains(ids(r), "en/pw") {
+			t.Errorf("draft %q = %v (below floor %d), want en/pw shown", text, ids(r), r.BelowFloor)
+		}
 	}
 }

@@ -117,7 +117,8 @@ type state struct {
 	docs map[string]int
 	// terms caches the analysed words of articles, for Coverage.
 	terms sync.Map // article ID → map[string]bool
-	// prepared is closed once prepare is done.
+	// prepared is closed once prepare is done (tests wait for it before
+	// damaging files; queries wait on the vocabularies' own sync.Once).
 	prepared chan struct{}
 	// categories knows which categories translate one another.
 	categories *categoryNames
@@ -141,7 +142,8 @@ func (ix *Index) newState(idx bleve.Index, files map[string]fileState, gen strin
 }
 
 // prepare builds s's vocabularies and their neighbour indexes. A query
-// needing one meanwhile waits for it rather than building it twice.
+// needing one meanwhile waits on its sync.Once rather than building it
+// twice.
 func (ix *Index) prepare(s *state) {
 	defer s.release()
 	defer close(s.prepared)

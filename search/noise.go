@@ -21,15 +21,15 @@ var noiseWords = map[string]string{
 	"cs": "dobrý dobry den ahoj vážení vážený děkuji dekuji díky diky předem pozdravem zdravím prosím prosim",
 }
 
-// noiseTerms analyses, with the analyzer as, the noise words of the
-// languages that analyzer an serves.
-func (ix *Index) noiseTerms(an, as string) map[string]bool {
+// noiseTerms analyses the noise words of the languages that analyzer an
+// serves.
+func (ix *Index) noiseTerms(an string) map[string]bool {
 	out := map[string]bool{}
 	for lang, words := range noiseWords {
 		if analyzerFor(lang) != an {
 			continue
 		}
-		for _, t := range ix.terms(as, words) {
+		for _, t := range ix.terms(an, words) {
 			out[t] = true
 		}
 	}
@@ -194,31 +194,4 @@ func (ix *Index) countAll(reader index.IndexReader, field string, terms []string
 		sctx.DocumentMatchPool.Put(dm)
 	}
 	return n
-}
-
-// levenshtein counts the single-rune edits (insert, delete, substitute,
-// transpose adjacent runes) that turn a into b.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

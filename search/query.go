@@ -41,9 +41,9 @@ type Query struct {
 	Limit    int    // 1..MaxLimit; 0 means 10
 	Offset   int
 	Prefix   bool // as-you-type: the last word may be unfinished
-	// Draft marks a ticket draft being typed: an unfinished last word is
-	// left out (the next keystroke may change it) and no "did you mean" is
-	// computed.
+	// Draft marks a ticket draft being typed: a last word nothing ends and
+	// no article has stands for its completions (the customer is typing
+	// it), and no "did you mean" is computed.
 	Draft   bool
 	Facets  bool // count categories and tags of all matches
 	Exclude string
@@ -118,7 +118,7 @@ func (ix *Index) analyse(s *state) {
 		langsOf[an]++
 		if _, done := s.noise[an]; !done {
 			s.analyzers = append(s.analyzers, an)
-			s.noise[an] = ix.noiseTerms(an, an)
+			s.noise[an] = ix.noiseTerms(an)
 		}
 		for _, g := range k.Synonyms.For(lang) {
 			var sg synonymGroup
@@ -448,7 +448,10 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 		clauses = append(clauses, ix.fieldClauses(an, words, contains)...)
 		if rk.on(FeatureSynonyms) {
 			for _, g := range s.synonyms[an] {
-				clauses = append(clauses, ix.expandSynonyms(g, p.matched[an], an)...)
+				if qs := ix.expandSynonyms(g, p.matched[an], an); len(qs) > 0 {
+					clauses = append(clauses, qs...)
+					p.coverSynonyms(an, g, p.matched[an], vocab, s.docs[an])
+				}
 			}
 		}
 	}
@@ -505,12 +508,15 @@ func fieldBit(name string) uint {
 	return 0
 }
 
-// fieldClauses is BM25 per field over the query's words, the fields
-// weighted, as plain BM25 over several fields is: one disjunction of the
-// words per field. Only the words a field has get a query there; Bleve
-// scales a disjunction by its matched/total clauses, so each field's boost
-// is scaled by present/all words, which gives the score of querying every
-// word in every field without the cost.
+// fieldClauses is BM25 per field over the query's words, as plain BM25
+// over several fields is: one disjunction of the words per field. Only the
+// words a field has get a query there; Bleve scales a disjunction by its
+// matched/total clauses, so each field's weight is scaled by present/all
+// words, which gives the score of querying every word in every field
+// without the cost. A word with several forms (a typo's near words, an
+// unfinished word's completions) is an inner disjunction, which Bleve
+// scales the same way: one form found counts 1/forms of the word, as in
+// Bleve's own fuzzy queries.
 func (ix *Index) fieldClauses(an string, words []qword, contains func(string) uint) []query.Query {
 	if len(words) == 0 {
 		return nil

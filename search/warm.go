@@ -51,7 +51,7 @@ func (ix *Index) warm(ctx context.Context, s *state) {
 		if s.cache.has(q) {
 			continue
 		}
-		res, complete, err := ix.search(ctx, s, q)
+		res, complete, err := ix.searchWithFallback(ctx, s, q)
 		if err != nil {
 			if ctx.Err() == nil {
 				failed++
