@@ -27,9 +27,10 @@ import (
 // each candidate is checked with the true edit distance (transpositions
 // count as one edit, as typos do).
 type termDict struct {
-	terms []string // sorted
-	freq  []uint32 // articles having terms[i] in any of the fields
-	pos   map[string]int32
+	terms  []string // sorted
+	freq   []uint32 // articles having terms[i] in any of the fields
+	fields []uint8  // bit i: terms[i] is in the dictionary's fields[i]
+	pos    map[string]int32
 
 	delOnce sync.Once
 	dels    []deletion // sorted by hash; built on the first fuzzy look-up
@@ -64,7 +65,8 @@ func maxFuzzy(n int) int {
 // buildTermDict reads the vocabulary of fields.
 func buildTermDict(reader index.IndexReader, fields []string) (*termDict, error) {
 	freq := map[string]uint32{}
-	for _, f := range fields {
+	in := map[string]uint8{}
+	for fi, f := range fields {
 		fd, err := reader.FieldDict(f)
 		if err != nil {
 			return nil, err
@@ -83,6 +85,7 @@ func buildTermDict(reader index.IndexReader, fields []string) (*termDict, error)
 			if c := uint32(e.Count); c > freq[e.Term] {
 				freq[e.Term] = c
 			}
+			in[e.Term] |= 1 << fi
 		}
 		fd.Close()
 	}
@@ -92,8 +95,10 @@ func buildTermDict(reader index.IndexReader, fields []string) (*termDict, error)
 	}
 	sort.Strings(d.terms)
 	d.freq = make([]uint32, len(d.terms))
+	d.fields = make([]uint8, len(d.terms))
 	for i, t := range d.terms {
 		d.freq[i] = freq[t]
+		d.fields[i] = in[t]
 		d.pos[t] = int32(i)
 	}
 	return d, nil
@@ -170,6 +175,15 @@ func mix(h uint64) uint64 {
 func (d *termDict) has(t string) bool {
 	_, ok := d.pos[t]
 	return ok
+}
+
+// in reports in which of the dictionary's fields (bit i for fields[i]) t
+// occurs.
+func (d *termDict) in(t string) uint {
+	if i, ok := d.pos[t]; ok {
+		return uint(d.fields[i])
+	}
+	return 0
 }
 
 // df returns how many articles have t (0 when unknown).

@@ -165,7 +165,9 @@ func (ix *Index) prepare(s *state) {
 		if d, err := s.vocab[an].get(reader); err == nil {
 			d.deletions()
 		}
-		s.spell[an].get(reader) //nolint:errcheck // a failure shows again where a query needs it
+		if d, err := s.spell[an].get(reader); err == nil {
+			d.deletions() // "did you mean"
+		}
 	}
 }
 

@@ -395,10 +395,14 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 	var clauses []query.Query
 	fuzzed := map[string]bool{}
 	for i, an := range analyzers {
+		// Which fields have a term: from the vocabulary in memory, or from
+		// Bleve's dictionaries if it cannot be read.
 		contains := dictContains(reader, an)
 		vocab, err := s.vocab[an].get(reader)
 		if err != nil {
 			vocab = nil // no fuzzy matching nor completion: exact words only
+		} else {
+			contains = vocab.in
 		}
 		allowFuzzy := rk.on(FeatureFuzzy) && vocab != nil && (len(analyzers) == 1 || i < fuzzyLanguages) && len(p.matched[an]) <= maxFuzzyWords
 		// The unfinished word, analysed, when the vocabulary lacks it.

@@ -45,6 +45,7 @@ func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Quer
 		keys[key2(prefix)] = true
 	}
 	var ms []match
+	analysed := map[string]string{} // lowercased word → the query term it is, or ""
 	for start := 0; start < len(text); {
 		wStart, wEnd := nextWord(text, start)
 		if wStart < 0 {
@@ -59,11 +60,19 @@ func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Quer
 			ms = append(ms, match{wStart, wEnd, prefix})
 			continue
 		}
-		for _, t := range ix.tokens(an, text[wStart:wEnd]) {
-			if term := string(t.Term); terms[term] {
-				ms = append(ms, match{wStart, wEnd, term})
-				break
+		// An article repeats its words: each is analysed once.
+		term, seen := analysed[word]
+		if !seen {
+			for _, t := range ix.tokens(an, text[wStart:wEnd]) {
+				if tt := string(t.Term); terms[tt] {
+					term = tt
+					break
+				}
 			}
+			analysed[word] = term
+		}
+		if term != "" {
+			ms = append(ms, match{wStart, wEnd, term})
 		}
 	}
 	if len(ms) == 0 {
@@ -176,7 +185,12 @@ func key2(w string) [8]byte {
 func nextWord(s string, from int) (int, int) {
 	start := -1
 	for i, r := range s[from:] {
-		in := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’' || unicode.Is(unicode.Mn, r)
+		var in bool
+		if r < utf8.RuneSelf { // most text: no Unicode tables
+			in = asciiWord[r]
+		} else {
+			in = unicode.IsLetter(r) || unicode.IsDigit(r) || r == '’' || unicode.Is(unicode.Mn, r)
+		}
 		switch {
 		case in && start < 0:
 			start = from + i
@@ -189,3 +203,11 @@ func nextWord(s string, from int) (int, int) {
 	}
 	return start, len(s)
 }
+
+// asciiWord says which ASCII characters belong to a word for nextWord.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '\''
+	}
+	return t
+}()
