@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -72,11 +73,14 @@ func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draft
 	} else if err := h.deflect.Touch(ctx, out.Session); err != nil {
 		return out, err
 	}
-	text := strings.TrimSpace(in.Subject + "\n" + in.Body)
+	// A space after the last word says it is finished: it is kept for the
+	// search, which otherwise completes a last word no article has.
+	typed := strings.TrimLeftFunc(in.Subject+"\n"+in.Body, unicode.IsSpace)
+	text := strings.TrimSpace(typed)
 	if text == "" {
 		return out, nil
 	}
-	q := search.DraftQuery(truncateUTF8(text, search.MaxTextBytes), lang, maxSuggestions)
+	q := search.DraftQuery(truncateUTF8(typed, search.MaxTextBytes), lang, maxSuggestions)
 	q.NoFallback = in.Fallback != nil && !*in.Fallback
 	res, err := h.ix.Search(ctx, q)
 	if err != nil {

@@ -261,3 +261,23 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestDraftHalfTypedWord: a draft's last word, half typed, still finds its
+// article; finished by a space it is searched as typed.
+func TestDraftHalfTypedWord(t *testing.T) {
+	app, _ := bundledKB(t)
+	for _, draft := range []string{
+		`{"subject": "reset passw", "lang": "en"}`,
+		`{"subject": "reset password", "lang": "en"}`,
+		`{"subject": "How do I reset my passwo", "lang": "en"}`,
+	} {
+		hits := deflectHits(t, app, draft)
+		if len(hits) == 0 || hits[0].ID != "en/reset-password" {
+			t.Errorf("%s: suggestions %+v, want en/reset-password first", draft, hits)
+		}
+	}
+	// Finished words no article has (nor any near them) find nothing.
+	for _, h := range deflectHits(t, app, `{"subject": "zzzz qqqqq ", "lang": "en"}`) {
+		t.Errorf("a draft of unknown finished words got %+v", h)
+	}
+}
