@@ -32,7 +32,7 @@ func TestFullDatabaseIsLoggedOnce(t *testing.T) {
 	long := strings.Repeat("export fails ", 500) // needs new pages
 	for range 50 {
 		s.RecordSearch(events.Search{Query: long, Lang: "en", Source: "page"})
-		time.Sleep(2 * time.Millisecond) // mostly one batch each
+		time.Sleep(2 * time.Millisecond) // several batches
 	}
 	waitFor := func(what string) {
 		t.Helper()
@@ -44,6 +44,7 @@ func TestFullDatabaseIsLoggedOnce(t *testing.T) {
 		}
 	}
 	waitFor(`level=ERROR msg="recording events" err="events: write: storage unavailable: database or disk is full"`)
+	s.Flush() // the last batch too has failed (its error is the point)
 	testportal.FreeDatabase(t, db)
 	s.RecordSearch(events.Search{Query: "export", Lang: "en", Source: "page"})
 	waitFor(`level=INFO msg="recording events works again"`)

@@ -34,7 +34,13 @@ type termDict struct {
 
 	delOnce sync.Once
 	dels    []deletion // sorted by hash; built on the first fuzzy look-up
+	// bucket[b] is the index in dels of the first hash whose top
+	// bucketBits bits are b or more: a look-up searches one bucket of a few
+	// entries rather than the whole slice.
+	bucket []int32
 }
+
+const bucketBits = 16
 
 // deletion is one spelling of terms[term] with letters deleted (or none),
 // by the hash of its runes: 12 bytes, not a string per spelling.
@@ -116,6 +122,16 @@ func (d *termDict) deletions() []deletion {
 		}
 		slices.SortFunc(out, func(a, b deletion) int { return cmp.Compare(a.hash, b.hash) })
 		d.dels = out
+		d.bucket = make([]int32, 1<<bucketBits+1)
+		b := 0
+		for i, e := range out {
+			for top := int(e.hash >> (64 - bucketBits)); b <= top; b++ {
+				d.bucket[b] = int32(i)
+			}
+		}
+		for ; b <= 1<<bucketBits; b++ {
+			d.bucket[b] = int32(len(out))
+		}
 	})
 	return d.dels
 }
@@ -211,8 +227,10 @@ func (d *termDict) neighbours(t string, maxDist, limit int) []neighbour {
 	r := []rune(t)
 	cand := map[int32]bool{}
 	forDeletions(r, maxDist, func(h uint64) {
-		i, _ := slices.BinarySearchFunc(dels, h, func(e deletion, h uint64) int { return cmp.Compare(e.hash, h) })
-		for ; i < len(dels) && dels[i].hash == h; i++ {
+		top := h >> (64 - bucketBits)
+		lo, hi := d.bucket[top], d.bucket[top+1]
+		j, _ := slices.BinarySearchFunc(dels[lo:hi], h, func(e deletion, h uint64) int { return cmp.Compare(e.hash, h) })
+		for i := int(lo) + j; i < len(dels) && dels[i].hash == h; i++ {
 			cand[dels[i].term] = true
 		}
 	})

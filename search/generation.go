@@ -117,6 +117,8 @@ type state struct {
 	docs map[string]int
 	// terms caches the analysed words of articles, for Coverage.
 	terms sync.Map // article ID → map[string]bool
+	// stems caches the analysis of the articles' words, for snippets.
+	stems sync.Map // analyzer + "\x00" + word → []string
 	// prepared is closed once prepare is done (tests wait for it before
 	// damaging files; queries wait on the vocabularies' own sync.Once).
 	prepared chan struct{}

@@ -335,7 +335,7 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 		if !ok {
 			terms = setOf(ix.terms(an, q.Text))
 		}
-		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Coverage: cov, Snippet: ix.snippet(a, an, terms, q)})
+		res.Hits = append(res.Hits, Hit{Article: a, Score: h.Score, Coverage: cov, Snippet: ix.snippet(s, a, an, terms, q)})
 	}
 	if q.Exclude != "" && res.Total > 0 {
 		res.Total--

@@ -18,7 +18,7 @@ const (
 
 // snippet picks the passage of the article that holds the most distinct
 // query terms, escapes it and marks the matches.
-func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Query) template.HTML {
+func (ix *Index) snippet(s *state, a *kb.Article, an string, terms map[string]bool, q Query) template.HTML {
 	text := a.Text
 	if len(text) > snippetScan {
 		text = text[:snippetScan]
@@ -45,7 +45,6 @@ func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Quer
 		keys[key2(prefix)] = true
 	}
 	var ms []match
-	analysed := map[string]string{} // lowercased word → the query term it is, or ""
 	for start := 0; start < len(text); {
 		wStart, wEnd := nextWord(text, start)
 		if wStart < 0 {
@@ -60,19 +59,11 @@ func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Quer
 			ms = append(ms, match{wStart, wEnd, prefix})
 			continue
 		}
-		// An article repeats its words: each is analysed once.
-		term, seen := analysed[word]
-		if !seen {
-			for _, t := range ix.tokens(an, text[wStart:wEnd]) {
-				if tt := string(t.Term); terms[tt] {
-					term = tt
-					break
-				}
+		for _, t := range ix.wordTerms(s, an, text[wStart:wEnd]) {
+			if terms[t] {
+				ms = append(ms, match{wStart, wEnd, t})
+				break
 			}
-			analysed[word] = term
-		}
-		if term != "" {
-			ms = append(ms, match{wStart, wEnd, term})
 		}
 	}
 	if len(ms) == 0 {
@@ -119,6 +110,20 @@ func (ix *Index) snippet(a *kb.Article, an string, terms map[string]bool, q Quer
 		b.WriteString(" …")
 	}
 	return template.HTML(b.String())
+}
+
+// wordTerms returns what analyzer an makes of one word of an article. The
+// words of the articles are few and repeat from query to query, so each is
+// analysed once per generation (the cache grows with the articles'
+// vocabulary, not with the queries).
+func (ix *Index) wordTerms(s *state, an, word string) []string {
+	key := an + "\x00" + word
+	if v, ok := s.stems.Load(key); ok {
+		return v.([]string)
+	}
+	terms := ix.terms(an, word)
+	s.stems.Store(key, terms)
+	return terms
 }
 
 // wordStart moves i back to the start of a word (never below 0).
@@ -184,19 +189,23 @@ func key2(w string) [8]byte {
 // from; it returns -1 when there is none.
 func nextWord(s string, from int) (int, int) {
 	start := -1
-	for i, r := range s[from:] {
+	for i := from; i < len(s); {
 		var in bool
-		if r < utf8.RuneSelf { // most text: no Unicode tables
-			in = asciiWord[r]
+		size := 1
+		if c := s[i]; c < utf8.RuneSelf { // most text: no decoding, no Unicode tables
+			in = asciiWord[c]
 		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
 			in = unicode.IsLetter(r) || unicode.IsDigit(r) || r == '’' || unicode.Is(unicode.Mn, r)
 		}
 		switch {
 		case in && start < 0:
-			start = from + i
+			start = i
 		case !in && start >= 0:
-			return start, from + i
+			return start, i
 		}
+		i += size
 	}
 	if start < 0 {
 		return -1, -1

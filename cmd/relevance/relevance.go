@@ -76,6 +76,7 @@ type report struct {
 const (
 	enginePortal       = "portal"
 	enginePortalSearch = "portal, search path"
+	enginePortalDraft  = "portal, drafting path"
 	engineBM25         = "plain Bleve BM25"
 	engineFTS5         = "SQLite FTS5"
 )
@@ -145,6 +146,11 @@ func measure(s labelledSet, lang string, ablate bool, base search.Ranking) (repo
 			}
 		} else {
 			err = add(enginePortal, portalSearch(ix, lang), nil)
+			if err == nil {
+				// Questions typed into the ticket form: drafting must find
+				// what searching finds.
+				err = add(enginePortalDraft, portalDraft(ix, lang, 5), portalDraft(ix, lang, 10))
+			}
 		}
 		if err == nil {
 			err = add(engineBM25, bm.search, nil)

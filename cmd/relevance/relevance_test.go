@@ -76,6 +76,9 @@ func TestNeverBelowPlainBM25(t *testing.T) {
 				if sp, ok := rows[enginePortalSearch]; ok && portal.R5 < sp.R5-0.01 {
 					t.Errorf("%s: drafting (DraftQuery) Recall@5 %.3f more than 0.01 below the search path's %.3f", file, portal.R5, sp.R5)
 				}
+				if dp, ok := rows[enginePortalDraft]; ok && dp.R5 < portal.R5-0.01 {
+					t.Errorf("%s: the questions as drafts (DraftQuery) Recall@5 %.3f more than 0.01 below searching them, %.3f", file, dp.R5, portal.R5)
+				}
 			}
 		})
 	}
@@ -124,7 +127,7 @@ func TestMeasureSmallSet(t *testing.T) {
 			t.Errorf("%s/%s: R@5 %.3f MRR %.3f wrong %d none %d, want the right article first for every text", r.File, r.Engine, r.R5, r.MRR, r.Wrong, r.None)
 		}
 	}
-	for _, want := range []string{"queries/" + enginePortal, "queries/" + engineBM25, "drafts/" + enginePortal, "drafts/" + enginePortalSearch, "drafts/" + engineBM25} {
+	for _, want := range []string{"queries/" + enginePortal, "queries/" + enginePortalDraft, "queries/" + engineBM25, "drafts/" + enginePortal, "drafts/" + enginePortalSearch, "drafts/" + engineBM25} {
 		if !engines[want] {
 			t.Errorf("no row for %s", want)
 		}
