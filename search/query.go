@@ -300,6 +300,10 @@ func (ix *Index) search(ctx context.Context, s *state, q Query) (res Result, com
 		size += 2 * q.Limit
 	}
 	req := bleve.NewSearchRequestOptions(top, size, q.Offset, false)
+	// Equal scores in the order of the articles' ids, not of where the
+	// index happened to put them: the same query ranks the same after a
+	// rebuild.
+	req.SortBy([]string{"-_score", "_id"})
 	if q.Facets {
 		req.AddFacet("category", bleve.NewFacetRequest(fieldCategory, 20))
 		req.AddFacet("tags", bleve.NewFacetRequest(fieldTagKeys, 20))
