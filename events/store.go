@@ -281,7 +281,13 @@ func (s *Store) writer() {
 				}
 			}
 			gather.Stop()
-			failing.Note(s.write(batch), len(batch))
+			n := 0 // events, not barriers
+			for _, e := range batch {
+				if e.done == nil {
+					n++
+				}
+			}
+			failing.Note(s.write(batch), n)
 		case <-s.done:
 			if err := s.drain(); err != nil {
 				s.log.Error("recording events", "err", err)
