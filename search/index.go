@@ -427,6 +427,7 @@ func document(a *kb.Article) map[string]interface{} {
 			fieldHeadings:    headings,
 			fieldBody:        a.Text,
 			fieldSpell:       a.Title + "\n" + a.Text,
+			fieldPairs:       a.Title + "\n" + a.Description + "\n" + a.Text,
 			fieldTitleWords:  a.Title,
 		},
 	}

@@ -35,7 +35,7 @@ import (
 
 // MappingVersion changes whenever the mapping or the analysis changes, so
 // that an index built by an older portal is rebuilt rather than misread.
-const MappingVersion = 5
+const MappingVersion = 6
 
 // Field names in the index.
 const (
@@ -48,6 +48,7 @@ const (
 	fieldHeadings    = "headings"
 	fieldBody        = "body"
 	fieldSpell       = "spell" // unstemmed words, for "did you mean"
+	fieldPairs       = "pairs" // consecutive analysed words, for phrases (pairs.go)
 	fieldCategory    = "category"
 	fieldTagKeys     = "tag_keys"
 )
@@ -127,21 +128,24 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
 
-	if err := im.AddCustomAnalyzer(analyzerGeneric, map[string]interface{}{
-		"type":          custom.Name,
-		"tokenizer":     unicode.Name,
-		"token_filters": []string{lowercase.Name},
-	}); err != nil {
-		return nil, err
+	custom := customAnalyzers()
+	for name, def := range custom {
+		if err := im.AddCustomAnalyzer(name, def); err != nil {
+			return nil, err
+		}
 	}
-	if err := im.AddCustomAnalyzer(analyzerCzech, map[string]interface{}{
-		"type":          custom.Name,
-		"tokenizer":     unicode.Name,
-		"token_filters": []string{lowercase.Name, cs.StopName, czechStemmerName},
-	}); err != nil {
-		return nil, err
+	for _, an := range allAnalyzers() {
+		// The pairs analyzer of a custom analyzer carries its definition:
+		// Bleve builds a mapping's custom analyzers in no set order, so it
+		// may not be found by name yet.
+		def := map[string]interface{}{"type": pairsAnalyzerType, "base": an}
+		if c, ok := custom[an]; ok {
+			def["base_def"] = c
+		}
+		if err := im.AddCustomAnalyzer(pairsAnalyzer(an), def); err != nil {
+			return nil, err
+		}
 	}
-
 	for _, an := range allAnalyzers() {
 		dm := bleve.NewDocumentStaticMapping()
 		text := func(analyzer string) *mapping.FieldMapping {
@@ -170,6 +174,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 			sub.AddFieldMappingsAt(fb.name, text(an))
 		}
 		sub.AddFieldMappingsAt(fieldSpell, text(analyzerGeneric))
+		sub.AddFieldMappingsAt(fieldPairs, text(pairsAnalyzer(an)))
 		sub.AddFieldMappingsAt(fieldTitleWords, text(analyzerGeneric))
 		dm.AddSubDocumentMapping(an, sub)
 		dm.AddFieldMappingsAt(fieldLang, kw())
@@ -178,6 +183,22 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		im.AddDocumentMapping(an, dm)
 	}
 	return im, im.Validate()
+}
+
+// customAnalyzers defines the analyzers Bleve does not ship.
+func customAnalyzers() map[string]map[string]interface{} {
+	return map[string]map[string]interface{}{
+		analyzerGeneric: {
+			"type":          custom.Name,
+			"tokenizer":     unicode.Name,
+			"token_filters": []interface{}{lowercase.Name},
+		},
+		analyzerCzech: {
+			"type":          custom.Name,
+			"tokenizer":     unicode.Name,
+			"token_filters": []interface{}{lowercase.Name, cs.StopName, czechStemmerName},
+		},
+	}
 }
 
 // foldASCII strips diacritics, so that Czech typed without háčky and čárky

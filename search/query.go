@@ -460,6 +460,9 @@ func (ix *Index) plan(s *state, reader index.IndexReader, analyzers []string, q 
 			}
 		}
 		clauses = append(clauses, ix.fieldClauses(an, words, contains)...)
+		if rk.on(FeaturePhrases) && !q.Draft && len(words) >= 2 && len(words) <= maxPhraseWords {
+			clauses = append(clauses, ix.pairClauses(reader, an, q.Text, p.matched[an])...)
+		}
 		if rk.on(FeatureSynonyms) {
 			for _, g := range s.synonyms[an] {
 				if qs := ix.expandSynonyms(g, p.matched[an], an); len(qs) > 0 {
@@ -574,6 +577,50 @@ func (ix *Index) fieldClauses(an string, words []qword, contains func(string) ui
 		out = append(out, bleve.NewDisjunctionQuery(per...))
 	}
 	return out
+}
+
+// maxPhraseWords is the longest query, in words that count, scored as a
+// phrase too: a few words typed into a search box are often one
+// expression ("mot de passe", "single sign-on"); a longer question or a
+// draft is not, and its pairs only add noise.
+const maxPhraseWords = 2
+
+// pairClauses looks the query's pairs of consecutive words up among the
+// articles' (see pairs.go), at the weight of the sequential dependence
+// model's ordered windows (0.1 against the words' 0.85), scaled by
+// present/all pairs as fieldClauses scales words.
+func (ix *Index) pairClauses(reader index.IndexReader, an, text string, words map[string]bool) []query.Query {
+	var all []string
+	for _, p := range ix.terms(pairsAnalyzer(an), text) {
+		// A pair with a greeting or sign-off in it says nothing more.
+		if a, b, _ := strings.Cut(p, " "); words[a] && words[b] {
+			all = append(all, p)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	contains := fieldContains(reader, field(an, fieldPairs))
+	seen := map[string]bool{}
+	var present []*query.TermQuery
+	for _, p := range all {
+		if seen[p] || contains(p) == 0 {
+			continue
+		}
+		seen[p] = true
+		tq := bleve.NewTermQuery(p)
+		tq.SetField(field(an, fieldPairs))
+		present = append(present, tq)
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	qs := make([]query.Query, len(present))
+	for i, tq := range present {
+		tq.SetBoost(0.1 / 0.85 * float64(len(present)) / float64(len(all)))
+		qs[i] = tq
+	}
+	return []query.Query{bleve.NewDisjunctionQuery(qs...)}
 }
 
 // maxNeighbours bounds the known words an unknown one may stand for, and

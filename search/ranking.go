@@ -27,10 +27,11 @@ const (
 	FeatureNoise    = "noise"    // greetings and sign-offs of drafts left out
 	FeatureSynonyms = "synonyms" // the content tree's synonym groups
 	FeatureFuzzy    = "fuzzy"    // unknown words matched within one or two edits
+	FeaturePhrases  = "phrases"  // a short query's consecutive words, consecutive in the article
 )
 
 // Features lists every ranking feature by name.
-var Features = []string{FeatureNoise, FeatureSynonyms, FeatureFuzzy}
+var Features = []string{FeatureNoise, FeatureSynonyms, FeatureFuzzy, FeaturePhrases}
 
 // Ranking selects the ranking features; the zero value is the portal's
 // ranking.

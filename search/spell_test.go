@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/orbitask/portal/kb"
@@ -59,5 +60,35 @@ func BenchmarkDidYouMean(b *testing.B) {
 		if got := ix.didYouMean(s, reader, "en", "pasword resett for the acount", false); got != "password reset for the account" {
 			b.Fatalf("got %q", got)
 		}
+	}
+}
+
+// TestTwoWordsAsPhrase: "mot de passe" typed in the search box scores as a
+// phrase ("mot pass" once French drops "de"): the SMTP article, which says
+// "mot de passe", ranks above the severity levels, which say "ce qui se
+// passe"; without phrases it did not.
+func TestTwoWordsAsPhrase(t *testing.T) {
+	k, err := kb.Load("../content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := func(off []string) []string {
+		ix, _, err := Open(Config{Dir: t.TempDir(), CacheSize: -1, Ranking: Ranking{Off: off}}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		return ids(top(t, ix, Query{Text: "mot de passe", Lang: "fr", NoFallback: true}))
+	}
+	before := func(hits []string, a, b string) bool {
+		ia, ib := slices.Index(hits, a), slices.Index(hits, b)
+		return ia >= 0 && (ib < 0 || ia < ib)
+	}
+	const phrase, word = "fr/configure-outgoing-email", "fr/severity-levels"
+	if hits := rank(nil); !before(hits, phrase, word) {
+		t.Errorf("with phrases: %v, want %s before %s", hits, phrase, word)
+	}
+	if hits := rank([]string{FeaturePhrases}); before(hits, phrase, word) {
+		t.Errorf("without phrases: %v; the test no longer shows what phrases do", hits)
 	}
 }
