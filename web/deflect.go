@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -103,6 +104,11 @@ func (h *handler) suggest(ctx context.Context, in draftIn, client string) (draft
 func (h *handler) apiDeflect(c *fiber.Ctx) error {
 	var in draftIn
 	if err := json.Unmarshal(c.Body(), &in); err != nil {
+		// A field of the wrong type is named ("fallback": "no").
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return httpkit.BadRequest(te.Field + ": must be a " + te.Type.String())
+		}
 		return httpkit.BadRequest("body: must be a JSON object with subject and body")
 	}
 	out, err := h.suggest(c.UserContext(), in, httpkit.ClientIP(c))

@@ -281,3 +281,20 @@ func TestDraftHalfTypedWord(t *testing.T) {
 		t.Errorf("a draft of unknown finished words got %+v", h)
 	}
 }
+
+// TestDeflectNamesMistypedField: a draft field of the wrong type is named
+// in the 400.
+func TestDeflectNamesMistypedField(t *testing.T) {
+	app, _ := bundledKB(t)
+	for body, want := range map[string]string{
+		`{"subject": "reset", "fallback": "no"}`: "fallback: must be a bool",
+		`{"subject": 7}`:                         "subject: must be a string",
+		`[1, 2]`:                                 "body: must be a JSON object",
+	} {
+		res, got := testportal.PostJSON(t, app, "/api/deflect", body)
+		wantStatus(t, res, 400)
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %s, want %q", body, got, want)
+		}
+	}
+}
