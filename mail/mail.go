@@ -132,7 +132,10 @@ func (m *Message) normalize() error {
 	if err != nil {
 		return invalid("to", "not an e-mail address (%q): %v", m.To, err)
 	}
-	m.To = to.String()
+	m.To = to.Address
+	if to.Name != "" {
+		m.To = to.String()
+	}
 	if strings.TrimSpace(m.Subject) == "" {
 		return invalid("subject", "is required")
 	}
