@@ -493,4 +493,3 @@ func TestEnqueueRefusesBadMessages(t *testing.T) {
 		t.Error("a duplicate Message-ID was accepted")
 	}
 }
-

@@ -24,7 +24,7 @@ type relay struct {
 
 	mu       sync.Mutex
 	received []received
-	attempts int                      // RCPT commands seen
+	attempts int                     // RCPT commands seen
 	reject   func(attempt int) error // nil: accept; called at RCPT
 	srv      *smtp.Server
 }
