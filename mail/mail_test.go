@@ -493,3 +493,45 @@ func TestEnqueueRefusesBadMessages(t *testing.T) {
 		t.Error("a duplicate Message-ID was accepted")
 	}
 }
+
+func TestTLSAndLogin(t *testing.T) {
+	for _, implicit := range []bool{false, true} {
+		name := map[bool]string{false: "starttls", true: "implicit"}[implicit]
+		t.Run(name, func(t *testing.T) {
+			db := openDB(t)
+			serverTLS, clientTLS := testCert(t)
+			r := &relay{t: t, addr: "127.0.0.1:0", tls: serverTLS, implicit: implicit, user: "portal", pass: "s3cret:/@"}
+			r.start()
+			cfg := fast(r.url())
+			cfg.TLSConfig = clientTLS
+			run(t, newSender(t, db, cfg))
+			enqueue(t, db, simple(1))
+			got := r.waitFor(1, 2*time.Second)
+			if !got[0].tls || got[0].user != "portal" {
+				t.Errorf("delivered with tls %v, user %q; want TLS and the login", got[0].tls, got[0].user)
+			}
+		})
+	}
+}
+
+func TestStartTLSIsRequired(t *testing.T) {
+	db := openDB(t)
+	r := startRelay(t) // offers no STARTTLS
+	cfg := fast(strings.Replace(r.url(), "tls=none", "tls=starttls", 1))
+	cfg.MaxAttempts = 2
+	s := newSender(t, db, cfg)
+	run(t, s)
+	enqueue(t, db, simple(1))
+	var failed []mail.Failure
+	deadline := time.Now().Add(3 * time.Second)
+	for len(failed) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		failed, _ = s.Failed(context.Background())
+	}
+	if len(failed) != 1 || !strings.Contains(strings.ToLower(failed[0].LastError), "starttls") {
+		t.Fatalf("Failed = %+v, want a STARTTLS failure", failed)
+	}
+	if n := len(r.mails()); n != 0 {
+		t.Errorf("%d mails went out without TLS", n)
+	}
+}

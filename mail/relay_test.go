@@ -2,17 +2,26 @@ package mail_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	netmail "net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -27,10 +36,18 @@ type relay struct {
 	attempts int                     // RCPT commands seen
 	reject   func(attempt int) error // nil: accept; called at RCPT
 	srv      *smtp.Server
+
+	// Set before start: TLS (STARTTLS, or implicit TLS if implicit), and
+	// a required login.
+	tls        *tls.Config
+	implicit   bool
+	user, pass string
 }
 
 type received struct {
 	from, to string
+	tls      bool   // over TLS
+	user     string // logged in as
 	raw      []byte
 	msg      *netmail.Message
 }
@@ -63,9 +80,15 @@ func (r *relay) start() {
 		r.t.Fatal(err)
 	}
 	r.addr = l.Addr().String()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &session{r: r}, nil
+	if r.implicit {
+		l = tls.NewListener(l, r.tls)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{r: r, c: c}, nil
 	}))
+	if !r.implicit {
+		srv.TLSConfig = r.tls // offers STARTTLS
+	}
 	srv.Domain = "relay.test"
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
@@ -77,7 +100,20 @@ func (r *relay) start() {
 }
 
 // url is the --smtp-url of the relay.
-func (r *relay) url() string { return "smtp://" + r.addr + "?tls=none" }
+func (r *relay) url() string {
+	mode := "none"
+	switch {
+	case r.implicit:
+		mode = "implicit"
+	case r.tls != nil:
+		mode = "starttls"
+	}
+	login := ""
+	if r.user != "" {
+		login = url.UserPassword(r.user, r.pass).String() + "@"
+	}
+	return "smtp://" + login + r.addr + "?tls=" + mode
+}
 
 func (r *relay) setReject(f func(attempt int) error) {
 	r.mu.Lock()
@@ -109,12 +145,29 @@ func (r *relay) waitFor(n int, within time.Duration) []received {
 
 type session struct {
 	r        *relay
+	c        *smtp.Conn
+	user     string
 	from, to string
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if s.r.user == "" || user != s.r.user || pass != s.r.pass {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
+		}
+		s.user = user
+		return nil
+	}), nil
 }
 
 func (s *session) Reset()        { s.from, s.to = "", "" }
 func (s *session) Logout() error { return nil }
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.r.user != "" && s.user == "" {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
+	}
 	s.from = from
 	return nil
 }
@@ -144,7 +197,8 @@ func (s *session) Data(rd io.Reader) error {
 		return err
 	}
 	s.r.mu.Lock()
-	s.r.received = append(s.r.received, received{from: s.from, to: s.to, raw: raw, msg: msg})
+	_, overTLS := s.c.TLSConnectionState()
+	s.r.received = append(s.r.received, received{from: s.from, to: s.to, tls: overTLS, user: s.user, raw: raw, msg: msg})
 	s.r.mu.Unlock()
 	return nil
 }
@@ -193,4 +247,35 @@ func parts(t *testing.T, m *netmail.Message) (mediaType, text, html string) {
 		}
 	}
 	return mediaType, text, html
+}
+
+// testCert is a self-signed certificate for 127.0.0.1: the relay's
+// configuration and a client configuration trusting it.
+func testCert(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "relay.test"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
+		&tls.Config{RootCAs: pool}
 }

@@ -252,8 +252,17 @@ func (s *Sender) Run(ctx context.Context) error {
 	addWaker(s.wake)
 	defer removeWaker(s.wake)
 	s.log.Info("mail: sending", "relay", s.relay.String(), "from", s.from)
+	down := 0 // connections refused in a row
 	for ctx.Err() == nil {
 		full, err := s.sendDue(ctx)
+		if errors.Is(err, errRelayDown) {
+			// Wait for the relay, whatever is due or enqueued meanwhile:
+			// each attempt may take the whole Timeout.
+			down++
+			s.pause(ctx, s.backoff(down))
+			continue
+		}
+		down = 0
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("mail: sending", "err", err)
 		}
@@ -277,6 +286,23 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// pause waits d or until ctx ends; commits meanwhile do not end it.
+func (s *Sender) pause(ctx context.Context, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	select {
+	case <-s.wake: // looked at next anyway
+	default:
+	}
+}
+
+// errRelayDown is sendDue's error when it could not connect to the relay.
+var errRelayDown = errors.New("relay unreachable")
 
 // outgoing is a queued row.
 type outgoing struct {
@@ -327,7 +353,7 @@ func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 				return false, err
 			}
 		}
-		return len(batch) == s.cfg.Batch, nil
+		return false, errRelayDown
 	}
 	defer s.client.Close()
 	for _, o := range batch {
