@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"mime"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -533,5 +535,95 @@ func TestStartTLSIsRequired(t *testing.T) {
 	}
 	if n := len(r.mails()); n != 0 {
 		t.Errorf("%d mails went out without TLS", n)
+	}
+}
+
+func TestBackoffDoublesFrom30sToAnHour(t *testing.T) {
+	db := openDB(t)
+	r := startRelay(t)
+	r.setReject(func(int) error {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "not now"}
+	})
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	s := newSender(t, db, mail.SenderConfig{SMTPURL: r.url(), From: "support@portal.test", MaxAttempts: 11,
+		Poll: 10 * time.Millisecond, Now: now})
+	run(t, s)
+	id := enqueue(t, db, simple(1))
+	mu.Lock()
+	clock = time.Now().Add(time.Second) // Enqueue stamps mails with the real time
+	mu.Unlock()
+	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+		16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
+	for i, wait := range want {
+		var attempts int
+		var next string
+		deadline := time.Now().Add(3 * time.Second)
+		for attempts < i+1 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+			if err := db.QueryRow(`SELECT attempts, next_attempt_at FROM mail_outbox WHERE id = ?`, id).Scan(&attempts, &next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if attempts != i+1 {
+			t.Fatalf("attempt %d did not happen (attempts %d)", i+1, attempts)
+		}
+		at, _ := sqlitedb.ParseTime(next)
+		if got := at.Sub(now().Truncate(time.Millisecond)); got != wait {
+			t.Errorf("after attempt %d: next in %v, want %v", i+1, got, wait)
+		}
+		mu.Lock()
+		clock = at
+		mu.Unlock()
+	}
+	var failed []mail.Failure
+	deadline := time.Now().Add(3 * time.Second)
+	for len(failed) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		failed, _ = s.Failed(context.Background())
+	}
+	if len(failed) != 1 || failed[0].Attempts != 11 {
+		t.Fatalf("Failed = %+v, want the mail after 11 attempts", failed)
+	}
+}
+
+func TestSendingKeepsUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 500 mails")
+	}
+	const n = 500
+	db := openDB(t)
+	r := startRelay(t)
+	cfg := fast(r.url())
+	s := newSender(t, db, cfg)
+	err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
+		for i := range n {
+			m := simple(0)
+			m.Subject = "Mail " + strconv.Itoa(i)
+			if _, err := mail.Enqueue(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	run(t, s)
+	got := r.waitFor(n, 30*time.Second)
+	took := time.Since(start)
+	t.Logf("%d mails in %v: %.0f mails/s", n, took, n/took.Seconds())
+	seen := map[string]bool{}
+	for i, m := range got {
+		if want := "Mail " + strconv.Itoa(i); m.msg.Header.Get("Subject") != want {
+			t.Fatalf("mail %d is %q, want %q (oldest first)", i, m.msg.Header.Get("Subject"), want)
+		}
+		id := m.msg.Header.Get("Message-ID")
+		if seen[id] {
+			t.Fatalf("%s sent twice", id)
+		}
+		seen[id] = true
 	}
 }

@@ -50,7 +50,9 @@ type SenderConfig struct {
 	// it to trust a relay's own certificate). Its ServerName defaults to
 	// the URL's host.
 	TLSConfig *tls.Config
-	// Now is the clock; nil means time.Now.
+	// Now is the sender's clock (due times, Date headers); nil means
+	// time.Now. Enqueue stamps mails with time.Now, so a clock behind it
+	// delays new mails.
 	Now func() time.Time
 }
 
