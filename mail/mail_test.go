@@ -448,6 +448,12 @@ func TestParseSMTPURL(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%q = %+v, %v; want %+v", tc.url, got, err, tc.want)
 		}
+		// String is a URL that reads back the same, without the password.
+		again, err := mail.ParseSMTPURL(got.String())
+		tc.want.Password = ""
+		if err != nil || again != tc.want {
+			t.Errorf("%q: String %q reads back as %+v, %v", tc.url, got.String(), again, err)
+		}
 	}
 	r, _ := mail.ParseSMTPURL("smtp://u:secret@mail.example")
 	if s := r.String(); strings.Contains(s, "secret") {
@@ -625,5 +631,18 @@ func TestSendingKeepsUp(t *testing.T) {
 			t.Fatalf("%s sent twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestMessageIDs(t *testing.T) {
+	a, b := mail.TicketMessageID(1001, "reply-7", "portal.example"), mail.TicketMessageID(1001, "reply-7", "portal.example")
+	if a == b {
+		t.Errorf("two Message-IDs are the same: %s", a)
+	}
+	if !strings.HasPrefix(a, "<ticket-1001.reply-7.") || !strings.HasSuffix(a, "@portal.example>") {
+		t.Errorf("TicketMessageID = %s", a)
+	}
+	if id := mail.NewMessageID("", ""); !strings.HasPrefix(id, "<") || !strings.Contains(id, "@") || strings.ContainsAny(id, " \r\n") {
+		t.Errorf("NewMessageID = %q", id)
 	}
 }

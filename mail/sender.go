@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	netmail "net/mail"
 	"net/url"
 	"strconv"
@@ -84,7 +85,7 @@ type Relay struct {
 
 // String is the relay as a URL without its password, for logs.
 func (r Relay) String() string {
-	u := url.URL{Scheme: "smtp", Host: r.Host + ":" + strconv.Itoa(r.Port), RawQuery: "tls=" + r.TLS}
+	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), RawQuery: "tls=" + r.TLS}
 	if r.User != "" {
 		u.User = url.User(r.User)
 	}
@@ -160,7 +161,11 @@ func ParseSMTPURL(raw string) (Relay, error) {
 	return r, nil
 }
 
-// Sender delivers the outbox over SMTP. One Sender runs per database.
+// Sender delivers the outbox over SMTP. One Sender runs per database (two
+// would send the same mails), and Run is called once. A Sender without a
+// relay still serves Failed, Retry and Pending, and NewSender applies the
+// outbox's migrations, so a process that only enqueues (the command line)
+// opens one with an empty SenderConfig.
 type Sender struct {
 	db     *sqlitedb.DB
 	log    *slog.Logger
@@ -200,16 +205,19 @@ func NewSender(db *sqlitedb.DB, cfg SenderConfig, log *slog.Logger) (*Sender, er
 		cfg.Now = time.Now
 	}
 	s := &Sender{db: db, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
+	if cfg.SMTPURL != "" || cfg.From != "" {
+		from, err := netmail.ParseAddress(cfg.From)
+		if err != nil {
+			return nil, fmt.Errorf("mail: --mail-from: not an e-mail address (%q): %v", cfg.From, err)
+		}
+		s.from = from.String()
+	}
 	if cfg.SMTPURL != "" {
 		relay, err := ParseSMTPURL(cfg.SMTPURL)
 		if err != nil {
 			return nil, fmt.Errorf("mail: %w", err)
 		}
-		from, err := netmail.ParseAddress(cfg.From)
-		if err != nil {
-			return nil, fmt.Errorf("mail: --mail-from: not an e-mail address (%q): %v", cfg.From, err)
-		}
-		s.relay, s.from = relay, from.String()
+		s.relay = relay
 		if s.client, err = newClient(relay, cfg); err != nil {
 			return nil, fmt.Errorf("mail: --smtp-url: %w", err)
 		}
@@ -271,12 +279,13 @@ func (s *Sender) Run(ctx context.Context) error {
 		if full && err == nil {
 			continue // more may be due
 		}
+		// Sleep until the next retry is due, a commit wakes us, or Poll
+		// passes; after an error (a database in trouble), for Poll.
 		wait := s.cfg.Poll
-		if next, ok, err := s.nextDue(ctx); err == nil && ok {
-			wait = min(max(next.Sub(s.cfg.Now()), 0), wait)
-		}
-		if err != nil { // a database in trouble: do not spin
-			wait = s.cfg.Poll
+		if err == nil {
+			if next, ok, err := s.nextDue(ctx); err == nil && ok {
+				wait = min(max(next.Sub(s.cfg.Now()), 0), wait)
+			}
 		}
 		timer := time.NewTimer(wait)
 		select {
