@@ -36,7 +36,7 @@ func fast(url string) mail.SenderConfig {
 		From:       "Orbitask Support <support@portal.test>",
 		Backoff:    20 * time.Millisecond,
 		MaxBackoff: 100 * time.Millisecond,
-		Poll:       time.Second,
+		Poll:       time.Minute, // so that a prompt delivery proves the commit woke the sender
 		Timeout:    2 * time.Second,
 	}
 }
