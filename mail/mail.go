@@ -64,7 +64,14 @@ type Message struct {
 	// sets itself (From, To, Subject, Date, Message-ID, MIME and
 	// Content-*) are refused.
 	Headers map[string]string
+	// Secret, if set, replaces SecretMark in Text and HTML when the mail
+	// is sent, and is forgotten once it is: a ticket's private link, whose
+	// token the portal otherwise keeps only hashed.
+	Secret string
 }
+
+// SecretMark stands for Message.Secret in a mail's bodies.
+const SecretMark = "{{portal:secret}}"
 
 // ErrInvalid is wrapped by Enqueue's errors for a message it refuses; the
 // error's text names the field.
@@ -107,11 +114,15 @@ func Enqueue(tx *sqlitedb.Tx, m Message) (int64, error) {
 	if m.HTML != "" {
 		html = m.HTML
 	}
+	var secret any
+	if m.Secret != "" {
+		secret = m.Secret
+	}
 	now := sqlitedb.FormatTime(time.Now())
 	res, err := tx.Exec(`INSERT INTO mail_outbox
-		(message_id, ticket, kind, lang, to_addr, subject, text_body, html_body, headers, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.MessageID, ticket, m.Kind, m.Lang, m.To, m.Subject, m.Text, html, string(headers), now, now)
+		(message_id, ticket, kind, lang, to_addr, subject, text_body, html_body, headers, created_at, next_attempt_at, secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.MessageID, ticket, m.Kind, m.Lang, m.To, m.Subject, m.Text, html, string(headers), now, now, secret)
 	if err != nil {
 		return 0, fmt.Errorf("mail: enqueue: %w", err)
 	}
@@ -127,6 +138,12 @@ func Enqueue(tx *sqlitedb.Tx, m Message) (int64, error) {
 func (m *Message) normalize() error {
 	invalid := func(field, format string, args ...any) error {
 		return fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), ErrInvalid)
+	}
+	if m.Secret != "" && !strings.Contains(m.Text, SecretMark) {
+		return invalid("secret", "the text has no %s to put it in", SecretMark)
+	}
+	if m.Secret == "" && (strings.Contains(m.Text, SecretMark) || strings.Contains(m.HTML, SecretMark)) {
+		return invalid("secret", "the bodies have %s but no secret is given", SecretMark)
 	}
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil {

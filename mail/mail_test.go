@@ -3,6 +3,7 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"mime"
@@ -644,5 +645,52 @@ func TestMessageIDs(t *testing.T) {
 	}
 	if id := mail.NewMessageID("", ""); !strings.HasPrefix(id, "<") || !strings.Contains(id, "@") || strings.ContainsAny(id, " \r\n") {
 		t.Errorf("NewMessageID = %q", id)
+	}
+}
+
+// TestSecretOnlyWhileQueued: a secret (a ticket's link) goes into the mail
+// in place of SecretMark and is forgotten once the mail is sent; a body
+// with the mark and no secret, or the reverse, is refused.
+func TestSecretOnlyWhileQueued(t *testing.T) {
+	db := openDB(t)
+	r := startRelay(t)
+	s := newSender(t, db, fast(r.url())) // migrates; runs below
+	m := simple(0)
+	m.Text = "Your ticket: " + mail.SecretMark
+	m.HTML = `<p><a href="` + mail.SecretMark + `">Your ticket</a></p>`
+	m.Secret = "https://help.example/tickets/1001?token=a&b"
+	id := enqueue(t, db, m)
+	var stored string
+	if err := db.QueryRow(`SELECT secret FROM mail_outbox WHERE id = ?`, id).Scan(&stored); err != nil || stored != m.Secret {
+		t.Fatalf("queued secret = %q, %v", stored, err)
+	}
+	run(t, s)
+	got := r.waitFor(1, 2*time.Second)
+	_, text, html := parts(t, got[0].msg)
+	if text != "Your ticket: "+m.Secret || !strings.Contains(html, `href="https://help.example/tickets/1001?token=a&amp;b"`) {
+		t.Errorf("bodies: %q / %q", text, html)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var left sql.NullString
+		if err := db.QueryRow(`SELECT secret FROM mail_outbox WHERE id = ?`, id).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if !left.Valid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("secret still stored after sending: %q", left.String)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, bad := range []mail.Message{
+		{To: "a@example.com", Subject: "s", Text: "no mark", Secret: "x"},
+		{To: "a@example.com", Subject: "s", Text: "mark " + mail.SecretMark},
+	} {
+		err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error { _, err := mail.Enqueue(tx, bad); return err })
+		if !errors.Is(err, mail.ErrInvalid) || !strings.Contains(err.Error(), "secret") {
+			t.Errorf("%+v: %v, want an error naming secret", bad, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	htmlpkg "html"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -325,13 +326,14 @@ type outgoing struct {
 	html      sql.NullString
 	headers   string
 	attempts  int
+	secret    sql.NullString
 }
 
 // sendDue sends one batch of due mails over one connection; full says the
 // batch was full, so more may be due.
 func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 	now := s.cfg.Now()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id, to_addr, subject, text_body, html_body, headers, attempts
+	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id, to_addr, subject, text_body, html_body, headers, attempts, secret
 		FROM mail_outbox WHERE state = 'queued' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, sqlitedb.FormatTime(now), s.cfg.Batch)
 	if err != nil {
@@ -340,7 +342,7 @@ func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 	var batch []outgoing
 	for rows.Next() {
 		var o outgoing
-		if err := rows.Scan(&o.id, &o.messageID, &o.to, &o.subject, &o.text, &o.html, &o.headers, &o.attempts); err != nil {
+		if err := rows.Scan(&o.id, &o.messageID, &o.to, &o.subject, &o.text, &o.html, &o.headers, &o.attempts, &o.secret); err != nil {
 			rows.Close()
 			return false, fmt.Errorf("mail: due: %w", err)
 		}
@@ -419,9 +421,14 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 	for k, v := range headers {
 		m.SetGenHeader(gomail.Header(k), v)
 	}
-	m.SetBodyString(gomail.TypeTextPlain, o.text)
-	if o.html.Valid && o.html.String != "" {
-		m.AddAlternativeString(gomail.TypeTextHTML, o.html.String)
+	text, html := o.text, o.html.String
+	if o.secret.Valid {
+		text = strings.ReplaceAll(text, SecretMark, o.secret.String)
+		html = strings.ReplaceAll(html, SecretMark, htmlpkg.EscapeString(o.secret.String))
+	}
+	m.SetBodyString(gomail.TypeTextPlain, text)
+	if o.html.Valid && html != "" {
+		m.AddAlternativeString(gomail.TypeTextHTML, html)
 	}
 	return m, nil
 }
@@ -430,7 +437,7 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 func (s *Sender) sent(o outgoing) error {
 	now := sqlitedb.FormatTime(s.cfg.Now())
 	err := s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
-		_, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL
+		_, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, secret = NULL
 			WHERE id = ? AND state = 'queued'`, now, o.id)
 		return err
 	})
