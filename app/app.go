@@ -19,18 +19,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/gitrepo"
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/mail"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/telemetry"
 	"github.com/orbitask/portal/ticketfeed"
+	"github.com/orbitask/portal/ticketmail"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -69,6 +73,12 @@ type Config struct {
 	// password hashes. Zero keeps staff's production default; tests
 	// lower them.
 	HashMemoryKiB, HashTime uint32
+	// Mail is the mail sender's settings (SMTP relay, From); without an
+	// SMTP URL mails are queued and not sent. PublicURL is where customers
+	// reach the portal: the links in mails. With PublicURL empty no ticket
+	// mails are written.
+	Mail      mail.SenderConfig
+	PublicURL string
 }
 
 // App holds the portal's services, open and running.
@@ -86,6 +96,9 @@ type App struct {
 	Tickets     *tickets.Store
 	Insights    *insights.Store // the operators' figures, from the tables above
 	Staff       *staff.Store
+	// Mail is the outbox's sender; `portal serve` runs it (RunMail), one
+	// process per database.
+	Mail *mail.Sender
 	// Metrics are this portal's Prometheus metrics, fed by the services
 	// above (wired here) and by the HTTP server (package server).
 	Metrics *telemetry.Metrics
@@ -159,8 +172,25 @@ func Open(cfg Config) (_ *App, err error) {
 		}
 		a.Feed.Committed(ev)
 	}
+	// The outbox (its table) before the stores that write mails into it.
+	if a.Mail, err = mail.NewSender(a.DB, cfg.Mail, log); err != nil {
+		return nil, err
+	}
+	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
+	if cfg.PublicURL != "" {
+		words, err := i18n.Load()
+		if err != nil {
+			return nil, err
+		}
+		mailer, err := ticketmail.New(ticketmail.Config{Words: words, PublicURL: cfg.PublicURL,
+			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() }})
+		if err != nil {
+			return nil, err
+		}
+		notifyFiled = mailer.Filed
+	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
-		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled})
+		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled})
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +239,17 @@ func searchWarmer(cfg Config, ev *events.Store, log *slog.Logger) func(context.C
 }
 
 func (a *App) closing(close func() error) { a.closers = append(a.closers, close) }
+
+// RunMail starts sending the outbox's mails until Close.
+func (a *App) RunMail() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Mail.Run(ctx) // it logs its own failures and returns nil
+	}()
+	a.closing(func() error { cancel(); <-done; return nil })
+}
 
 // warnIfDatabaseMissing complains loudly, before SQLite creates an empty
 // database, when the data directory has been used already (it holds

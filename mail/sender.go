@@ -257,7 +257,7 @@ func newClient(r Relay, cfg SenderConfig) (*gomail.Client, error) {
 // it logs that mail is queued but not sent and returns nil at once.
 func (s *Sender) Run(ctx context.Context) error {
 	if s.client == nil {
-		s.log.Warn("mail is queued but not sent: no --smtp-url")
+		s.log.Info("mail is queued but not sent: no --smtp-url")
 		return nil
 	}
 	addWaker(s.wake)

@@ -93,6 +93,11 @@ type Config struct {
 	// names its deflection session, so that the session's "filed" event
 	// commits (or rolls back) with the ticket. An error rolls the filing back.
 	OnFiledTx func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
+	// NotifyFiledTx is called inside every filing's transaction with the
+	// ticket and its access token (known only then), so that the customer's
+	// "ticket filed" mail commits (or rolls back) with the ticket. An error
+	// rolls the filing back.
+	NotifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
 }
 
 // Store files and changes tickets.
@@ -102,12 +107,13 @@ type Store struct {
 	now     func() time.Time
 	log     *slog.Logger
 	onEvent func(Event)
-	// onFiledTx: see Config.OnFiledTx
-	onFiledTx func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
-	calendar  *reloading[*calendar.Calendar]
-	plans     *reloading[customers]
-	stop      stopIndex
-	files     sqlitedb.StorageHealth // whether attachments' files fail to be written
+	// onFiledTx, notifyFiledTx: see Config.OnFiledTx, Config.NotifyFiledTx
+	onFiledTx     func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
+	notifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
+	calendar      *reloading[*calendar.Calendar]
+	plans         *reloading[customers]
+	stop          stopIndex
+	files         sqlitedb.StorageHealth // whether attachments' files fail to be written
 }
 
 // Open migrates the database and returns a Store. It fails on a malformed
@@ -129,6 +135,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.OnFiledTx == nil {
 		cfg.OnFiledTx = func(context.Context, *sqlitedb.Tx, string, int) error { return nil }
 	}
+	if cfg.NotifyFiledTx == nil {
+		cfg.NotifyFiledTx = func(context.Context, *sqlitedb.Tx, Ticket, string) error { return nil }
+	}
 	if err := cfg.DB.Migrate("tickets", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
@@ -145,7 +154,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	return &Store{
-		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx,
+		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx, notifyFiledTx: cfg.NotifyFiledTx,
 		calendar: cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
@@ -352,6 +361,9 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 			if err := storeKey(wctx, tx, *key, tk.ID, sealed, now); err != nil {
 				return err
 			}
+		}
+		if err := s.notifyFiledTx(wctx, tx, tk, token); err != nil {
+			return err
 		}
 		if tk.DeflectionSession == "" {
 			return nil

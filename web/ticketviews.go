@@ -9,6 +9,7 @@ import (
 	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/fields"
 	"github.com/orbitask/portal/i18n"
+	"github.com/orbitask/portal/ticketmail"
 	"github.com/orbitask/portal/tickets"
 )
 
@@ -36,11 +37,10 @@ type historyLine struct {
 }
 
 func newTicketView(words *i18n.Bundle, lang string, t tickets.Ticket, cal *calendar.Calendar) ticketView {
-	kind, hours := slaKind(t.Plan, t.SLADue, cal.Target(string(t.Plan)))
-	basicHours := localNumber(lang, hours)
+	slaText, kind, basicHours := ticketmail.SLA(words, lang, t, cal.Target(string(t.Plan)))
 	v := ticketView{Ticket: t, Status: string(t.Status), StatusLabel: words.T(lang, "ticket.status."+string(t.Status)),
 		Plan: string(t.Plan), PlanLabel: words.T(lang, "ticket.plan."+string(t.Plan)),
-		SeverityName: severityLabel(words, lang, t.Severity), SLAText: localSLAText(words, lang, kind, basicHours, t.SLADue),
+		SeverityName: severityLabel(words, lang, t.Severity), SLAText: slaText,
 		SLAKind: kind, SLAHours: basicHours, SLAPaused: t.Status == tickets.StatusWaiting && !t.SLADue.IsZero(),
 		Settled: settled(t.Status)}
 	if t.Deployment != "" {
@@ -68,41 +68,6 @@ func severityLabel(words *i18n.Bundle, lang string, n int) string {
 // deploymentKey is a deployment's key in the locales ("own-server" → "own_server").
 func deploymentKey(d string) string {
 	return strings.ReplaceAll(d, "-", "_")
-}
-
-// slaKind names the commitment a ticket states, and Basic's hours: the
-// policy's words where the calendar has the policy's targets (Basic in
-// working hours, Priority by the end of the next working day), the
-// individual terms', and otherwise a plain "resolution by" for targets an
-// operator set otherwise in calendar.yaml.
-func slaKind(plan tickets.Plan, due time.Time, target calendar.Target) (kind, hours string) {
-	switch {
-	case due.IsZero():
-		return "individual", ""
-	case plan == tickets.PlanIndividual:
-		return "individual_due", ""
-	case plan == tickets.PlanPriority && target == calendar.ByEndOfWorkingDay(1):
-		return "priority", ""
-	case plan == tickets.PlanBasic && target.Fixed && target.WorkingHours > 0:
-		return "basic", strconv.FormatFloat(target.WorkingHours.Hours(), 'f', -1, 64)
-	}
-	return "due", ""
-}
-
-// localNumber writes a decimal number as lang does ("7,5" in cs, de, fr).
-func localNumber(lang, n string) string {
-	if lang == "en" {
-		return n
-	}
-	return strings.Replace(n, ".", ",", 1)
-}
-
-// localSLAText is the commitment in lang.
-func localSLAText(words *i18n.Bundle, lang, kind, hours string, due time.Time) string {
-	if kind == "individual" {
-		return words.T(lang, "ticket.sla.individual")
-	}
-	return words.T(lang, "ticket.sla."+kind, "due", words.WeekdayDateTimeUTC(lang, due), "hours", hours)
 }
 
 // localEventText is eventText in lang, for the customer: the page's script

@@ -29,6 +29,7 @@ import (
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
+	"github.com/orbitask/portal/mail"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
@@ -94,6 +95,13 @@ Serve flags (each also settable by environment variable):
                    (POST /api/hooks/git) publishes its branch   PORTAL_GIT_REMOTE
   --git-remote-branch B  that repository's branch   PORTAL_GIT_REMOTE_BRANCH (default main)
   --git-webhook-secret S  the webhook's secret   PORTAL_GIT_WEBHOOK_SECRET
+  --smtp-url URL   the relay mails are sent through, e.g.
+                   smtp://user:pass@mail.example:587?tls=starttls (tls=implicit|starttls|none)
+                   PORTAL_SMTP_URL (default none: mails are queued, not sent)
+  --mail-from ADDR  the mails' From address, e.g. "Orbitask Support <support@example.com>"
+                   PORTAL_MAIL_FROM (required with --smtp-url)
+  --public-url URL  where customers reach the portal: the links in mails
+                   PORTAL_PUBLIC_URL (default http://ADDR)
   --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
                    address WITHOUT authentication, for a scraper, with Go's profiler
                    (/debug/pprof/); keep it private (e.g. 127.0.0.1:9090)
@@ -162,6 +170,9 @@ type Config struct {
 	// MetricsAddr, if not empty, serves /metrics without authentication
 	// on a listener of its own.
 	MetricsAddr string
+	// SMTPURL and MailFrom: where mails go and whom they come from;
+	// PublicURL: where customers reach the portal (links in mails).
+	SMTPURL, MailFrom, PublicURL string
 }
 
 func main() {
@@ -268,9 +279,21 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.GitRemoteBranch, "git-remote-branch", env("PORTAL_GIT_REMOTE_BRANCH", "main"), "the remote's branch")
 	fs.StringVar(&cfg.GitWebhookSecret, "git-webhook-secret", env("PORTAL_GIT_WEBHOOK_SECRET", ""), "webhook secret")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("PORTAL_METRICS_ADDR", ""), "unauthenticated metrics address")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("PORTAL_SMTP_URL", ""), "SMTP relay for mails")
+	fs.StringVar(&cfg.MailFrom, "mail-from", env("PORTAL_MAIL_FROM", ""), "the mails' From address")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("PORTAL_PUBLIC_URL", ""), "where customers reach the portal")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	if cfg.SMTPURL != "" {
+		if _, err := mail.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			return cfg, err
+		}
+		if cfg.MailFrom == "" {
+			return cfg, fmt.Errorf("--mail-from: required with --smtp-url")
+		}
+	}
+
 	for _, sw := range []struct {
 		name, value string
 		to          *bool
@@ -341,6 +364,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil { // tickets and staff data: the owner only
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(cfg.Addr)
+	}
 	cacheSize := cfg.SearchCache
 	if cacheSize == 0 {
 		cacheSize = -1 // app.Config, as search.Config, reads 0 as "default"
@@ -356,7 +382,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		SearchWarm: warm, SearchWarmTop: cfg.SearchWarm,
 		FeedInterval: feedInterval, Live: server.LiveEncoders,
 		Publish: publish.Config{AllowForcePush: cfg.AllowForcePush, MaxFileSize: int64(cfg.MaxContentFileMiB) << 20,
-			Remote: cfg.GitRemote, RemoteBranch: cfg.GitRemoteBranch}})
+			Remote: cfg.GitRemote, RemoteBranch: cfg.GitRemoteBranch},
+		Mail: mail.SenderConfig{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom}, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -370,6 +397,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		"from", k.Root, "repository", filepath.Join(cfg.Data, "content.git"))
 	stats := a.SearchStats
 	log.Info("search index ready", "rebuilt", stats.Rebuilt, "reason", stats.Reason, "took", stats.Duration.Round(time.Millisecond))
+	// The outbox's sender runs here only: one per database. Without
+	// --smtp-url it says so and mails wait in the outbox.
+	a.RunMail()
+	log.Info("mails link to the portal at", "public_url", cfg.PublicURL)
 
 	perClient := cfg.SocketsPerClient
 	if perClient == 0 {
@@ -570,4 +601,18 @@ func ticketCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "#%d: reply added (event %d)\n", number, ev.Seq)
 	}
 	return 0
+}
+
+// defaultPublicURL is the portal's own address as a URL, for links in mails
+// when --public-url is not given: right on one machine, wrong behind a proxy
+// (the start-up log says which is used).
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -120,6 +120,18 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 			t.Errorf("%v accepted", bad)
 		}
 	}
+	for bad, want := range map[string][]string{
+		"--smtp-url":  {"--smtp-url", "ftp://mail.example", "--mail-from", "support@example.com"},
+		"--mail-from": {"--smtp-url", "smtp://mail.example:587?tls=starttls"},
+	} {
+		if _, err := parseServe(want, nil); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%v: %v, want an error naming %s", want, err, bad)
+		}
+	}
+	if cfg, err := parseServe([]string{"--smtp-url", "smtp://u:p@mail.example:587?tls=starttls", "--mail-from", "support@example.com",
+		"--public-url", "https://help.example"}, nil); err != nil || cfg.SMTPURL == "" || cfg.PublicURL != "https://help.example" {
+		t.Errorf("mail settings: %+v, %v", cfg, err)
+	}
 	t.Setenv("PORTAL_SEARCH_CACHE", "many")
 	if _, err := parseServe(nil, nil); err == nil || !strings.Contains(err.Error(), "PORTAL_SEARCH_CACHE") {
 		t.Errorf("bad PORTAL_SEARCH_CACHE: %v", err)
