@@ -120,9 +120,9 @@ func TestRolledBackEnqueueSendsNothing(t *testing.T) {
 	}
 	// A committed mail after it proves the sender looked.
 	enqueue(t, db, simple(2))
-	got := r.waitFor(1, 2*time.Second)
+	r.waitFor(1, 2*time.Second)
 	time.Sleep(100 * time.Millisecond)
-	got = r.mails()
+	got := r.mails()
 	if len(got) != 1 || got[0].msg.Header.Get("Subject") != "Ticket C" {
 		t.Fatalf("relay got %d mails (%v), want only the committed one", len(got), got)
 	}
