@@ -24,6 +24,7 @@ import (
 	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/mail"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/staff"
 	"github.com/orbitask/portal/tickets"
@@ -77,6 +78,9 @@ type Services struct {
 	// Metrics serves the Prometheus metrics at /metrics, to operators'
 	// tokens (telemetry.Metrics.Handler); nil: no /metrics.
 	Metrics http.Handler
+	// Mail is the outbox's sender: operators see the mails that failed for
+	// good and send them again; nil: no mail section.
+	Mail *mail.Sender
 }
 
 // handler holds what the handlers need.
@@ -85,6 +89,7 @@ type handler struct {
 	errors   *httpkit.ErrorLog
 	kb       func() *kb.KB
 	pub      *publish.Publisher // nil: no previews, no publishing section
+	mail     *mail.Sender       // nil: no mail section
 	insights *insights.Store    // nil: no dashboard, no /api/metrics/deflection
 	metrics  http.Handler       // Services.Metrics; nil: no /metrics
 	tickets  *tickets.Store
@@ -134,7 +139,7 @@ func New(cfg Config, s Services) (*Console, error) {
 	if signIn == nil {
 		signIn = cfg.RateLimits.New(log).SignIn
 	}
-	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, views: vs,
+	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, mail: s.Mail, views: vs,
 		clients: clients, signIn: signIn, errors: errs, insights: s.Insights, metrics: s.Metrics}}, nil
 }
 
@@ -166,6 +171,7 @@ func (con *Console) Routes(r fiber.Router) {
 	operatorSession := h.staffSession(staff.RoleOperator)
 	r.Get("/operator", operatorSession, h.operator)
 	r.Get("/operator/export/:file", operatorSession, h.export)
+	r.Post("/operator/mail/:id/retry", small, operatorSession, h.retryMail)
 	writerSession := h.staffSession(staff.RoleWriter) // writers and operators (mayDo)
 	r.Post("/writer/tokens", form, writerSession, h.createToken)
 	r.Post("/writer/tokens/:id/revoke", small, writerSession, h.revokeToken)

@@ -3,12 +3,15 @@ package console
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/insights"
+	"github.com/orbitask/portal/mail"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
@@ -24,6 +27,7 @@ type operatorPage struct {
 	Users    []staff.User
 	Audit    []staff.AuditEntry
 	Publish  *publishing // nil: the console was built without a publisher
+	Mail     *mailState  // nil: the console was built without the outbox
 	// The dashboard: nil without insights or with a bad period, which
 	// Period's Errors explain.
 	Period    periodView
@@ -31,6 +35,14 @@ type operatorPage struct {
 	// DashboardError says the figures failed, briefly; the rest of the
 	// page (publishing, staff, audit) is still shown.
 	DashboardError string
+}
+
+// mailState is the outbox for operators: how many mails wait, and those
+// that failed for good, with the reason.
+type mailState struct {
+	Pending int
+	Failed  []mail.Failure
+	Flash   string
 }
 
 // publishing is the knowledge base's state for operators: the commit
@@ -68,6 +80,19 @@ func (h *handler) operator(c *fiber.Ctx) error {
 	}
 	if h.health != nil {
 		p.Problems = h.health()
+	}
+	if h.mail != nil {
+		ms := &mailState{}
+		if ms.Pending, err = h.mail.Pending(c.UserContext()); err != nil {
+			return err
+		}
+		if ms.Failed, err = h.mail.Failed(c.UserContext()); err != nil {
+			return err
+		}
+		if c.Query("flash") == "mail-retried" {
+			ms.Flash = "The mail is queued again."
+		}
+		p.Mail = ms
 	}
 	for plan, t := range cal.Targets() {
 		p.Targets = append(p.Targets, planTarget{tickets.Plan(plan).Label(), t.String()})
@@ -118,4 +143,26 @@ func (h *handler) apiAudit(c *fiber.Ctx) error {
 		out[i] = entry{e.At.UTC(), e.ActorID, e.Actor, e.Action, e.Subject, e.Detail}
 	}
 	return c.JSON(fiber.Map{"entries": out})
+}
+
+// retryMail is POST /operator/mail/:id/retry: a mail that failed for good
+// goes back to the queue, and the audit trail says who sent it again.
+func (h *handler) retryMail(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || h.mail == nil {
+		return httpkit.ErrNotFound
+	}
+	switch err := h.mail.Retry(c.UserContext(), id); {
+	case errors.Is(err, mail.ErrNotFound):
+		return httpkit.ErrNotFound
+	case errors.Is(err, mail.ErrNotFailed):
+		return fiber.NewError(fiber.StatusConflict, "mail "+c.Params("id")+" has not failed: it is queued or sent")
+	case err != nil:
+		return err
+	}
+	u := currentStaff(c).User
+	if err := h.staff.Record(c.UserContext(), u, "mail retried", "mail "+c.Params("id"), nil); err != nil {
+		h.log.Warn("recording a mail retry in the audit trail", "err", err)
+	}
+	return c.Redirect("/operator?flash=mail-retried#mail-title", fiber.StatusSeeOther)
 }

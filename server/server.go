@@ -88,7 +88,7 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	signIn := cfg.RateLimits.New(cfg.Logger).SignIn
 	staffSide, err := console.New(console.Config{Logger: cfg.Logger, Assets: as, Clients: clients, RateLimits: cfg.RateLimits, Errors: errs, SignIn: signIn},
 		console.Services{KB: a.Search.KB, Tickets: a.Tickets, Deflect: a.Deflect, Staff: a.Staff, Hub: a.Hub, Health: a.Health,
-			History: history, Publisher: pub, Insights: a.Insights, Metrics: a.Metrics.Handler(cfg.Logger)})
+			History: history, Publisher: pub, Insights: a.Insights, Metrics: a.Metrics.Handler(cfg.Logger), Mail: a.Mail})
 	if err != nil {
 		return nil, err
 	}
