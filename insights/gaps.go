@@ -73,38 +73,13 @@ func (s *Store) gaps(ctx context.Context, p Period, limit int) ([]Gap, error) {
 		return nil, err
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, `SELECT lang, query, ticket FROM insights_day_weak
-		WHERE day IN (SELECT value FROM json_each(?))`, sp.rolledJSON())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r := gapRow{kind: GapWeakSuggestions, n: 1}
-		if err := rows.Scan(&r.lang, &r.query, &r.ticket); err != nil {
+	for _, t := range []struct{ table, kind string }{
+		{"insights_day_weak", GapWeakSuggestions},
+		{"insights_day_no_match", GapNoGoodMatch},
+	} {
+		if all, err = s.rolledDrafts(ctx, t.table, t.kind, sp.rolledJSON(), all); err != nil {
 			return nil, err
 		}
-		all = append(all, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	rows, err = s.db.QueryContext(ctx, `SELECT lang, query, ticket FROM insights_day_no_match
-		WHERE day IN (SELECT value FROM json_each(?))`, sp.rolledJSON())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r := gapRow{kind: GapNoGoodMatch, n: 1}
-		if err := rows.Scan(&r.lang, &r.query, &r.ticket); err != nil {
-			return nil, err
-		}
-		all = append(all, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	for _, l := range sp.live {
 		from, to := l.bounds()
@@ -294,4 +269,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// rolledDrafts appends the drafts of a rollup table (one row each: their
+// language, text and the ticket filed) of the days in days (a JSON array)
+// to all, as gaps of kind.
+func (s *Store) rolledDrafts(ctx context.Context, table, kind, days string, all []gapRow) ([]gapRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT lang, query, ticket FROM `+table+`
+		WHERE day IN (SELECT value FROM json_each(?))`, days)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := gapRow{kind: kind, n: 1}
+		if err := rows.Scan(&r.lang, &r.query, &r.ticket); err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	return all, rows.Err()
 }
