@@ -62,18 +62,32 @@ func Load() (*Bundle, error) {
 func load(fsys fs.FS) (*Bundle, error) {
 	b := &Bundle{messages: map[string]map[string]message{}}
 	for _, lang := range languages {
-		file := "locales/" + lang + ".yaml"
-		data, err := fs.ReadFile(fsys, file)
+		// A language's words are LANG.yaml and any LANG.PART.yaml beside
+		// it (one part per feature), merged; a key may be in one file only.
+		parts, err := fs.Glob(fsys, "locales/"+lang+".*.yaml")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		var root map[string]any
-		if err := yaml.Unmarshal(data, &root); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", file, err)
-		}
 		msgs := map[string]message{}
-		if err := flatten(lang, "", root, msgs); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", file, err)
+		for _, file := range append([]string{"locales/" + lang + ".yaml"}, parts...) {
+			data, err := fs.ReadFile(fsys, file)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			var root map[string]any
+			if err := yaml.Unmarshal(data, &root); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", file, err)
+			}
+			part := map[string]message{}
+			if err := flatten(lang, "", root, part); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", file, err)
+			}
+			for k, m := range part {
+				if _, dup := msgs[k]; dup {
+					return nil, fmt.Errorf("i18n: %s: key %s is also in another file of %s", file, k, lang)
+				}
+				msgs[k] = m
+			}
 		}
 		b.messages[lang] = msgs
 	}

@@ -64,8 +64,11 @@ func TestEveryLanguageIsTranslated(t *testing.T) {
 func localeFSWith(t *testing.T, file, data string) fs.FS {
 	t.Helper()
 	m := fstest.MapFS{}
-	for _, lang := range languages {
-		name := "locales/" + lang + ".yaml"
+	names, err := fs.Glob(localeFS, "locales/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
 		b, err := fs.ReadFile(localeFS, name)
 		if err != nil {
 			t.Fatal(err)
@@ -112,10 +115,14 @@ func TestLoadRefusesInconsistentLocales(t *testing.T) {
 			strings.Replace(string(mustRead(t, "locales/de.yaml")), "  title: Wie können wir helfen?\n", "  title:\n    one: Hilfe\n    other: Hilfe\n", 1),
 			[]string{"locales/de.yaml", "home.title", "plural in one language only"}},
 		{"not YAML", "locales/en.yaml", string(en) + "\n\tbroken: [\n", []string{"locales/en.yaml"}},
+		{"a part's key in one language only", "locales/de.zz.yaml", "zz:\n  key: Zusätzlich\n",
+			[]string{"locales/de.yaml", "extra key zz.key"}},
+		{"a key in two files", "locales/en.zz.yaml", "home:\n  title: Again\n",
+			[]string{"locales/en.zz.yaml", "key home.title is also in another file of en"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.data == string(mustRead(t, tt.file)) {
+			if old, _ := fs.ReadFile(localeFS, tt.file); tt.data == string(old) {
 				t.Fatal("the test's replacement did not change the file")
 			}
 			_, err := load(localeFSWith(t, tt.file, tt.data))
@@ -276,5 +283,22 @@ func TestEmails(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestLoadMergesParts(t *testing.T) {
+	m := localeFSWith(t, "locales/en.zz.yaml", "zz:\n  hello: Hello {name}\n")
+	for lang, text := range map[string]string{"fr": "Bonjour {name}", "de": "Hallo {name}", "cs": "Dobrý den, {name}"} {
+		m.(fstest.MapFS)["locales/"+lang+".zz.yaml"] = &fstest.MapFile{Data: []byte("zz:\n  hello: " + text + "\n")}
+	}
+	b, err := load(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.T("de", "zz.hello", "name", "Jana"); got != "Hallo Jana" {
+		t.Errorf("de zz.hello = %q", got)
+	}
+	if got := b.T("en", "home.title"); got == "" || got == "home.title" {
+		t.Errorf("en home.title = %q: the main file was not loaded with the part", got)
 	}
 }

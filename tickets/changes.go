@@ -133,7 +133,10 @@ func (s *Store) change(ctx context.Context, op string, number int, fn func(tx *s
 			return ErrClosed
 		}
 		rec.tx, rec.id = tx, st.id
-		return fn(tx, &st, rec)
+		if err := fn(tx, &st, rec); err != nil {
+			return err
+		}
+		return s.notifyTx(rec.ctx, tx, number, rec.events)
 	})
 	if err != nil {
 		var verr *ValidationError

@@ -42,8 +42,8 @@ func prague(tb testing.TB, y int, m time.Month, d, h, min int) time.Time {
 }
 
 // newEnv opens a store; prepare, if given, runs on the data directory first
-// (to write a customers.yaml).
-func newEnv(tb testing.TB, prepare func(dir string)) *env {
+// (to write a customers.yaml); options change the store's Config.
+func newEnv(tb testing.TB, prepare func(dir string), options ...func(*Config)) *env {
 	tb.Helper()
 	dir := tb.TempDir()
 	if prepare != nil {
@@ -57,7 +57,7 @@ func newEnv(tb testing.TB, prepare func(dir string)) *env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.db = db
-	s, err := Open(Config{
+	cfg := Config{
 		DB: db, DataDir: dir, Now: e.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 		OnEvent: func(ev Event) {
@@ -65,7 +65,11 @@ func newEnv(tb testing.TB, prepare func(dir string)) *env {
 			defer e.mu.Unlock()
 			e.events = append(e.events, ev)
 		},
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	s, err := Open(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

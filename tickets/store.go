@@ -98,6 +98,12 @@ type Config struct {
 	// "ticket filed" mail commits (or rolls back) with the ticket. An error
 	// rolls the filing back.
 	NotifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
+	// NotifyTx is called inside the transaction of every later change
+	// (status, reply, note, severity, assignment, call flag, SLA) with the
+	// events it recorded, internal ones included, so that the mails the
+	// change causes commit (or roll back) with it; GetTx reads the ticket as
+	// the change left it. An error rolls the change back.
+	NotifyTx func(ctx context.Context, tx *sqlitedb.Tx, number int, events []Event) error
 }
 
 // Store files and changes tickets.
@@ -110,6 +116,7 @@ type Store struct {
 	// onFiledTx, notifyFiledTx: see Config.OnFiledTx, Config.NotifyFiledTx
 	onFiledTx     func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
 	notifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
+	notifyTx      func(ctx context.Context, tx *sqlitedb.Tx, number int, events []Event) error
 	calendar      *reloading[*calendar.Calendar]
 	plans         *reloading[customers]
 	stop          stopIndex
@@ -138,6 +145,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.NotifyFiledTx == nil {
 		cfg.NotifyFiledTx = func(context.Context, *sqlitedb.Tx, Ticket, string) error { return nil }
 	}
+	if cfg.NotifyTx == nil {
+		cfg.NotifyTx = func(context.Context, *sqlitedb.Tx, int, []Event) error { return nil }
+	}
 	if err := cfg.DB.Migrate("tickets", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
@@ -154,7 +164,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
 	return &Store{
-		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx, notifyFiledTx: cfg.NotifyFiledTx,
+		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx, notifyFiledTx: cfg.NotifyFiledTx, notifyTx: cfg.NotifyTx,
 		calendar: cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
@@ -416,10 +426,27 @@ func (s *Store) Get(ctx context.Context, number int, token string) (Ticket, erro
 		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, err)
 	}
 	match := subtle.ConstantTimeCompare(stored, want[:]) == 1
+	if found && !match && token != "" {
+		// A link token minted for a mail (MintLinkTx); looked up by its
+		// hash, so its comparison leaks nothing either.
+		if match, err = s.linkValid(ctx, tk.ID, want); err != nil {
+			return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, err)
+		}
+	}
 	if !found || !match || token == "" {
 		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, ErrNotFound)
 	}
 	return tk.ForCustomer(), nil
+}
+
+// GetTx is GetByNumber inside the caller's write transaction: it sees the
+// transaction's own changes (a NotifyTx hook renders a mail from them).
+func (s *Store) GetTx(ctx context.Context, tx *sqlitedb.Tx, number int) (Ticket, error) {
+	tk, _, err := s.loadFrom(ctx, tx, number)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("tickets: get #%d: %w", number, err)
+	}
+	return tk, nil
 }
 
 // GetByNumber returns a whole ticket, internal notes included, without
@@ -438,6 +465,15 @@ func (s *Store) GetByNumber(ctx context.Context, number int) (Ticket, error) {
 // shows it and then asks for EventsAfter its last Seq neither misses nor
 // doubles a change. It also returns the token hash.
 func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
+	return s.loadFrom(ctx, s.db, number)
+}
+
+// rowQuerier is the database or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket, []byte, error) {
 	var (
 		tk                                 Ticket
 		hash                               []byte
@@ -445,7 +481,7 @@ func (s *Store) load(ctx context.Context, number int) (Ticket, []byte, error) {
 		due, paused                        sql.NullString
 		messagesJSON, attsJSON, eventsJSON string
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.number, t.token_hash, t.status, t.plan, t.organisation, t.severity,
+	err := q.QueryRowContext(ctx, `SELECT t.id, t.number, t.token_hash, t.status, t.plan, t.organisation, t.severity,
 		t.subject, t.lang, t.answer_in_english, t.name, t.company, t.phone, t.email, t.version, t.deployment,
 		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.paused_at, t.call_required, t.call_reason,
 		t.agent_replies, t.replies_since_call, t.call_after_replies, coalesce(t.assignee_id, 0), t.assignee_name, t.deflection_session,

@@ -17,9 +17,10 @@ const module = "github.com/orbitask/portal/"
 // layer (web and console share one, and must not import each other).
 var layer = map[string]int{
 	"sqlitedb": 0, "fields": 0, "langtag": 0, "static": 0, "ratelimit": 0, "telemetry": 0, "svgchart": 0,
-	"calendar": 1, "kb": 1, "live": 1, "i18n": 1, "gitrepo": 1, "mail": 1,
-	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2, "insights": 2,
-	"ticketfeed": 3, "publish": 3, "ticketmail": 3,
+	"replytag": 0, "safemd": 0,
+	"calendar": 1, "kb": 1, "live": 1, "i18n": 1, "gitrepo": 1, "mail": 1, "inbound": 1,
+	"tickets": 2, "deflect": 2, "events": 2, "staff": 2, "search": 2, "insights": 2, "mailin": 2,
+	"ticketfeed": 3, "publish": 3, "ticketmail": 3, "mailroute": 3,
 	"app": 4, "httpkit": 4,
 	"web": 5, "console": 5, "gitweb": 5,
 	"server": 6,

@@ -1,0 +1,64 @@
+// Package inbound reads the mails customers send to the support address:
+// it parses the MIME message, keeps the new text of a reply (quoted history
+// and signature stripped, in the formats of the common mail clients), its
+// attachments, and says whether the mail is automatic traffic (auto-reply,
+// bounce, mailing list) that must never be answered or appended. It knows
+// nothing of tickets, SMTP or IMAP.
+package inbound
+
+import (
+	"errors"
+	"time"
+)
+
+// MaxSize is the largest mail the portal reads, in bytes.
+const MaxSize = 25 << 20
+
+// ErrRefused is wrapped by the errors of a mail refused for good: the
+// transports answer it with a permanent SMTP reply (5xx), or leave it
+// aside in IMAP, instead of asking the sender to try again.
+var ErrRefused = errors.New("refused")
+
+// ErrMalformed is wrapped by Parse's errors for a mail that is not a
+// readable message; it is also refused for good.
+var ErrMalformed = errors.New("malformed mail")
+
+// Mail is one incoming mail as the portal reads it.
+type Mail struct {
+	MessageID  string   // with angle brackets; "" if the mail has none
+	InReplyTo  string   // with angle brackets
+	References []string // with angle brackets, oldest first
+	From       string   // the author's address (From:), domain lower-cased
+	FromName   string   // the author's display name, if any
+	ReplyTo    string   // Reply-To:, if any
+	To         []string // the addresses of To: and Cc:
+	Subject    string   // decoded
+	Date       time.Time
+
+	// Text is what the sender wrote in this mail: the plain text (or the
+	// HTML part made text), with quoted history and signature stripped.
+	Text string
+	// FullText is the whole body as text, nothing stripped.
+	FullText    string
+	Attachments []Attachment
+
+	// Auto says why the mail is automatic traffic, never answered or
+	// appended ("auto-submitted: auto-replied", "precedence: bulk",
+	// "x-autoreply", "null sender", "mailer-daemon", "list-id", ...);
+	// "" for a person's mail.
+	Auto string
+}
+
+// Attachment is a file attached to a mail (or an inline part that is not
+// the body, such as a pasted screenshot).
+type Attachment struct {
+	Name        string
+	ContentType string // as the mail declares it
+	Data        []byte
+}
+
+// Parse reads a raw RFC 5322 message; envelopeFrom is the SMTP MAIL FROM
+// (the Return-Path from IMAP), "" for the null sender of bounces.
+func Parse(raw []byte, envelopeFrom string) (Mail, error) {
+	return Mail{}, errors.New("inbound: Parse is not written yet (issue 14)")
+}
