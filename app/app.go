@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ import (
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/mail"
 	"github.com/orbitask/portal/publish"
+	"github.com/orbitask/portal/replytag"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/staff"
@@ -79,6 +81,11 @@ type Config struct {
 	// mails are written.
 	Mail      mail.SenderConfig
 	PublicURL string
+	// SupportAddress is the address customers write to: new questions go
+	// to it, and ticket mails' Reply-To is it with the ticket's tag
+	// (replytag). Empty: the address of Mail.From, or support@ the public
+	// URL's host.
+	SupportAddress string
 }
 
 // App holds the portal's services, open and running.
@@ -99,6 +106,9 @@ type App struct {
 	// Mail is the outbox's sender; `portal serve` runs it (RunMail), one
 	// process per database.
 	Mail *mail.Sender
+	// ReplyTags make and check ticket mails' reply addresses, under the
+	// key in DATA/reply.key (made at the first start).
+	ReplyTags *replytag.Tags
 	// Metrics are this portal's Prometheus metrics, fed by the services
 	// above (wired here) and by the HTTP server (package server).
 	Metrics *telemetry.Metrics
@@ -176,6 +186,9 @@ func Open(cfg Config) (_ *App, err error) {
 	if a.Mail, err = mail.NewSender(a.DB, cfg.Mail, log); err != nil {
 		return nil, err
 	}
+	if a.ReplyTags, err = openReplyTags(cfg); err != nil {
+		return nil, err
+	}
 	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
 	if cfg.PublicURL != "" {
 		words, err := i18n.Load()
@@ -239,6 +252,30 @@ func searchWarmer(cfg Config, ev *events.Store, log *slog.Logger) func(context.C
 }
 
 func (a *App) closing(close func() error) { a.closers = append(a.closers, close) }
+
+// openReplyTags loads (or makes) DATA/reply.key and the support address.
+func openReplyTags(cfg Config) (*replytag.Tags, error) {
+	key, err := replytag.LoadKey(filepath.Join(cfg.Data, "reply.key"))
+	if err != nil {
+		return nil, err
+	}
+	addr := cfg.SupportAddress
+	if addr == "" && cfg.Mail.From != "" {
+		addr = cfg.Mail.From
+	}
+	if addr == "" {
+		host := "localhost"
+		if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		addr = "support@" + host
+	}
+	tags, err := replytag.New(key, addr)
+	if err != nil {
+		return nil, fmt.Errorf("--support-address: %w", err)
+	}
+	return tags, nil
+}
 
 // RunMail starts sending the outbox's mails until Close.
 func (a *App) RunMail() {

@@ -102,6 +102,9 @@ Serve flags (each also settable by environment variable):
                    PORTAL_MAIL_FROM (required with --smtp-url)
   --public-url URL  where customers reach the portal: the links in mails
                    PORTAL_PUBLIC_URL (default http://ADDR)
+  --support-address ADDR  the address customers write to; replies to ticket
+                   mails go to ADDR with the ticket's tag (support+1001.TAG@...)
+                   PORTAL_SUPPORT_ADDRESS (default: the address of --mail-from)
   --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
                    address WITHOUT authentication, for a scraper, with Go's profiler
                    (/debug/pprof/); keep it private (e.g. 127.0.0.1:9090)
@@ -173,6 +176,8 @@ type Config struct {
 	// SMTPURL and MailFrom: where mails go and whom they come from;
 	// PublicURL: where customers reach the portal (links in mails).
 	SMTPURL, MailFrom, PublicURL string
+	// SupportAddress: where customers write (app.Config.SupportAddress).
+	SupportAddress string
 }
 
 func main() {
@@ -282,6 +287,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", env("PORTAL_SMTP_URL", ""), "SMTP relay for mails")
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("PORTAL_MAIL_FROM", ""), "the mails' From address")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("PORTAL_PUBLIC_URL", ""), "where customers reach the portal")
+	fs.StringVar(&cfg.SupportAddress, "support-address", env("PORTAL_SUPPORT_ADDRESS", ""), "the address customers write to")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -383,7 +389,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 		FeedInterval: feedInterval, Live: server.LiveEncoders,
 		Publish: publish.Config{AllowForcePush: cfg.AllowForcePush, MaxFileSize: int64(cfg.MaxContentFileMiB) << 20,
 			Remote: cfg.GitRemote, RemoteBranch: cfg.GitRemoteBranch},
-		Mail: mail.SenderConfig{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom}, PublicURL: cfg.PublicURL})
+		Mail: mail.SenderConfig{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom}, PublicURL: cfg.PublicURL, SupportAddress: cfg.SupportAddress})
 	if err != nil {
 		return err
 	}
