@@ -197,6 +197,7 @@ type Ticket struct {
 	AgentReplies      int       // replies to the customer, in all
 	RepliesSinceCall  int       // what the reply rule counts
 	CallAfterReplies  int       // the plan's reply limit: a call is due after this many replies
+	StatusMails       bool      // the customer receives status mails (SetStatusMails); replies are mailed regardless
 	Assignee          Staff     // zero: unassigned
 	DeflectionSession string
 	Messages          []Message // the first is the description
@@ -315,7 +316,7 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		Severity: c.Severity, Subject: c.Subject, Lang: c.lang, AnswerInEnglish: answerInEnglish(c.lang),
 		Name: c.Name, Company: c.Company, Phone: c.Phone, Email: c.Email,
 		Version: c.Version, Deployment: string(c.Deployment), Environment: c.Environment, ErrorMessages: c.ErrorMessages,
-		CreatedAt: now, UpdatedAt: now, SLADue: due, CallAfterReplies: callAfterReplies(cust),
+		CreatedAt: now, UpdatedAt: now, SLADue: due, CallAfterReplies: callAfterReplies(cust), StatusMails: true,
 		DeflectionSession: c.DeflectionSession, Attachments: infos,
 	}
 	if c.Severity <= 2 { // the policy: severity 1 and 2 are followed up by phone
@@ -485,6 +486,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 		t.subject, t.lang, t.answer_in_english, t.name, t.company, t.phone, t.email, t.version, t.deployment,
 		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.paused_at, t.call_required, t.call_reason,
 		t.agent_replies, t.replies_since_call, t.call_after_replies, coalesce(t.assignee_id, 0), t.assignee_name, t.deflection_session,
+		t.status_mails,
 		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at, json(iif(m.internal, 'true', 'false')),
 				json(iif(m.call, 'true', 'false')), m.staff_name) ORDER BY m.id)
 			FROM ticket_messages m WHERE m.ticket_id = t.id),
@@ -498,6 +500,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 		&tk.Subject, &tk.Lang, &tk.AnswerInEnglish, &tk.Name, &tk.Company, &tk.Phone, &tk.Email, &tk.Version, &tk.Deployment,
 		&tk.Environment, &tk.ErrorMessages, &created, &updated, &due, &paused, &tk.CallRequired, &tk.CallReason,
 		&tk.AgentReplies, &tk.RepliesSinceCall, &tk.CallAfterReplies, &tk.Assignee.ID, &tk.Assignee.Name, &tk.DeflectionSession,
+		&tk.StatusMails,
 		&messagesJSON, &attsJSON, &eventsJSON)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, nil, ErrNotFound
