@@ -190,20 +190,23 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
+	var notify func(context.Context, *sqlitedb.Tx, int, []tickets.Event) error
 	if cfg.PublicURL != "" {
 		words, err := i18n.Load()
 		if err != nil {
 			return nil, err
 		}
 		mailer, err := ticketmail.New(ticketmail.Config{Words: words, PublicURL: cfg.PublicURL,
-			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() }})
+			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() },
+			Tags:     a.ReplyTags, Tickets: func() *tickets.Store { return a.Tickets }})
 		if err != nil {
 			return nil, err
 		}
 		notifyFiled = mailer.Filed
+		notify = mailer.Changed
 	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
-		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled})
+		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled, NotifyTx: notify})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 // Package ticketmail writes the mails a ticket's customer receives into the
 // mail outbox (package mail), in the customer's language, inside the
-// transaction of the change that causes them. So far: the "ticket filed"
-// mail, with the ticket's private link.
+// transaction of the change that causes them: the "ticket filed" mail
+// (Filed), and the mails of later changes (Changed): each agent reply, the
+// status changes the customer should know (waiting on you, solved) and the
+// reply rule's "we will call you". Every mail carries a private link to
+// the ticket and a reply address that leads back to it.
 package ticketmail
 
 import (
@@ -14,6 +17,7 @@ import (
 	"github.com/orbitask/portal/calendar"
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/mail"
+	"github.com/orbitask/portal/replytag"
 	"github.com/orbitask/portal/sqlitedb"
 	"github.com/orbitask/portal/tickets"
 )
@@ -27,6 +31,13 @@ type Config struct {
 	// PublicURL is where customers reach the portal (the links in mails),
 	// e.g. "https://help.example.com".
 	PublicURL string
+	// Tags make the mails' Reply-To, the ticket's reply address; nil: no
+	// Reply-To (answers go to the From address).
+	Tags *replytag.Tags
+	// Tickets gives the ticket store (made after the Mailer, whose hooks it
+	// calls): Changed reads the ticket and mints link tokens in the
+	// change's transaction. Required for Changed only.
+	Tickets func() *tickets.Store
 }
 
 // Mailer writes ticket mails into the outbox.
@@ -67,6 +78,7 @@ func (m *Mailer) Filed(_ context.Context, tx *sqlitedb.Tx, t tickets.Ticket, tok
 		Subject:       w.T(lang, "email.filed.subject", args...),
 		Text:          text,
 		AutoSubmitted: true,
+		Headers:       m.replyTo(t.Number),
 		Secret:        m.cfg.PublicURL + TicketPath(t.Number, token),
 	})
 	if err != nil {

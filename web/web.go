@@ -198,6 +198,7 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Get("/api/tickets/:number/live", h.clients.WebSocket(h.liveCheck, h.liveSocket))
 	r.Get("/api/tickets/:number", h.apiGetTicket)
 	r.Post("/api/tickets/:number/replies", lim.Reply.Handler, httpkit.MaxBody(httpkit.ReplyBodyLimit), h.apiReply)
+	h.mailRoutes(r) // the ticket's mails: status-mail preference, revoking mailed links
 	r.Post("/api/deflect", httpkit.MaxBody(maxDraftBody), h.apiDeflect)
 	r.Get("/api/deflect/ws", h.clients.WebSocket(nil, h.deflectSocket))
 	r.Post("/api/deflect/:session/:action", httpkit.MaxBody(4<<10), h.apiDeflectAction)
