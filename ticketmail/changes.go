@@ -38,7 +38,9 @@ type outcome struct {
 
 // read finds in a change's events what the customer should hear of.
 // Internal notes, assignments, severity and SLA events, and whatever the
-// customer did themselves, tell them nothing new. A call raised because
+// customer did themselves, tell them nothing new, except that a reply of
+// theirs that reopens a ticket whose replies are used up raises the reply
+// rule's call, which is announced. A call raised because
 // the severity is 1 or 2 does not mail either: severity is support's
 // triage (at filing it mails nothing), and such a ticket is called at once.
 func read(events []tickets.Event) outcome {
@@ -46,6 +48,13 @@ func read(events []tickets.Event) outcome {
 	for i := range events {
 		ev := &events[i]
 		switch {
+		case ev.Kind == tickets.KindCall && ev.Call == "required" && ev.Reason == "reply_rule":
+			// Whoever's change raised it (the customer's reply reopening a
+			// ticket whose replies are used up, too): support will call.
+			o.call = true
+			if o.seq == 0 {
+				o.seq = ev.Seq
+			}
 		case ev.Actor == tickets.ActorCustomer:
 		case ev.Kind == tickets.KindReply && !ev.Internal && ev.Message != nil:
 			o.reply, o.seq = ev, ev.Seq
@@ -56,11 +65,6 @@ func read(events []tickets.Event) outcome {
 			}
 		case ev.Kind == tickets.KindStatus:
 			o.status = "" // a later status in the same change wins
-		case ev.Kind == tickets.KindCall && ev.Call == "required" && ev.Reason == "reply_rule":
-			o.call = true
-			if o.seq == 0 {
-				o.seq = ev.Seq
-			}
 		}
 	}
 	return o
