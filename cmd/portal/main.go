@@ -578,7 +578,11 @@ func ticketCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
-	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: data})
+	var ts *tickets.Store
+	notify, err := ticketNotify(db, data, func() *tickets.Store { return ts }, func(s string) { fmt.Fprintln(stderr, "portal ticket:", s) })
+	if err == nil {
+		ts, err = tickets.Open(tickets.Config{DB: db, DataDir: data, NotifyTx: notify})
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "portal ticket:", err)
 		return 1
