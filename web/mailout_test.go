@@ -270,7 +270,9 @@ func TestAgentReplyMail(t *testing.T) {
 			if _, err := p.svc.Tickets.Post(ctx, tk.Number, agentStaff, tickets.AgentReply{Body: body}); err != nil {
 				t.Fatal(err)
 			}
+			committed := time.Now()
 			m := p.relay.wait(t, 2*i+2)[2*i+1]
+			t.Logf("the reply mail reached the relay %v after the commit", time.Since(committed).Round(time.Millisecond))
 			if n := p.outbox(t, tk.Number); n != 2 {
 				t.Errorf("%d mails for the filing and one reply, want 2", n)
 			}
