@@ -406,6 +406,9 @@ func TestStatusMails(t *testing.T) {
 	if code, _ := p.post(t, "/tickets/"+itoa(tk.Number)+"/mail", url.Values{"token": {"wrong"}, "status_mails": {"off"}}); code != http.StatusNotFound {
 		t.Errorf("stopping with a wrong token: %d, want 404", code)
 	}
+	if code, _ := p.post(t, "/tickets/"+itoa(tk.Number)+"/mail", url.Values{"token": {tokenOf(t, stop)}, "status_mails": {"maybe"}}); code != http.StatusBadRequest {
+		t.Errorf("status_mails=maybe: %d, want 400", code)
+	}
 	code, loc := p.post(t, "/tickets/"+itoa(tk.Number)+"/mail", url.Values{"token": {tokenOf(t, stop)}, "status_mails": {"off"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("POST stop: %d", code)
