@@ -190,20 +190,25 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
+	var notifyFind func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
 	if cfg.PublicURL != "" {
 		words, err := i18n.Load()
 		if err != nil {
 			return nil, err
 		}
 		mailer, err := ticketmail.New(ticketmail.Config{Words: words, PublicURL: cfg.PublicURL,
-			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() }})
+			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() },
+			MintConfirmTx: func(ctx context.Context, tx *sqlitedb.Tx, email string) (string, error) {
+				return a.Tickets.MintConfirmTx(ctx, tx, email)
+			}})
 		if err != nil {
 			return nil, err
 		}
-		notifyFiled = mailer.Filed
+		notifyFiled, notifyFind = mailer.Filed, mailer.Find
 	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
-		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled})
+		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled,
+		NotifyFindTx: notifyFind})
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	// PublicURL is where customers reach the portal (the links in mails),
 	// e.g. "https://help.example.com".
 	PublicURL string
+	// MintConfirmTx mints the token of the link that confirms an address
+	// (tickets.Store.MintConfirmTx), for the "ticket filed" mail of a
+	// ticket whose plan waits for it. nil: no such link.
+	MintConfirmTx func(ctx context.Context, tx *sqlitedb.Tx, email string) (string, error)
 }
 
 // Mailer writes ticket mails into the outbox.
@@ -52,13 +56,17 @@ func New(cfg Config) (*Mailer, error) {
 // transaction tx: its number, subject, the resolution commitment and the
 // private link. The link's token is known only here; the outbox keeps it
 // only until the mail is sent (mail.Message.Secret).
-func (m *Mailer) Filed(_ context.Context, tx *sqlitedb.Tx, t tickets.Ticket, token string) error {
+func (m *Mailer) Filed(ctx context.Context, tx *sqlitedb.Tx, t tickets.Ticket, token string) error {
 	lang := MailLang(m.cfg.Words, t)
 	w := m.cfg.Words
 	sla, _, _ := SLA(w, lang, t, m.cfg.Calendar().Target(string(t.Plan)))
 	args := []any{"number", t.Number, "subject", t.Subject, "name", t.Name, "sla", sla, "link", mail.SecretMark}
-	text := w.T(lang, "email.filed.body", args...) + "\n\n" + w.T(lang, "email.signature") + "\n"
-	_, err := mail.Enqueue(tx, mail.Message{
+	confirmText, confirm, err := m.confirmLink(ctx, tx, t, lang)
+	if err != nil {
+		return fmt.Errorf("ticketmail: filed #%d: %w", t.Number, err)
+	}
+	text := w.T(lang, "email.filed.body", args...) + confirmText + "\n\n" + w.T(lang, "email.signature") + "\n"
+	_, err = mail.Enqueue(tx, mail.Message{
 		MessageID:     mail.TicketMessageID(int64(t.Number), "filed", m.host),
 		Ticket:        int64(t.Number),
 		Kind:          "filed",
@@ -68,6 +76,7 @@ func (m *Mailer) Filed(_ context.Context, tx *sqlitedb.Tx, t tickets.Ticket, tok
 		Text:          text,
 		AutoSubmitted: true,
 		Secret:        m.cfg.PublicURL + TicketPath(t.Number, token),
+		Secrets:       confirm,
 	})
 	if err != nil {
 		return fmt.Errorf("ticketmail: filed #%d: %w", t.Number, err)

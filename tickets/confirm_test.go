@@ -259,8 +259,8 @@ func TestFindMyTickets(t *testing.T) {
 	if m.email != "jana@acme.example" || m.lang != "de" || len(m.token) < 40 {
 		t.Fatalf("mail %+v", m)
 	}
-	if err := e.FindValid(ctx, m.token); err != nil {
-		t.Fatal(err)
+	if email, err := e.FindValid(ctx, m.token); err != nil || email != "jana@acme.example" {
+		t.Fatalf("FindValid = %q, %v", email, err)
 	}
 	email, found, c, err := e.UseFind(ctx, m.token)
 	if err != nil {
@@ -280,7 +280,7 @@ func TestFindMyTickets(t *testing.T) {
 	if _, _, _, err := e.UseFind(ctx, m.token); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("second use: %v, want ErrTokenInvalid", err)
 	}
-	if err := e.FindValid(ctx, m.token); !errors.Is(err, ErrTokenInvalid) {
+	if _, err := e.FindValid(ctx, m.token); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("used token valid: %v", err)
 	}
 

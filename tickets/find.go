@@ -87,15 +87,16 @@ func (s *Store) RequestFind(ctx context.Context, email, lang string) (FindResult
 // FindValid says whether a find token can still be used, without using it:
 // the page a find link opens shows a button first (mail scanners open
 // links; the single use must not be theirs).
-func (s *Store) FindValid(ctx context.Context, token string) error {
-	_, used, err := addressToken(ctx, s.db, "find", token, s.now().UTC())
+// It returns the address the link was sent to.
+func (s *Store) FindValid(ctx context.Context, token string) (string, error) {
+	email, used, err := addressToken(ctx, s.db, "find", token, s.now().UTC())
 	if err == nil && used {
 		err = ErrTokenInvalid
 	}
 	if err != nil {
-		return fmt.Errorf("tickets: find link: %w", err)
+		return "", fmt.Errorf("tickets: find link: %w", err)
 	}
-	return nil
+	return email, nil
 }
 
 // Found is one ticket a find link lists, with a private link token minted
