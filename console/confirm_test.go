@@ -128,15 +128,25 @@ func mailPortal(t *testing.T, cfg server.Config) (*portal, *relay) {
 // fileAPI files a ticket through POST /api/tickets and returns its number.
 func fileAPI(t *testing.T, p *portal, email, subject string) int {
 	t.Helper()
+	n, _ := fileAPIToken(t, p, email, subject)
+	return n
+}
+
+// fileAPIToken is fileAPI, with the ticket's page.
+func fileAPIToken(t *testing.T, p *portal, email, subject string) (int, string) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"name": "Jana", "company": "Acme", "phone": "+420 601 555 010", "email": email,
 		"subject": subject, "description": "The export stops half way through.", "severity": 3, "lang": "en"})
 	res, out := p.postJSON(t, "/api/tickets", string(body))
 	wantStatus(t, res, http.StatusCreated)
-	var got struct{ Number int }
+	var got struct {
+		Number int
+		URL    string
+	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	return got.Number
+	return got.Number, got.URL
 }
 
 // post sends a form without a session (the customer's pages).
@@ -163,7 +173,10 @@ var (
 func TestConfirmAddressEndToEnd(t *testing.T) {
 	p, r := mailPortal(t, server.Config{RateLimits: httpkit.RateLimits{Off: true}})
 	ctx := context.Background()
-	n := fileAPI(t, p, "anyone@acme.example", "Export fails")
+	n, page := fileAPIToken(t, p, "anyone@acme.example", "Export fails")
+	res, body := p.get(t, page)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, "Your Priority plan applies once you confirm your e-mail address")
 	tk, err := p.svc.Tickets.GetByNumber(ctx, n)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +187,7 @@ func TestConfirmAddressEndToEnd(t *testing.T) {
 	_, pw := p.staffUser(t, "alice@orbitask.example", staff.RoleAgent)
 	agent := p.browser()
 	agent.login(t, "alice@orbitask.example", pw)
-	res, body := agent.send(t, "GET", "/agent", nil)
+	res, body = agent.send(t, "GET", "/agent", nil)
 	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "Priority — e-mail not yet confirmed")
 	res, body = agent.send(t, "GET", fmt.Sprintf("/agent/tickets/%d", n), nil)
@@ -209,6 +222,8 @@ func TestConfirmAddressEndToEnd(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	wantContains(t, body, "confirmed the e-mail address: plan Priority")
 	wantLacks(t, body, "not yet confirmed")
+	_, body = p.get(t, page)
+	wantLacks(t, body, "applies once you confirm")
 
 	// Confirmed before: Priority at once, and no confirm link in its mail.
 	next := fileAPI(t, p, "Anyone@acme.example", "Import fails")
