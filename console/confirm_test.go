@@ -224,6 +224,11 @@ func TestConfirmAddressEndToEnd(t *testing.T) {
 	wantLacks(t, body, "not yet confirmed")
 	_, body = p.get(t, page)
 	wantLacks(t, body, "applies once you confirm")
+	// The customer's live page learns the plan with the new due time.
+	tok, _ := url.QueryUnescape(strings.TrimPrefix(page, fmt.Sprintf("/tickets/%d?token=", n)))
+	res, body = p.get(t, fmt.Sprintf("/api/tickets/%d", n), "Authorization", "Bearer "+tok)
+	wantStatus(t, res, http.StatusOK)
+	wantContains(t, body, `"kind":"sla","sla_due":"`+want.UTC().Format(time.RFC3339)+`","plan":"priority"`)
 
 	// Confirmed before: Priority at once, and no confirm link in its mail.
 	next := fileAPI(t, p, "Anyone@acme.example", "Import fails")
