@@ -304,3 +304,27 @@ func TestFindMyTickets(t *testing.T) {
 		t.Fatalf("an hour later: %s", r)
 	}
 }
+
+// BenchmarkFilePending is BenchmarkFile from a Priority domain's address
+// not yet confirmed: the filing also looks the address up.
+func BenchmarkFilePending(b *testing.B) {
+	e := newEnv(b, func(dir string) { writeCustomers(b, dir, "customers.yaml", time.Now()) })
+	ctx := context.Background()
+	nt := validTicket() // jana@acme.example: Priority by its domain
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := e.File(ctx, nt); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tickets/s")
+	if tk := e.ticket(b, 1001); tk.PendingPlan != PlanPriority {
+		b.Fatalf("pending %q", tk.PendingPlan)
+	}
+}
