@@ -191,6 +191,7 @@ func Open(cfg Config) (_ *App, err error) {
 	}
 	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
 	var notify func(context.Context, *sqlitedb.Tx, int, []tickets.Event) error
+	var notifyFind func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
 	if cfg.PublicURL != "" {
 		words, err := i18n.Load()
 		if err != nil {
@@ -198,15 +199,18 @@ func Open(cfg Config) (_ *App, err error) {
 		}
 		mailer, err := ticketmail.New(ticketmail.Config{Words: words, PublicURL: cfg.PublicURL,
 			Calendar: func() *calendar.Calendar { return a.Tickets.Calendar() },
-			Tags:     a.ReplyTags, Tickets: func() *tickets.Store { return a.Tickets }})
+			Tags:     a.ReplyTags, Tickets: func() *tickets.Store { return a.Tickets },
+			MintConfirmTx: func(ctx context.Context, tx *sqlitedb.Tx, email string) (string, error) {
+				return a.Tickets.MintConfirmTx(ctx, tx, email)
+			}})
 		if err != nil {
 			return nil, err
 		}
-		notifyFiled = mailer.Filed
-		notify = mailer.Changed
+		notifyFiled, notify, notifyFind = mailer.Filed, mailer.Changed, mailer.Find
 	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
-		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled, NotifyTx: notify})
+		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled, NotifyTx: notify,
+		NotifyFindTx: notifyFind})
 	if err != nil {
 		return nil, err
 	}

@@ -142,6 +142,7 @@ type apiQueueItem struct {
 	Subject         string     `json:"subject"`
 	Status          string     `json:"status"`
 	Plan            string     `json:"plan"`
+	PendingPlan     string     `json:"pending_plan,omitempty"` // the plan once the address is confirmed
 	Organisation    string     `json:"organisation,omitempty"`
 	Severity        int        `json:"severity"`
 	Lang            string     `json:"lang"`
@@ -173,7 +174,7 @@ func newAPIStaff(s tickets.Staff) *apiStaff {
 
 func newAPIQueueItem(it tickets.QueueItem) apiQueueItem {
 	out := apiQueueItem{Number: it.Number, Subject: it.Subject, Status: string(it.Status), Plan: string(it.Plan),
-		Organisation: it.Organisation, Severity: it.Severity, Lang: it.Lang, AnswerInEnglish: it.AnswerInEnglish,
+		PendingPlan: string(it.PendingPlan), Organisation: it.Organisation, Severity: it.Severity, Lang: it.Lang, AnswerInEnglish: it.AnswerInEnglish,
 		Name: it.Name, Company: it.Company, Phone: it.Phone, SLAState: it.SLA.State,
 		CallRequired: it.CallRequired, CallReason: it.CallReason, Assignee: newAPIStaff(it.Assignee),
 		AgentReplies: it.AgentReplies, UpdatedAt: it.UpdatedAt.UTC()}
@@ -222,6 +223,7 @@ type agentAPITicket struct {
 	Company          string          `json:"company"`
 	Phone            string          `json:"phone"`
 	Email            string          `json:"email"`
+	PendingPlan      string          `json:"pending_plan,omitempty"` // the plan once the address is confirmed
 	SLAState         string          `json:"sla_state"`
 	CallReason       string          `json:"call_reason,omitempty"`
 	Assignee         *apiStaff       `json:"assignee"`
@@ -253,7 +255,7 @@ func newAPIAgentEvent(ev tickets.Event) apiAgentEvent {
 
 func (h *handler) newAgentAPITicket(c *fiber.Ctx, t tickets.Ticket) agentAPITicket {
 	out := agentAPITicket{APITicket: httpkit.NewAPITicket(t.ForCustomer()), Name: t.Name, Company: t.Company, Phone: t.Phone,
-		Email: t.Email, SLAState: h.tickets.TicketClock(t, time.Now()).State, CallReason: t.CallReason,
+		Email: t.Email, PendingPlan: string(t.PendingPlan), SLAState: h.tickets.TicketClock(t, time.Now()).State, CallReason: t.CallReason,
 		Assignee: newAPIStaff(t.Assignee), AgentReplies: t.AgentReplies, RepliesSinceCall: t.RepliesSinceCall,
 		CallAfterReplies: t.CallAfterReplies, Notes: []apiAgentEvent{}}
 	for _, ev := range t.History {

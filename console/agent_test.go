@@ -277,6 +277,10 @@ func TestAgentAPI(t *testing.T) {
 	}
 	writeFile(t, p.svc.DataDir+"/customers.yaml", "organisations:\n  - {name: Acme, domains: [acme.example], plan: priority}\n")
 	time.Sleep(1100 * time.Millisecond) // customers.yaml is looked at once a second
+	// Acme's plan applies to a confirmed address (tickets/confirm.go).
+	if _, err := p.svc.Tickets.ConfirmAddress(ctx, "c@acme.example", tickets.Confirmer{Via: tickets.ViaCLI}); err != nil {
+		t.Fatal(err)
+	}
 	basic4 := file("a@basic.example", 4)
 	basic1 := file("b@basic.example", 1)
 	prio3 := file("c@acme.example", 3)

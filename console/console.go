@@ -162,6 +162,7 @@ func (con *Console) Routes(r fiber.Router) {
 	r.Post("/agent/tickets/:number/status", small, agentSession, h.agentSetStatus)
 	r.Post("/agent/tickets/:number/severity", form, agentSession, h.agentSetSeverity)
 	r.Post("/agent/tickets/:number/assign", small, agentSession, h.agentAssign)
+	r.Post("/agent/tickets/:number/confirm-email", small, agentSession, h.agentConfirmEmail) // confirm.go
 	// Anything else under /agent is bounded too: the session middleware
 	// reads the CSRF field of any request that is not a GET.
 	agent := r.Group("/agent", small, agentSession)

@@ -209,6 +209,8 @@ func (h *handler) agentTicketView(c *fiber.Ctx) error {
 		p.Flash = "Severity changed."
 	case "assign":
 		p.Flash = "Assignment changed."
+	case "confirmed":
+		p.Flash = "E-mail address confirmed: the plan its domain grants applies."
 	}
 	if c.Query("part") == "live" {
 		return h.renderPart(c, fiber.StatusOK, "ticket", "ticket-live", p)

@@ -62,6 +62,7 @@ type APIEvent struct {
 	Message  *APIMessage `json:"message,omitempty"`
 	SLADue   *time.Time  `json:"sla_due,omitempty"`
 	Severity int         `json:"severity,omitempty"` // for "severity": the new severity
+	Plan     string      `json:"plan,omitempty"`     // for "filed": the plan; for "sla": the plan the ticket moved up to when its address was confirmed
 	Actor    string      `json:"actor"`
 	At       time.Time   `json:"at"`
 	Text     string      `json:"text"`
@@ -91,7 +92,7 @@ func NewAPITicket(t tickets.Ticket) APITicket {
 // NewAPIEvent is ev as its ticket's customer sees it.
 func NewAPIEvent(ev tickets.Event) APIEvent {
 	out := APIEvent{Seq: ev.Seq, Kind: ev.Kind, Status: string(ev.Status), SLADue: optionalTime(ev.SLADue),
-		Severity: ev.Severity, Actor: ev.Actor, At: ev.At.UTC(), Text: eventText(ev)}
+		Severity: ev.Severity, Plan: string(ev.Plan), Actor: ev.Actor, At: ev.At.UTC(), Text: eventText(ev)}
 	if ev.Message != nil {
 		m := newAPIMessage(*ev.Message)
 		out.Message = &m

@@ -68,10 +68,19 @@ type Message struct {
 	// is sent, and is forgotten once it is: a ticket's private link, whose
 	// token the portal otherwise keeps only hashed.
 	Secret string
+	// Secrets are further secrets, kept and forgotten like Secret: the
+	// i-th replaces SecretMarkN(i) (a mail with two private links).
+	Secrets []string
 }
 
 // SecretMark stands for Message.Secret in a mail's bodies.
 const SecretMark = "{{portal:secret}}"
+
+// SecretMarkN stands for Message.Secrets[i] in a mail's bodies.
+func SecretMarkN(i int) string { return "{{portal:secret:" + strconv.Itoa(i) + "}}" }
+
+// secretMarkPrefix starts every SecretMarkN.
+const secretMarkPrefix = "{{portal:secret:"
 
 // ErrInvalid is wrapped by Enqueue's errors for a message it refuses; the
 // error's text names the field.
@@ -114,15 +123,22 @@ func Enqueue(tx *sqlitedb.Tx, m Message) (int64, error) {
 	if m.HTML != "" {
 		html = m.HTML
 	}
-	var secret any
+	var secret, secrets any
 	if m.Secret != "" {
 		secret = m.Secret
 	}
+	if len(m.Secrets) > 0 {
+		b, err := json.Marshal(m.Secrets)
+		if err != nil {
+			return 0, fmt.Errorf("mail: enqueue: %w", err)
+		}
+		secrets = string(b)
+	}
 	now := sqlitedb.FormatTime(time.Now())
 	res, err := tx.Exec(`INSERT INTO mail_outbox
-		(message_id, ticket, kind, lang, to_addr, subject, text_body, html_body, headers, created_at, next_attempt_at, secret)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.MessageID, ticket, m.Kind, m.Lang, m.To, m.Subject, m.Text, html, string(headers), now, now, secret)
+		(message_id, ticket, kind, lang, to_addr, subject, text_body, html_body, headers, created_at, next_attempt_at, secret, secrets)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.MessageID, ticket, m.Kind, m.Lang, m.To, m.Subject, m.Text, html, string(headers), now, now, secret, secrets)
 	if err != nil {
 		return 0, fmt.Errorf("mail: enqueue: %w", err)
 	}
@@ -144,6 +160,25 @@ func (m *Message) normalize() error {
 	}
 	if m.Secret == "" && (strings.Contains(m.Text, SecretMark) || strings.Contains(m.HTML, SecretMark)) {
 		return invalid("secret", "the bodies have %s but no secret is given", SecretMark)
+	}
+	for i, sec := range m.Secrets {
+		if sec == "" || !strings.Contains(m.Text, SecretMarkN(i)) {
+			return invalid("secrets", "secret %d is empty or the text has no %s to put it in", i, SecretMarkN(i))
+		}
+	}
+	// A mark of a secret not given would reach the customer as it is.
+	for _, body := range []string{m.Text, m.HTML} {
+		for rest := body; ; {
+			at := strings.Index(rest, secretMarkPrefix)
+			if at < 0 {
+				break
+			}
+			rest = rest[at+len(secretMarkPrefix):]
+			num, _, _ := strings.Cut(rest, "}}")
+			if i, err := strconv.Atoi(num); err != nil || i < 0 || i >= len(m.Secrets) {
+				return invalid("secrets", "the bodies have %s%s}} but no such secret is given", secretMarkPrefix, num)
+			}
+		}
 	}
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil {

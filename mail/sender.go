@@ -327,13 +327,14 @@ type outgoing struct {
 	headers   string
 	attempts  int
 	secret    sql.NullString
+	secrets   sql.NullString // a JSON array: Message.Secrets
 }
 
 // sendDue sends one batch of due mails over one connection; full says the
 // batch was full, so more may be due.
 func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 	now := s.cfg.Now()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id, to_addr, subject, text_body, html_body, headers, attempts, secret
+	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id, to_addr, subject, text_body, html_body, headers, attempts, secret, secrets
 		FROM mail_outbox WHERE state = 'queued' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, sqlitedb.FormatTime(now), s.cfg.Batch)
 	if err != nil {
@@ -342,7 +343,7 @@ func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 	var batch []outgoing
 	for rows.Next() {
 		var o outgoing
-		if err := rows.Scan(&o.id, &o.messageID, &o.to, &o.subject, &o.text, &o.html, &o.headers, &o.attempts, &o.secret); err != nil {
+		if err := rows.Scan(&o.id, &o.messageID, &o.to, &o.subject, &o.text, &o.html, &o.headers, &o.attempts, &o.secret, &o.secrets); err != nil {
 			rows.Close()
 			return false, fmt.Errorf("mail: due: %w", err)
 		}
@@ -426,6 +427,16 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 		text = strings.ReplaceAll(text, SecretMark, o.secret.String)
 		html = strings.ReplaceAll(html, SecretMark, htmlpkg.EscapeString(o.secret.String))
 	}
+	if o.secrets.Valid {
+		var secrets []string
+		if err := json.Unmarshal([]byte(o.secrets.String), &secrets); err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+		for i, sec := range secrets {
+			text = strings.ReplaceAll(text, SecretMarkN(i), sec)
+			html = strings.ReplaceAll(html, SecretMarkN(i), htmlpkg.EscapeString(sec))
+		}
+	}
 	m.SetBodyString(gomail.TypeTextPlain, text)
 	if o.html.Valid && html != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, html)
@@ -437,7 +448,7 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 func (s *Sender) sent(o outgoing) error {
 	now := sqlitedb.FormatTime(s.cfg.Now())
 	err := s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
-		_, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, secret = NULL
+		_, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, secret = NULL, secrets = NULL
 			WHERE id = ? AND state = 'queued'`, now, o.id)
 		return err
 	})

@@ -508,6 +508,15 @@
           }
           break;
         case "sla":
+          if (ev.plan && ev.plan !== currentPlan()) {
+            // The address was confirmed: the plan its domain grants now
+            // applies (its label replaces the "once you confirm" note).
+            setPlan(ev.plan);
+            if (sla) {
+              sla.setAttribute("data-sla-kind", ev.plan === "priority" ? "priority" : "due");
+              sla.removeAttribute("data-sla-hours");
+            }
+          }
           if (setSLA(ev.sla_due || null)) {
             announce(t("ticket.announce.sla"));
           }

@@ -38,6 +38,10 @@ type Config struct {
 	// calls): Changed reads the ticket and mints link tokens in the
 	// change's transaction. Required for Changed only.
 	Tickets func() *tickets.Store
+	// MintConfirmTx mints the token of the link that confirms an address
+	// (tickets.Store.MintConfirmTx), for the "ticket filed" mail of a
+	// ticket whose plan waits for it. nil: no such link.
+	MintConfirmTx func(ctx context.Context, tx *sqlitedb.Tx, email string) (string, error)
 }
 
 // Mailer writes ticket mails into the outbox.
@@ -63,13 +67,17 @@ func New(cfg Config) (*Mailer, error) {
 // transaction tx: its number, subject, the resolution commitment and the
 // private link. The link's token is known only here; the outbox keeps it
 // only until the mail is sent (mail.Message.Secret).
-func (m *Mailer) Filed(_ context.Context, tx *sqlitedb.Tx, t tickets.Ticket, token string) error {
+func (m *Mailer) Filed(ctx context.Context, tx *sqlitedb.Tx, t tickets.Ticket, token string) error {
 	lang := MailLang(m.cfg.Words, t)
 	w := m.cfg.Words
 	sla, _, _ := SLA(w, lang, t, m.cfg.Calendar().Target(string(t.Plan)))
 	args := []any{"number", t.Number, "subject", t.Subject, "name", t.Name, "sla", sla, "link", mail.SecretMark}
-	text := w.T(lang, "email.filed.body", args...) + "\n\n" + w.T(lang, "email.signature") + "\n"
-	_, err := mail.Enqueue(tx, mail.Message{
+	confirmText, confirm, err := m.confirmLink(ctx, tx, t, lang)
+	if err != nil {
+		return fmt.Errorf("ticketmail: filed #%d: %w", t.Number, err)
+	}
+	text := w.T(lang, "email.filed.body", args...) + confirmText + "\n\n" + w.T(lang, "email.signature") + "\n"
+	_, err = mail.Enqueue(tx, mail.Message{
 		MessageID:     mail.TicketMessageID(int64(t.Number), "filed", m.host),
 		Ticket:        int64(t.Number),
 		Kind:          "filed",
@@ -80,6 +88,7 @@ func (m *Mailer) Filed(_ context.Context, tx *sqlitedb.Tx, t tickets.Ticket, tok
 		AutoSubmitted: true,
 		Headers:       m.replyTo(t.Number),
 		Secret:        m.cfg.PublicURL + TicketPath(t.Number, token),
+		Secrets:       confirm,
 	})
 	if err != nil {
 		return fmt.Errorf("ticketmail: filed #%d: %w", t.Number, err)

@@ -18,10 +18,13 @@ var (
 	bob   = Staff{ID: 8, Name: "Bob Agent"}
 )
 
-// fileAt files a ticket from email with severity at time at.
+// fileAt files a ticket from email with severity at time at, the address
+// confirmed first (so the plan its domain grants applies: confirm_test.go
+// tests what happens before).
 func (e *env) fileAt(tb testing.TB, at time.Time, email string, severity int) Ticket {
 	tb.Helper()
 	e.clock.Set(at)
+	e.confirmed(tb, email)
 	nt := validTicket()
 	nt.Email, nt.Severity = email, severity
 	tk, _, err := e.File(context.Background(), nt)

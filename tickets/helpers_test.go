@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -96,5 +97,13 @@ func validTicket() NewTicket {
 		Subject:     "The invoice export does not work",
 		Description: "When I click the export button, nothing happens and the page shows an error. It worked before the upgrade.",
 		Severity:    3,
+	}
+}
+
+// confirmed confirms an address as staff would.
+func (e *env) confirmed(tb testing.TB, email string) {
+	tb.Helper()
+	if _, err := e.ConfirmAddress(context.Background(), email, Confirmer{Via: ViaCLI, User: "test"}); err != nil {
+		tb.Fatal(err)
 	}
 }

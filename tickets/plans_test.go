@@ -34,6 +34,7 @@ func TestPlanFromEmailDomain(t *testing.T) {
 	ctx := context.Background()
 	fileAs := func(email string) Ticket {
 		t.Helper()
+		e.confirmed(t, email)
 		nt := validTicket()
 		nt.Email = email
 		tk, _, err := e.File(ctx, nt)
@@ -74,6 +75,7 @@ func TestCustomersFileIsReReadWhenItChanges(t *testing.T) {
 	ctx := context.Background()
 	planOf := func(email string) Plan {
 		t.Helper()
+		e.confirmed(t, email)
 		nt := validTicket()
 		nt.Email = email
 		tk, _, err := e.File(ctx, nt)

@@ -104,6 +104,12 @@ type Config struct {
 	// change causes commit (or roll back) with it; GetTx reads the ticket as
 	// the change left it. An error rolls the change back.
 	NotifyTx func(ctx context.Context, tx *sqlitedb.Tx, number int, events []Event) error
+	// NotifyFindTx is called inside the transaction of a "find my
+	// tickets" request (RequestFind) for an address that has tickets,
+	// with the find link's token (known only then) and the language of the
+	// page asked from, so that its mail commits with the token. nil: no
+	// mail (the request still answers the same).
+	NotifyFindTx func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
 }
 
 // Store files and changes tickets.
@@ -117,6 +123,7 @@ type Store struct {
 	onFiledTx     func(ctx context.Context, tx *sqlitedb.Tx, session string, number int) error
 	notifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
 	notifyTx      func(ctx context.Context, tx *sqlitedb.Tx, number int, events []Event) error
+	notifyFindTx  func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
 	calendar      *reloading[*calendar.Calendar]
 	plans         *reloading[customers]
 	stop          stopIndex
@@ -148,6 +155,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.NotifyTx == nil {
 		cfg.NotifyTx = func(context.Context, *sqlitedb.Tx, int, []Event) error { return nil }
 	}
+	if cfg.NotifyFindTx == nil {
+		cfg.NotifyFindTx = func(context.Context, *sqlitedb.Tx, string, string, string) error { return nil }
+	}
 	if err := cfg.DB.Migrate("tickets", migrations, "migrations"); err != nil {
 		return nil, fmt.Errorf("tickets: open: %w", err)
 	}
@@ -165,17 +175,22 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx, notifyFiledTx: cfg.NotifyFiledTx, notifyTx: cfg.NotifyTx,
-		calendar: cal, plans: p, stop: newStopIndex(),
+		notifyFindTx: cfg.NotifyFindTx,
+		calendar:     cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
 
 // Ticket is a filed ticket.
 type Ticket struct {
-	ID                int64
-	Number            int // human-readable, from 1001
-	Status            Status
-	Plan              Plan
-	Organisation      string // from customers.yaml; "" on the default Basic plan
+	ID           int64
+	Number       int // human-readable, from 1001
+	Status       Status
+	Plan         Plan
+	Organisation string // from customers.yaml; "" on the default Basic plan
+	// PendingPlan is the plan the address's domain grants, which the
+	// ticket gets once the address is confirmed (confirm.go); until then
+	// it is Basic. "" when nothing is pending.
+	PendingPlan       Plan
 	Severity          int
 	Subject           string
 	Lang              string
@@ -235,6 +250,7 @@ type Event struct {
 	Reason   string // for "severity": why; for "call": what raised the flag (severity, reply_rule)
 	Assignee Staff  // for "assign": the new assignee, zero when unassigned
 	Call     string // for "call": "required" or "done"
+	Plan     Plan   // for "filed": the plan; for "sla": the plan the ticket moved up to on confirming its address ("" if it did not)
 }
 
 // Staff is a member of the support team acting on a ticket. The tickets
@@ -260,7 +276,7 @@ type eventData struct {
 
 // dataOf is the stored form of an event's details.
 func dataOf(e Event) eventData {
-	return eventData{Status: e.Status, From: e.From, SLADue: nullTimeString(e.SLADue), Severity: e.Severity,
+	return eventData{Status: e.Status, From: e.From, Plan: e.Plan, SLADue: nullTimeString(e.SLADue), Severity: e.Severity,
 		Reason: e.Reason, AssigneeID: e.Assignee.ID, AssigneeName: e.Assignee.Name, Call: e.Call}
 }
 
@@ -337,15 +353,20 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 		if err := tx.QueryRowContext(wctx, `SELECT coalesce(max(number), 1000) + 1 FROM tickets`).Scan(&tk.Number); err != nil {
 			return err
 		}
+		// A plan granted by the domain waits for the address's confirmation.
+		rank, err := s.holdPlanTx(wctx, tx, &tk, &ev, cust)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(wctx, `INSERT INTO tickets (number, token_hash, status, plan, organisation, severity,
 			subject, lang, answer_in_english, name, company, phone, email, version, deployment, environment,
 			error_messages, created_at, updated_at, sla_due, call_required, call_reason, call_after_replies, queue_rank,
-			deflection_session)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			deflection_session, pending_plan)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tk.Number, hash[:], tk.Status, tk.Plan, tk.Organisation, tk.Severity,
 			tk.Subject, tk.Lang, tk.AnswerInEnglish, tk.Name, tk.Company, tk.Phone, tk.Email, tk.Version, tk.Deployment, tk.Environment,
-			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(due), tk.CallRequired, tk.CallReason, tk.CallAfterReplies,
-			queueRank(cust), tk.DeflectionSession)
+			tk.ErrorMessages, formatTime(now), formatTime(now), nullTime(tk.SLADue), tk.CallRequired, tk.CallReason, tk.CallAfterReplies,
+			rank, tk.DeflectionSession, tk.PendingPlan)
 		if err != nil {
 			return err
 		}
@@ -361,9 +382,8 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 				return err
 			}
 		}
-		ev.Number = tk.Number
+		ev.Number, ev.Plan = tk.Number, tk.Plan
 		d := dataOf(ev)
-		d.Plan = tk.Plan
 		ev.Seq, err = insertEvent(wctx, tx, tk.ID, ev, d, 0)
 		if err != nil {
 			return err
@@ -486,7 +506,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 		t.subject, t.lang, t.answer_in_english, t.name, t.company, t.phone, t.email, t.version, t.deployment,
 		t.environment, t.error_messages, t.created_at, t.updated_at, t.sla_due, t.paused_at, t.call_required, t.call_reason,
 		t.agent_replies, t.replies_since_call, t.call_after_replies, coalesce(t.assignee_id, 0), t.assignee_name, t.deflection_session,
-		t.status_mails,
+		t.status_mails, t.pending_plan,
 		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at, json(iif(m.internal, 'true', 'false')),
 				json(iif(m.call, 'true', 'false')), m.staff_name) ORDER BY m.id)
 			FROM ticket_messages m WHERE m.ticket_id = t.id),
@@ -500,7 +520,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 		&tk.Subject, &tk.Lang, &tk.AnswerInEnglish, &tk.Name, &tk.Company, &tk.Phone, &tk.Email, &tk.Version, &tk.Deployment,
 		&tk.Environment, &tk.ErrorMessages, &created, &updated, &due, &paused, &tk.CallRequired, &tk.CallReason,
 		&tk.AgentReplies, &tk.RepliesSinceCall, &tk.CallAfterReplies, &tk.Assignee.ID, &tk.Assignee.Name, &tk.DeflectionSession,
-		&tk.StatusMails,
+		&tk.StatusMails, &tk.PendingPlan,
 		&messagesJSON, &attsJSON, &eventsJSON)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, nil, ErrNotFound
@@ -594,7 +614,7 @@ func unmarshalRow(row []json.RawMessage, err error, dst ...any) error {
 
 // apply copies the event data into e.
 func (d eventData) apply(e *Event, err error) error {
-	e.Status, e.From, e.Severity, e.Reason, e.Call = d.Status, d.From, d.Severity, d.Reason, d.Call
+	e.Status, e.From, e.Severity, e.Reason, e.Call, e.Plan = d.Status, d.From, d.Severity, d.Reason, d.Call, d.Plan
 	e.Assignee = Staff{ID: d.AssigneeID, Name: d.AssigneeName}
 	if d.SLADue != "" {
 		e.SLADue, err = parseTime(d.SLADue, err)

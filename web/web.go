@@ -191,6 +191,8 @@ func (s *Site) Routes(r fiber.Router) {
 	r.Post("/kb/:lang/*", lim.Vote.Handler, httpkit.MaxBody(httpkit.SmallBodyLimit), h.vote) // …/ARTICLE/vote
 
 	r.Get("/tickets/new", h.newTicket)
+	// Confirming an address, finding one's tickets (address.go).
+	h.addressRoutes(r)
 	r.Post("/tickets", lim.Filing.Handler, h.postTicket) // filings bound their bodies themselves (readNewTicket)
 	r.Get("/tickets/:number", h.showTicket)
 	r.Post("/tickets/:number/replies", lim.Reply.Handler, httpkit.MaxBody(httpkit.ReplyBodyLimit), h.postReply)

@@ -58,6 +58,9 @@ Usage:
   portal token create --email E [--name NAME] [--data DIR]
                            print a personal access token (agents: the API;
                            writers: the password for git push to /content.git)
+  portal customer confirm EMAIL [--data DIR]
+                           confirm a customer's e-mail address (after a phone call):
+                           the plan its domain grants applies; prints the tickets moved up
   portal help              show this help
 
 Serve flags (each also settable by environment variable):
@@ -222,6 +225,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return userCommand(args, stdout, stderr)
 	case "token":
 		return tokenCommand(args, stdout, stderr)
+	case "customer":
+		return customerCommand(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
