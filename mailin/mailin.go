@@ -1,0 +1,71 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/orbitask/portal/inbound"
+	"github.com/orbitask/portal/ratelimit"
+)
+
+// Deliver takes one received mail: the envelope sender (SMTP MAIL FROM, or
+// the Return-Path of a polled mail; "" for the null sender of bounces), the
+// recipients it was accepted for, and the raw RFC 5322 message. An error
+// wrapping inbound.ErrRefused or inbound.ErrMalformed refuses the mail for
+// good; any other error is temporary and the mail comes again later.
+// Deliver may see a mail twice (a sender's retry, a poll after a crash):
+// it must deduplicate, by Message-ID.
+type Deliver func(ctx context.Context, envelopeFrom string, rcpts []string, raw []byte) error
+
+// DefaultFlood lets a sender send 10 mails at once, then 30 an hour.
+var DefaultFlood = ratelimit.Rule{Burst: 10, Every: 2 * time.Minute}
+
+// Permanent says whether err refuses a mail for good (inbound.ErrRefused
+// or inbound.ErrMalformed) rather than asking for it again later.
+func Permanent(err error) bool {
+	return errors.Is(err, inbound.ErrRefused) || errors.Is(err, inbound.ErrMalformed)
+}
+
+// flood limits the mails of each envelope sender, for the listener and the
+// poller alike (one bucket per sender across both).
+type flood struct {
+	limit *ratelimit.Limiter
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+func newFlood(r ratelimit.Rule, log *slog.Logger, now func() time.Time) *flood {
+	if r == (ratelimit.Rule{}) {
+		r = DefaultFlood
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &flood{limit: ratelimit.New(r, 0), log: log, now: now}
+}
+
+// allow takes one mail from sender's bucket. The null sender is one
+// sender: bounces share a bucket. A refusal is logged once per sender a
+// minute (ratelimit.ReportEvery), not once per mail.
+func (f *flood) allow(sender, via string) bool {
+	key := strings.ToLower(sender)
+	d := f.limit.Allow(key, f.now())
+	if !d.OK && d.Report {
+		if key == "" {
+			key = "<>"
+		}
+		f.log.Warn("incoming mail: sender over the flood limit; its mails wait", "sender", key, "via", via,
+			"retry_after", d.RetryAfter.Round(time.Second))
+	}
+	return d.OK
+}
+
+func discard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
