@@ -168,7 +168,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	l.srv.MaxRecipients = cfg.MaxRecipients
 	l.srv.ReadTimeout = cfg.ReadTimeout
 	l.srv.WriteTimeout = cfg.WriteTimeout
-	l.srv.ErrorLog = smtpLog{log}
+	l.srv.ErrorLog = errorLog{log}
 	go func() {
 		defer close(l.served)
 		if err := l.srv.Serve(l.ln); err != nil {
@@ -425,12 +425,3 @@ func (c *trackedConn) Close() error {
 	})
 	return c.Conn.Close()
 }
-
-// smtpLog passes go-smtp's own complaints (a panic, a broken connection)
-// to the portal's log.
-type smtpLog struct{ log *slog.Logger }
-
-func (s smtpLog) Printf(format string, v ...any) {
-	s.log.Warn("incoming mail: " + fmt.Sprintf(format, v...))
-}
-func (s smtpLog) Println(v ...any) { s.log.Warn("incoming mail: " + fmt.Sprint(v...)) }
