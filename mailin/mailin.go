@@ -69,3 +69,92 @@ func discard(log *slog.Logger) *slog.Logger {
 	}
 	return log
 }
+
+// Config are the settings of Start: the two ways in, either or both.
+type Config struct {
+	// Listen is --mail-listen (ParseListen); "" runs no listener.
+	Listen string
+	// IMAPURL is --imap-url (ParseIMAPURL); "" polls no mailbox.
+	IMAPURL string
+	// Accept says which recipients are ours (the support address and its
+	// reply tags). Required.
+	Accept func(rcpt string) bool
+	// Deliver takes each mail. Required.
+	Deliver Deliver
+	// Flood limits each envelope sender, across both ways in (zero:
+	// DefaultFlood).
+	Flood  ratelimit.Rule
+	Logger *slog.Logger
+}
+
+// Receiver runs what Start started.
+type Receiver struct {
+	Listener *Listener // nil without Listen
+	Poller   *Poller   // nil without IMAPURL
+	cancel   context.CancelFunc
+	polled   chan struct{}
+}
+
+// Start starts the listener and the poller that cfg asks for (nothing,
+// if neither), and logs what receives mail.
+func Start(cfg Config) (*Receiver, error) {
+	log := discard(cfg.Logger)
+	r := &Receiver{}
+	if cfg.Listen == "" && cfg.IMAPURL == "" {
+		log.Info("incoming mail is off (no --mail-listen, no --imap-url)")
+		return r, nil
+	}
+	if cfg.Accept == nil || cfg.Deliver == nil {
+		return nil, errors.New("mailin: start: Accept and Deliver are required")
+	}
+	var mb Mailbox
+	var ep Endpoint
+	var err error
+	if cfg.IMAPURL != "" {
+		if mb, err = ParseIMAPURL(cfg.IMAPURL); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Listen != "" {
+		if ep, err = ParseListen(cfg.Listen); err != nil {
+			return nil, err
+		}
+	}
+	f := newFlood(cfg.Flood, log, nil)
+	if cfg.Listen != "" {
+		r.Listener, err = Listen(ListenConfig{Endpoint: ep, Accept: cfg.Accept, Deliver: cfg.Deliver, Logger: log, flood: f})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("receiving mail", "listen", r.Listener.Endpoint().String())
+	}
+	if cfg.IMAPURL != "" {
+		r.Poller, err = NewPoller(PollerConfig{Mailbox: mb, Accept: cfg.Accept, Deliver: cfg.Deliver, Logger: log, flood: f})
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		r.cancel, r.polled = cancel, make(chan struct{})
+		go func() {
+			defer close(r.polled)
+			r.Poller.Run(ctx)
+		}()
+		log.Info("receiving mail by polling an IMAP mailbox", "mailbox", mb.String(), "every", mb.Poll)
+	}
+	return r, nil
+}
+
+// Close stops receiving: the poller after the mail it is delivering, the
+// listener as Listener.Close says.
+func (r *Receiver) Close() error {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.polled
+		r.cancel = nil
+	}
+	if r.Listener != nil {
+		return r.Listener.Close()
+	}
+	return nil
+}
