@@ -236,7 +236,7 @@ func (p *Poller) Run(ctx context.Context) {
 // delivers the mail again after the restart: Deliver deduplicates.
 func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 	var res PollResult
-	if err := p.connect(); err != nil {
+	if err := p.connect(ctx); err != nil {
 		return res, err
 	}
 	c := p.c
@@ -306,7 +306,7 @@ func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 	return res, nil
 }
 
-func (p *Poller) connect() error {
+func (p *Poller) connect(ctx context.Context) error {
 	if p.c != nil {
 		select {
 		case <-p.c.LoggedOut():
@@ -321,7 +321,7 @@ func (p *Poller) connect() error {
 	if tc == nil {
 		tc = &tls.Config{ServerName: host}
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second}
+	dialer := ctxDialer{ctx, &net.Dialer{Timeout: 30 * time.Second}}
 	var c *client.Client
 	var err error
 	if m.TLS == IMAPImplicitTLS {
@@ -364,6 +364,37 @@ func (p *Poller) disconnect() {
 		_ = p.c.Logout()
 		p.c = nil
 	}
+}
+
+// ctxDialer makes connections that end with ctx: stopping the poller
+// does not wait for a server that does not answer (go-imap's commands
+// take no context). It also bounds the wait for the server's greeting, as
+// go-imap does only for a *net.Dialer (its commands reset the deadline).
+type ctxDialer struct {
+	ctx context.Context
+	d   *net.Dialer
+}
+
+func (d ctxDialer) Dial(network, addr string) (net.Conn, error) {
+	c, err := d.d.DialContext(d.ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SetDeadline(time.Now().Add(d.d.Timeout)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &ctxConn{Conn: c, stop: context.AfterFunc(d.ctx, func() { c.Close() })}, nil
+}
+
+type ctxConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *ctxConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }
 
 // Close logs out; Run does it itself when its context ends.

@@ -372,3 +372,36 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Stopping Run does not wait for a server that accepted the connection
+// and never answers.
+func TestRunStopsWithASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c // held open, silent
+		}
+	}()
+	var box inbox
+	p := newTestPoller(t, PollerConfig{Mailbox: Mailbox{Address: ln.Addr().String(), TLS: IMAPNoTLS, User: "u", Password: "p"}, Deliver: box.deliver})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+	c := <-accepted
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run still waiting on the silent server 2 s after its context ended")
+	}
+	t.Logf("stopped in %v", time.Since(start))
+}

@@ -371,6 +371,7 @@ type limitListener struct {
 
 	mu       sync.Mutex
 	conns    map[*trackedConn]struct{}
+	closed   bool         // closeAll ran: a connection accepted late is closed at once
 	reported atomic.Int64 // unix seconds of the last "too many" log
 }
 
@@ -381,6 +382,11 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ll.mu.Lock()
+		if ll.closed {
+			ll.mu.Unlock()
+			c.Close()
+			continue
+		}
 		if len(ll.conns) >= ll.max {
 			ll.mu.Unlock()
 			now := time.Now().Unix()
@@ -401,6 +407,7 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 
 func (ll *limitListener) closeAll() {
 	ll.mu.Lock()
+	ll.closed = true
 	conns := make([]*trackedConn, 0, len(ll.conns))
 	for c := range ll.conns {
 		conns = append(conns, c)
