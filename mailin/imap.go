@@ -277,7 +277,7 @@ func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 			return res, err
 		}
 		from, rcpts := envelope(raw, p.cfg.Accept)
-		if !p.flood.allow(from, "imap") {
+		if !p.flood.allow(from, "imap", "set aside, flagged") {
 			// No sender to ask to try later: the flood's surplus waits,
 			// flagged, for a person to look at.
 			if err := p.setAside(uid); err != nil {

@@ -309,7 +309,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if closing {
 		return errClosing
 	}
-	if !s.l.flood.allow(from, s.l.cfg.Endpoint.String()) {
+	if !s.l.flood.allow(from, s.l.cfg.Endpoint.String(), "told 451, to try again later") {
 		return errFlood
 	}
 	s.from = from

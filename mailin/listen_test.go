@@ -423,3 +423,42 @@ func TestStaleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkLMTP: mails through the LMTP listener (TCP loopback, one
+// connection, one recipient, a 2 KB mail) to a Deliver that keeps nothing.
+func BenchmarkLMTP(b *testing.B) {
+	l, err := Listen(ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Accept: ours,
+		Deliver: func(context.Context, string, []string, []byte) error { return nil }, Flood: ratelimit.Rule{Burst: 1 << 30, Every: time.Nanosecond}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("mx.help.example"); err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte(sample + strings.Repeat("Some more text of the mail, line after line.\r\n", 40))
+	b.SetBytes(int64(len(msg)))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := c.Mail("ann@acme.example", nil); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Rcpt("support@help.example", nil); err != nil {
+			b.Fatal(err)
+		}
+		w, err := c.Data()
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Write(msg)
+		if _, err := w.CloseWithLMTPResponse(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -49,16 +49,17 @@ func newFlood(r ratelimit.Rule, log *slog.Logger, now func() time.Time) *flood {
 
 // allow takes one mail from sender's bucket. The null sender is one
 // sender: bounces share a bucket. A refusal is logged once per sender a
-// minute (ratelimit.ReportEvery), not once per mail.
-func (f *flood) allow(sender, via string) bool {
+// minute (ratelimit.ReportEvery), not once per mail; then says what
+// happens to the refused mails.
+func (f *flood) allow(sender, via, then string) bool {
 	key := strings.ToLower(sender)
 	d := f.limit.Allow(key, f.now())
 	if !d.OK && d.Report {
 		if key == "" {
 			key = "<>"
 		}
-		f.log.Warn("incoming mail: sender over the flood limit; its mails wait", "sender", key, "via", via,
-			"retry_after", d.RetryAfter.Round(time.Second))
+		f.log.Warn("incoming mail: sender over the flood limit", "sender", key, "via", via, "mails", then,
+			"next_allowed_in", d.RetryAfter.Round(time.Second))
 	}
 	return d.OK
 }
