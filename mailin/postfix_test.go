@@ -113,6 +113,14 @@ func TestPostfixDeliversOverLMTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if !reachable(filepath.Dir(filepath.Dir(dir))) { // a private TMPDIR: use /tmp
+		var err error
+		if dir, err = os.MkdirTemp("/tmp", "portal-postfix-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		must(t, os.Chmod(dir, 0o755))
+	}
 	etc := filepath.Join(dir, "etc")
 	// The socket's directory: group postfix, setgid, so the socket the
 	// portal makes there is the postfix group's (as docs/email.md says).
@@ -231,6 +239,20 @@ func TestPostfixDeliversOverLMTP(t *testing.T) {
 	}
 	if !failedOnce {
 		t.Error("the retried mail was never refused")
+	}
+}
+
+// reachable says whether every directory from / to dir lets others
+// through.
+func reachable(dir string) bool {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
 	}
 }
 
