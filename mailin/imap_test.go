@@ -39,15 +39,33 @@ type imapServer struct {
 	tls  *tls.Config // the client's: trusts the server's certificate
 }
 
-// startIMAP starts a server; with withTLS it offers STARTTLS and refuses
-// to log in without it.
-func startIMAP(t *testing.T, addr string, withTLS bool) *imapServer {
+// startIMAP starts a server, its INBOX holding mails besides; with
+// withTLS it offers STARTTLS and refuses to log in without it. The memory
+// backend is not safe for concurrent use: a test whose poller runs on its
+// own (Run) gives it its mails here, before it serves, not by appendMail.
+func startIMAP(t *testing.T, addr string, withTLS bool, mails ...string) *imapServer {
 	t.Helper()
+	be := memory.New()
+	if len(mails) > 0 {
+		u, err := be.Login(nil, "username", "password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, err := u.GetMailbox("INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mails {
+			if err := mb.CreateMessage(nil, time.Now(), bytes.NewBufferString(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &imapServer{t: t, addr: ln.Addr().String(), srv: server.New(memory.New())}
+	s := &imapServer{t: t, addr: ln.Addr().String(), srv: server.New(be)}
 	s.srv.ErrorLog = errorLog{slog.New(slog.DiscardHandler)}
 	if withTLS {
 		s.srv.TLSConfig, s.tls = selfSigned(t)
@@ -338,7 +356,7 @@ func TestPollOverSTARTTLS(t *testing.T) {
 // Run polls on its own, and when the server goes away it reconnects (with
 // backoff) once the server is back.
 func TestRunReconnects(t *testing.T) {
-	s := startIMAP(t, "127.0.0.1:0", false)
+	s := startIMAP(t, "127.0.0.1:0", false, polledMail("one@acme.example", "<ann@acme.example>"))
 	var box inbox
 	var logs testlog.Buffer
 	p := newTestPoller(t, PollerConfig{Mailbox: s.mailbox(), Deliver: box.deliver, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -346,13 +364,11 @@ func TestRunReconnects(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	s.appendMail(polledMail("one@acme.example", "<ann@acme.example>"))
 	waitFor(t, func() bool { return len(box.delivered()) == 1 })
 
 	s.srv.Close()
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "IMAP poll failed") })
-	s2 := startIMAP(t, s.addr, false) // a new server on the same port (a fresh memory backend)
-	s2.appendMail(polledMail("two@acme.example", "<ann@acme.example>"))
+	startIMAP(t, s.addr, false, polledMail("two@acme.example", "<ann@acme.example>")) // a new server on the same port
 	waitFor(t, func() bool { return len(box.delivered()) == 2 })
 	if got := box.delivered(); !strings.Contains(got[1].raw, "two@acme.example") {
 		t.Fatalf("after reconnecting: %+v", got[1])

@@ -256,7 +256,8 @@ func (l *Listener) Close() error {
 	return err
 }
 
-// begin counts a delivery in, unless the listener is closing.
+// begin counts a delivery in, unless the listener is closing; the
+// session's Reset or Logout counts it out.
 func (l *Listener) begin() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -297,10 +298,29 @@ type session struct {
 	remote string
 	from   string
 	rcpts  []string
+
+	mu   sync.Mutex
+	owed bool // a delivery is counted in (begin) and its reply not yet sent
 }
 
-func (s *session) Reset()        { s.from, s.rcpts = "", nil }
-func (s *session) Logout() error { return nil }
+// Reset ends a transaction: go-smtp calls it after writing DATA's reply,
+// so that is when a delivery ends for Close, which must not cut the
+// connection between a delivery and its 250.
+func (s *session) Reset() {
+	s.settle()
+	s.from, s.rcpts = "", nil
+}
+
+func (s *session) Logout() error { s.settle(); return nil }
+
+func (s *session) settle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owed {
+		s.owed = false
+		s.l.end()
+	}
+}
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	s.l.mu.Lock()
@@ -332,7 +352,9 @@ func (s *session) Data(r io.Reader) error {
 	if !s.l.begin() {
 		return errClosing
 	}
-	defer s.l.end()
+	s.mu.Lock()
+	s.owed = true // until Reset, after the reply
+	s.mu.Unlock()
 	err = s.l.cfg.Deliver(s.l.ctx, s.from, s.rcpts, raw)
 	switch {
 	case err == nil:
