@@ -462,3 +462,32 @@ func BenchmarkLMTP(b *testing.B) {
 		}
 	}
 }
+
+// Past MaxRecipients a recipient gets 452 (the client sends it in another
+// transaction); a client idle past ReadTimeout is told 421 and cut off.
+func TestRecipientAndTimeLimits(t *testing.T) {
+	var box inbox
+	l := startListener(t, ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Deliver: box.deliver,
+		MaxRecipients: 2, ReadTimeout: 200 * time.Millisecond})
+	c := lmtpClient(t, l)
+	c.Mail("ann@acme.example", nil)
+	c.Rcpt("support+1.A@help.example", nil)
+	c.Rcpt("support+2.B@help.example", nil)
+	var se *smtp.SMTPError
+	if err := c.Rcpt("support+3.C@help.example", nil); !errors.As(err, &se) || se.Code != 452 {
+		t.Fatalf("third recipient: %v, want 452", err)
+	}
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	r.ReadString('\n') // the greeting
+	start := time.Now()
+	line, _ := r.ReadString('\n')
+	if !strings.HasPrefix(line, "421") || time.Since(start) > 2*time.Second {
+		t.Fatalf("idle client: %q after %v, want 421 after about 200 ms", line, time.Since(start))
+	}
+}
