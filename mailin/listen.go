@@ -166,6 +166,9 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	l.srv.Domain = cfg.Domain
 	l.srv.MaxMessageBytes = inbound.MaxSize
 	l.srv.MaxRecipients = cfg.MaxRecipients
+	// A customer's address may be international (jiří@…): refusing
+	// SMTPUTF8 would bounce the mail at the mail server.
+	l.srv.EnableSMTPUTF8 = true
 	l.srv.ReadTimeout = cfg.ReadTimeout
 	l.srv.WriteTimeout = cfg.WriteTimeout
 	l.srv.ErrorLog = errorLog{log}

@@ -219,6 +219,27 @@ func TestSMTPOverTCP(t *testing.T) {
 	if n := len(box.delivered()); n != 1 {
 		t.Fatalf("%d deliveries after the refused one, want 1", n)
 	}
+	// An international sender (SMTPUTF8).
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("jiří@acme.example", &smtp.MailOptions{UTF8: true}); err != nil {
+		t.Fatalf("MAIL FROM with SMTPUTF8: %v", err)
+	}
+	c.Rcpt("support@help.example", nil)
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(sample))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := box.delivered(); len(got) != 2 || got[1].from != "jiří@acme.example" {
+		t.Fatalf("delivered %+v", got)
+	}
 }
 
 // A mail larger than inbound.MaxSize is refused with 552, whether the
