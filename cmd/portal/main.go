@@ -30,6 +30,7 @@ import (
 	"github.com/orbitask/portal/httpkit"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/mail"
+	"github.com/orbitask/portal/mailin"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/server"
@@ -108,6 +109,11 @@ Serve flags (each also settable by environment variable):
   --support-address ADDR  the address customers write to; replies to ticket
                    mails go to ADDR with the ticket's tag (support+1001.TAG@...)
                    PORTAL_SUPPORT_ADDRESS (default: the address of --mail-from)
+  --mail-listen URL  receive mail from the organisation's mail server:
+                   lmtp://127.0.0.1:2424, lmtp:///run/portal/lmtp.sock or smtp://127.0.0.1:2525
+                   PORTAL_MAIL_LISTEN (default none; see docs/email.md)
+  --imap-url URL   poll an IMAP mailbox for mail: imaps://user:pass@imap.example:993/INBOX?poll=30s
+                   (imap:// is STARTTLS)   PORTAL_IMAP_URL (default none)
   --metrics-addr ADDR  also serve the Prometheus metrics (GET /metrics) on this
                    address WITHOUT authentication, for a scraper, with Go's profiler
                    (/debug/pprof/); keep it private (e.g. 127.0.0.1:9090)
@@ -181,6 +187,8 @@ type Config struct {
 	SMTPURL, MailFrom, PublicURL string
 	// SupportAddress: where customers write (app.Config.SupportAddress).
 	SupportAddress string
+	// MailListen and IMAPURL: how incoming mail is received (mailin.Config).
+	MailListen, IMAPURL string
 }
 
 func main() {
@@ -293,6 +301,8 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.MailFrom, "mail-from", env("PORTAL_MAIL_FROM", ""), "the mails' From address")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("PORTAL_PUBLIC_URL", ""), "where customers reach the portal")
 	fs.StringVar(&cfg.SupportAddress, "support-address", env("PORTAL_SUPPORT_ADDRESS", ""), "the address customers write to")
+	fs.StringVar(&cfg.MailListen, "mail-listen", env("PORTAL_MAIL_LISTEN", ""), "LMTP/SMTP listener for incoming mail")
+	fs.StringVar(&cfg.IMAPURL, "imap-url", env("PORTAL_IMAP_URL", ""), "IMAP mailbox polled for incoming mail")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -303,6 +313,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		if cfg.MailFrom == "" {
 			return cfg, fmt.Errorf("--mail-from: required with --smtp-url")
 		}
+	}
+	if err := checkMailIn(cfg); err != nil {
+		return cfg, err
 	}
 
 	for _, sw := range []struct {
@@ -412,6 +425,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, listening func(add
 	// --smtp-url it says so and mails wait in the outbox.
 	a.RunMail()
 	log.Info("mails link to the portal at", "public_url", cfg.PublicURL)
+	if err := a.RunMailIn(mailin.Config{Listen: cfg.MailListen, IMAPURL: cfg.IMAPURL, Logger: log}); err != nil {
+		return err
+	}
 
 	perClient := cfg.SocketsPerClient
 	if perClient == 0 {
