@@ -22,7 +22,11 @@ require (
 	golang.org/x/time v0.16.0
 )
 
-require github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+require (
+	github.com/emersion/go-message v0.18.2
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	golang.org/x/net v0.62.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

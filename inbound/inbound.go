@@ -56,9 +56,3 @@ type Attachment struct {
 	ContentType string // as the mail declares it
 	Data        []byte
 }
-
-// Parse reads a raw RFC 5322 message; envelopeFrom is the SMTP MAIL FROM
-// (the Return-Path from IMAP), "" for the null sender of bounces.
-func Parse(raw []byte, envelopeFrom string) (Mail, error) {
-	return Mail{}, errors.New("inbound: Parse is not written yet (issue 14)")
-}
