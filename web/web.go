@@ -106,9 +106,9 @@ type handler struct {
 	problems func() []string // Services.Health
 	// provenance is Services.Provenance; nil: none.
 	provenance func(contentPath string) (time.Time, []string)
-	mayWrite   func(c *fiber.Ctx) bool // Services.MayWrite; nil: never
+	mayWrite   func(c *fiber.Ctx) bool                                             // Services.MayWrite; nil: never
 	questions  func(ctx context.Context, token string) (mailroute.Question, error) // Services.Questions; nil: none
-	i18n       *i18n.Bundle            // the customer pages' words
+	i18n       *i18n.Bundle                                                        // the customer pages' words
 	views      *views
 	assets     *httpkit.Assets
 	clients    *httpkit.Clients
