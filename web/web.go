@@ -106,9 +106,8 @@ type handler struct {
 	problems func() []string // Services.Health
 	// provenance is Services.Provenance; nil: none.
 	provenance func(contentPath string) (time.Time, []string)
-	mayWrite   func(c *fiber.Ctx) bool                                             // Services.MayWrite; nil: never
-	questions  func(ctx context.Context, token string) (mailroute.Question, error) // Services.Questions; nil: none
-	i18n       *i18n.Bundle                                                        // the customer pages' words
+	mayWrite   func(c *fiber.Ctx) bool // Services.MayWrite; nil: never
+	i18n       *i18n.Bundle            // the customer pages' words
 	views      *views
 	assets     *httpkit.Assets
 	clients    *httpkit.Clients
@@ -119,6 +118,9 @@ type handler struct {
 	// once a minute per client.
 	shareReports *httpkit.Reporter
 	onSearch     func(kind string, took time.Duration) // Config.OnSearch; never nil
+
+	// questions is Services.Questions; nil: none.
+	questions func(ctx context.Context, token string) (mailroute.Question, error)
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
