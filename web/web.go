@@ -154,8 +154,9 @@ func New(cfg Config, s Services) (*Site, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	h := &handler{log: log, ix: ix, ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
-		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, questions: s.Questions, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
+		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
 		limits: cfg.RateLimits.New(log), errors: cfg.Errors, onSearch: cfg.OnSearch}
+	h.questions = s.Questions
 	if h.onSearch == nil {
 		h.onSearch = func(string, time.Duration) {}
 	}
