@@ -65,12 +65,18 @@ func open(t *testing.T) *portal {
 
 func (p *portal) file(t *testing.T, email string) tickets.Ticket {
 	t.Helper()
-	tk, _, err := p.Tickets.File(context.Background(), tickets.NewTicket{Name: "Jana Nováková", Company: "Acme", Phone: "+420 601 555 010",
+	tk, _ := p.fileWithToken(t, email)
+	return tk
+}
+
+func (p *portal) fileWithToken(t *testing.T, email string) (tickets.Ticket, string) {
+	t.Helper()
+	tk, token, err := p.Tickets.File(context.Background(), tickets.NewTicket{Name: "Jana Nováková", Company: "Acme", Phone: "+420 601 555 010",
 		Email: email, Subject: "Export stops halfway", Description: "The invoice export stops halfway through.", Severity: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tk
+	return tk, token
 }
 
 func (p *portal) count(t *testing.T, query string, args ...any) int {
@@ -123,7 +129,7 @@ func gmailReply(t *testing.T, from, to, msgID string) []byte {
 func TestReplyByMailLandsOnTheTicket(t *testing.T) {
 	p := open(t)
 	ctx := context.Background()
-	tk := p.file(t, "jana@acme.example")
+	tk, token := p.fileWithToken(t, "jana@acme.example")
 	if _, err := p.Tickets.SetStatus(ctx, tk.Number, tickets.StatusSolved, tickets.ActorSupport); err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +179,12 @@ func TestReplyByMailLandsOnTheTicket(t *testing.T) {
 	f.Close()
 	if !bytes.Equal(kept, raw) {
 		t.Error("the .eml is not the mail as it arrived")
+	}
+	// The customer's page shows the files with the reply.
+	res, page := testportal.Get(t, p.srv, fmt.Sprintf("/tickets/%d?token=%s", tk.Number, url.QueryEscape(token)))
+	testportal.WantStatus(t, res, http.StatusOK)
+	if i := strings.Index(page, "It still stops at 50 %"); i < 0 || !strings.Contains(page[i:], "screen.png") || !strings.Contains(page[i:], eml.Name) {
+		t.Errorf("the ticket page does not show screen.png and %s with the reply", eml.Name)
 	}
 
 	// Waiting on the customer: the answer opens it again.

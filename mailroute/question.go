@@ -18,6 +18,7 @@ import (
 
 	"github.com/orbitask/portal/inbound"
 	"github.com/orbitask/portal/mail"
+	"github.com/orbitask/portal/replytag"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/sqlitedb"
 )
@@ -45,6 +46,10 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 	sender := strings.ToLower(m.From)
 	if _, err := netmail.ParseAddress(sender); err != nil || sender == "" {
 		log.Info("question dropped: no sender address to answer")
+		return nil
+	}
+	if kind, _ := r.cfg.Tags.Parse(sender); kind != replytag.Other {
+		log.Warn("question dropped: it comes from the support address itself (a loop?)")
 		return nil
 	}
 	subject := cleanLine(m.Subject)

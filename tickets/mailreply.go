@@ -128,3 +128,15 @@ func CheckMailAttachments(atts []Attachment) (ok []Attachment, refused []fields.
 // DetectLang guesses the language of a text as a filing without a chosen
 // language does ("en" when nothing is clear).
 func (s *Store) DetectLang(text string) string { return s.stop.detectLang(text) }
+
+// AttachmentsOf lists the attachments that came with the message with id
+// (a filing's with its first message, a mail's with its reply).
+func (t Ticket) AttachmentsOf(messageID int64) []AttachmentInfo {
+	var out []AttachmentInfo
+	for _, a := range t.Attachments {
+		if a.MessageID == messageID {
+			out = append(out, a)
+		}
+	}
+	return out
+}
