@@ -104,3 +104,43 @@ func diff(want, got string) string {
 	}
 	return sb.String()
 }
+
+// The samples' attachments come out with their names, types and bytes.
+func TestSampleAttachments(t *testing.T) {
+	log := "2026-12-02 08:12:03 ERROR export: job 5521 failed"
+	cases := []struct {
+		sample string
+		names  []string
+		types  []string
+		starts string // the first attachment's data begins so
+	}{
+		{"gmail-en", []string{"export-2026-12-02.log"}, []string{"text/plain"}, log},
+		{"outlook-de", []string{"Export-Protokoll 02.12.2026.log"}, []string{"application/octet-stream"}, log},
+		{"thunderbird-cs", []string{"export-2026-12-02.log"}, []string{"text/x-log"}, log},
+		{"bounce-dsn", []string{"delivery-status.txt", "headers.txt"}, []string{"message/delivery-status", "text/rfc822-headers"}, "Reporting-MTA: dns; mx1.acme.example"},
+		{"outlook-en", nil, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.sample, func(t *testing.T) {
+			raw, err := os.ReadFile("testdata/" + c.sample + ".eml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Parse(raw, returnPath(t, raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names, types []string
+			for _, a := range m.Attachments {
+				names = append(names, a.Name)
+				types = append(types, a.ContentType)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(c.names) || fmt.Sprint(types) != fmt.Sprint(c.types) {
+				t.Fatalf("attachments %q %q, want %q %q", names, types, c.names, c.types)
+			}
+			if c.starts != "" && !strings.HasPrefix(strings.ReplaceAll(string(m.Attachments[0].Data), "\r\n", "\n"), c.starts) {
+				t.Errorf("data = %.80q, want it to start %q", m.Attachments[0].Data, c.starts)
+			}
+		})
+	}
+}
