@@ -122,7 +122,9 @@ func stripHTML(src string) string {
 	}
 	text := strip(renderNodes([]*html.Node{doc}), "")
 	if strings.TrimSpace(text) == "" {
-		return full
+		// Nothing above the first quote: a reply below it, or a bare
+		// forward; the plain-text rules handle both on the whole text.
+		return strip(full, "")
 	}
 	return text
 }

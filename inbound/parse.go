@@ -44,27 +44,33 @@ func malformed(format string, args ...any) error {
 // what was wrong. Parse is lenient where a mail stays readable: a Date it
 // cannot parse is left zero, an unknown charset is read as Windows-1252.
 func Parse(raw []byte, envelopeFrom string) (Mail, error) {
+	m, _, err := parse(raw, envelopeFrom)
+	return m, err
+}
+
+// parse is Parse, also returning the bodies it read (for tests).
+func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 	if len(raw) > MaxSize {
-		return Mail{}, fmt.Errorf("inbound: mail of %d bytes is larger than the %d allowed: %w", len(raw), MaxSize, ErrRefused)
+		return Mail{}, nil, fmt.Errorf("inbound: mail of %d bytes is larger than the %d allowed: %w", len(raw), MaxSize, ErrRefused)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return Mail{}, malformed("empty mail")
+		return Mail{}, nil, malformed("empty mail")
 	}
 	br := bufio.NewReader(bytes.NewReader(raw))
 	th, err := textproto.ReadHeader(br)
 	if err != nil {
-		return Mail{}, malformed("header: %v", err)
+		return Mail{}, nil, malformed("header: %v", err)
 	}
 	h := mail.Header{Header: message.Header{Header: th}}
 
 	var m Mail
 	if err := readHeader(&m, h); err != nil {
-		return Mail{}, err
+		return Mail{}, nil, err
 	}
 
 	w := walker{}
 	if err := w.walk(h.Header, br, 0); err != nil {
-		return Mail{}, err
+		return Mail{}, nil, err
 	}
 	m.Attachments = w.atts
 	switch {
@@ -76,7 +82,7 @@ func Parse(raw []byte, envelopeFrom string) (Mail, error) {
 		m.Text = stripHTML(w.html)
 	}
 	m.Auto = autoReason(h, m.From, envelopeFrom)
-	return m, nil
+	return m, &w, nil
 }
 
 // readHeader fills the header fields of m.
@@ -207,8 +213,7 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 	}
 	mt, params, err := h.ContentType()
 	if err != nil {
-		// RFC 2045 5.2: a Content-Type that cannot be read means text/plain.
-		mt, params = "text/plain", map[string]string{}
+		mt, params = lenientContentType(h.Get("Content-Type"))
 	}
 	if strings.HasPrefix(mt, "multipart/") {
 		return w.walkMultipart(mt, params, r, depth)
@@ -220,6 +225,9 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 		text, err := decodeText(h, r, mt, params["charset"])
 		if err != nil {
 			return err
+		}
+		if mt == "text/plain" && strings.EqualFold(params["format"], "flowed") {
+			text = unflow(text, strings.EqualFold(params["delsp"], "yes"))
 		}
 		// A second body part of the same type (Apple Mail splits the text
 		// around an inline attachment) continues the first.
@@ -239,6 +247,23 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 	}
 	w.atts = append(w.atts, Attachment{Name: name, ContentType: mt, Data: data})
 	return nil
+}
+
+var boundaryRe = regexp.MustCompile(`(?i);\s*boundary\s*=\s*("([^"]+)"|([^;\s]+))`)
+
+// lenientContentType reads a Content-Type that the strict parser refused:
+// a multipart one by its type and boundary (unquoted boundaries with "=" are
+// common), anything else as text/plain, as RFC 2045 5.2 says.
+func lenientContentType(v string) (string, map[string]string) {
+	mt, _, _ := strings.Cut(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if strings.HasPrefix(mt, "multipart/") {
+		if m := boundaryRe.FindStringSubmatch(v); m != nil {
+			return mt, map[string]string{"boundary": m[2] + m[3]}
+		}
+		return mt, map[string]string{}
+	}
+	return "text/plain", map[string]string{}
 }
 
 // walkMultipart reads the parts of a multipart entity. Of a
@@ -459,4 +484,35 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// unflow joins the soft line breaks of RFC 3676 format=flowed text (as
+// Thunderbird sends it): a line ending in a space continues on the next line
+// of the same quote depth. Space-stuffing is undone; quoted lines come out
+// as "> " lines; the "-- " signature separator stays a line of its own.
+func unflow(s string, delSp bool) string {
+	var out []string
+	prevFlowed, prevDepth := false, -1
+	for _, l := range strings.Split(s, "\n") {
+		depth := 0
+		for depth < len(l) && l[depth] == '>' {
+			depth++
+		}
+		content := strings.TrimPrefix(l[depth:], " ")
+		flowed := strings.HasSuffix(content, " ") && content != "-- "
+		if flowed && delSp {
+			content = content[:len(content)-1]
+		}
+		if prevFlowed && depth == prevDepth && len(out) > 0 {
+			out[len(out)-1] += content
+		} else {
+			prefix := ""
+			if depth > 0 {
+				prefix = strings.Repeat(">", depth) + " "
+			}
+			out = append(out, prefix+content)
+		}
+		prevFlowed, prevDepth = flowed, depth
+	}
+	return strings.Join(out, "\n")
 }

@@ -60,6 +60,11 @@ func strip(body, htmlBody string) string {
 			cut = c
 		}
 	}
+	if !hasNewText(lines[:cut]) && cut < len(lines) && isAttribution(lines, cut) {
+		if text := bottomPosted(lines[cut:]); text != "" {
+			return text
+		}
+	}
 	lines = lines[:cut]
 	lines = dropTrailingQuotes(lines)
 	lines = dropSignature(lines)
@@ -68,6 +73,56 @@ func strip(body, htmlBody string) string {
 		return tidy(body)
 	}
 	return text
+}
+
+// hasNewText says whether any line is neither blank nor quoted.
+func hasNewText(lines []string) bool {
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, ">") {
+			return true
+		}
+	}
+	return false
+}
+
+// isAttribution says whether the history starting at lines[i] opens with a
+// reply header (rather than a separator or Outlook's header block, which
+// nobody writes below).
+func isAttribution(lines []string, i int) bool {
+	l := strings.TrimSpace(lines[i])
+	return !separators.MatchString(l) && !outlookHeader(lines, i)
+}
+
+// bottomPosted returns the new text of a reply written below the quote
+// (rest starts at the reply header): the header is dropped, and so is the
+// quote above the answer when it is the only one; an answer interleaved
+// with quotes keeps them, as the context of each answer.
+func bottomPosted(rest []string) string {
+	i := 1
+	for i < len(rest) && i <= 3 && !strings.HasPrefix(strings.TrimSpace(rest[i]), ">") && strings.TrimSpace(rest[i]) != "" {
+		i++ // the rest of a wrapped reply header
+	}
+	body := rest[i:]
+	body = dropTrailingQuotes(body)
+	start := 0
+	for start < len(body) && (strings.TrimSpace(body[start]) == "" || strings.HasPrefix(strings.TrimSpace(body[start]), ">")) {
+		start++
+	}
+	interleaved := false
+	for _, l := range body[start:] {
+		if strings.HasPrefix(strings.TrimSpace(l), ">") {
+			interleaved = true
+			break
+		}
+	}
+	if !interleaved {
+		body = body[start:]
+	}
+	body = dropSignature(body)
+	if !hasNewText(body) {
+		return ""
+	}
+	return tidy(strings.Join(body, "\n"))
 }
 
 // quoteStart is the index of the first line of the quoted history, or
