@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	netmail "net/mail"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -554,4 +556,60 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestSampleReplies: the replies of inbound's samples (Gmail, Outlook,
+// Apple Mail, Thunderbird in English, German, French and Czech; constructed,
+// see inbound/testdata/README.md), each sent to its ticket's reply address
+// by the ticket's customer, land on the ticket as the sample's expected
+// text, quoted history and signature stripped; the automatic samples
+// (auto-replies, a bounce, a list mail) land nowhere and get no answer.
+func TestSampleReplies(t *testing.T) {
+	p := open(t)
+	ctx := context.Background()
+	files, err := filepath.Glob("../inbound/testdata/*.eml")
+	if err != nil || len(files) < 16 {
+		t.Fatalf("samples: %v, %v", files, err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".eml")
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := inbound.Parse(raw, "")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		tk := p.file(t, m.From)
+		to := p.ReplyTags.Address(tk.Number)
+		if err := p.Route.Deliver(ctx, m.From, []string{to}, raw); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		got, err := p.Tickets.GetByNumber(ctx, tk.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(strings.TrimSuffix(file, ".eml") + ".auto.txt"); err == nil {
+			if len(got.Messages) != 1 {
+				t.Errorf("%s: automatic mail appended", name)
+			}
+			continue
+		}
+		want, err := os.ReadFile(strings.TrimSuffix(file, ".eml") + ".want.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Messages) != 2 {
+			t.Errorf("%s: %d messages, want the reply appended", name, len(got.Messages))
+			continue
+		}
+		if body, w := got.Messages[1].Body, strings.TrimSpace(string(want)); !strings.HasPrefix(body, w) {
+			t.Errorf("%s: reply\n%s\nwant\n%s", name, body, w)
+		}
+	}
+	if n := p.answers(t); n != 0 {
+		t.Errorf("%d answers to replies and automatic mail, want none", n)
+	}
 }
