@@ -226,13 +226,16 @@ func (r *Router) reply(ctx context.Context, log *slog.Logger, key string, n int,
 	// A file a filing would refuse is left out, with a line saying so;
 	// the text and the other files land (the .eml keeps everything).
 	atts, refused := tickets.CheckMailAttachments(atts)
+	var notes string
+	for _, p := range refused {
+		notes += "\n\n" + r.cfg.Words.T(lang, "mailroute.left_out", "problem", fileProblem(r.cfg.Words, lang, p.Name, p.Code, p.Params.Int("max_mb"), p.Params.Int("max")))
+	}
 	body := replyText(m)
 	if body == "" {
 		body = r.cfg.Words.T(lang, "mailroute.no_text")
 	}
-	for _, p := range refused {
-		body += "\n\n" + r.cfg.Words.T(lang, "mailroute.left_out", "problem", fileProblem(r.cfg.Words, lang, p.Name, p.Code, p.Params.Int("max_mb"), p.Params.Int("max")))
-	}
+	// The notes always fit: the text gives way (the .eml keeps it whole).
+	body = truncateRunes(truncateRunes(body, max(0, tickets.MaxDescription-utf8.RuneCountInString(notes)))+notes, tickets.MaxDescription)
 	ev, err := r.cfg.Tickets.ReplyByMail(ctx, n, tickets.MailReply{
 		Body: body, Attachments: atts, EML: raw, EMLName: emlName(r.now()),
 		Claim: func(ctx context.Context, tx *sqlitedb.Tx) error {
