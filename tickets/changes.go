@@ -301,6 +301,11 @@ type AgentReply struct {
 	Internal bool   // a note for the team, never shown to the customer
 	Call     bool   // the note records a call with the submitter: it clears the call flag
 	Status   Status // optional: the status to set with the reply ("" keeps it)
+
+	// withMessage, if set, runs in the reply's transaction once its
+	// message is stored (ReplyByMail's claim and files). A pointer keeps
+	// AgentReply comparable.
+	withMessage *func(ctx context.Context, tx *sqlitedb.Tx, ticketID, messageID int64) error
 }
 
 // Post adds an agent's reply or internal note, and optionally changes the
@@ -333,72 +338,68 @@ func (s *Store) post(ctx context.Context, number int, a actor, r AgentReply) ([]
 		return nil, bad
 	}
 	return s.change(ctx, "reply", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
-		_, err := s.addMessage(tx, st, rec, a, r, body)
-		return err
-	})
-}
-
-// addMessage stores a reply or note of a change under way (post's and
-// ReplyByMail's) with its events: the reply rule's counts and the status a
-// reply moves the ticket to. It returns the message's id.
-func (s *Store) addMessage(tx *sqlitedb.Tx, st *state, rec *recorder, a actor, r AgentReply, body string) (int64, error) {
-	number := rec.number
-	now := s.now().UTC()
-	author := a.kind
-	if author == ActorCLI {
-		author = ActorSupport
-	}
-	m := Message{Author: author, Body: body, CreatedAt: now, Internal: r.Internal, Call: r.Call, StaffName: a.staff.Name}
-	var err error
-	if m.ID, err = insertMessage(rec.ctx, tx, rec.id, m, a.staff.ID); err != nil {
-		return 0, err
-	}
-	kind := KindReply
-	if r.Internal {
-		kind = KindNote
-	}
-	ev := a.event(number, kind, now)
-	ev.Message, ev.Internal = &m, r.Internal
-	if err := rec.record(ev, m.ID); err != nil {
-		return 0, err
-	}
-	switch {
-	case author == ActorSupport && !r.Internal:
-		st.repliesSinceCall++
-		if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET agent_replies = agent_replies + 1,
-				replies_since_call = replies_since_call + 1 WHERE id = ?`, rec.id); err != nil {
-			return 0, err
+		now := s.now().UTC()
+		author := a.kind
+		if author == ActorCLI {
+			author = ActorSupport
 		}
-	case r.Call:
-		st.repliesSinceCall = 0
-		if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET call_required = 0, call_reason = '',
-				replies_since_call = 0 WHERE id = ?`, rec.id); err != nil {
-			return 0, err
+		m := Message{Author: author, Body: body, CreatedAt: now, Internal: r.Internal, Call: r.Call, StaffName: a.staff.Name}
+		var err error
+		if m.ID, err = insertMessage(rec.ctx, tx, rec.id, m, a.staff.ID); err != nil {
+			return err
 		}
-		if st.callRequired {
-			st.callRequired = false
-			done := a.event(number, KindCall, now)
-			done.Call, done.Internal = "done", true
-			if err := rec.record(done, 0); err != nil {
-				return 0, err
+		if r.withMessage != nil {
+			if err := (*r.withMessage)(rec.ctx, tx, rec.id, m.ID); err != nil {
+				return err
 			}
 		}
-	}
-	next := r.Status
-	switch {
-	case author == ActorCustomer && (st.status == StatusSolved || st.status == StatusWaiting):
-		next = StatusOpen
-	case author == ActorSupport && !r.Internal && next == "" && st.status == StatusNew:
-		// Support has answered: the customer should no longer read "New".
-		next = StatusOpen
-	}
-	if next != "" && next != st.status {
-		return m.ID, s.changeStatus(rec, st, next, a)
-	}
-	if err := rec.touch(now); err != nil {
-		return 0, err
-	}
-	return m.ID, s.replyRule(rec, st, a, now)
+		kind := KindReply
+		if r.Internal {
+			kind = KindNote
+		}
+		ev := a.event(number, kind, now)
+		ev.Message, ev.Internal = &m, r.Internal
+		if err := rec.record(ev, m.ID); err != nil {
+			return err
+		}
+		switch {
+		case author == ActorSupport && !r.Internal:
+			st.repliesSinceCall++
+			if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET agent_replies = agent_replies + 1,
+				replies_since_call = replies_since_call + 1 WHERE id = ?`, rec.id); err != nil {
+				return err
+			}
+		case r.Call:
+			st.repliesSinceCall = 0
+			if _, err := tx.ExecContext(rec.ctx, `UPDATE tickets SET call_required = 0, call_reason = '',
+				replies_since_call = 0 WHERE id = ?`, rec.id); err != nil {
+				return err
+			}
+			if st.callRequired {
+				st.callRequired = false
+				done := a.event(number, KindCall, now)
+				done.Call, done.Internal = "done", true
+				if err := rec.record(done, 0); err != nil {
+					return err
+				}
+			}
+		}
+		next := r.Status
+		switch {
+		case author == ActorCustomer && (st.status == StatusSolved || st.status == StatusWaiting):
+			next = StatusOpen
+		case author == ActorSupport && !r.Internal && next == "" && st.status == StatusNew:
+			// Support has answered: the customer should no longer read "New".
+			next = StatusOpen
+		}
+		if next != "" && next != st.status {
+			return s.changeStatus(rec, st, next, a)
+		}
+		if err := rec.touch(now); err != nil {
+			return err
+		}
+		return s.replyRule(rec, st, a, now)
+	})
 }
 
 // ChangeSeverity sets a ticket's severity, with the agent's reason. Raising

@@ -72,27 +72,24 @@ func (s *Store) ReplyByMail(ctx context.Context, number int, r MailReply) (Event
 		}
 		infos = append(infos, info)
 	}
-	evs, err := s.change(ctx, "reply by mail", number, func(tx *sqlitedb.Tx, st *state, rec *recorder) error {
+	withMessage := func(ctx context.Context, tx *sqlitedb.Tx, ticketID, messageID int64) error {
 		if r.Claim != nil {
-			if err := r.Claim(rec.ctx, tx); err != nil {
+			if err := r.Claim(ctx, tx); err != nil {
 				return err
 			}
-		}
-		msgID, err := s.addMessage(tx, st, rec, actor{kind: ActorCustomer}, AgentReply{Body: body}, body)
-		if err != nil {
-			return err
 		}
 		for _, a := range infos {
 			// The same file under the same name is kept once per ticket
 			// (a logo in every signature), with the message that brought it first.
-			if _, err := tx.ExecContext(rec.ctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size, message_id)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, sha256, name) DO NOTHING`,
-				rec.id, a.Name, a.ContentType, a.SHA256, a.Size, msgID); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size, message_id)
+					VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, sha256, name) DO NOTHING`,
+				ticketID, a.Name, a.ContentType, a.SHA256, a.Size, messageID); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
+	evs, err := s.post(ctx, number, actor{kind: ActorCustomer}, AgentReply{Body: body, withMessage: &withMessage})
 	if err != nil {
 		return Event{}, err
 	}
