@@ -47,7 +47,7 @@ type portal struct {
 
 const support = "support@help.example"
 
-func open(t *testing.T) *portal {
+func open(t testing.TB) *portal {
 	t.Helper()
 	relay, smtpURL := startCapture(t)
 	a, err := app.Open(app.Config{Data: t.TempDir(), Content: "../content", FeedInterval: time.Hour, HashMemoryKiB: 64, HashTime: 1,
@@ -65,13 +65,13 @@ func open(t *testing.T) *portal {
 	return &portal{App: a, srv: srv, relay: relay}
 }
 
-func (p *portal) file(t *testing.T, email string) tickets.Ticket {
+func (p *portal) file(t testing.TB, email string) tickets.Ticket {
 	t.Helper()
 	tk, _ := p.fileWithToken(t, email)
 	return tk
 }
 
-func (p *portal) fileWithToken(t *testing.T, email string) (tickets.Ticket, string) {
+func (p *portal) fileWithToken(t testing.TB, email string) (tickets.Ticket, string) {
 	t.Helper()
 	tk, token, err := p.Tickets.File(context.Background(), tickets.NewTicket{Name: "Jana Nováková", Company: "Acme", Phone: "+420 601 555 010",
 		Email: email, Subject: "Export stops halfway", Description: "The invoice export stops halfway through.", Severity: 3})
@@ -474,7 +474,7 @@ func (s *captureSession) Data(r io.Reader) error {
 	return nil
 }
 
-func startCapture(t *testing.T) (*capture, string) {
+func startCapture(t testing.TB) (*capture, string) {
 	t.Helper()
 	c := &capture{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -611,5 +611,40 @@ func TestSampleReplies(t *testing.T) {
 	}
 	if n := p.answers(t); n != 0 {
 		t.Errorf("%d answers to replies and automatic mail, want none", n)
+	}
+}
+
+// BenchmarkDeliverQuestion: a question answered (parse, search, one
+// transaction with the session, the link and the answer in the outbox),
+// each from another sender.
+func BenchmarkDeliverQuestion(b *testing.B) {
+	p := open(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		from := fmt.Sprintf("user%d@firm.example", i)
+		// Another text each time, so that the search's cache does not answer.
+		raw := rawMail(from, support, "Password reset", fmt.Sprintf("<bq%d@firm.example>", i), "",
+			fmt.Sprintf("Hello, I forgot my password and cannot sign in since build %d. How do I reset my password?\n", i))
+		if err := p.Route.Deliver(ctx, from, []string{support}, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDeliverReply: a customer's reply by mail (parse, strip, one
+// transaction with the reply, its events and the .eml).
+func BenchmarkDeliverReply(b *testing.B) {
+	p := open(b)
+	ctx := context.Background()
+	tk := p.file(b, "jana@acme.example")
+	to := p.ReplyTags.Address(tk.Number)
+	b.ResetTimer()
+	for i := range b.N {
+		raw := rawMail("jana@acme.example", to, "Re: [#1001] Export", fmt.Sprintf("<br%d@acme.example>", i), "",
+			"It still fails.\n\nOn Wed, 2 Dec 2026 at 09:00, Orbitask Support <support@help.example> wrote:\n> Hello\n")
+		if err := p.Route.Deliver(ctx, "jana@acme.example", []string{to}, raw); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
