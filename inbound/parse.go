@@ -73,13 +73,13 @@ func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 		return Mail{}, nil, err
 	}
 	m.Attachments = w.atts
+	plain, htmlBody := w.plain(), w.html()
 	switch {
-	case w.plain != "":
-		m.FullText = strings.TrimSpace(w.plain)
-		m.Text = strip(w.plain, w.html)
-	case w.html != "":
-		m.FullText = htmlToText(w.html)
-		m.Text = stripHTML(w.html)
+	case strings.TrimSpace(plain) != "":
+		m.FullText = strings.TrimSpace(plain)
+		m.Text = strip(plain, htmlBody)
+	case strings.TrimSpace(htmlBody) != "":
+		m.Text, m.FullText = stripHTML(htmlBody)
 	}
 	m.Auto = autoReason(h, m.From, envelopeFrom)
 	return m, &w, nil
@@ -200,10 +200,24 @@ func cleanLine(s string) string {
 
 // walker collects the body and attachments of a MIME tree.
 type walker struct {
-	plain, html string
-	atts        []Attachment
-	parts       int
+	plains, htmls []string // body parts, in order
+	atts          []Attachment
+	parts         int
 }
+
+// plain is the plain-text body: its parts joined by a blank line.
+func (w *walker) plain() string {
+	var parts []string
+	for _, p := range w.plains {
+		if p = strings.Trim(p, "\n"); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// html is the HTML body: its parts one after the other.
+func (w *walker) html() string { return strings.Join(w.htmls, "") }
 
 // walk reads one entity: header h, body r (still transfer-encoded).
 func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
@@ -232,9 +246,9 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 		// A second body part of the same type (Apple Mail splits the text
 		// around an inline attachment) continues the first.
 		if mt == "text/plain" {
-			w.plain = joinParts(w.plain, text)
+			w.plains = append(w.plains, text)
 		} else {
-			w.html += text
+			w.htmls = append(w.htmls, text)
 		}
 		return nil
 	}
@@ -298,21 +312,14 @@ func (w *walker) walkMultipart(mt string, params map[string]string, r io.Reader,
 			return err
 		}
 		w.parts = sub.parts
-		if w.plain == "" {
-			w.plain = sub.plain
+		if len(w.plains) == 0 {
+			w.plains = sub.plains
 		}
-		if sub.html != "" {
-			w.html = sub.html
+		if len(sub.htmls) > 0 {
+			w.htmls = sub.htmls
 		}
 		w.atts = append(w.atts, sub.atts...)
 	}
-}
-
-func joinParts(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return strings.TrimRight(a, "\n") + "\n\n" + strings.TrimLeft(b, "\n")
 }
 
 // filename is the attachment's name (RFC 2231 and RFC 2047 decoded by
@@ -491,9 +498,9 @@ func cleanText(s string) string {
 // of the same quote depth. Space-stuffing is undone; quoted lines come out
 // as "> " lines; the "-- " signature separator stays a line of its own.
 func unflow(s string, delSp bool) string {
-	var out []string
+	var out strings.Builder
 	prevFlowed, prevDepth := false, -1
-	for _, l := range strings.Split(s, "\n") {
+	for i, l := range strings.Split(s, "\n") {
 		depth := 0
 		for depth < len(l) && l[depth] == '>' {
 			depth++
@@ -503,16 +510,16 @@ func unflow(s string, delSp bool) string {
 		if flowed && delSp {
 			content = content[:len(content)-1]
 		}
-		if prevFlowed && depth == prevDepth && len(out) > 0 {
-			out[len(out)-1] += content
-		} else {
-			prefix := ""
-			if depth > 0 {
-				prefix = strings.Repeat(">", depth) + " "
+		if !(prevFlowed && depth == prevDepth) {
+			if i > 0 {
+				out.WriteByte('\n')
 			}
-			out = append(out, prefix+content)
+			if depth > 0 {
+				out.WriteString(strings.Repeat(">", depth) + " ")
+			}
 		}
+		out.WriteString(content)
 		prevFlowed, prevDepth = flowed, depth
 	}
-	return strings.Join(out, "\n")
+	return out.String()
 }

@@ -149,6 +149,9 @@ func quoteStart(lines []string) int {
 				}
 				joined += " " + next
 			}
+			if !strings.HasSuffix(joined, ":") || len(joined) > 400 {
+				continue // every reply header ends with a colon, and is short
+			}
 			for _, re := range attributions {
 				if re.MatchString(joined) {
 					return i

@@ -84,7 +84,7 @@ Jan</pre>`, "Yes."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := stripHTML(c.html); got != c.want {
+			if got, _ := stripHTML(c.html); got != c.want {
 				t.Errorf("stripHTML =\n%s\nwant\n%s", got, c.want)
 			}
 		})
