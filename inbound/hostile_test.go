@@ -19,7 +19,7 @@ func hostileMails(scale int) map[string][]byte {
 		"many cite quotes": []byte(head + "Content-Type: text/html\r\n\r\nHi" +
 			strings.Repeat(`<blockquote type="cite">q</blockquote>t`, n/40)),
 		"one long line": []byte(head + "Content-Type: text/plain\r\n\r\nOn " + strings.Repeat("x", n) + " wrote:\r\n"),
-		"many lines": []byte(head + "Content-Type: text/plain\r\n\r\n" + strings.Repeat("On Monday, Jan wrote\r\n> q\r\n", n/27)),
+		"many lines":    []byte(head + "Content-Type: text/plain\r\n\r\n" + strings.Repeat("On Monday, Jan wrote\r\n> q\r\n", n/27)),
 	}
 }
 
