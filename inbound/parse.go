@@ -98,11 +98,10 @@ func readHeader(m *Mail, h mail.Header) error {
 	if rt, err := addressList(h, "Reply-To"); err == nil && len(rt) > 0 {
 		m.ReplyTo = rt[0].Address
 	}
+	// A To or Cc too broken to read costs its addresses, not the mail: the
+	// transport knows the envelope recipient anyway.
 	for _, k := range []string{"To", "Cc"} {
-		as, err := addressList(h, k)
-		if err != nil {
-			return err
-		}
+		as, _ := addressList(h, k)
 		for _, a := range as {
 			m.To = append(m.To, a.Address)
 		}
@@ -188,8 +187,14 @@ func msgIDs(v string) []string {
 	return ids
 }
 
-// cleanLine drops control characters from a one-line header value.
+// cleanLine drops control characters from a one-line header value; raw
+// 8-bit bytes that are not UTF-8 (old mailers send Latin-1 unencoded) are
+// read as Windows-1252.
 func cleanLine(s string) string {
+	if !utf8.ValidString(s) {
+		b, _ := charmap.Windows1252.NewDecoder().Bytes([]byte(s))
+		s = string(b)
+	}
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '

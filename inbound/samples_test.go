@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestSamples parses every testdata/*.eml (Gmail, Outlook, Apple Mail and
@@ -34,6 +35,17 @@ func TestSamples(t *testing.T) {
 			m, w, err := parse(raw, returnPath(t, raw))
 			if err != nil {
 				t.Fatal(err)
+			}
+			for field, v := range map[string]string{"From": m.From, "FromName": m.FromName, "Subject": m.Subject, "MessageID": m.MessageID} {
+				if v == "" && !(field == "FromName" && strings.HasPrefix(name, "bounce")) || strings.Contains(v, "=?") || !utf8.ValidString(v) {
+					t.Errorf("%s = %q", field, v)
+				}
+			}
+			if m.Date.IsZero() {
+				t.Error("Date not read")
+			}
+			if !strings.HasPrefix(name, "list") && !strings.HasPrefix(name, "bounce") && (len(m.To) == 0 || !strings.HasPrefix(m.To[0], "support+1001.")) {
+				t.Errorf("To = %q", m.To)
 			}
 			want := readWant(t, "testdata/"+name+".want.txt")
 			if m.Text != want {
