@@ -132,25 +132,38 @@ func stripHTML(src string) (text, full string) {
 	return text, full
 }
 
-// htmlMarkers returns the first text line of each quote or signature
-// element of an HTML body, to find the same places in its plain-text twin.
-func htmlMarkers(src string) []string {
+// isSignature says whether a cut element is a signature (not a quote).
+func isSignature(n *html.Node) bool {
+	id := strings.ToLower(attr(n, "id"))
+	return hasClass(n, "gmail_signature") || hasClass(n, "gmail_signature_prefix") || hasClass(n, "moz-signature") ||
+		id == "signature" || id == "ms-outlook-mobile-signature" || n.DataAtom == atom.A
+}
+
+// htmlMarkers returns the first text line of each quote element and of
+// each signature element of an HTML body, to find the same places in its
+// plain-text twin.
+func htmlMarkers(src string) (quotes, signatures []string) {
 	d, err := parseHTML(src)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	var out []string
 	for _, c := range d.cuts(d.root, nil, 0) {
+		sig := isSignature(c)
 		if c.DataAtom == atom.A {
-			// Outlook's signature bookmark is empty: the signature is the
-			// rest of its paragraph.
+			// Outlook's signature bookmark holds (at most) the first words:
+			// the signature's first line is its paragraph.
 			c = c.Parent
 		}
 		text := renderNodes([]*html.Node{c})
 		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-		if first = strings.TrimSpace(first); first != "" && first != "--" {
-			out = append(out, first)
+		if first = strings.TrimSpace(first); first == "" || first == "--" {
+			continue
+		}
+		if sig {
+			signatures = append(signatures, first)
+		} else {
+			quotes = append(quotes, first)
 		}
 	}
-	return out
+	return quotes, signatures
 }
