@@ -149,6 +149,16 @@ func addressList(h mail.Header, key string) ([]*mail.Address, error) {
 		for _, mm := range ms {
 			as = append(as, &mail.Address{Address: mm[1]})
 		}
+		if len(as) == 1 {
+			// "Novák, Jan (IT) <jan@…>": the name is what stands before.
+			if i := strings.IndexByte(raw, '<'); i > 0 {
+				name := strings.Trim(strings.TrimSpace(raw[:i]), `"`)
+				if dec, err := wordDecoder.DecodeHeader(name); err == nil {
+					name = dec
+				}
+				as[0].Name = name
+			}
+		}
 	}
 	for _, a := range as {
 		a.Address = lowerDomain(a.Address)
@@ -242,7 +252,7 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 	isBody := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if isBody {
 		text, err := decodeText(h, r, mt, params["charset"])
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
 		if mt == "text/plain" && strings.EqualFold(params["format"], "flowed") {
@@ -258,6 +268,11 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 		return nil
 	}
 	data, err := decodeTransfer(h, r)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// Cut short by the end of the mail: the text before it is kept,
+		// half a file is not.
+		return nil
+	}
 	if err != nil {
 		return malformed("attachment %q: %v", name, err)
 	}
@@ -296,14 +311,20 @@ func (w *walker) walkMultipart(mt string, params map[string]string, r io.Reader,
 	}
 	mr := textproto.NewMultipartReader(r, boundary)
 	alt := mt == "multipart/alternative"
+	read := 0
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			return malformed("%s: %v", mt, err)
+		if err != nil && read == 0 {
+			return malformed("%s: no part starts with boundary %q", mt, boundary)
 		}
+		if err != nil {
+			// The closing boundary is missing: the parts read are kept.
+			return nil
+		}
+		read++
 		if !alt {
 			if err := w.walk(message.Header{Header: p.Header}, p, depth+1); err != nil {
 				return err
@@ -346,7 +367,7 @@ func filename(h message.Header, dparams, params map[string]string) string {
 	if name == "" {
 		return ""
 	}
-	if dec, err := new(mime.WordDecoder).DecodeHeader(name); err == nil {
+	if dec, err := wordDecoder.DecodeHeader(name); err == nil {
 		name = dec
 	}
 	name = strings.ReplaceAll(name, `\`, "/")
@@ -426,11 +447,15 @@ func rfc2231(field, key string) string {
 // decodeTransfer undoes the Content-Transfer-Encoding. go-message decodes
 // it in message.New; the Content-Type is hidden from it so that it does not
 // convert the charset of a text attachment, whose bytes stay as sent.
+//
+// An unknown encoding ("8bits", "x-uuencode") leaves the bytes as they are.
+// A part cut short by the end of the mail (no closing boundary) returns
+// what arrived with io.ErrUnexpectedEOF.
 func decodeTransfer(h message.Header, r io.Reader) ([]byte, error) {
 	hh := h.Copy()
 	hh.Set("Content-Type", "application/octet-stream")
 	e, err := message.New(hh, r)
-	if err != nil {
+	if err != nil && !message.IsUnknownEncoding(err) {
 		return nil, err
 	}
 	return io.ReadAll(e.Body)
@@ -442,7 +467,8 @@ func decodeTransfer(h message.Header, r io.Reader) ([]byte, error) {
 // (the superset of Latin-1 that mislabelled Western mail uses).
 func decodeText(h message.Header, r io.Reader, mt, cs string) (string, error) {
 	data, err := decodeTransfer(h, r)
-	if err != nil {
+	truncated := errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !truncated {
 		return "", malformed("%s body: %v", mt, err)
 	}
 	cs = strings.ToLower(strings.TrimSpace(cs))
@@ -461,6 +487,9 @@ func decodeText(h message.Header, r io.Reader, mt, cs string) (string, error) {
 			return "", malformed("%s body in %s: %v", mt, cs, err)
 		}
 		text = string(b)
+	}
+	if truncated {
+		return cleanText(text), io.ErrUnexpectedEOF
 	}
 	return cleanText(text), nil
 }
@@ -528,3 +557,7 @@ func unflow(s string, delSp bool) string {
 	}
 	return out.String()
 }
+
+// wordDecoder decodes RFC 2047 words in every charset go-message knows
+// (the standard library's alone knows UTF-8 and ISO-8859-1).
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}

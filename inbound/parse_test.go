@@ -201,6 +201,7 @@ func TestParseRefused(t *testing.T) {
 		{"empty", []byte("\r\n"), true, "empty"},
 		{"no From", crlf("To: a@example.com\nSubject: x\n\nbody\n"), true, "From"},
 		{"From without address", crlf("From: nobody at all\n\nbody\n"), true, "From"},
+		{"multipart without its parts", crlf("From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\nno parts\n"), true, `no part starts with boundary "b"`},
 		{"multipart without boundary", crlf("From: a@example.com\nContent-Type: multipart/mixed\n\nbody\n"), true, "boundary"},
 		{"bad base64", crlf("From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n"), true, "text/plain body"},
 	}
@@ -215,6 +216,37 @@ func TestParseRefused(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.says) {
 				t.Errorf("err = %v, want it to say %q", err, c.says)
+			}
+		})
+	}
+}
+
+// Mails a little broken in ways mailers really break them are read.
+func TestParseLenient(t *testing.T) {
+	cases := []struct {
+		name, raw, text string
+		atts            int
+	}{
+		{"no closing boundary", "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nHello there\n", "Hello there", 0},
+		{"attachment cut short is dropped, text kept", "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nHello there\n--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n", "Hello there", 0},
+		{"unknown transfer encoding", "From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bits\n\nHello there\n", "Hello there", 0},
+		{"unquoted boundary with =", "From: a@example.com\nContent-Type: multipart/alternative; boundary=Apple-Mail=_1\n\n--Apple-Mail=_1\nContent-Type: text/plain\n\nHello there\n--Apple-Mail=_1--\n", "Hello there", 0},
+		{"broken Date and Cc", "From: a@example.com\nCc: ,,, ;;\nDate: yesterday-ish\n\nHello there\n", "Hello there", 0},
+		{"unparseable From name with an address", "From: Novák, Jan (IT) <jan@example.cz>\n\nHello there\n", "Hello there", 0},
+		{"unparseable encoded From name", "From: =?iso-8859-2?Q?Nov=E1k=2C_Ji=F8=ED?= (IT), <jan@example.cz>\n\nHello there\n", "Hello there", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Parse(crlf(c.raw), "a@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantName := map[string]string{"unparseable From name with an address": "Novák, Jan (IT)", "unparseable encoded From name": "Novák, Jiří (IT),"}[c.name]
+			if wantName != "" && (m.From != "jan@example.cz" || m.FromName != wantName) {
+				t.Errorf("From %q, FromName %q, want %q", m.From, m.FromName, wantName)
+			}
+			if m.Text != c.text || len(m.Attachments) != c.atts {
+				t.Errorf("Text %q, %d attachments; want %q, %d", m.Text, len(m.Attachments), c.text, c.atts)
 			}
 		})
 	}
