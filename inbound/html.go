@@ -249,7 +249,8 @@ func (r *renderer) node(n *html.Node) {
 		before := r.sb.Len()
 		r.children(n)
 		href := strings.TrimSpace(attr(n, "href"))
-		text := strings.TrimSpace(r.sb.String()[before:])
+		// The link's own text, without the quote marks of a new line.
+		text := strings.TrimLeft(strings.TrimSpace(r.sb.String()[before:]), "> ")
 		if linkShown(href, text) {
 			r.text(" <" + href + ">")
 		}

@@ -177,13 +177,14 @@ continues.</p><p>Second<br>line two</p>
 <ul><li>one</li><li>two</li></ul><ol><li>first</li><li>second</li></ol>
 <p>See <a href="https://example.com/kb/1">the article</a> and <a href="https://example.com/">https://example.com/</a>.</p>
 <p>&lt;script&gt;alert(1)&lt;/script&gt;<script>alert(2)</script></p>
+<blockquote>Quoted<br><a href="https://example.com/t/1">https://example.com/t/1</a></blockquote>
 </body></html>
 `)
 	m, err := Parse(raw, "a@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "First paragraph continues.\n\nSecond\nline two\n\n- one\n- two\n1. first\n2. second\n\nSee the article <https://example.com/kb/1> and https://example.com/.\n\n<script>alert(1)</script>"
+	want := "First paragraph continues.\n\nSecond\nline two\n\n- one\n- two\n1. first\n2. second\n\nSee the article <https://example.com/kb/1> and https://example.com/.\n\n<script>alert(1)</script>\n\n> Quoted\n> https://example.com/t/1"
 	if m.FullText != want {
 		t.Errorf("FullText =\n%s\nwant\n%s", m.FullText, want)
 	}
