@@ -20,6 +20,9 @@ var attributions = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)^.{0,40}\d{4}.{0,40}\bodesílatel\b.{1,300}\bnapsal(a|\(a\))?\s?:$`),
 	// Apple Mail in Czech: "1. 12. 2026 v 10:00, Name <a@b>:"
 	regexp.MustCompile(`(?i)^\d{1,2}\.\s?\d{1,2}\.\s?\d{4}\s+v\s+\d{1,2}:\d{2},\s.{1,300}:$`),
+	// Any language: a date or time, then the author's address and a colon
+	// ("2026-12-01 10:00 GMT+01:00 Name <a@b>:", "1.12.2026, 10.00, Name <a@b>:").
+	regexp.MustCompile(`^.{0,200}\d.{0,200}<[^<>\s]+@[^<>\s]+>\s?:$`),
 }
 
 // Separators that start quoted or forwarded history on their own line.
@@ -33,8 +36,8 @@ var separators = regexp.MustCompile(`(?i)^(` +
 // Outlook's header block: "From: … Sent: … To: … Subject: …" and its
 // translations (Outlook for Mac writes "Date:").
 var (
-	outlookFrom    = regexp.MustCompile(`(?i)^\*?(from|von|de|od)\s?:\*?\s`)
-	outlookSent    = regexp.MustCompile(`(?i)^\*?(sent|date|gesendet|datum|envoyé|date|odesláno|datum)\s?:\*?\s`)
+	outlookFrom    = regexp.MustCompile(`(?i)^\*?(from|von|de|od)\s?:\*?\s?\S`)
+	outlookSent    = regexp.MustCompile(`(?i)^\*?(sent|date|gesendet|datum|envoyé|envoyé le|odesláno)\s?:\*?\s?\S`)
 	outlookSubject = regexp.MustCompile(`(?i)^\*?(subject|betreff|objet|předmět)\s?:\*?`)
 )
 
@@ -158,7 +161,7 @@ func quoteStart(lines []string) int {
 		for k := 0; k < 3 && i+k < len(lines); k++ {
 			if k > 0 {
 				next := line(lines[i+k])
-				if next == "" || strings.HasPrefix(next, ">") {
+				if next == "" || strings.HasPrefix(next, ">") && !wrapRemnant(next) {
 					break
 				}
 				joined += " " + next
@@ -174,6 +177,12 @@ func quoteStart(lines []string) int {
 		}
 	}
 	return len(lines)
+}
+
+// wrapRemnant says whether a line that starts with ">" is really the end
+// of a reply header Gmail wrapped inside the address ("<a@b" / "> wrote:").
+func wrapRemnant(l string) bool {
+	return len(l) <= 24 && strings.HasSuffix(l, ":") && strings.HasPrefix(l, ">") && !strings.HasPrefix(l, ">>")
 }
 
 // outlookHeader says whether lines[i] opens Outlook's header block: a From
@@ -214,8 +223,14 @@ func dropTrailingQuotes(lines []string) []string {
 	}
 	// The line above a trailing quote that ends in a colon and names an
 	// address or a time is its reply header, in whatever language.
-	if end > 0 && looseAttribution.MatchString(line(lines[end-1])) {
-		end--
+	if end > 0 {
+		prev := line(lines[end-1])
+		if first := line(lines[end]); first != "" && wrapRemnant(first) {
+			prev += " " + first
+		}
+		if looseAttribution.MatchString(prev) {
+			end--
+		}
 	}
 	return lines[:end]
 }
