@@ -58,14 +58,19 @@ func (d *htmlDoc) isCut(n *html.Node) bool {
 	if n.Type != html.ElementNode {
 		return false
 	}
-	id := strings.ToLower(attr(n, "id"))
+	// Outlook on the web prefixes the ids of a quoted mail's own elements
+	// with "x_" when it quotes them again.
+	id := strings.TrimPrefix(strings.ToLower(attr(n, "id")), "x_")
 	switch {
 	case hasClass(n, "gmail_quote"), hasClass(n, "gmail_quote_container"), hasClass(n, "gmail_signature"),
 		hasClass(n, "gmail_signature_prefix"), hasClass(n, "gmail_attr"):
 		return true
 	case hasClass(n, "moz-cite-prefix"), hasClass(n, "moz-signature"), hasClass(n, "moz-forward-container"):
 		return true
-	case id == "divrplyfwdmsg", id == "appendonsend", id == "signature", id == "ms-outlook-mobile-signature":
+	case id == "divrplyfwdmsg", id == "appendonsend", id == "signature", id == "ms-outlook-mobile-signature",
+		id == "mail-editor-reference-message-container", hasClass(n, "OutlookMessageHeader"):
+		return true
+	case hasClass(n, "yahoo_quoted"), hasClass(n, "protonmail_quote"), hasClass(n, "protonmail_signature_block"):
 		return true
 	case n.DataAtom == atom.A && strings.EqualFold(attr(n, "name"), "_MailAutoSig"):
 		return true
@@ -134,8 +139,8 @@ func stripHTML(src string) (text, full string) {
 
 // isSignature says whether a cut element is a signature (not a quote).
 func isSignature(n *html.Node) bool {
-	id := strings.ToLower(attr(n, "id"))
-	return hasClass(n, "gmail_signature") || hasClass(n, "gmail_signature_prefix") || hasClass(n, "moz-signature") ||
+	id := strings.TrimPrefix(strings.ToLower(attr(n, "id")), "x_")
+	return hasClass(n, "gmail_signature") || hasClass(n, "gmail_signature_prefix") || hasClass(n, "moz-signature") || hasClass(n, "protonmail_signature_block") ||
 		id == "signature" || id == "ms-outlook-mobile-signature" || n.DataAtom == atom.A
 }
 
