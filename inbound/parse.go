@@ -277,7 +277,7 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 		return malformed("attachment %q: %v", name, err)
 	}
 	if name == "" {
-		name = defaultName(mt, h)
+		name = defaultName(mt)
 	}
 	w.atts = append(w.atts, Attachment{Name: name, ContentType: mt, Data: data})
 	return nil
@@ -380,7 +380,7 @@ func filename(h message.Header, dparams, params map[string]string) string {
 
 // defaultName names an attachment that has none: a forwarded mail, a
 // bounce's delivery status, a pasted picture.
-func defaultName(mt string, h message.Header) string {
+func defaultName(mt string) string {
 	switch mt {
 	case "message/rfc822", "message/global":
 		return "message.eml"
