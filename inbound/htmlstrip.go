@@ -153,6 +153,11 @@ func htmlMarkers(src string) (quotes, signatures []string) {
 		return nil, nil
 	}
 	for _, c := range d.cuts(d.root, nil, 0) {
+		if c.DataAtom == atom.Blockquote {
+			// Its first line is the first quoted line, as ordinary as
+			// "Hello,"; the plain text marks it with ">" anyway.
+			continue
+		}
 		sig := isSignature(c)
 		if c.DataAtom == atom.A {
 			// Outlook's signature bookmark holds (at most) the first words:
