@@ -72,6 +72,8 @@ func TestParseCharsets(t *testing.T) {
 			"\x93quoted\x94 \x80 caf\xe9", "“quoted” € café"},
 		{"utf-8 base64", "text/plain; charset=utf-8", "base64",
 			"UMWZw61sacWhIMW+bHXFpW91xI1rw70ga8WvxYg=", "Příliš žluťoučký kůň"},
+		{"cp1250 label", "text/plain; charset=cp1250", "8bit", "P\xf8\xedli\x9a", "Příliš"},
+		{"latin2 label", "text/plain; charset=\"latin2\"", "8bit", "P\xf8\xedli\xb9", "Příliš"},
 		{"no charset, latin-1 bytes", "text/plain", "8bit",
 			"caf\xe9", "café"},
 		{"unknown charset", "text/plain; charset=x-nonsense", "7bit",
