@@ -9,20 +9,46 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// htmlToText renders an HTML body as plain text: paragraphs, line breaks,
-// list items ("- ", "1. "), quotes ("> ") and links as "text <url>", the
-// way mail clients write their own plain-text alternative. Nothing of the
-// HTML survives as markup: the result is text, never rendered as HTML.
-func htmlToText(src string) string {
-	doc, err := html.Parse(strings.NewReader(src))
-	if err != nil {
-		// x/net/html recovers from any markup; an error means a failing reader.
-		return ""
+// flatText renders HTML token by token, without building a tree: block
+// tags end lines, text is kept, scripts and styles dropped.
+func flatText(src string) string {
+	var r renderer
+	z := html.NewTokenizer(strings.NewReader(src))
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return tidy(r.sb.String())
+		case html.TextToken:
+			if skip == 0 {
+				r.text(string(z.Text()))
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch a {
+			case atom.Script, atom.Style, atom.Head, atom.Title:
+				if tt == html.StartTagToken {
+					skip++
+				} else if skip > 0 {
+					skip--
+				}
+			case atom.Br:
+				r.started = true
+				r.newline()
+			case atom.P, atom.Div, atom.Li, atom.Tr, atom.Blockquote, atom.H1, atom.H2, atom.H3, atom.Table, atom.Pre, atom.Hr:
+				r.line()
+			}
+		}
 	}
-	return renderNodes([]*html.Node{doc})
 }
 
-// renderNodes renders nodes (and their subtrees) in order.
+// renderNodes renders nodes (and their subtrees) in order as plain text:
+// paragraphs, line breaks, list items ("- ", "1. "), quotes ("> ") and
+// links as "text <url>", the way mail clients write their own plain-text
+// alternative. Nothing of the HTML survives as markup: the result is text,
+// never rendered as HTML.
 func renderNodes(nodes []*html.Node) string {
 	var r renderer
 	for _, n := range nodes {
@@ -40,7 +66,12 @@ type renderer struct {
 	quote     int
 	pre       int
 	lists     []int // per open list: -1 for <ul>, else the next number
+	depth     int
 }
+
+// maxHTMLDepth bounds the recursion over an HTML tree, should the parser
+// (which stops at 512 today) ever build deeper ones.
+const maxHTMLDepth = 1024
 
 func (r *renderer) newline() {
 	r.sb.WriteByte('\n')
@@ -83,7 +114,27 @@ func (r *renderer) write(s string) {
 	r.lineStart = false
 }
 
-var spaces = regexp.MustCompile(`[ \t\r\n\f]+`)
+// collapseSpace turns each run of HTML white space into one space.
+func collapseSpace(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' {
+			space = true
+			continue
+		}
+		if space {
+			sb.WriteByte(' ')
+			space = false
+		}
+		sb.WriteRune(r)
+	}
+	if space {
+		sb.WriteByte(' ')
+	}
+	return sb.String()
+}
 
 func (r *renderer) text(s string) {
 	if r.pre > 0 {
@@ -96,7 +147,7 @@ func (r *renderer) text(s string) {
 		}
 		return
 	}
-	s = spaces.ReplaceAllString(s, " ")
+	s = collapseSpace(s)
 	// A non-breaking space holds a line open (Outlook's empty paragraphs are
 	// "&nbsp;"), but reads as a space.
 	if strings.TrimSpace(s) == "" && strings.Contains(s, "\u00a0") {
@@ -198,7 +249,8 @@ func (r *renderer) node(n *html.Node) {
 		before := r.sb.Len()
 		r.children(n)
 		href := strings.TrimSpace(attr(n, "href"))
-		text := strings.TrimSpace(r.sb.String()[before:])
+		// The link's own text, without the quote marks of a new line.
+		text := strings.TrimLeft(strings.TrimSpace(r.sb.String()[before:]), "> ")
 		if linkShown(href, text) {
 			r.text(" <" + href + ">")
 		}
@@ -218,9 +270,14 @@ func (r *renderer) node(n *html.Node) {
 }
 
 func (r *renderer) children(n *html.Node) {
+	if r.depth >= maxHTMLDepth {
+		return
+	}
+	r.depth++
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		r.node(c)
 	}
+	r.depth--
 }
 
 // linkShown says whether a link's URL is written after its text: for web

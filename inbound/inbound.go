@@ -44,8 +44,8 @@ type Mail struct {
 
 	// Auto says why the mail is automatic traffic, never answered or
 	// appended ("auto-submitted: auto-replied", "precedence: bulk",
-	// "x-autoreply", "null sender", "mailer-daemon", "list-id", ...);
-	// "" for a person's mail.
+	// "x-autoreply", "null sender", "mailer-daemon", "list-id", ...;
+	// several are joined by ", "); "" for a person's mail.
 	Auto string
 }
 

@@ -73,13 +73,13 @@ func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 		return Mail{}, nil, err
 	}
 	m.Attachments = w.atts
+	plain, htmlBody := w.plain(), w.html()
 	switch {
-	case w.plain != "":
-		m.FullText = strings.TrimSpace(w.plain)
-		m.Text = strip(w.plain, w.html)
-	case w.html != "":
-		m.FullText = htmlToText(w.html)
-		m.Text = stripHTML(w.html)
+	case strings.TrimSpace(plain) != "":
+		m.FullText = strings.TrimSpace(plain)
+		m.Text = strip(plain, htmlBody)
+	case strings.TrimSpace(htmlBody) != "":
+		m.Text, m.FullText = stripHTML(htmlBody)
 	}
 	m.Auto = autoReason(h, m.From, envelopeFrom)
 	return m, &w, nil
@@ -98,11 +98,10 @@ func readHeader(m *Mail, h mail.Header) error {
 	if rt, err := addressList(h, "Reply-To"); err == nil && len(rt) > 0 {
 		m.ReplyTo = rt[0].Address
 	}
+	// A To or Cc too broken to read costs its addresses, not the mail: the
+	// transport knows the envelope recipient anyway.
 	for _, k := range []string{"To", "Cc"} {
-		as, err := addressList(h, k)
-		if err != nil {
-			return err
-		}
+		as, _ := addressList(h, k)
 		for _, a := range as {
 			m.To = append(m.To, a.Address)
 		}
@@ -150,6 +149,16 @@ func addressList(h mail.Header, key string) ([]*mail.Address, error) {
 		for _, mm := range ms {
 			as = append(as, &mail.Address{Address: mm[1]})
 		}
+		if len(as) == 1 {
+			// "Novák, Jan (IT) <jan@…>": the name is what stands before.
+			if i := strings.IndexByte(raw, '<'); i > 0 {
+				name := strings.Trim(strings.TrimSpace(raw[:i]), `"`)
+				if dec, err := wordDecoder.DecodeHeader(name); err == nil {
+					name = dec
+				}
+				as[0].Name = name
+			}
+		}
 	}
 	for _, a := range as {
 		a.Address = lowerDomain(a.Address)
@@ -188,8 +197,14 @@ func msgIDs(v string) []string {
 	return ids
 }
 
-// cleanLine drops control characters from a one-line header value.
+// cleanLine drops control characters from a one-line header value; raw
+// 8-bit bytes that are not UTF-8 (old mailers send Latin-1 unencoded) are
+// read as Windows-1252.
 func cleanLine(s string) string {
+	if !utf8.ValidString(s) {
+		b, _ := charmap.Windows1252.NewDecoder().Bytes([]byte(s))
+		s = string(b)
+	}
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
@@ -200,10 +215,24 @@ func cleanLine(s string) string {
 
 // walker collects the body and attachments of a MIME tree.
 type walker struct {
-	plain, html string
-	atts        []Attachment
-	parts       int
+	plains, htmls []string // body parts, in order
+	atts          []Attachment
+	parts         int
 }
+
+// plain is the plain-text body: its parts joined by a blank line.
+func (w *walker) plain() string {
+	var parts []string
+	for _, p := range w.plains {
+		if p = strings.Trim(p, "\n"); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// html is the HTML body: its parts one after the other.
+func (w *walker) html() string { return strings.Join(w.htmls, "") }
 
 // walk reads one entity: header h, body r (still transfer-encoded).
 func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
@@ -223,7 +252,7 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 	isBody := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if isBody {
 		text, err := decodeText(h, r, mt, params["charset"])
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
 		if mt == "text/plain" && strings.EqualFold(params["format"], "flowed") {
@@ -232,18 +261,23 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 		// A second body part of the same type (Apple Mail splits the text
 		// around an inline attachment) continues the first.
 		if mt == "text/plain" {
-			w.plain = joinParts(w.plain, text)
+			w.plains = append(w.plains, text)
 		} else {
-			w.html += text
+			w.htmls = append(w.htmls, text)
 		}
 		return nil
 	}
 	data, err := decodeTransfer(h, r)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// Cut short by the end of the mail: the text before it is kept,
+		// half a file is not.
+		return nil
+	}
 	if err != nil {
 		return malformed("attachment %q: %v", name, err)
 	}
 	if name == "" {
-		name = defaultName(mt, h)
+		name = defaultName(mt)
 	}
 	w.atts = append(w.atts, Attachment{Name: name, ContentType: mt, Data: data})
 	return nil
@@ -277,14 +311,20 @@ func (w *walker) walkMultipart(mt string, params map[string]string, r io.Reader,
 	}
 	mr := textproto.NewMultipartReader(r, boundary)
 	alt := mt == "multipart/alternative"
+	read := 0
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			return malformed("%s: %v", mt, err)
+		if err != nil && read == 0 {
+			return malformed("%s: no part starts with boundary %q", mt, boundary)
 		}
+		if err != nil {
+			// The closing boundary is missing: the parts read are kept.
+			return nil
+		}
+		read++
 		if !alt {
 			if err := w.walk(message.Header{Header: p.Header}, p, depth+1); err != nil {
 				return err
@@ -298,21 +338,14 @@ func (w *walker) walkMultipart(mt string, params map[string]string, r io.Reader,
 			return err
 		}
 		w.parts = sub.parts
-		if w.plain == "" {
-			w.plain = sub.plain
+		if len(w.plains) == 0 {
+			w.plains = sub.plains
 		}
-		if sub.html != "" {
-			w.html = sub.html
+		if len(sub.htmls) > 0 {
+			w.htmls = sub.htmls
 		}
 		w.atts = append(w.atts, sub.atts...)
 	}
-}
-
-func joinParts(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return strings.TrimRight(a, "\n") + "\n\n" + strings.TrimLeft(b, "\n")
 }
 
 // filename is the attachment's name (RFC 2231 and RFC 2047 decoded by
@@ -334,7 +367,7 @@ func filename(h message.Header, dparams, params map[string]string) string {
 	if name == "" {
 		return ""
 	}
-	if dec, err := new(mime.WordDecoder).DecodeHeader(name); err == nil {
+	if dec, err := wordDecoder.DecodeHeader(name); err == nil {
 		name = dec
 	}
 	name = strings.ReplaceAll(name, `\`, "/")
@@ -347,7 +380,7 @@ func filename(h message.Header, dparams, params map[string]string) string {
 
 // defaultName names an attachment that has none: a forwarded mail, a
 // bounce's delivery status, a pasted picture.
-func defaultName(mt string, h message.Header) string {
+func defaultName(mt string) string {
 	switch mt {
 	case "message/rfc822", "message/global":
 		return "message.eml"
@@ -414,11 +447,15 @@ func rfc2231(field, key string) string {
 // decodeTransfer undoes the Content-Transfer-Encoding. go-message decodes
 // it in message.New; the Content-Type is hidden from it so that it does not
 // convert the charset of a text attachment, whose bytes stay as sent.
+//
+// An unknown encoding ("8bits", "x-uuencode") leaves the bytes as they are.
+// A part cut short by the end of the mail (no closing boundary) returns
+// what arrived with io.ErrUnexpectedEOF.
 func decodeTransfer(h message.Header, r io.Reader) ([]byte, error) {
 	hh := h.Copy()
 	hh.Set("Content-Type", "application/octet-stream")
 	e, err := message.New(hh, r)
-	if err != nil {
+	if err != nil && !message.IsUnknownEncoding(err) {
 		return nil, err
 	}
 	return io.ReadAll(e.Body)
@@ -430,7 +467,8 @@ func decodeTransfer(h message.Header, r io.Reader) ([]byte, error) {
 // (the superset of Latin-1 that mislabelled Western mail uses).
 func decodeText(h message.Header, r io.Reader, mt, cs string) (string, error) {
 	data, err := decodeTransfer(h, r)
-	if err != nil {
+	truncated := errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !truncated {
 		return "", malformed("%s body: %v", mt, err)
 	}
 	cs = strings.ToLower(strings.TrimSpace(cs))
@@ -449,6 +487,9 @@ func decodeText(h message.Header, r io.Reader, mt, cs string) (string, error) {
 			return "", malformed("%s body in %s: %v", mt, cs, err)
 		}
 		text = string(b)
+	}
+	if truncated {
+		return cleanText(text), io.ErrUnexpectedEOF
 	}
 	return cleanText(text), nil
 }
@@ -491,9 +532,9 @@ func cleanText(s string) string {
 // of the same quote depth. Space-stuffing is undone; quoted lines come out
 // as "> " lines; the "-- " signature separator stays a line of its own.
 func unflow(s string, delSp bool) string {
-	var out []string
+	var out strings.Builder
 	prevFlowed, prevDepth := false, -1
-	for _, l := range strings.Split(s, "\n") {
+	for i, l := range strings.Split(s, "\n") {
 		depth := 0
 		for depth < len(l) && l[depth] == '>' {
 			depth++
@@ -503,16 +544,20 @@ func unflow(s string, delSp bool) string {
 		if flowed && delSp {
 			content = content[:len(content)-1]
 		}
-		if prevFlowed && depth == prevDepth && len(out) > 0 {
-			out[len(out)-1] += content
-		} else {
-			prefix := ""
-			if depth > 0 {
-				prefix = strings.Repeat(">", depth) + " "
+		if !(prevFlowed && depth == prevDepth) {
+			if i > 0 {
+				out.WriteByte('\n')
 			}
-			out = append(out, prefix+content)
+			if depth > 0 {
+				out.WriteString(strings.Repeat(">", depth) + " ")
+			}
 		}
+		out.WriteString(content)
 		prevFlowed, prevDepth = flowed, depth
 	}
-	return strings.Join(out, "\n")
+	return out.String()
 }
+
+// wordDecoder decodes RFC 2047 words in every charset go-message knows
+// (the standard library's alone knows UTF-8 and ISO-8859-1).
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}

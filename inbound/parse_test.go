@@ -72,6 +72,8 @@ func TestParseCharsets(t *testing.T) {
 			"\x93quoted\x94 \x80 caf\xe9", "“quoted” € café"},
 		{"utf-8 base64", "text/plain; charset=utf-8", "base64",
 			"UMWZw61sacWhIMW+bHXFpW91xI1rw70ga8WvxYg=", "Příliš žluťoučký kůň"},
+		{"cp1250 label", "text/plain; charset=cp1250", "8bit", "P\xf8\xedli\x9a", "Příliš"},
+		{"latin2 label", "text/plain; charset=\"latin2\"", "8bit", "P\xf8\xedli\xb9", "Příliš"},
 		{"no charset, latin-1 bytes", "text/plain", "8bit",
 			"caf\xe9", "café"},
 		{"unknown charset", "text/plain; charset=x-nonsense", "7bit",
@@ -177,13 +179,14 @@ continues.</p><p>Second<br>line two</p>
 <ul><li>one</li><li>two</li></ul><ol><li>first</li><li>second</li></ol>
 <p>See <a href="https://example.com/kb/1">the article</a> and <a href="https://example.com/">https://example.com/</a>.</p>
 <p>&lt;script&gt;alert(1)&lt;/script&gt;<script>alert(2)</script></p>
+<blockquote>Quoted<br><a href="https://example.com/t/1">https://example.com/t/1</a></blockquote>
 </body></html>
 `)
 	m, err := Parse(raw, "a@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "First paragraph continues.\n\nSecond\nline two\n\n- one\n- two\n1. first\n2. second\n\nSee the article <https://example.com/kb/1> and https://example.com/.\n\n<script>alert(1)</script>"
+	want := "First paragraph continues.\n\nSecond\nline two\n\n- one\n- two\n1. first\n2. second\n\nSee the article <https://example.com/kb/1> and https://example.com/.\n\n<script>alert(1)</script>\n\n> Quoted\n> https://example.com/t/1"
 	if m.FullText != want {
 		t.Errorf("FullText =\n%s\nwant\n%s", m.FullText, want)
 	}
@@ -201,6 +204,7 @@ func TestParseRefused(t *testing.T) {
 		{"empty", []byte("\r\n"), true, "empty"},
 		{"no From", crlf("To: a@example.com\nSubject: x\n\nbody\n"), true, "From"},
 		{"From without address", crlf("From: nobody at all\n\nbody\n"), true, "From"},
+		{"multipart without its parts", crlf("From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\nno parts\n"), true, `no part starts with boundary "b"`},
 		{"multipart without boundary", crlf("From: a@example.com\nContent-Type: multipart/mixed\n\nbody\n"), true, "boundary"},
 		{"bad base64", crlf("From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n"), true, "text/plain body"},
 	}
@@ -215,6 +219,37 @@ func TestParseRefused(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.says) {
 				t.Errorf("err = %v, want it to say %q", err, c.says)
+			}
+		})
+	}
+}
+
+// Mails a little broken in ways mailers really break them are read.
+func TestParseLenient(t *testing.T) {
+	cases := []struct {
+		name, raw, text string
+		atts            int
+	}{
+		{"no closing boundary", "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nHello there\n", "Hello there", 0},
+		{"attachment cut short is dropped, text kept", "From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nHello there\n--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n", "Hello there", 0},
+		{"unknown transfer encoding", "From: a@example.com\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bits\n\nHello there\n", "Hello there", 0},
+		{"unquoted boundary with =", "From: a@example.com\nContent-Type: multipart/alternative; boundary=Apple-Mail=_1\n\n--Apple-Mail=_1\nContent-Type: text/plain\n\nHello there\n--Apple-Mail=_1--\n", "Hello there", 0},
+		{"broken Date and Cc", "From: a@example.com\nCc: ,,, ;;\nDate: yesterday-ish\n\nHello there\n", "Hello there", 0},
+		{"unparseable From name with an address", "From: Novák, Jan (IT) <jan@example.cz>\n\nHello there\n", "Hello there", 0},
+		{"unparseable encoded From name", "From: =?iso-8859-2?Q?Nov=E1k=2C_Ji=F8=ED?= (IT), <jan@example.cz>\n\nHello there\n", "Hello there", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Parse(crlf(c.raw), "a@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantName := map[string]string{"unparseable From name with an address": "Novák, Jan (IT)", "unparseable encoded From name": "Novák, Jiří (IT),"}[c.name]
+			if wantName != "" && (m.From != "jan@example.cz" || m.FromName != wantName) {
+				t.Errorf("From %q, FromName %q, want %q", m.From, m.FromName, wantName)
+			}
+			if m.Text != c.text || len(m.Attachments) != c.atts {
+				t.Errorf("Text %q, %d attachments; want %q, %d", m.Text, len(m.Attachments), c.text, c.atts)
 			}
 		})
 	}

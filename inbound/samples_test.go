@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestSamples parses every testdata/*.eml (Gmail, Outlook, Apple Mail and
@@ -35,6 +36,17 @@ func TestSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for field, v := range map[string]string{"From": m.From, "FromName": m.FromName, "Subject": m.Subject, "MessageID": m.MessageID} {
+				if v == "" && !(field == "FromName" && strings.HasPrefix(name, "bounce")) || strings.Contains(v, "=?") || !utf8.ValidString(v) {
+					t.Errorf("%s = %q", field, v)
+				}
+			}
+			if m.Date.IsZero() {
+				t.Error("Date not read")
+			}
+			if !strings.HasPrefix(name, "list") && !strings.HasPrefix(name, "bounce") && (len(m.To) == 0 || !strings.HasPrefix(m.To[0], "support+1001.")) {
+				t.Errorf("To = %q", m.To)
+			}
 			want := readWant(t, "testdata/"+name+".want.txt")
 			if m.Text != want {
 				t.Errorf("Text differs from %s.want.txt:\n%s", name, diff(want, m.Text))
@@ -51,8 +63,9 @@ func TestSamples(t *testing.T) {
 			}
 			// The HTML alone must give the same words: mails without a
 			// plain-text part are stripped by their structure.
-			if w.html != "" && w.plain != "" {
-				got := strings.Join(strings.Fields(stripHTML(w.html)), " ")
+			if w.html() != "" && w.plain() != "" {
+				text, _ := stripHTML(w.html())
+				got := strings.Join(strings.Fields(text), " ")
 				if wantWords := strings.Join(strings.Fields(want), " "); got != wantWords {
 					t.Errorf("HTML part alone gives\n%s\nwant\n%s", got, wantWords)
 				}

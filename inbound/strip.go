@@ -20,11 +20,14 @@ var attributions = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)^.{0,40}\d{4}.{0,40}\bodesílatel\b.{1,300}\bnapsal(a|\(a\))?\s?:$`),
 	// Apple Mail in Czech: "1. 12. 2026 v 10:00, Name <a@b>:"
 	regexp.MustCompile(`(?i)^\d{1,2}\.\s?\d{1,2}\.\s?\d{4}\s+v\s+\d{1,2}:\d{2},\s.{1,300}:$`),
+	// Any language: a date or time, then the author's address and a colon
+	// ("2026-12-01 10:00 GMT+01:00 Name <a@b>:", "1.12.2026, 10.00, Name <a@b>:").
+	regexp.MustCompile(`^.{0,200}\d.{0,200}<[^<>\s]+@[^<>\s]+>\s?:$`),
 }
 
 // Separators that start quoted or forwarded history on their own line.
 var separators = regexp.MustCompile(`(?i)^(` +
-	`-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|původní zpráva|originální zpráva)\s*-{2,}` +
+	`-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|message original|původní zpráva|originální zpráva)\s*-{2,}` +
 	`|-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|přeposlaná zpráva)\s*-{2,}` +
 	`|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié\s?:|začátek přeposílané zprávy:` +
 	`|_{20,}` +
@@ -33,8 +36,8 @@ var separators = regexp.MustCompile(`(?i)^(` +
 // Outlook's header block: "From: … Sent: … To: … Subject: …" and its
 // translations (Outlook for Mac writes "Date:").
 var (
-	outlookFrom    = regexp.MustCompile(`(?i)^\*?(from|von|de|od)\s?:\*?\s`)
-	outlookSent    = regexp.MustCompile(`(?i)^\*?(sent|date|gesendet|datum|envoyé|date|odesláno|datum)\s?:\*?\s`)
+	outlookFrom    = regexp.MustCompile(`(?i)^\*?(from|von|de|od)\s?:\*?\s?\S`)
+	outlookSent    = regexp.MustCompile(`(?i)^\*?(sent|date|gesendet|datum|envoyé|envoyé le|odesláno)\s?:\*?\s?\S`)
 	outlookSubject = regexp.MustCompile(`(?i)^\*?(subject|betreff|objet|předmět)\s?:\*?`)
 )
 
@@ -56,7 +59,13 @@ func strip(body, htmlBody string) string {
 	lines := strings.Split(body, "\n")
 	cut := quoteStart(lines)
 	if htmlBody != "" {
-		if c := markerCut(lines[:cut], htmlMarkers(htmlBody)); c >= 0 {
+		quotes, signatures := htmlMarkers(htmlBody)
+		if c := markerCut(lines[:cut], quotes, false); c >= 0 {
+			cut = c
+		}
+		// A signature's first line may also end the text ("Jan" above a
+		// signature "Jan"): the last such line is the signature's.
+		if c := markerCut(lines[:cut], signatures, true); c >= 0 {
 			cut = c
 		}
 	}
@@ -75,6 +84,15 @@ func strip(body, htmlBody string) string {
 	return text
 }
 
+// nbsp turns the no-break spaces that French typography puts before
+// colons ("De :", "a écrit :") into plain ones.
+var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
+// line is a line as the patterns read it: trimmed, with plain spaces.
+func line(l string) string {
+	return strings.TrimSpace(nbsp.Replace(l))
+}
+
 // hasNewText says whether any line is neither blank nor quoted.
 func hasNewText(lines []string) bool {
 	for _, l := range lines {
@@ -89,8 +107,7 @@ func hasNewText(lines []string) bool {
 // reply header (rather than a separator or Outlook's header block, which
 // nobody writes below).
 func isAttribution(lines []string, i int) bool {
-	l := strings.TrimSpace(lines[i])
-	return !separators.MatchString(l) && !outlookHeader(lines, i)
+	return !separators.MatchString(line(lines[i])) && !outlookHeader(lines, i)
 }
 
 // bottomPosted returns the new text of a reply written below the quote
@@ -129,7 +146,7 @@ func bottomPosted(rest []string) string {
 // len(lines).
 func quoteStart(lines []string) int {
 	for i := range lines {
-		l := strings.TrimSpace(lines[i])
+		l := line(lines[i])
 		if l == "" || strings.HasPrefix(l, ">") {
 			continue
 		}
@@ -143,11 +160,14 @@ func quoteStart(lines []string) int {
 		joined := l
 		for k := 0; k < 3 && i+k < len(lines); k++ {
 			if k > 0 {
-				next := strings.TrimSpace(lines[i+k])
-				if next == "" || strings.HasPrefix(next, ">") {
+				next := line(lines[i+k])
+				if next == "" || strings.HasPrefix(next, ">") && !wrapRemnant(next) {
 					break
 				}
 				joined += " " + next
+			}
+			if !strings.HasSuffix(joined, ":") || len(joined) > 400 {
+				continue // every reply header ends with a colon, and is short
 			}
 			for _, re := range attributions {
 				if re.MatchString(joined) {
@@ -159,15 +179,21 @@ func quoteStart(lines []string) int {
 	return len(lines)
 }
 
+// wrapRemnant says whether a line that starts with ">" is really the end
+// of a reply header Gmail wrapped inside the address ("<a@b" / "> wrote:").
+func wrapRemnant(l string) bool {
+	return len(l) <= 24 && strings.HasSuffix(l, ":") && strings.HasPrefix(l, ">") && !strings.HasPrefix(l, ">>")
+}
+
 // outlookHeader says whether lines[i] opens Outlook's header block: a From
 // line followed, within five lines, by a Sent (or Date) and a Subject line.
 func outlookHeader(lines []string, i int) bool {
-	if !outlookFrom.MatchString(strings.TrimSpace(lines[i])) {
+	if !outlookFrom.MatchString(line(lines[i])) {
 		return false
 	}
 	sent, subject := false, false
 	for k := i + 1; k < len(lines) && k <= i+6; k++ {
-		l := strings.TrimSpace(lines[k])
+		l := line(lines[k])
 		sent = sent || outlookSent.MatchString(l)
 		subject = subject || outlookSubject.MatchString(l)
 	}
@@ -188,13 +214,30 @@ func dropTrailingQuotes(lines []string) []string {
 		break
 	}
 	// Only quote lines (not mere blank ones) make a trailing quote.
+	quoted := false
 	for _, l := range lines[end:] {
-		if strings.HasPrefix(strings.TrimSpace(l), ">") {
-			return lines[:end]
+		quoted = quoted || strings.HasPrefix(strings.TrimSpace(l), ">")
+	}
+	if !quoted {
+		return lines
+	}
+	// The line above a trailing quote that ends in a colon and names an
+	// address or a time is its reply header, in whatever language.
+	if end > 0 {
+		prev := line(lines[end-1])
+		if first := line(lines[end]); first != "" && wrapRemnant(first) {
+			prev += " " + first
+		}
+		if looseAttribution.MatchString(prev) {
+			end--
 		}
 	}
-	return lines
+	return lines[:end]
 }
+
+// looseAttribution is a reply header in a language the patterns above do
+// not know: short, ending in a colon, with an address or a time in it.
+var looseAttribution = regexp.MustCompile(`^.{0,200}(@|\d{1,2}:\d{2}).{0,200}:$`)
 
 // dropSignature removes an RFC 3676 signature ("-- " line and below; a
 // bare "--" counts when few lines follow it) and mobile footers.
@@ -213,7 +256,7 @@ func dropSignature(lines []string) []string {
 		for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
 			end--
 		}
-		if end == 0 || !mobileFooter.MatchString(strings.TrimSpace(lines[end-1])) {
+		if end == 0 || !mobileFooter.MatchString(line(lines[end-1])) {
 			return lines[:end]
 		}
 		lines = lines[:end-1]
@@ -221,10 +264,10 @@ func dropSignature(lines []string) []string {
 }
 
 // markerCut finds where the plain text's quote or signature starts, by the
-// first lines of the HTML's quote and signature elements: the first line of
-// lines equal to a marker (spacing and quote marks aside), after some text.
-// It returns -1 when no marker is found.
-func markerCut(lines []string, markers []string) int {
+// first lines of the HTML's quote or signature elements: the first (or, if
+// last, the last) line equal to a marker, spacing and quote marks aside,
+// after some text. It returns -1 when no marker is found.
+func markerCut(lines []string, markers []string, last bool) int {
 	if len(markers) == 0 {
 		return -1
 	}
@@ -234,17 +277,21 @@ func markerCut(lines []string, markers []string) int {
 			want[m] = true
 		}
 	}
+	found := -1
 	seenText := false
 	for i, l := range lines {
 		n := normLine(l)
 		if seenText && want[n] {
-			return i
+			if !last {
+				return i
+			}
+			found = i
 		}
 		if n != "" {
 			seenText = true
 		}
 	}
-	return -1
+	return found
 }
 
 // normLine reduces a line to its words, for comparing the HTML's rendering
