@@ -24,10 +24,10 @@ require (
 
 require (
 	github.com/emersion/go-imap v1.2.1
+	github.com/emersion/go-message v0.18.2
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	golang.org/x/net v0.62.0
 )
-
-require github.com/emersion/go-message v0.18.2 // indirect
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

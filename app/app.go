@@ -29,6 +29,7 @@ import (
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
 	"github.com/orbitask/portal/mail"
+	"github.com/orbitask/portal/mailroute"
 	"github.com/orbitask/portal/publish"
 	"github.com/orbitask/portal/replytag"
 	"github.com/orbitask/portal/search"
@@ -109,6 +110,9 @@ type App struct {
 	// ReplyTags make and check ticket mails' reply addresses, under the
 	// key in DATA/reply.key (made at the first start).
 	ReplyTags *replytag.Tags
+	// Route acts on incoming mail (replies, questions); mailin hands it
+	// each mail through Route.Deliver.
+	Route *mailroute.Router
 	// Metrics are this portal's Prometheus metrics, fed by the services
 	// above (wired here) and by the HTTP server (package server).
 	Metrics *telemetry.Metrics
@@ -212,6 +216,9 @@ func Open(cfg Config) (_ *App, err error) {
 		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled, NotifyTx: notify,
 		NotifyFindTx: notifyFind})
 	if err != nil {
+		return nil, err
+	}
+	if a.Route, err = openRoute(cfg, a, log); err != nil {
 		return nil, err
 	}
 	// After the stores whose tables its indexes are on.

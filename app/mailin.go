@@ -1,8 +1,6 @@
 package app
 
 import (
-	"errors"
-
 	"github.com/orbitask/portal/mailin"
 	"github.com/orbitask/portal/replytag"
 )
@@ -11,7 +9,7 @@ import (
 // --imap-url) until Close; `portal serve` runs it, one receiver per
 // database. Recipients are ours when they are the support address or one
 // of its reply tags (a forged tag too: mailroute treats it as a question);
-// cfg.Deliver, if nil, is the portal's own (deliverMail).
+// cfg.Deliver, if nil, is the portal's own: mailroute's Router.
 func (a *App) RunMailIn(cfg mailin.Config) error {
 	if cfg.Accept == nil {
 		cfg.Accept = func(rcpt string) bool {
@@ -19,10 +17,8 @@ func (a *App) RunMailIn(cfg mailin.Config) error {
 			return kind != replytag.Other
 		}
 	}
-	if cfg.Deliver == nil && (cfg.Listen != "" || cfg.IMAPURL != "") {
-		if cfg.Deliver = a.deliverMail(); cfg.Deliver == nil {
-			return errors.New("app: incoming mail: nothing to deliver it to yet (package mailroute is not wired)")
-		}
+	if cfg.Deliver == nil {
+		cfg.Deliver = a.Route.Deliver
 	}
 	r, err := mailin.Start(cfg)
 	if err != nil {
@@ -31,7 +27,3 @@ func (a *App) RunMailIn(cfg mailin.Config) error {
 	a.closing(r.Close)
 	return nil
 }
-
-// deliverMail is where received mail goes: mailroute's Router.
-// TODO(lead, issue 14): return a.Route.Deliver once mailroute is merged.
-func (a *App) deliverMail() mailin.Deliver { return nil }

@@ -87,8 +87,8 @@ func TestRunMailIn(t *testing.T) {
 	}
 }
 
-// Without settings, incoming mail is off and says so; with settings but
-// nothing to deliver to, RunMailIn refuses to start.
+// Without settings, incoming mail is off and says so; a bad setting is
+// refused naming it.
 func TestRunMailInOff(t *testing.T) {
 	var logs testlog.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -103,12 +103,53 @@ func TestRunMailInOff(t *testing.T) {
 	if !strings.Contains(logs.String(), "incoming mail is off") {
 		t.Fatalf("log:\n%s", logs.String())
 	}
-	if a.deliverMail() == nil {
-		if err := a.RunMailIn(mailin.Config{Listen: "lmtp://127.0.0.1:0", Logger: log}); err == nil {
-			t.Fatal("started receiving mail with nothing to deliver it to")
-		}
-	}
 	if err := a.RunMailIn(mailin.Config{Listen: "lmtp://127.0.0.1", Deliver: func(context.Context, string, []string, []byte) error { return nil }}); err == nil || !strings.Contains(err.Error(), "--mail-listen") {
 		t.Fatalf("a bad --mail-listen: %v", err)
+	}
+}
+
+// TestMailInReachesTheRouter: without a Deliver of its own, the listener
+// hands mail to the portal's router: a question sent over LMTP is answered
+// into the outbox.
+func TestMailInReachesTheRouter(t *testing.T) {
+	a, err := Open(Config{Data: t.TempDir(), Content: content(t), FeedInterval: time.Hour, HashMemoryKiB: 64, HashTime: 1,
+		SupportAddress: "support@help.example", PublicURL: "https://help.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0") // a free port
+	addr := ln.Addr().String()
+	ln.Close()
+	if err := a.RunMailIn(mailin.Config{Listen: "lmtp://" + addr}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Mail("jana@acme.example", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("support@help.example", nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("From: Jana <jana@acme.example>\r\nTo: support@help.example\r\nMessage-ID: <q1@acme.example>\r\n" +
+		"Subject: Reset password\r\n\r\nHow do I reset my password? I forgot it.\r\n"))
+	if _, err := w.CloseWithLMTPResponse(); err != nil {
+		t.Fatalf("the router refused a question: %v", err)
+	}
+	var n int
+	if err := a.DB.QueryRow(`SELECT count(*) FROM mail_outbox WHERE kind = 'question' AND to_addr LIKE '%jana@acme.example%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d answers in the outbox, want 1", n)
 	}
 }

@@ -20,8 +20,10 @@
 //     later write in the same transaction then finds the session ended, so
 //     nothing is written twice.
 //   - Nothing here runs inside another caller's transaction except
-//     TicketFiled/FiledTx, which never call Write (that would wait for
-//     itself).
+//     TicketFiled/FiledTx and StartEmailTx, which never call Write (that
+//     would wait for itself). StartEmailTx writes everything it records at
+//     once and keeps nothing in memory: a session mailed to a customer has
+//     no keystrokes.
 //   - Memory may briefly believe a session open that has ended (in another
 //     process, or in a write racing with a keystroke); a keystroke accepted
 //     then is dropped by the next write, which finds the session ended and
@@ -61,6 +63,18 @@ var ErrSessionClosed = errors.New("deflection session already ended")
 // errTrackerClosed is returned by calls made after Close.
 var errTrackerClosed = errors.New("tracker closed")
 
+// Sources of sessions, as stored in deflect_sessions.source.
+const (
+	SourceWeb   = "web"   // a draft on the ticket form
+	SourceEmail = "email" // a question mailed to the support address
+)
+
+// EmailAbandonAfter is how long a session started by a mailed question
+// stays open without activity: the answer's "file my ticket" link is
+// valid as long (package mailroute), and filing through it ends the
+// session as filed.
+const EmailAbandonAfter = 7 * 24 * time.Hour
+
 // Event kinds, as stored in deflect_events.kind.
 const (
 	KindStarted   = "started"
@@ -81,7 +95,7 @@ type Config struct {
 	// intent. 0 = 2s.
 	BurstGap time.Duration
 	// AbandonAfter: an open session without activity for this long is
-	// abandoned. 0 = 30 minutes.
+	// abandoned. 0 = 30 minutes. A session of SourceEmail: EmailAbandonAfter.
 	AbandonAfter time.Duration
 	// OnSuggested, if not nil, is called for each answer to a draft that
 	// showed at least one article (each Suggested call, not each intent),
@@ -106,6 +120,7 @@ type Event struct {
 	BelowFloor int
 	Article    string // opened, solved
 	Ticket     int    // filed
+	Source     string // the session's: SourceWeb or SourceEmail
 }
 
 // NoGoodMatch reports whether the event is a search intent for which no
@@ -276,6 +291,36 @@ func (t *Tracker) Start(ctx context.Context, lang string) (string, error) {
 	t.mu.Lock()
 	t.drafts[id] = &draft{lastActivity: now, stored: now}
 	t.mu.Unlock()
+	return id, nil
+}
+
+// StartEmailTx begins a session for a question mailed to the support
+// address, inside the caller's write transaction (the answer mail commits
+// with it): the session (source email, in lang), its "started" event and
+// one "suggested" event for the articles the answer shows (none: no good
+// match, belowFloor as Suggested's). Nothing is kept in memory. The
+// session stays open for EmailAbandonAfter without activity.
+func (t *Tracker) StartEmailTx(ctx context.Context, tx *sqlitedb.Tx, lang, query string, articleIDs []string, belowFloor int) (string, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("deflect: start: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := t.clock()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deflect_sessions (id, lang, started_at, last_activity_at, source) VALUES (?, ?, ?, ?, ?)`,
+		id, lang, sqlitedb.FormatTime(now), sqlitedb.FormatTime(now), SourceEmail); err != nil {
+		return "", fmt.Errorf("deflect: start: %w", err)
+	}
+	if err := insertEvent(tx, id, row{kind: KindStarted, at: now}); err != nil {
+		return "", fmt.Errorf("deflect: start: %w", err)
+	}
+	in := intent{at: now, query: query, articles: articleIDs, belowFloor: belowFloor}
+	if err := insertEvent(tx, id, suggestedRow(in)); err != nil {
+		return "", fmt.Errorf("deflect: start: %w", err)
+	}
+	if len(articleIDs) > 0 {
+		tx.OnCommit(t.onSuggested)
+	}
 	return id, nil
 }
 
@@ -450,9 +495,9 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 	}
-	rows, err := t.db.QueryContext(ctx, `SELECT id, kind, at, coalesce(query, ''), coalesce(articles, ''), coalesce(article, ''), coalesce(ticket, 0),
-			coalesce(below_floor, 0)
-		FROM deflect_events WHERE session_id = ? ORDER BY id`, id)
+	rows, err := t.db.QueryContext(ctx, `SELECT e.id, e.kind, e.at, coalesce(e.query, ''), coalesce(e.articles, ''), coalesce(e.article, ''),
+			coalesce(e.ticket, 0), coalesce(e.below_floor, 0), s.source
+		FROM deflect_events e JOIN deflect_sessions s ON s.id = e.session_id WHERE e.session_id = ? ORDER BY e.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("deflect: trail: %w", err)
 	}
@@ -461,7 +506,7 @@ func (t *Tracker) Trail(ctx context.Context, id string) ([]Event, error) {
 	for rows.Next() {
 		e := Event{Session: id}
 		var at, articles string
-		if err := rows.Scan(&e.Seq, &e.Kind, &at, &e.Query, &articles, &e.Article, &e.Ticket, &e.BelowFloor); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Kind, &at, &e.Query, &articles, &e.Article, &e.Ticket, &e.BelowFloor, &e.Source); err != nil {
 			return nil, fmt.Errorf("deflect: trail: %w", err)
 		}
 		if e.At, err = sqlitedb.ParseTime(at); err != nil {
@@ -675,6 +720,7 @@ func (t *Tracker) sweep(ctx context.Context) error {
 	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
 		now := t.clock()
 		cutoff := sqlitedb.FormatTime(now.Add(-t.abandonAfter))
+		emailCutoff := sqlitedb.FormatTime(now.Add(-EmailAbandonAfter))
 		touched = map[*draft]time.Time{}
 		ids := map[*draft]string{}
 		t.each(func(id string, d *draft) {
@@ -688,7 +734,8 @@ func (t *Tracker) sweep(ctx context.Context) error {
 				return err
 			}
 		}
-		rows, err := tx.Query(`SELECT id FROM deflect_sessions WHERE ended_at IS NULL AND last_activity_at < ?`, cutoff)
+		rows, err := tx.Query(`SELECT id FROM deflect_sessions WHERE ended_at IS NULL
+			AND last_activity_at < iif(source = 'email', ?, ?)`, emailCutoff, cutoff)
 		if err != nil {
 			return err
 		}

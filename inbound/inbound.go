@@ -44,8 +44,8 @@ type Mail struct {
 
 	// Auto says why the mail is automatic traffic, never answered or
 	// appended ("auto-submitted: auto-replied", "precedence: bulk",
-	// "x-autoreply", "null sender", "mailer-daemon", "list-id", ...);
-	// "" for a person's mail.
+	// "x-autoreply", "null sender", "mailer-daemon", "list-id", ...;
+	// several are joined by ", "); "" for a person's mail.
 	Auto string
 }
 
@@ -55,10 +55,4 @@ type Attachment struct {
 	Name        string
 	ContentType string // as the mail declares it
 	Data        []byte
-}
-
-// Parse reads a raw RFC 5322 message; envelopeFrom is the SMTP MAIL FROM
-// (the Return-Path from IMAP), "" for the null sender of bounces.
-func Parse(raw []byte, envelopeFrom string) (Mail, error) {
-	return Mail{}, errors.New("inbound: Parse is not written yet (issue 14)")
 }

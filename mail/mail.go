@@ -60,6 +60,9 @@ type Message struct {
 	// AutoSubmitted marks an automatic mail (Auto-Submitted:
 	// auto-generated, RFC 3834), so that auto-responders stay quiet.
 	AutoSubmitted bool
+	// AutoReplied marks an automatic answer to a mail instead
+	// (Auto-Submitted: auto-replied, RFC 3834 section 5).
+	AutoReplied bool
 	// Headers are further header fields, by name. The fields the sender
 	// sets itself (From, To, Subject, Date, Message-ID, MIME and
 	// Content-*) are refused.
@@ -249,6 +252,9 @@ func (m *Message) headers() map[string]string {
 	}
 	if m.AutoSubmitted {
 		h[headerAutoSubmitted] = "auto-generated"
+	}
+	if m.AutoReplied {
+		h[headerAutoSubmitted] = "auto-replied"
 	}
 	return h
 }

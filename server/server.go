@@ -95,7 +95,7 @@ func New(cfg Config, a *app.App) (*fiber.App, error) {
 	site, err := web.New(web.Config{Logger: cfg.Logger, PageSize: cfg.PageSize, Assets: as, Clients: clients, UploadMemory: cfg.UploadMemory,
 		RateLimits: cfg.RateLimits, Errors: errs, OnSearch: a.Metrics.Search},
 		web.Services{Search: a.Search, Events: a.Events, Tickets: a.Tickets, Deflect: a.Deflect, Hub: a.Hub, Health: a.Health,
-			Provenance: pub.Provenance, MayWrite: staffSide.MayWrite})
+			Provenance: pub.Provenance, MayWrite: staffSide.MayWrite, Questions: a.Route.Question})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ type Attachment struct {
 type AttachmentInfo struct {
 	Name, ContentType, SHA256 string
 	Size                      int64
+	MessageID                 int64 // the message it came with (a filing's: the first)
 }
 
 // Attachment limits.

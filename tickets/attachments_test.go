@@ -52,6 +52,9 @@ func TestAttachmentsAreStoredByContentHash(t *testing.T) {
 		{Name: "production.log", ContentType: "text/x-log", SHA256: hashOf(log), Size: int64(len(log))},
 		{Name: "again.png", ContentType: "image/png", SHA256: hashOf(shot), Size: int64(len(shot))},
 	}
+	for i := range want { // a filing's files come with its first message
+		want[i].MessageID = tk.Messages[0].ID
+	}
 	got, err := e.Get(ctx, tk.Number, token)
 	if err != nil {
 		t.Fatal(err)

@@ -301,6 +301,11 @@ type AgentReply struct {
 	Internal bool   // a note for the team, never shown to the customer
 	Call     bool   // the note records a call with the submitter: it clears the call flag
 	Status   Status // optional: the status to set with the reply ("" keeps it)
+
+	// withMessage, if set, runs in the reply's transaction once its
+	// message is stored (ReplyByMail's claim and files). A pointer keeps
+	// AgentReply comparable.
+	withMessage *func(ctx context.Context, tx *sqlitedb.Tx, ticketID, messageID int64) error
 }
 
 // Post adds an agent's reply or internal note, and optionally changes the
@@ -342,6 +347,11 @@ func (s *Store) post(ctx context.Context, number int, a actor, r AgentReply) ([]
 		var err error
 		if m.ID, err = insertMessage(rec.ctx, tx, rec.id, m, a.staff.ID); err != nil {
 			return err
+		}
+		if r.withMessage != nil {
+			if err := (*r.withMessage)(rec.ctx, tx, rec.id, m.ID); err != nil {
+				return err
+			}
 		}
 		kind := KindReply
 		if r.Internal {

@@ -377,10 +377,13 @@ func (s *Store) File(ctx context.Context, t NewTicket) (Ticket, string, error) {
 			return err
 		}
 		for _, a := range tk.Attachments {
-			if _, err := tx.ExecContext(wctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size) VALUES (?, ?, ?, ?, ?)`,
-				tk.ID, a.Name, a.ContentType, a.SHA256, a.Size); err != nil {
+			if _, err := tx.ExecContext(wctx, `INSERT INTO ticket_attachments (ticket_id, name, content_type, sha256, size, message_id) VALUES (?, ?, ?, ?, ?, ?)`,
+				tk.ID, a.Name, a.ContentType, a.SHA256, a.Size, first.ID); err != nil {
 				return err
 			}
+		}
+		for i := range tk.Attachments {
+			tk.Attachments[i].MessageID = first.ID
 		}
 		ev.Number, ev.Plan = tk.Number, tk.Plan
 		d := dataOf(ev)
@@ -510,7 +513,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 		(SELECT json_group_array(json_array(m.id, m.author, m.body, m.created_at, json(iif(m.internal, 'true', 'false')),
 				json(iif(m.call, 'true', 'false')), m.staff_name) ORDER BY m.id)
 			FROM ticket_messages m WHERE m.ticket_id = t.id),
-		(SELECT json_group_array(json_array(a.name, a.content_type, a.sha256, a.size) ORDER BY a.id)
+		(SELECT json_group_array(json_array(a.name, a.content_type, a.sha256, a.size, coalesce(a.message_id, 0)) ORDER BY a.id)
 			FROM ticket_attachments a WHERE a.ticket_id = t.id),
 		(SELECT json_group_array(json_array(e.id, e.kind, e.actor, json(e.data), e.at, e.message_id,
 				coalesce(e.staff_id, 0), e.staff_name, json(iif(e.internal, 'true', 'false'))) ORDER BY e.id)
@@ -562,7 +565,7 @@ func (s *Store) loadFrom(ctx context.Context, q rowQuerier, number int) (Ticket,
 	tk.Attachments = make([]AttachmentInfo, len(rows))
 	for i, r := range rows {
 		a := &tk.Attachments[i]
-		perr = unmarshalRow(r, perr, &a.Name, &a.ContentType, &a.SHA256, &a.Size)
+		perr = unmarshalRow(r, perr, &a.Name, &a.ContentType, &a.SHA256, &a.Size, &a.MessageID)
 	}
 
 	rows = nil

@@ -115,6 +115,7 @@ func (h *handler) showArticle(c *fiber.Ctx, a *kb.Article) error {
 	// waited for). Not HEAD, and not the page again after a vote.
 	if c.Method() == fiber.MethodGet && c.Query("voted") == "" {
 		h.ev.RecordView(events.View{ArticleID: a.ID, Lang: a.Lang, Visitor: visitor(c), SearchID: c.Query("sq")})
+		h.openedFromMail(c, a.ID)
 	}
 	p := articlePage{
 		layout:       h.layout(h.wordsLang(a.Lang), a.Title),

@@ -56,6 +56,7 @@ type ticketNewPage struct {
 	Errors          map[string]string // field → message, in Lang
 	ErrorList       []errorItem       // the same, in the form's order, for the summary
 	Notice          string            // why the form came back though nothing in it was wrong
+	Prefilled       string            // says the form was filled in from the customer's mail
 	Severities      []severityOption
 	Deployments     []option
 	Languages       []option
@@ -67,7 +68,7 @@ type ticketNewPage struct {
 // Returned reports whether the form came back to the customer (with errors
 // or a notice): then all of it is shown at once, not behind "continue".
 func (p ticketNewPage) Returned() bool {
-	return len(p.Errors) > 0 || len(p.ErrorList) > 0 || p.Notice != ""
+	return len(p.Errors) > 0 || len(p.ErrorList) > 0 || p.Notice != "" || p.Prefilled != ""
 }
 
 // errorItem is one line of the form's error summary, linking to its field.
@@ -145,6 +146,9 @@ func (h *handler) newTicket(c *fiber.Ctx) error {
 	values := map[string]string{"subject": c.Query("subject")}
 	// The form carries its own idempotency key: never from a shared cache.
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if token := c.Query("mail"); token != "" && h.questions != nil {
+		return h.newTicketFromMail(c, token)
+	}
 	return h.render(c, fiber.StatusOK, "ticket_new", h.ticketNewPage(h.requestLang(c), values, nil))
 }
 

@@ -11,6 +11,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
+	"github.com/orbitask/portal/mailroute"
 	"github.com/orbitask/portal/search"
 	"github.com/orbitask/portal/tickets"
 )
@@ -85,6 +87,11 @@ type Services struct {
 	// article page then links the article's history in the console. Nil:
 	// never.
 	MayWrite func(c *fiber.Ctx) bool
+	// Questions finds the question mailed to the support address whose
+	// answer links the ticket form as /tickets/new?mail=TOKEN
+	// (mailroute.Router.Question): the form opens filled in with it. Nil:
+	// the parameter is ignored.
+	Questions func(ctx context.Context, token string) (mailroute.Question, error)
 }
 
 // handler holds what the handlers need.
@@ -111,6 +118,9 @@ type handler struct {
 	// once a minute per client.
 	shareReports *httpkit.Reporter
 	onSearch     func(kind string, took time.Duration) // Config.OnSearch; never nil
+
+	// questions is Services.Questions; nil: none.
+	questions func(ctx context.Context, token string) (mailroute.Question, error)
 }
 
 // Site is the customer side, ready to be mounted: Routes first, NotFound
@@ -146,6 +156,7 @@ func New(cfg Config, s Services) (*Site, error) {
 	h := &handler{log: log, ix: ix, ev: ev, tickets: s.Tickets, deflect: s.Deflect, hub: s.Hub,
 		problems: s.Health, provenance: s.Provenance, mayWrite: s.MayWrite, i18n: words, views: vs, assets: as, clients: cfg.Clients, pageSize: cfg.PageSize,
 		limits: cfg.RateLimits.New(log), errors: cfg.Errors, onSearch: cfg.OnSearch}
+	h.questions = s.Questions
 	if h.onSearch == nil {
 		h.onSearch = func(string, time.Duration) {}
 	}
