@@ -473,6 +473,12 @@ func TestCallMail(t *testing.T) {
 		}
 	}
 
+	// Acme's Priority applies to confirmed addresses only.
+	for _, addr := range []string{"jana@acme.example", "petr@acme.example"} {
+		if _, err := p.svc.Tickets.ConfirmAddress(ctx, addr, tickets.Confirmer{Via: tickets.ViaCLI}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	prio, _ := p.file(t, "en", "jana@acme.example")
 	next()
 	if _, err := p.svc.Tickets.Post(ctx, prio.Number, agentStaff, tickets.AgentReply{Body: "Solved, we think.", Status: tickets.StatusSolved}); err != nil {
