@@ -160,11 +160,19 @@ func addressList(h mail.Header, key string) ([]*mail.Address, error) {
 			}
 		}
 	}
+	valid := as[:0]
 	for _, a := range as {
+		if !utf8.ValidString(a.Address) || strings.ContainsFunc(a.Address, unicode.IsControl) {
+			continue // raw bytes no mailbox can have
+		}
 		a.Address = lowerDomain(a.Address)
 		a.Name = cleanLine(a.Name)
+		valid = append(valid, a)
 	}
-	return as, nil
+	if len(valid) == 0 && len(as) > 0 {
+		return nil, malformed("%s: address is not UTF-8 text", key)
+	}
+	return valid, nil
 }
 
 func isBareAddress(s string) bool {
