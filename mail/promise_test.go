@@ -307,3 +307,72 @@ func waitAccepted(t *testing.T, r *stageRelay, n int) []string {
 		}
 	}
 }
+
+// TestSendingKeepsUpWhileTheWriterIsBusy: the sender shares the database's
+// one writer with filings; while it is busy (here, transactions of 5 ms
+// back to back, as at 1,000 filings/s with the filing's own work), the
+// sender still delivers ≥ 200 mails/s to a local relay. Recording each
+// delivered mail in a write of its own held it to about one mail per
+// transaction.
+func TestSendingKeepsUpWhileTheWriterIsBusy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 500 mails")
+	}
+	const n = 500
+	db := openDB(t)
+	r := startRelay(t)
+	s := newSender(t, db, fast(r.url()))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := db.Write(ctx, func(tx *sqlitedb.Tx) error { _, err := tx.Exec(`CREATE TABLE busy (at TEXT)`); return err }); err != nil {
+		t.Fatal(err)
+	}
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		for ctx.Err() == nil {
+			db.Write(ctx, func(tx *sqlitedb.Tx) error {
+				_, err := tx.Exec(`INSERT INTO busy VALUES (?)`, time.Now().String())
+				time.Sleep(5 * time.Millisecond)
+				return err
+			})
+		}
+	}()
+	err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
+		for i := range n {
+			m := simple(0)
+			m.Subject = "Mail " + strconv.Itoa(i)
+			if _, err := mail.Enqueue(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	run(t, s)
+	r.waitFor(n, 30*time.Second)
+	took := time.Since(start)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if p, err := s.Pending(context.Background()); err != nil || p == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mails delivered but not recorded as sent")
+		}
+	}
+	cancel()
+	<-busy
+	var writes int
+	db.QueryRow(`SELECT count(*) FROM busy`).Scan(&writes)
+	rate := n / took.Seconds()
+	t.Logf("%d mails in %v with the writer busy (%d other transactions): %.0f mails/s", n, took, writes, rate)
+	if rate < 200 {
+		t.Errorf("%.0f mails/s while the writer is busy, want ≥ 200", rate)
+	}
+	if got := len(r.mails()); got != n {
+		t.Errorf("the relay has %d mails, want %d", got, n)
+	}
+}
