@@ -282,9 +282,9 @@ func TestPermanentFailsAtOnceTemporaryRetries(t *testing.T) {
 				if state != "sent" || attempts != 3 {
 					t.Fatalf("after two %d replies: %s after %d attempts (%q); want sent at the third", code, state, attempts, lastError)
 				}
-				got := waitAccepted(t, r, 1)
+				waitAccepted(t, r, 1)
 				time.Sleep(100 * time.Millisecond)
-				if got = r.got(); len(got) != 1 {
+				if got := r.got(); len(got) != 1 {
 					t.Errorf("delivered %d times: %v", len(got), got)
 				}
 				var pending int
