@@ -309,19 +309,51 @@ func waitAccepted(t *testing.T, r *stageRelay, n int) []string {
 }
 
 // TestSendingKeepsUpWhileTheWriterIsBusy: the sender shares the database's
-// one writer with filings; while it is busy (here, transactions of 5 ms
+// one writer with filings. While it is busy (here, transactions of 5 ms
 // back to back, as at 1,000 filings/s with the filing's own work), the
-// sender still delivers ≥ 200 mails/s to a local relay. Recording each
-// delivered mail in a write of its own held it to about one mail per
-// transaction.
+// sender keeps at least a quarter of the rate it reaches with the writer
+// idle, and ≥ 200 mails/s where the idle rate is ≥ 1,000 (not under the
+// race detector). Recording each delivered mail in a write of its own
+// held it to about one mail per transaction: 55 mails/s against 3,700.
 func TestSendingKeepsUpWhileTheWriterIsBusy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sends 500 mails")
+		t.Skip("sends 800 mails")
 	}
-	const n = 500
 	db := openDB(t)
 	r := startRelay(t)
 	s := newSender(t, db, fast(r.url()))
+	run(t, s)
+	sendAll := func(n int) float64 {
+		t.Helper()
+		before := len(r.mails())
+		start := time.Now()
+		err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
+			for i := range n {
+				m := simple(0)
+				m.Subject = "Mail " + strconv.Itoa(i)
+				if _, err := mail.Enqueue(tx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.waitFor(before+n, 30*time.Second)
+		took := time.Since(start)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if p, err := s.Pending(context.Background()); err != nil || p == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("mails delivered but not recorded as sent")
+			}
+		}
+		return float64(n) / took.Seconds()
+	}
+	idle := sendAll(300)
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := db.Write(ctx, func(tx *sqlitedb.Tx) error { _, err := tx.Exec(`CREATE TABLE busy (at TEXT)`); return err }); err != nil {
@@ -338,41 +370,19 @@ func TestSendingKeepsUpWhileTheWriterIsBusy(t *testing.T) {
 			})
 		}
 	}()
-	err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
-		for i := range n {
-			m := simple(0)
-			m.Subject = "Mail " + strconv.Itoa(i)
-			if _, err := mail.Enqueue(tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	run(t, s)
-	r.waitFor(n, 30*time.Second)
-	took := time.Since(start)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if p, err := s.Pending(context.Background()); err != nil || p == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mails delivered but not recorded as sent")
-		}
-	}
+	loaded := sendAll(500)
 	cancel()
 	<-busy
 	var writes int
 	db.QueryRow(`SELECT count(*) FROM busy`).Scan(&writes)
-	rate := n / took.Seconds()
-	t.Logf("%d mails in %v with the writer busy (%d other transactions): %.0f mails/s", n, took, writes, rate)
-	if rate < 200 {
-		t.Errorf("%.0f mails/s while the writer is busy, want ≥ 200", rate)
+	t.Logf("writer idle: %.0f mails/s; writer busy (%d other transactions of 5 ms): %.0f mails/s", idle, writes, loaded)
+	if loaded < idle/4 {
+		t.Errorf("%.0f mails/s while the writer is busy, less than a quarter of %.0f with it idle", loaded, idle)
 	}
-	if got := len(r.mails()); got != n {
-		t.Errorf("the relay has %d mails, want %d", got, n)
+	if idle >= 1000 && loaded < 200 {
+		t.Errorf("%.0f mails/s while the writer is busy, want ≥ 200", loaded)
+	}
+	if got := len(r.mails()); got != 800 {
+		t.Errorf("the relay has %d mails, want 800", got)
 	}
 }
