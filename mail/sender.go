@@ -417,7 +417,7 @@ func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 
 // recordEvery bounds how long delivered mails go unrecorded during a batch
 // to a slow relay, and so how many a crash sends twice.
-const recordEvery = 500 * time.Millisecond
+const recordEvery = 200 * time.Millisecond
 
 // permanentError is a failure that no retry changes, other than the
 // relay's 5xx.

@@ -299,7 +299,7 @@ func TestKill9MidSendLosesNoMail(t *testing.T) {
 	t.Logf("%d mails in the relay's log for %d tickets: %d duplicates", len(got), n, duplicates)
 	// Only the mails of the batch under way when the portal died may go
 	// twice: the sender records a batch's deliveries together (at most
-	// mail.DefaultBatch, or half a second's), the interrupted one among
+	// mail.DefaultBatch, or 0.2 s worth), the interrupted one among
 	// them.
 	if duplicates < 1 || duplicates > mail.DefaultBatch || len(got) != n+duplicates {
 		t.Errorf("%d duplicates, %d mails in the log; want 1 to %d (the batch under way), and no other", duplicates, len(got), mail.DefaultBatch)
