@@ -44,7 +44,7 @@ type SenderConfig struct {
 	// 0 means 2 s. Such a mail waits up to Poll plus the sending, which
 	// must stay under the 5 s promised from commit to relay.
 	Poll time.Duration
-	// Batch is how many due mails are sent over one connection; 0 means 20.
+	// Batch is how many due mails are sent over one connection; 0 means 100.
 	Batch int
 	// Timeout bounds connecting to the relay and each SMTP command; 0
 	// means 30 s.
@@ -65,7 +65,7 @@ const (
 	DefaultBackoff     = 30 * time.Second
 	DefaultMaxBackoff  = time.Hour
 	DefaultPoll        = 2 * time.Second
-	DefaultBatch       = 20
+	DefaultBatch       = 100
 	DefaultTimeout     = 30 * time.Second
 )
 
