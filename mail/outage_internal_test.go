@@ -104,7 +104,7 @@ func tryAllDue(t *testing.T, s *Sender, n int) {
 // every mail is delivered once, with its secret, and the secret is then
 // forgotten.
 func TestOneHourOutageLosesNothing(t *testing.T) {
-	const n = 45 // more than two batches
+	const n = 2*DefaultBatch + 5 // more than two batches
 	addr := deadAddr(t)
 	s, db, clock := outageSender(t, addr, n)
 	start := clock.now()
