@@ -95,6 +95,8 @@ func startPortalOn(t *testing.T, data, content string, args ...string) *portalPr
 	p.cmd = exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--content", content, "--data", data}, args...)...)
 	p.cmd.Env = append(os.Environ(), "PORTAL_TEST_RUN_MAIN=1")
 	p.cmd.Stderr = p.logs
+	// The portal's git children may hold its stderr a moment after a kill.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
