@@ -386,3 +386,69 @@ func TestSendingKeepsUpWhileTheWriterIsBusy(t *testing.T) {
 		t.Errorf("the relay has %d mails, want 800", got)
 	}
 }
+
+// refusingBackend answers every EHLO with 421 while down, then serves
+// stageRelay (accepting everything).
+type refusingBackend struct {
+	mu      sync.Mutex
+	down    bool
+	refused int
+	r       *stageRelay
+}
+
+func (b *refusingBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.down {
+		b.refused++
+		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "service not available, try later"}
+	}
+	return b.r.NewSession(c)
+}
+
+// TestRelayAnswering421ThenBack: a relay that is up but answers every
+// connection with 421 is a relay down: mails wait, none fails, and once it
+// serves again each is delivered once.
+func TestRelayAnswering421ThenBack(t *testing.T) {
+	const n = 30
+	b := &refusingBackend{down: true, r: &stageRelay{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.NewServer(b)
+	srv.Domain = "relay.test"
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	db := openDB(t)
+	s := newSender(t, db, fast("smtp://"+ln.Addr().String()+"?tls=none"))
+	run(t, s)
+	for i := range n {
+		enqueue(t, db, simple(i))
+	}
+	time.Sleep(400 * time.Millisecond)
+	b.mu.Lock()
+	refused := b.refused
+	b.down = false
+	b.mu.Unlock()
+	if refused < 2 {
+		t.Fatalf("the relay refused %d connections, want retries", refused)
+	}
+	if f, err := s.Failed(context.Background()); err != nil || len(f) != 0 {
+		t.Fatalf("failed for good on 421: %+v %v", f, err)
+	}
+	waitAccepted(t, b.r, n)
+	time.Sleep(200 * time.Millisecond)
+	got := b.r.got()
+	if len(got) != n {
+		t.Errorf("delivered %d, want %d", len(got), n)
+	}
+	seen := map[string]bool{}
+	for _, id := range got {
+		if seen[id] {
+			t.Errorf("%s delivered twice", id)
+		}
+		seen[id] = true
+	}
+	t.Logf("%d connections refused with 421, then %d mails delivered once each", refused, len(seen))
+}
