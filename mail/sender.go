@@ -41,9 +41,10 @@ type SenderConfig struct {
 	MaxBackoff time.Duration
 	// Poll is how often the sender looks for due mails when no commit woke
 	// it (mails enqueued by another process, such as the command line);
-	// 0 means 5 s.
+	// 0 means 2 s. Such a mail waits up to Poll plus the sending, which
+	// must stay under the 5 s promised from commit to relay.
 	Poll time.Duration
-	// Batch is how many due mails are sent over one connection; 0 means 20.
+	// Batch is how many due mails are sent over one connection; 0 means 100.
 	Batch int
 	// Timeout bounds connecting to the relay and each SMTP command; 0
 	// means 30 s.
@@ -63,8 +64,8 @@ const (
 	DefaultMaxAttempts = 10
 	DefaultBackoff     = 30 * time.Second
 	DefaultMaxBackoff  = time.Hour
-	DefaultPoll        = 5 * time.Second
-	DefaultBatch       = 20
+	DefaultPoll        = 2 * time.Second
+	DefaultBatch       = 100
 	DefaultTimeout     = 30 * time.Second
 )
 
@@ -370,37 +371,67 @@ func (s *Sender) sendDue(ctx context.Context) (full bool, err error) {
 		return false, errRelayDown
 	}
 	defer s.client.Close()
+	// Delivered mails are recorded together, one write per batch (or per
+	// recordEvery), not one per mail: while filings keep the one writer
+	// busy, a write waits for its turn (about 20 ms at 1,000 filings/s),
+	// and a write per mail held sending to some 45 mails/s. A crash before
+	// the record sends those mails again after the restart, with the same
+	// Message-IDs (see the package doc).
+	var delivered []outgoing
+	since := time.Now()
+	record := func() error {
+		err := s.sent(delivered)
+		delivered, since = delivered[:0], time.Now()
+		return err
+	}
 	for _, o := range batch {
 		if ctx.Err() != nil {
-			return false, nil // the rest stays due
+			break // the rest stays due
 		}
 		msg, err := s.build(o)
-		if err != nil { // cannot happen for what Enqueue wrote
-			if err := s.failed(o, err, true); err != nil {
-				return false, err
-			}
-			continue
+		if err == nil {
+			err = s.client.Send(msg)
+		} else {
+			err = permanentError{err} // cannot happen for what Enqueue wrote
 		}
-		// Between Send and sent a crash sends this mail again after the
-		// restart, with the same Message-ID (see the package doc).
-		if err := s.client.Send(msg); err != nil {
+		if err != nil {
 			if err := s.failed(o, err, permanent(err)); err != nil {
-				return false, err
+				return false, errors.Join(err, record())
 			}
 			continue
 		}
-		if err := s.sent(o); err != nil {
-			return false, err
+		delivered = append(delivered, o)
+		if time.Since(since) >= recordEvery {
+			if err := record(); err != nil {
+				return false, err
+			}
 		}
+	}
+	if err := record(); err != nil {
+		return false, err
+	}
+	if ctx.Err() != nil {
+		return false, nil
 	}
 	return len(batch) == s.cfg.Batch, nil
 }
 
-// permanent reports whether err is the relay's 5xx reply, which no retry
-// changes.
+// recordEvery bounds how long delivered mails go unrecorded during a batch
+// to a slow relay, and so how many a crash sends twice.
+const recordEvery = 200 * time.Millisecond
+
+// permanentError is a failure that no retry changes, other than the
+// relay's 5xx.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+// permanent reports whether err is the relay's 5xx reply, or a mail that
+// cannot be built: no retry changes them.
 func permanent(err error) bool {
 	var se *gomail.SendError
-	return errors.As(err, &se) && !se.IsTemp() && se.ErrorCode()/100 == 5
+	var pe permanentError
+	return errors.As(err, &pe) || errors.As(err, &se) && !se.IsTemp() && se.ErrorCode()/100 == 5
 }
 
 // build makes the MIME message of o.
@@ -444,18 +475,27 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 	return m, nil
 }
 
-// sent records o as delivered.
-func (s *Sender) sent(o outgoing) error {
+// sent records the mails as delivered, in one write.
+func (s *Sender) sent(done []outgoing) error {
+	if len(done) == 0 {
+		return nil
+	}
 	now := sqlitedb.FormatTime(s.cfg.Now())
 	err := s.db.Write(context.Background(), func(tx *sqlitedb.Tx) error {
-		_, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, secret = NULL, secrets = NULL
-			WHERE id = ? AND state = 'queued'`, now, o.id)
-		return err
+		for _, o := range done {
+			if _, err := tx.Exec(`UPDATE mail_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL, secret = NULL, secrets = NULL
+				WHERE id = ? AND state = 'queued'`, now, o.id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("mail: sent %s: %w", o.messageID, err)
+		return fmt.Errorf("mail: sent %s and %d more: %w", done[0].messageID, len(done)-1, err)
 	}
-	s.log.Info("mail: sent", "id", o.id, "message_id", o.messageID)
+	for _, o := range done {
+		s.log.Info("mail: sent", "id", o.id, "message_id", o.messageID)
+	}
 	return nil
 }
 
