@@ -291,9 +291,10 @@ func TestFindMyTicketsEndToEnd(t *testing.T) {
 	if strip(unknown) != strip(known) {
 		t.Error("the answers for an unknown and a known address differ")
 	}
-	mails := r.wait(t, 4)
+	r.wait(t, 4)
 	time.Sleep(200 * time.Millisecond) // nothing more comes
-	if mails = r.wait(t, 4); len(mails) != 4 {
+	mails := r.wait(t, 4)
+	if len(mails) != 4 {
 		t.Fatalf("%d mails, want 3 filed and 1 find", len(mails))
 	}
 	fm := mails[3]
