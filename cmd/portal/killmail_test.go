@@ -153,10 +153,11 @@ func killmailText(t *testing.T, m *netmail.Message) string {
 // relay; the portal is killed with SIGKILL while it sends their mails, at
 // the worst moment — the relay has taken a mail and not yet said so — and
 // started again on the same data directory. Every ticket's mail arrives;
-// the only mail twice in the relay's log is the one the crash interrupted,
-// and it carries the same Message-ID both times; every mail, before and
-// after the crash, carries its ticket's private link (the link waits in
-// the outbox until its mail is sent, crash or not).
+// twice in the relay's log are only the one the crash interrupted and
+// those delivered but not yet recorded as sent, each with the same
+// Message-ID both times; every mail, before and after the crash, carries
+// its ticket's private link (the link waits in the outbox until its mail
+// is sent, crash or not).
 func TestKill9MidSendLosesNoMail(t *testing.T) {
 	const n, clients = 300, 8
 	relay := &slowRelay{delay: 20 * time.Millisecond}
