@@ -1,6 +1,8 @@
 package mailin
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"net/url"
 	"os"
 	"sync"
@@ -164,7 +167,10 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	l.srv.LMTP = cfg.Endpoint.LMTP
 	l.srv.Network = cfg.Endpoint.Network
 	l.srv.Domain = cfg.Domain
-	l.srv.MaxMessageBytes = inbound.MaxSize
+	// No limit for go-smtp: it would refuse a larger mail with 552, and
+	// the mail server, seeing "SIZE 26214400", would bounce it to the
+	// envelope sender (backscatter). Data drops a too-large mail instead.
+	l.srv.MaxMessageBytes = 0
 	l.srv.MaxRecipients = cfg.MaxRecipients
 	// A customer's address may be international (jiří@…): refusing
 	// SMTPUTF8 would bounce the mail at the mail server.
@@ -282,7 +288,6 @@ func (l *Listener) end() {
 
 var (
 	errClosing  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, try again later"}
-	errFlood    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Too many mails from this sender, try again later"}
 	errNotOurs  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such recipient here"}
 	errTempFail = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
 )
@@ -301,6 +306,8 @@ type session struct {
 	remote string
 	from   string
 	rcpts  []string
+	size   int64  // the SIZE the client declared, 0 if none
+	drop   string // why this mail is accepted and dropped unread ("" delivers it)
 
 	mu   sync.Mutex
 	owed bool // a delivery is counted in (begin) and its reply not yet sent
@@ -311,7 +318,7 @@ type session struct {
 // connection between a delivery and its 250.
 func (s *session) Reset() {
 	s.settle()
-	s.from, s.rcpts = "", nil
+	s.from, s.rcpts, s.size, s.drop = "", nil, 0, ""
 }
 
 func (s *session) Logout() error { s.settle(); return nil }
@@ -325,17 +332,24 @@ func (s *session) settle() {
 	}
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.l.mu.Lock()
 	closing := s.l.closing
 	s.l.mu.Unlock()
 	if closing {
 		return errClosing
 	}
-	if !s.l.flood.allow(from, s.l.cfg.Endpoint.String(), "told 451, to try again later") {
-		return errFlood
-	}
 	s.from = from
+	if opts != nil {
+		s.size = opts.Size
+	}
+	// A refusal here (451, 552) would sit in the mail server's queue, then
+	// bounce to the envelope sender: accept and drop instead.
+	if !s.l.flood.allow(from, s.l.cfg.Endpoint.String(), "accepted and dropped") {
+		s.drop = "flood" // logged by allow, once per sender a minute
+	} else if s.size > inbound.MaxSize {
+		s.drop = "too large"
+	}
 	return nil
 }
 
@@ -347,9 +361,29 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data delivers the mail. Whatever Deliver refuses for good, and a mail
+// too large or from a flooding sender, is answered 250 and dropped with a
+// log line: the mail server in front already accepted the mail from the
+// world, and a refusal from us would only make it bounce the mail to the
+// envelope sender, who is often forged (backscatter). Only a temporary
+// failure is 451: the mail server keeps the mail and tries again.
 func (s *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r) // bounded by MaxMessageBytes: 552 beyond
+	if s.drop != "" {
+		n, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return err
+		}
+		if s.drop == "too large" {
+			s.dropped(nil, "larger than inbound.MaxSize", "declared", s.size, "bytes", n)
+		}
+		return nil
+	}
+	raw, err := readMail(r, s.size)
 	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			s.dropped(nil, "larger than inbound.MaxSize", "max", inbound.MaxSize)
+			return nil
+		}
 		return err
 	}
 	if !s.l.begin() {
@@ -363,11 +397,67 @@ func (s *session) Data(r io.Reader) error {
 	case err == nil:
 		return nil
 	case Permanent(err):
-		s.l.log.Info("incoming mail refused", "from", s.from, "rcpts", s.rcpts, "remote", s.remote, "reason", err)
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Refused: " + oneLine(err.Error())}
+		s.dropped(raw, err.Error())
+		return nil
 	default:
 		s.l.log.Warn("incoming mail not delivered; the sender will retry", "from", s.from, "rcpts", s.rcpts, "remote", s.remote, "err", err)
 		return errTempFail
+	}
+}
+
+// dropped logs a mail accepted and dropped: the sender, the Message-ID
+// (when raw is given and has one) and why.
+func (s *session) dropped(raw []byte, reason string, more ...any) {
+	from := s.from
+	if from == "" {
+		from = "<>"
+	}
+	args := []any{"from", from, "rcpts", s.rcpts, "remote", s.remote}
+	if raw != nil {
+		args = append(args, "message_id", messageID(raw))
+	}
+	args = append(args, "reason", reason)
+	s.l.log.Warn("incoming mail dropped: "+reason, append(args, more...)...)
+}
+
+// messageID is raw's Message-ID header, "" if it has none or no readable
+// header; cut to one short line for the log.
+func messageID(raw []byte) string {
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw))).ReadMIMEHeader()
+	if h == nil && err != nil {
+		return ""
+	}
+	return oneLine(h.Get("Message-Id"))
+}
+
+var errTooLarge = errors.New("mailin: mail larger than inbound.MaxSize")
+
+// readMail reads a mail of at most inbound.MaxSize bytes (errTooLarge
+// beyond) into one buffer sized from the SIZE the client declared (a
+// little more: the client counts its own line ends, CRLF on the wire), so
+// a large mail is not copied over and over while its buffer grows.
+func readMail(r io.Reader, declared int64) ([]byte, error) {
+	hint := int64(4096)
+	if declared > 0 {
+		hint = min(declared+declared/32+4096, inbound.MaxSize+1)
+	}
+	buf := make([]byte, 0, hint)
+	lr := io.LimitReader(r, inbound.MaxSize+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > inbound.MaxSize {
+			return buf[:0], errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 }
 

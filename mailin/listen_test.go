@@ -165,21 +165,25 @@ func TestLMTPDeliversOnceWithEveryRecipient(t *testing.T) {
 }
 
 // Deliver's errors: a temporary one is 451 for every recipient (the mail
-// server keeps the mail and retries), a permanent one (inbound.ErrRefused,
-// inbound.ErrMalformed) 550.
+// server keeps the mail and retries); a permanent one (inbound.ErrRefused,
+// inbound.ErrMalformed) is 250 and the mail dropped with a log line naming
+// the sender, the Message-ID and the reason: a 5xx would make the mail
+// server bounce the mail to its (forgeable) envelope sender, backscatter.
 func TestLMTPTemporaryAndPermanentFailures(t *testing.T) {
 	for _, c := range []struct {
 		err  error
 		code int
 	}{
 		{errors.New("database is busy"), 451},
-		{fmt.Errorf("mailroute: %w: ticket closed", inbound.ErrRefused), 550},
-		{fmt.Errorf("inbound: %w: no header", inbound.ErrMalformed), 550},
+		{fmt.Errorf("mailroute: %w: ticket closed", inbound.ErrRefused), 250},
+		{fmt.Errorf("inbound: %w: no header", inbound.ErrMalformed), 250},
 	} {
+		var logs testlog.Buffer
 		box := inbox{answer: func(int) error { return c.err }}
-		l := startListener(t, ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Deliver: box.deliver})
+		l := startListener(t, ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Deliver: box.deliver,
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		cl := lmtpClient(t, l)
-		cl.Mail("ann@acme.example", nil)
+		cl.Mail("victim@third.example", nil)
 		cl.Rcpt("support@help.example", nil)
 		cl.Rcpt("support+7.X@help.example", nil)
 		w, err := cl.Data()
@@ -187,7 +191,18 @@ func TestLMTPTemporaryAndPermanentFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.Write([]byte(sample))
-		_, err = w.CloseWithLMTPResponse()
+		resp, err := w.CloseWithLMTPResponse()
+		if c.code == 250 {
+			if err != nil || len(resp) != 2 {
+				t.Fatalf("%v: DATA: %v %v, want 250 for both recipients", c.err, resp, err)
+			}
+			for _, want := range []string{"incoming mail dropped", "from=victim@third.example", "message_id=<m1@acme.example>", c.err.Error()} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("%v: log lacks %q:\n%s", c.err, want, logs.String())
+				}
+			}
+			continue
+		}
 		var le smtp.LMTPDataError
 		if !errors.As(err, &le) || len(le) != 2 {
 			t.Fatalf("%v: DATA: %v, want an error per recipient", c.err, err)
@@ -242,42 +257,67 @@ func TestSMTPOverTCP(t *testing.T) {
 	}
 }
 
-// A mail larger than inbound.MaxSize is refused with 552, whether the
-// client announces its size or not, and is not delivered.
-func TestTooLargeRefused(t *testing.T) {
+// A mail larger than inbound.MaxSize is accepted (250) and dropped with a
+// log line, whether the client announces its size or not: a 552 would be
+// bounced to the envelope sender. The mail server's own size limit
+// (Postfix: message_size_limit) refuses it while the sender is connected.
+// The listener announces SIZE without a number, so that the mail server
+// never bounces a mail for exceeding it.
+func TestTooLargeDropped(t *testing.T) {
 	var box inbox
-	l := startListener(t, ListenConfig{Endpoint: Endpoint{Network: "tcp", Address: "127.0.0.1:0"}, Deliver: box.deliver})
+	var logs testlog.Buffer
+	l := startListener(t, ListenConfig{Endpoint: Endpoint{Network: "tcp", Address: "127.0.0.1:0"}, Deliver: box.deliver,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	c, err := smtp.Dial(l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var se *smtp.SMTPError
-	if err := c.Mail("ann@acme.example", &smtp.MailOptions{Size: inbound.MaxSize + 1}); !errors.As(err, &se) || se.Code != 552 {
-		t.Fatalf("MAIL with SIZE over the limit: %v, want 552", err)
-	}
-	if err := c.Mail("ann@acme.example", nil); err != nil {
+	if err := c.Hello("mx.help.example"); err != nil {
 		t.Fatal(err)
 	}
-	c.Rcpt("support@help.example", nil)
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
+	if ok, v := c.Extension("SIZE"); !ok || v != "" {
+		t.Fatalf("SIZE extension %v %q, want announced without a limit", ok, v)
 	}
 	line := strings.Repeat("x", 998) + "\r\n"
 	big := sample + strings.Repeat(line, inbound.MaxSize/len(line)+10)
-	w.Write([]byte(big))
-	if err := w.Close(); !errors.As(err, &se) || se.Code != 552 {
-		t.Fatalf("DATA over the limit: %v, want 552", err)
+	for _, size := range []int64{int64(len(big)), 0} {
+		if err := c.Mail("ann@acme.example", &smtp.MailOptions{Size: size}); err != nil {
+			t.Fatalf("MAIL SIZE=%d: %v, want 250", size, err)
+		}
+		c.Rcpt("support@help.example", nil)
+		w, err := c.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(big))
+		if err := w.Close(); err != nil {
+			t.Fatalf("DATA over the limit (SIZE=%d): %v, want 250", size, err)
+		}
 	}
 	if n := len(box.delivered()); n != 0 {
 		t.Fatalf("%d deliveries, want 0", n)
 	}
+	if n := strings.Count(logs.String(), "incoming mail dropped: larger than"); n != 2 {
+		t.Fatalf("%d drop lines, want 2:\n%s", n, logs.String())
+	}
+	// The connection goes on.
+	if err := c.Mail("ann@acme.example", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Rcpt("support@help.example", nil)
+	w, _ := c.Data()
+	w.Write([]byte(sample))
+	if err := w.Close(); err != nil || len(box.delivered()) != 1 {
+		t.Fatalf("a mail after the big ones: %v, %d deliveries", err, len(box.delivered()))
+	}
 }
 
-// A sender past its burst gets 451 at MAIL FROM and nothing is delivered;
-// case does not make a new sender; another sender goes on; the null
-// sender is one bucket; the refusals are logged once, not per mail.
+// A sender past its burst is accepted (250: a 451 would keep the flood in
+// the mail server's queue for days, then bounce it to the envelope
+// sender) and its mails dropped; case does not make a new sender; another
+// sender goes on; the null sender is one bucket; the drops are logged
+// once, not per mail.
 func TestFloodLimit(t *testing.T) {
 	var box inbox
 	var logs testlog.Buffer
@@ -306,21 +346,23 @@ func TestFloodLimit(t *testing.T) {
 		}
 	}
 	for range 5 {
-		var se *smtp.SMTPError
-		if err := send("Flood@Spam.example"); !errors.As(err, &se) || se.Code != 451 {
-			t.Fatalf("mail past the burst: %v, want 451", err)
+		if err := send("Flood@Spam.example"); err != nil {
+			t.Fatalf("mail past the burst: %v, want 250 (accepted and dropped)", err)
 		}
+	}
+	if n := len(box.delivered()); n != 2 {
+		t.Fatalf("%d deliveries after the flood, want 2", n)
 	}
 	if err := send("ann@acme.example"); err != nil {
 		t.Fatalf("another sender: %v", err)
 	}
-	send("")
-	send("")
-	if err := send(""); err == nil {
-		t.Fatal("a third bounce passed: the null sender should be one bucket")
+	for range 3 {
+		if err := send(""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := len(box.delivered()); n != 5 {
-		t.Fatalf("%d deliveries, want 5 (2 + 1 + 2)", n)
+		t.Fatalf("%d deliveries, want 5 (2 + 1 + 2): the null sender should be one bucket", n)
 	}
 	if n := strings.Count(logs.String(), "sender=flood@spam.example"); n != 1 {
 		t.Fatalf("flooding sender logged %d times, want once:\n%s", n, logs.String())
