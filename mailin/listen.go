@@ -96,6 +96,13 @@ type ListenConfig struct {
 	// ReadTimeout bounds the wait for a command and the whole DATA
 	// transfer (0: 5 minutes); WriteTimeout a reply (0: 1 minute).
 	ReadTimeout, WriteTimeout time.Duration
+	// MaxDeliveries bounds the mails read and delivered at once (0: 4),
+	// and so the memory they take: up to inbound.MaxSize each, and two or
+	// three times that while Deliver parses it. A mail over the bound
+	// waits for its turn, up to QueueWait (0: 2 minutes, under Postfix's
+	// 3-minute data timeout), then is told 451 and comes again later.
+	MaxDeliveries int
+	QueueWait     time.Duration
 	// Grace is how long Close waits for mails being delivered (0: 10 s).
 	Grace time.Duration
 	// Flood limits each envelope sender (zero: DefaultFlood).
@@ -115,6 +122,7 @@ type Listener struct {
 	ln    *limitListener
 	log   *slog.Logger
 	flood *flood
+	slots chan struct{} // one per mail being read and delivered
 
 	ctx    context.Context // deliveries' context, ended when Close gives up waiting
 	cancel context.CancelFunc
@@ -148,6 +156,12 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = time.Minute
 	}
+	if cfg.MaxDeliveries <= 0 {
+		cfg.MaxDeliveries = 4
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 2 * time.Minute
+	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 10 * time.Second
 	}
@@ -160,7 +174,7 @@ func Listen(cfg ListenConfig) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{cfg: cfg, log: log, flood: f, served: make(chan struct{}), drained: make(chan struct{})}
+	l := &Listener{cfg: cfg, log: log, flood: f, slots: make(chan struct{}, cfg.MaxDeliveries), served: make(chan struct{}), drained: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.ln = &limitListener{Listener: inner, max: cfg.MaxConnections, conns: map[*trackedConn]struct{}{}, log: log}
 	l.srv = smtp.NewServer(backend{l})
@@ -265,6 +279,27 @@ func (l *Listener) Close() error {
 	return err
 }
 
+// acquire takes one of MaxDeliveries slots, waiting up to QueueWait (then
+// 451) or until Close gives up (421).
+func (l *Listener) acquire() error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	wait := time.NewTimer(l.cfg.QueueWait)
+	defer wait.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-wait.C:
+		l.log.Warn("incoming mail: too many mails at once; told to come again later", "max_deliveries", l.cfg.MaxDeliveries, "waited", l.cfg.QueueWait)
+		return errBusy
+	case <-l.ctx.Done():
+		return errClosing
+	}
+}
+
 // begin counts a delivery in, unless the listener is closing; the
 // session's Reset or Logout counts it out.
 func (l *Listener) begin() bool {
@@ -288,6 +323,7 @@ func (l *Listener) end() {
 
 var (
 	errClosing  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, try again later"}
+	errBusy     = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Too many mails at once, try again later"}
 	errNotOurs  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such recipient here"}
 	errTempFail = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
 )
@@ -378,6 +414,10 @@ func (s *session) Data(r io.Reader) error {
 		}
 		return nil
 	}
+	if err := s.l.acquire(); err != nil {
+		return err
+	}
+	defer func() { <-s.l.slots }()
 	raw, err := readMail(r, s.size)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -552,5 +553,80 @@ func TestRecipientAndTimeLimits(t *testing.T) {
 	line, _ := r.ReadString('\n')
 	if !strings.HasPrefix(line, "421") || time.Since(start) > 2*time.Second {
 		t.Fatalf("idle client: %q after %v, want 421 after about 200 ms", line, time.Since(start))
+	}
+}
+
+// With MaxDeliveries 1, two mails sent at once on two connections are
+// read and delivered one after the other (Deliver never runs twice at
+// once), and both are delivered.
+func TestMaxDeliveriesOneAtATime(t *testing.T) {
+	var running, most, done atomic.Int32
+	deliver := func(context.Context, string, []string, []byte) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+		done.Add(1)
+		return nil
+	}
+	l := startListener(t, ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Deliver: deliver, MaxDeliveries: 1})
+	errs := make(chan error, 2)
+	for i := range 2 {
+		c := lmtpClient(t, l)
+		go func() {
+			errs <- c.SendMail(fmt.Sprintf("ann%d@acme.example", i), []string{"support@help.example"}, strings.NewReader(sample))
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a mail: %v, want delivered", err)
+		}
+	}
+	if done.Load() != 2 || most.Load() != 1 {
+		t.Fatalf("%d delivered, at most %d at once; want 2, 1", done.Load(), most.Load())
+	}
+}
+
+// A mail that waits longer than QueueWait for its turn is told 451 (the
+// mail server tries again later) and is not delivered.
+func TestMaxDeliveriesWaitTooLong(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var box inbox
+	first := true
+	var mu sync.Mutex
+	deliver := func(ctx context.Context, from string, rcpts []string, raw []byte) error {
+		mu.Lock()
+		f := first
+		first = false
+		mu.Unlock()
+		if f {
+			close(entered)
+			<-release
+		}
+		return box.deliver(ctx, from, rcpts, raw)
+	}
+	l := startListener(t, ListenConfig{Endpoint: Endpoint{LMTP: true, Network: "tcp", Address: "127.0.0.1:0"}, Deliver: deliver,
+		MaxDeliveries: 1, QueueWait: 100 * time.Millisecond})
+	a, b := lmtpClient(t, l), lmtpClient(t, l)
+	sent := make(chan error, 1)
+	go func() {
+		sent <- a.SendMail("ann@acme.example", []string{"support@help.example"}, strings.NewReader(sample))
+	}()
+	<-entered
+	var se *smtp.SMTPError
+	if err := b.SendMail("bob@acme.example", []string{"support@help.example"}, strings.NewReader(sample)); !errors.As(err, &se) || se.Code != 451 {
+		t.Fatalf("a mail waiting too long: %v, want 451", err)
+	}
+	close(release)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got := box.delivered(); len(got) != 1 || got[0].from != "ann@acme.example" {
+		t.Fatalf("delivered %+v, want ann's only", got)
 	}
 }

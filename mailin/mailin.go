@@ -84,8 +84,11 @@ type Config struct {
 	Deliver Deliver
 	// Flood limits each envelope sender, across both ways in (zero:
 	// DefaultFlood).
-	Flood  ratelimit.Rule
-	Logger *slog.Logger
+	Flood ratelimit.Rule
+	// MaxDeliveries bounds the listener's mails read and delivered at once
+	// (ListenConfig.MaxDeliveries; 0: 4).
+	MaxDeliveries int
+	Logger        *slog.Logger
 }
 
 // Receiver runs what Start started.
@@ -123,7 +126,7 @@ func Start(cfg Config) (*Receiver, error) {
 	}
 	f := newFlood(cfg.Flood, log, nil)
 	if cfg.Listen != "" {
-		r.Listener, err = Listen(ListenConfig{Endpoint: ep, Accept: cfg.Accept, Deliver: cfg.Deliver, Logger: log, flood: f})
+		r.Listener, err = Listen(ListenConfig{Endpoint: ep, Accept: cfg.Accept, Deliver: cfg.Deliver, MaxDeliveries: cfg.MaxDeliveries, Logger: log, flood: f})
 		if err != nil {
 			return nil, err
 		}
