@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/orbitask/portal/inbound"
 )
 
 // The Postfix configuration of TestPostfixDeliversOverLMTP, which
@@ -79,7 +81,8 @@ postlog   unix-dgram n - n - 1 postlogd
 // unix socket), submits mail to it over SMTP, and checks what Deliver
 // gets: the envelope sender, every recipient with its +extension (the
 // ticket's reply tag), the mail; and that a temporary failure (451) makes
-// Postfix deliver the mail again. Skipped where Postfix is not installed,
+// Postfix deliver the mail again, while a mail Deliver refuses for good is
+// accepted and dropped: Postfix bounces nothing to its forged sender. Skipped where Postfix is not installed,
 // except under CI=true, where it must run.
 func TestPostfixDeliversOverLMTP(t *testing.T) {
 	postfix, err := exec.LookPath("postfix")
@@ -137,9 +140,14 @@ func TestPostfixDeliversOverLMTP(t *testing.T) {
 	var mu sync.Mutex
 	var got []delivery
 	failedOnce := false
+	badSeen := 0
 	deliver := func(_ context.Context, from string, rcpts []string, raw []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
+		if strings.Contains(string(raw), "<bad@acme.example>") {
+			badSeen++
+			return fmt.Errorf("mailroute: %w: From: no address", inbound.ErrMalformed)
+		}
 		if strings.Contains(string(raw), "<retry@acme.example>") && !failedOnce {
 			failedOnce = true
 			return errors.New("database is busy")
@@ -189,6 +197,18 @@ func TestPostfixDeliversOverLMTP(t *testing.T) {
 		{"reply@acme.example", []string{tagged, "support@help.example"}},
 		{"unix@acme.example", []string{"support@unix.help.example"}},
 		{"retry@acme.example", []string{"support@help.example"}},
+	}
+	// A mail Deliver refuses for good, from a forged envelope sender: the
+	// listener accepts and drops it, so Postfix bounces nothing to the victim.
+	bad := "To: support@help.example\r\nSubject: CHEAP PILLS\r\nMessage-ID: <bad@acme.example>\r\n\r\nBuy now\r\n"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := netsmtp.SendMail(smtpAddr, nil, "victim@third.example", []string{"support@help.example"}, []byte(bad))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("submitting the bad mail to Postfix: %v", err)
+		}
 	}
 	for _, m := range mails {
 		msg := fmt.Sprintf("From: Ann <ann@acme.example>\r\nTo: %s\r\nSubject: Printer\r\nMessage-ID: <%s>\r\n\r\nIt is on fire (%s).\r\n",
@@ -240,6 +260,51 @@ func TestPostfixDeliversOverLMTP(t *testing.T) {
 	if !failedOnce {
 		t.Error("the retried mail was never refused")
 	}
+	// The bad mail reached Deliver once, and Postfix's log says it was
+	// sent (our 250), never bounced: no mail to victim@third.example.
+	var status string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		status = postfixStatus(t, dir, "<bad@acme.example>")
+		if status != "" || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	seen := badSeen
+	mu.Unlock()
+	log, _ := os.ReadFile(filepath.Join(dir, "maillog"))
+	if seen != 1 || !strings.Contains(status, "status=sent") {
+		t.Errorf("the refused mail: Deliver saw it %d times; Postfix: %q; want once, status=sent", seen, status)
+	}
+	for _, l := range strings.Split(string(log), "\n") {
+		if strings.Contains(l, "status=bounced") || strings.Contains(l, "non-delivery notification") || strings.Contains(l, "to=<victim@third.example>") {
+			t.Errorf("Postfix bounced: %s", l)
+		}
+	}
+}
+
+// postfixStatus is the "status=" part of the delivery line of the mail
+// with Message-ID id in Postfix's log, "" while there is none.
+func postfixStatus(t *testing.T, dir, id string) string {
+	log, _ := os.ReadFile(filepath.Join(dir, "maillog"))
+	lines := strings.Split(string(log), "\n")
+	qid := ""
+	for _, l := range lines {
+		if before, _, ok := strings.Cut(l, ": message-id="+id); ok {
+			f := strings.Fields(before)
+			qid = f[len(f)-1]
+		}
+	}
+	if qid == "" {
+		return ""
+	}
+	for _, l := range lines {
+		if strings.Contains(l, " "+qid+": ") && strings.Contains(l, "status=") {
+			_, st, _ := strings.Cut(l, "status=")
+			return "status=" + st
+		}
+	}
+	return ""
 }
 
 // reachable says whether every directory from / to dir lets others
