@@ -477,12 +477,15 @@ var errTooLarge = errors.New("mailin: mail larger than inbound.MaxSize")
 // little more: the client counts its own line ends, CRLF on the wire), so
 // a large mail is not copied over and over while its buffer grows.
 func readMail(r io.Reader, declared int64) ([]byte, error) {
-	hint := int64(4096)
-	if declared > 0 {
-		hint = min(declared+declared/32+4096, inbound.MaxSize+1)
-	}
-	buf := make([]byte, 0, hint)
 	lr := io.LimitReader(r, inbound.MaxSize+1)
+	if declared <= 0 { // no hint: io.ReadAll grows its buffer more thriftily than append
+		buf, err := io.ReadAll(lr)
+		if err == nil && len(buf) > inbound.MaxSize {
+			return buf[:0], errTooLarge
+		}
+		return buf, err
+	}
+	buf := make([]byte, 0, min(declared+declared/32+4096, inbound.MaxSize+1))
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

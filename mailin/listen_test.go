@@ -2,14 +2,17 @@ package mailin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	netsmtp "net/smtp"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -628,5 +631,32 @@ func TestMaxDeliveriesWaitTooLong(t *testing.T) {
 	}
 	if got := box.delivered(); len(got) != 1 || got[0].from != "ann@acme.example" {
 		t.Fatalf("delivered %+v, want ann's only", got)
+	}
+}
+
+// readMail reads a mail whole, into one buffer when the size is declared
+// (the mail server's SIZE counts LF line ends; CRLF arrives), and stops
+// past inbound.MaxSize.
+func TestReadMail(t *testing.T) {
+	data := []byte(strings.Repeat(strings.Repeat("x", 76)+"\r\n", 10<<20/78))
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	got, err := readMail(bytes.NewReader(data), int64(len(data))*77/78)
+	runtime.ReadMemStats(&b)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("readMail: %d bytes, %v; want the %d bytes", len(got), err, len(data))
+	}
+	if alloc := b.TotalAlloc - a.TotalAlloc; alloc > uint64(len(data))*11/10 {
+		t.Errorf("allocated %d bytes for a %d-byte mail with its SIZE declared, want one buffer", alloc, len(data))
+	}
+	for _, declared := range []int64{0, 1000, inbound.MaxSize + 5} {
+		big := io.MultiReader(bytes.NewReader(data), bytes.NewReader(data), bytes.NewReader(data))
+		if _, err := readMail(big, declared); !errors.Is(err, errTooLarge) {
+			t.Errorf("a 30 MB mail, SIZE %d: %v, want errTooLarge", declared, err)
+		}
+	}
+	if got, err := readMail(strings.NewReader(sample), 0); err != nil || string(got) != sample {
+		t.Errorf("no SIZE: %q, %v", got, err)
 	}
 }
