@@ -82,8 +82,9 @@ postlog   unix-dgram n - n - 1 postlogd
 // gets: the envelope sender, every recipient with its +extension (the
 // ticket's reply tag), the mail; and that a temporary failure (451) makes
 // Postfix deliver the mail again, while a mail Deliver refuses for good is
-// accepted and dropped: Postfix bounces nothing to its forged sender. Skipped where Postfix is not installed,
-// except under CI=true, where it must run.
+// accepted and dropped: Postfix bounces nothing to its forged sender.
+// Skipped where Postfix is not installed, except under CI=true, where it
+// must run.
 func TestPostfixDeliversOverLMTP(t *testing.T) {
 	postfix, err := exec.LookPath("postfix")
 	if err != nil {
