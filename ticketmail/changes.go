@@ -115,22 +115,30 @@ func (m *Mailer) Changed(ctx context.Context, tx *sqlitedb.Tx, number int, event
 	if err != nil {
 		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
 	}
-	thread, err := mail.ThreadTx(tx, int64(number))
-	if err != nil {
-		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
-	}
 	msg := m.compose(t, o, kind)
 	msg.MessageID = mail.TicketMessageID(int64(number), kind+"-"+strconv.FormatInt(o.seq, 10), m.host)
 	msg.Secret = token
+	if err := m.thread(tx, &msg); err != nil {
+		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
+	}
+	if _, err := mail.Enqueue(tx, msg); err != nil {
+		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
+	}
+	return nil
+}
+
+// thread sets msg's threading headers from the ticket's earlier mails.
+func (m *Mailer) thread(tx *sqlitedb.Tx, msg *mail.Message) error {
+	thread, err := mail.ThreadTx(tx, msg.Ticket)
+	if err != nil {
+		return err
+	}
 	if len(thread) > 0 {
 		msg.InReplyTo = thread[0] // the "filed" mail, the thread's root
 		if len(thread) > maxReferences {
 			thread = append(thread[:1:1], thread[len(thread)-maxReferences+1:]...)
 		}
 		msg.References = strings.Join(thread, " ")
-	}
-	if _, err := mail.Enqueue(tx, msg); err != nil {
-		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
 	}
 	return nil
 }
