@@ -150,12 +150,14 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 	tr := func(key string, args ...any) string {
 		return m.cfg.Words.T(lang, key, append([]any{"number", t.Number, "subject", t.Subject, "name", t.Name, "phone", t.Phone}, args...)...)
 	}
+	// One subject for every mail of the ticket; what this one is, its
+	// first line says.
+	subject := m.threadSubject(lang, t)
 	var b body
+	b.para(tr("mailout.what." + kind))
 	b.para(tr("mailout.hello"))
-	var subject string
 	switch kind {
 	case KindReply:
-		subject = tr("email.replied.subject")
 		b.para(tr("mailout.reply.intro"))
 		b.quote(o.reply.Message.Body)
 		switch o.status {
@@ -165,7 +167,6 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 			b.para(tr("mailout.solved.now") + " " + tr("mailout.solved.reopen"))
 		}
 	case KindWaiting:
-		subject = tr("mailout.waiting.subject")
 		// Say what we need: the question we last asked.
 		if last := lastReply(t); last != "" {
 			b.para(tr("mailout.waiting.intro"))
@@ -174,11 +175,8 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 			b.para(tr("mailout.waiting.intro_plain"))
 		}
 	case KindSolved:
-		subject = tr("mailout.solved.subject")
 		b.para(tr("mailout.solved.intro"))
 		b.para(tr("mailout.solved.reopen"))
-	case KindCall:
-		subject = tr("mailout.call.subject")
 	}
 	if o.call {
 		// The policy: a phone follow-up quotes the ticket's number.

@@ -24,7 +24,7 @@ func (m *Mailer) NewLink(ctx context.Context, tx *sqlitedb.Tx, t tickets.Ticket,
 	}
 	subject := m.threadSubject(lang, t)
 	var b body
-	b.para(tr("mailout.newlink.what"))
+	b.para(tr("mailout.what.newlink"))
 	b.para(tr("mailout.hello"))
 	b.para(tr("mailout.newlink.intro"))
 	b.link(tr("mailout.newlink.link"), m.cfg.PublicURL+fmt.Sprintf("/tickets/%d?token=%s", t.Number, mail.SecretMark))

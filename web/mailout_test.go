@@ -248,11 +248,11 @@ func TestAgentReplyMail(t *testing.T) {
 	p := newMailPortal(t)
 	ctx := context.Background()
 	for i, tc := range []struct {
-		lang, subjectWord, introWord string
+		lang, subject, subjectWord, introWord string
 	}{
-		{"cs", "Podpora odpověděla", "náš tým podpory odpověděl"},
-		{"de", "Der Support hat geantwortet", "unser Support-Team hat"},
-		{"en", "Support replied", "Our support team replied"},
+		{"cs", "[č. 1001] Export stops halfway", "Podpora odpověděla", "náš tým podpory odpověděl"},
+		{"de", "[Nr. 1002] Export stops halfway", "Der Support hat geantwortet", "unser Support-Team hat"},
+		{"en", "[#1003] Export stops halfway", "Support replied", "Our support team replied"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			tk, own := p.file(t, tc.lang, "jana@example.org")
@@ -276,8 +276,13 @@ func TestAgentReplyMail(t *testing.T) {
 			if n := p.outbox(t, tk.Number); n != 2 {
 				t.Errorf("%d mails for the filing and one reply, want 2", n)
 			}
-			if !strings.Contains(m.subject, itoa(tk.Number)) || !strings.Contains(m.subject, tc.subjectWord) {
-				t.Errorf("subject %q: want the number and %q", m.subject, tc.subjectWord)
+			// One subject per ticket, the filed mail's; what the mail is
+			// says its first line.
+			if m.subject != filed.subject || m.subject != tc.subject {
+				t.Errorf("subject %q (filed: %q), want %q", m.subject, filed.subject, tc.subject)
+			}
+			if firstLine(m.text) != tc.subjectWord {
+				t.Errorf("the reply mail's first line should be %q:\n%s", tc.subjectWord, m.text)
 			}
 			if !strings.Contains(m.text, tc.introWord) || !strings.Contains(m.text, "**`portal export --resume`**") {
 				t.Errorf("text part lacks the intro or the reply's Markdown:\n%s", m.text)
@@ -355,7 +360,7 @@ func TestStatusMails(t *testing.T) {
 		t.Fatal(err)
 	}
 	waiting := p.relay.wait(t, 3)[2]
-	if !strings.Contains(waiting.subject, "En attente de votre réponse") || !strings.Contains(waiting.text, "Quelle version utilisez-vous ?") {
+	if waiting.subject != "[n° 1001] Export stops halfway" || firstLine(waiting.text) != "En attente de votre réponse" || !strings.Contains(waiting.text, "Quelle version utilisez-vous ?") {
 		t.Errorf("waiting mail: subject %q, text lacks the question we asked:\n%s", waiting.subject, waiting.text)
 	}
 	if waiting.header.Get("Auto-Submitted") != "auto-generated" {
@@ -393,7 +398,7 @@ func TestStatusMails(t *testing.T) {
 	if n := p.outbox(t, tk.Number); n != 5 {
 		t.Errorf("%d mails in the outbox, want 5: the customer's reply mails nothing", n)
 	}
-	if !strings.Contains(solved.subject, "Résolu") || !strings.Contains(solved.text, "répondez à ce message ou sur la page") {
+	if solved.subject != waiting.subject || firstLine(solved.text) != "Résolu" || !strings.Contains(solved.text, "répondez à ce message ou sur la page") {
 		t.Errorf("solved mail: %q\n%s", solved.subject, solved.text)
 	}
 
@@ -438,7 +443,7 @@ func TestStatusMails(t *testing.T) {
 	if _, err := p.svc.Tickets.AgentStatus(ctx, tk.Number, tickets.StatusSolved, agentStaff); err != nil {
 		t.Fatal(err)
 	}
-	if m := p.relay.wait(t, 7)[6]; !strings.Contains(m.subject, "Résolu") {
+	if m := p.relay.wait(t, 7)[6]; firstLine(m.text) != "Résolu" {
 		t.Errorf("status mails on again: got %q", m.subject)
 	}
 }
@@ -492,9 +497,9 @@ func TestCallMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := next()
-	if !strings.Contains(m.subject, "We will call you") || !strings.Contains(m.text, callWords) ||
+	if m.subject != "[#"+itoa(prio.Number)+"] Export stops halfway" || firstLine(m.text) != "We will call you" || !strings.Contains(m.text, callWords) ||
 		m.header.Get("Auto-Submitted") != "auto-generated" {
-		t.Errorf("call mail: %q\n%s", m.subject, m.text)
+		t.Errorf("call mail: %q\n%q", m.subject, m.text)
 	}
 	prio2, _ := p.file(t, "en", "petr@acme.example")
 	next()
@@ -545,7 +550,7 @@ func TestRevokeMailedLinks(t *testing.T) {
 		}
 	}
 	m := p.relay.wait(t, 4)[3]
-	if !strings.Contains(m.header.Get("To"), "<jana@example.org>") || !strings.HasPrefix(m.text, "Ein neuer privater Link zu Ihrem Ticket") {
+	if !strings.Contains(m.header.Get("To"), "<jana@example.org>") || m.subject != "[Nr. 1001] Export stops halfway" || !strings.HasPrefix(m.text, "Ein neuer privater Link zu Ihrem Ticket") {
 		t.Errorf("newlink mail to %q:\n%s", m.header.Get("To"), m.text)
 	}
 	ls := links(m)
@@ -614,6 +619,12 @@ func TestRevokeMailedLinks(t *testing.T) {
 	if code, _ := p.get(t, lastNew); code != http.StatusOK || len(valid) != 0 || len(all) != 6 {
 		t.Errorf("after two concurrent revocations: the last newlink mail's link %d, earlier links still valid %v, %d mails (want 6)", code, valid, len(all))
 	}
+}
+
+// firstLine is a mail text's first line.
+func firstLine(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	return strings.TrimSuffix(line, "\r")
 }
 
 // postPage posts a form and returns the status and the page.
