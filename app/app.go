@@ -196,6 +196,7 @@ func Open(cfg Config) (_ *App, err error) {
 	var notifyFiled func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
 	var notify func(context.Context, *sqlitedb.Tx, int, []tickets.Event) error
 	var notifyFind func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
+	var notifyNewLink func(context.Context, *sqlitedb.Tx, tickets.Ticket, string) error
 	if cfg.PublicURL != "" {
 		words, err := i18n.Load()
 		if err != nil {
@@ -211,10 +212,11 @@ func Open(cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		notifyFiled, notify, notifyFind = mailer.Filed, mailer.Changed, mailer.Find
+		notifyNewLink = mailer.NewLink
 	}
 	a.Tickets, err = tickets.Open(tickets.Config{DB: a.DB, DataDir: cfg.Data, Logger: log,
 		OnEvent: onEvent, OnFiledTx: a.Deflect.TicketFiled, NotifyFiledTx: notifyFiled, NotifyTx: notify,
-		NotifyFindTx: notifyFind})
+		NotifyFindTx: notifyFind, NotifyNewLinkTx: notifyNewLink})
 	if err != nil {
 		return nil, err
 	}

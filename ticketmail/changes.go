@@ -115,22 +115,30 @@ func (m *Mailer) Changed(ctx context.Context, tx *sqlitedb.Tx, number int, event
 	if err != nil {
 		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
 	}
-	thread, err := mail.ThreadTx(tx, int64(number))
-	if err != nil {
-		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
-	}
 	msg := m.compose(t, o, kind)
 	msg.MessageID = mail.TicketMessageID(int64(number), kind+"-"+strconv.FormatInt(o.seq, 10), m.host)
 	msg.Secret = token
+	if err := m.thread(tx, &msg); err != nil {
+		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
+	}
+	if _, err := mail.Enqueue(tx, msg); err != nil {
+		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
+	}
+	return nil
+}
+
+// thread sets msg's threading headers from the ticket's earlier mails.
+func (m *Mailer) thread(tx *sqlitedb.Tx, msg *mail.Message) error {
+	thread, err := mail.ThreadTx(tx, msg.Ticket)
+	if err != nil {
+		return err
+	}
 	if len(thread) > 0 {
 		msg.InReplyTo = thread[0] // the "filed" mail, the thread's root
 		if len(thread) > maxReferences {
 			thread = append(thread[:1:1], thread[len(thread)-maxReferences+1:]...)
 		}
 		msg.References = strings.Join(thread, " ")
-	}
-	if _, err := mail.Enqueue(tx, msg); err != nil {
-		return fmt.Errorf("ticketmail: %s #%d: %w", kind, number, err)
 	}
 	return nil
 }
@@ -142,12 +150,14 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 	tr := func(key string, args ...any) string {
 		return m.cfg.Words.T(lang, key, append([]any{"number", t.Number, "subject", t.Subject, "name", t.Name, "phone", t.Phone}, args...)...)
 	}
+	// One subject for every mail of the ticket; what this one is, its
+	// first line says.
+	subject := m.threadSubject(lang, t)
 	var b body
+	b.para(tr("mailout.what." + kind))
 	b.para(tr("mailout.hello"))
-	var subject string
 	switch kind {
 	case KindReply:
-		subject = tr("email.replied.subject")
 		b.para(tr("mailout.reply.intro"))
 		b.quote(o.reply.Message.Body)
 		switch o.status {
@@ -157,7 +167,6 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 			b.para(tr("mailout.solved.now") + " " + tr("mailout.solved.reopen"))
 		}
 	case KindWaiting:
-		subject = tr("mailout.waiting.subject")
 		// Say what we need: the question we last asked.
 		if last := lastReply(t); last != "" {
 			b.para(tr("mailout.waiting.intro"))
@@ -166,11 +175,8 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 			b.para(tr("mailout.waiting.intro_plain"))
 		}
 	case KindSolved:
-		subject = tr("mailout.solved.subject")
 		b.para(tr("mailout.solved.intro"))
 		b.para(tr("mailout.solved.reopen"))
-	case KindCall:
-		subject = tr("mailout.call.subject")
 	}
 	if o.call {
 		// The policy: a phone follow-up quotes the ticket's number.

@@ -76,14 +76,14 @@ func (m *Mailer) Filed(ctx context.Context, tx *sqlitedb.Tx, t tickets.Ticket, t
 	if err != nil {
 		return fmt.Errorf("ticketmail: filed #%d: %w", t.Number, err)
 	}
-	text := w.T(lang, "email.filed.body", args...) + confirmText + "\n\n" + w.T(lang, "email.signature") + "\n"
+	text := w.T(lang, "mailout.what.filed") + "\n\n" + w.T(lang, "email.filed.body", args...) + confirmText + "\n\n" + w.T(lang, "email.signature") + "\n"
 	_, err = mail.Enqueue(tx, mail.Message{
 		MessageID:     mail.TicketMessageID(int64(t.Number), "filed", m.host),
 		Ticket:        int64(t.Number),
 		Kind:          "filed",
 		Lang:          lang,
 		To:            t.Email,
-		Subject:       w.T(lang, "email.filed.subject", args...),
+		Subject:       m.threadSubject(lang, t),
 		Text:          text,
 		AutoSubmitted: true,
 		Headers:       m.replyTo(t.Number),

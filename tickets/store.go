@@ -110,6 +110,11 @@ type Config struct {
 	// page asked from, so that its mail commits with the token. nil: no
 	// mail (the request still answers the same).
 	NotifyFindTx func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
+	// NotifyNewLinkTx is called inside the transaction of RevokeAccess
+	// with the ticket and its new access token (known only then), so that
+	// the mail carrying the new private link to the ticket's address
+	// commits with it. nil: RevokeAccess refuses (ErrNoLinkMail).
+	NotifyNewLinkTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
 }
 
 // Store files and changes tickets.
@@ -124,10 +129,12 @@ type Store struct {
 	notifyFiledTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
 	notifyTx      func(ctx context.Context, tx *sqlitedb.Tx, number int, events []Event) error
 	notifyFindTx  func(ctx context.Context, tx *sqlitedb.Tx, email, lang, token string) error
-	calendar      *reloading[*calendar.Calendar]
-	plans         *reloading[customers]
-	stop          stopIndex
-	files         sqlitedb.StorageHealth // whether attachments' files fail to be written
+	// notifyNewLinkTx: see Config.NotifyNewLinkTx; nil allowed
+	notifyNewLinkTx func(ctx context.Context, tx *sqlitedb.Tx, t Ticket, token string) error
+	calendar        *reloading[*calendar.Calendar]
+	plans           *reloading[customers]
+	stop            stopIndex
+	files           sqlitedb.StorageHealth // whether attachments' files fail to be written
 }
 
 // Open migrates the database and returns a Store. It fails on a malformed
@@ -175,8 +182,8 @@ func Open(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		db: cfg.DB, attDir: attDir, now: cfg.Now, log: cfg.Logger, onEvent: cfg.OnEvent, onFiledTx: cfg.OnFiledTx, notifyFiledTx: cfg.NotifyFiledTx, notifyTx: cfg.NotifyTx,
-		notifyFindTx: cfg.NotifyFindTx,
-		calendar:     cal, plans: p, stop: newStopIndex(),
+		notifyFindTx: cfg.NotifyFindTx, notifyNewLinkTx: cfg.NotifyNewLinkTx,
+		calendar: cal, plans: p, stop: newStopIndex(),
 	}, nil
 }
 

@@ -248,11 +248,11 @@ func TestAgentReplyMail(t *testing.T) {
 	p := newMailPortal(t)
 	ctx := context.Background()
 	for i, tc := range []struct {
-		lang, subjectWord, introWord string
+		lang, subject, subjectWord, introWord string
 	}{
-		{"cs", "Podpora odpověděla", "náš tým podpory odpověděl"},
-		{"de", "Der Support hat geantwortet", "unser Support-Team hat"},
-		{"en", "Support replied", "Our support team replied"},
+		{"cs", "[č. 1001] Export stops halfway", "Podpora odpověděla", "náš tým podpory odpověděl"},
+		{"de", "[Nr. 1002] Export stops halfway", "Der Support hat geantwortet", "unser Support-Team hat"},
+		{"en", "[#1003] Export stops halfway", "Support replied", "Our support team replied"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			tk, own := p.file(t, tc.lang, "jana@example.org")
@@ -276,8 +276,13 @@ func TestAgentReplyMail(t *testing.T) {
 			if n := p.outbox(t, tk.Number); n != 2 {
 				t.Errorf("%d mails for the filing and one reply, want 2", n)
 			}
-			if !strings.Contains(m.subject, itoa(tk.Number)) || !strings.Contains(m.subject, tc.subjectWord) {
-				t.Errorf("subject %q: want the number and %q", m.subject, tc.subjectWord)
+			// One subject per ticket, the filed mail's; what the mail is
+			// says its first line.
+			if m.subject != filed.subject || m.subject != tc.subject {
+				t.Errorf("subject %q (filed: %q), want %q", m.subject, filed.subject, tc.subject)
+			}
+			if firstLine(m.text) != tc.subjectWord {
+				t.Errorf("the reply mail's first line should be %q:\n%s", tc.subjectWord, m.text)
 			}
 			if !strings.Contains(m.text, tc.introWord) || !strings.Contains(m.text, "**`portal export --resume`**") {
 				t.Errorf("text part lacks the intro or the reply's Markdown:\n%s", m.text)
@@ -355,7 +360,7 @@ func TestStatusMails(t *testing.T) {
 		t.Fatal(err)
 	}
 	waiting := p.relay.wait(t, 3)[2]
-	if !strings.Contains(waiting.subject, "En attente de votre réponse") || !strings.Contains(waiting.text, "Quelle version utilisez-vous ?") {
+	if waiting.subject != "[n° 1001] Export stops halfway" || firstLine(waiting.text) != "En attente de votre réponse" || !strings.Contains(waiting.text, "Quelle version utilisez-vous ?") {
 		t.Errorf("waiting mail: subject %q, text lacks the question we asked:\n%s", waiting.subject, waiting.text)
 	}
 	if waiting.header.Get("Auto-Submitted") != "auto-generated" {
@@ -393,7 +398,7 @@ func TestStatusMails(t *testing.T) {
 	if n := p.outbox(t, tk.Number); n != 5 {
 		t.Errorf("%d mails in the outbox, want 5: the customer's reply mails nothing", n)
 	}
-	if !strings.Contains(solved.subject, "Résolu") || !strings.Contains(solved.text, "répondez à ce message ou sur la page") {
+	if solved.subject != waiting.subject || firstLine(solved.text) != "Résolu" || !strings.Contains(solved.text, "répondez à ce message ou sur la page") {
 		t.Errorf("solved mail: %q\n%s", solved.subject, solved.text)
 	}
 
@@ -438,7 +443,7 @@ func TestStatusMails(t *testing.T) {
 	if _, err := p.svc.Tickets.AgentStatus(ctx, tk.Number, tickets.StatusSolved, agentStaff); err != nil {
 		t.Fatal(err)
 	}
-	if m := p.relay.wait(t, 7)[6]; !strings.Contains(m.subject, "Résolu") {
+	if m := p.relay.wait(t, 7)[6]; firstLine(m.text) != "Résolu" {
 		t.Errorf("status mails on again: got %q", m.subject)
 	}
 }
@@ -492,9 +497,9 @@ func TestCallMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := next()
-	if !strings.Contains(m.subject, "We will call you") || !strings.Contains(m.text, callWords) ||
+	if m.subject != "[#"+itoa(prio.Number)+"] Export stops halfway" || firstLine(m.text) != "We will call you" || !strings.Contains(m.text, callWords) ||
 		m.header.Get("Auto-Submitted") != "auto-generated" {
-		t.Errorf("call mail: %q\n%s", m.subject, m.text)
+		t.Errorf("call mail: %q\n%q", m.subject, m.text)
 	}
 	prio2, _ := p.file(t, "en", "petr@acme.example")
 	next()
@@ -506,14 +511,17 @@ func TestCallMail(t *testing.T) {
 	}
 }
 
-// TestRevokeMailedLinks: revoking from the ticket's page makes the links of
-// earlier mails 404, while the ticket's own token still opens it; revoking
-// from a page opened with a mailed link gives the customer a fresh one.
+// TestRevokeMailedLinks: revoking through the portal's HTTP server, asked
+// with a link from a forwarded mail, ends every way in (the filed mail's
+// link, the ticket's own token, every mailed link), mails a new private
+// link to the ticket's address only (the caller's page shows none, and
+// says where it went, masked), and the outbox forgets the new token once
+// sent. Two concurrent revocations leave one valid token: the last mailed.
 func TestRevokeMailedLinks(t *testing.T) {
 	p := newMailPortal(t)
 	ctx := context.Background()
 	tk, own := p.file(t, "de", "jana@example.org")
-	p.relay.wait(t, 1)
+	filedLink := links(p.relay.wait(t, 1)[0])[0]
 	for i := 0; i < 2; i++ {
 		if _, err := p.svc.Tickets.Post(ctx, tk.Number, agentStaff, tickets.AgentReply{Body: "Antwort."}); err != nil {
 			t.Fatal(err)
@@ -525,37 +533,110 @@ func TestRevokeMailedLinks(t *testing.T) {
 		t.Fatalf("GET %s: %d, want the page with the revoke control in German", first, code)
 	}
 	n := itoa(tk.Number)
-	code, loc := p.post(t, "/tickets/"+n+"/links/revoke", url.Values{"token": {own}})
-	if code != http.StatusSeeOther || tokenOf(t, loc) != own {
-		t.Fatalf("POST revoke: %d to %q, want 303 back to the page", code, loc)
+	if code, _ := p.postPage(t, "/tickets/"+n+"/links/revoke", url.Values{"token": {"wrong"}}); code != http.StatusNotFound {
+		t.Errorf("revoking with a wrong token: %d, want 404", code)
 	}
-	if code, page := p.get(t, loc); code != http.StatusOK || !strings.Contains(page, "2 per E-Mail gesendete Links wurden widerrufen") {
-		t.Errorf("after revoking: %d, want the count said", code)
+	// The reader of a forwarded reply mail asks.
+	code, page := p.postPage(t, "/tickets/"+n+"/links/revoke", url.Values{"token": {tokenOf(t, second)}})
+	if code != http.StatusOK || !strings.Contains(page, "Ein neuer privater Link wurde an j•••@example.org gesendet") {
+		t.Fatalf("POST revoke: %d, want the page saying where the new link went:\n%s", code, page)
 	}
-	for _, l := range []string{first, second} {
+	if strings.Contains(page, "token=") {
+		t.Errorf("the caller's page carries a link:\n%s", page)
+	}
+	for _, l := range []string{filedLink, "/tickets/" + n + "?token=" + url.QueryEscape(own), first, second} {
 		if code, _ := p.get(t, l); code != http.StatusNotFound {
 			t.Errorf("GET %s after revoking: %d, want 404", l, code)
 		}
 	}
-	if code, _ := p.get(t, "/tickets/"+n+"?token="+url.QueryEscape(own)); code != http.StatusOK {
-		t.Errorf("the ticket's own token after revoking: %d", code)
+	m := p.relay.wait(t, 4)[3]
+	if !strings.Contains(m.header.Get("To"), "<jana@example.org>") || m.subject != "[Nr. 1001] Export stops halfway" || !strings.HasPrefix(m.text, "Ein neuer privater Link zu Ihrem Ticket") {
+		t.Errorf("newlink mail to %q:\n%s", m.header.Get("To"), m.text)
+	}
+	ls := links(m)
+	if len(ls) != 1 {
+		t.Fatalf("links in the newlink mail: %v", ls)
+	}
+	if code, page := p.get(t, ls[0]); code != http.StatusOK || !strings.Contains(page, "Export stops halfway") {
+		t.Errorf("the new link: %d", code)
+	}
+	fresh := tokenOf(t, ls[0])
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var left int
+		if err := p.svc.DB.QueryRow(`SELECT count(*) FROM mail_outbox WHERE secret IS NOT NULL
+			OR instr(text_body, ?) OR instr(coalesce(html_body, ''), ?)`, fresh, fresh).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox still holds the new token after sending")
+		}
 	}
 
-	// From a mailed link: a fresh link replaces it.
+	// Asked again with an ended link (a second click): the same answer,
+	// no new token, no mail.
+	if code, page := p.postPage(t, "/tickets/"+n+"/links/revoke", url.Values{"token": {tokenOf(t, second)}}); code != http.StatusOK ||
+		!strings.Contains(page, "j•••@example.org") {
+		t.Errorf("asked again with the ended link: %d", code)
+	}
+	if code, _ := p.get(t, ls[0]); code != http.StatusOK {
+		t.Errorf("a second ask with an ended link rotated the token: %d", code)
+	}
+
+	// Two at once, with the new link: one valid token, the last mailed.
 	if _, err := p.svc.Tickets.Post(ctx, tk.Number, agentStaff, tickets.AgentReply{Body: "Noch eine."}); err != nil {
 		t.Fatal(err)
 	}
-	third := links(p.relay.wait(t, 4)[3])[0]
-	code, loc = p.post(t, "/tickets/"+n+"/links/revoke", url.Values{"token": {tokenOf(t, third)}})
-	if code != http.StatusSeeOther || tokenOf(t, loc) == tokenOf(t, third) || tokenOf(t, loc) == own {
-		t.Fatalf("POST revoke with a mailed link: %d to %q, want a fresh link", code, loc)
+	third := links(p.relay.wait(t, 5)[4])[0]
+	var wg sync.WaitGroup
+	for _, tok := range []string{fresh, tokenOf(t, third)} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := client.PostForm(p.base+"/tickets/"+n+"/links/revoke", url.Values{"token": {tok}})
+			if err == nil {
+				res.Body.Close()
+			}
+		}()
 	}
-	if code, page := p.get(t, loc); code != http.StatusOK || !strings.Contains(page, "neuen privaten Link") {
-		t.Errorf("the fresh link: %d", code)
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond) // any second mail reaches the relay
+	all := p.relay.wait(t, 6)
+	var valid []string
+	for _, l := range []string{filedLink, first, second, third, ls[0]} {
+		if code, _ := p.get(t, l); code == http.StatusOK {
+			valid = append(valid, l)
+		}
 	}
-	if code, _ := p.get(t, third); code != http.StatusNotFound {
-		t.Errorf("the revoked mailed link still opens the ticket: %d", code)
+	var lastNew string
+	for _, m := range all[5:] {
+		if strings.HasPrefix(m.text, "Ein neuer privater Link") {
+			lastNew = links(m)[0]
+		}
 	}
+	if code, _ := p.get(t, lastNew); code != http.StatusOK || len(valid) != 0 || len(all) != 6 {
+		t.Errorf("after two concurrent revocations: the last newlink mail's link %d, earlier links still valid %v, %d mails (want 6)", code, valid, len(all))
+	}
+}
+
+// firstLine is a mail text's first line.
+func firstLine(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	return strings.TrimSuffix(line, "\r")
+}
+
+// postPage posts a form and returns the status and the page.
+func (p *mailPortal) postPage(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	res, err := client.PostForm(p.base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
 
 // TestFailingMailRollsBackTheChange: a mail that cannot be written undoes

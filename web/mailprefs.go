@@ -1,13 +1,16 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/tickets"
 )
 
 // The customer's control of the mails of their ticket (issue 14): the page
@@ -89,47 +92,43 @@ func (h *handler) postMailPrefs(c *fiber.Ctx) error {
 }
 
 // revokeLinks is POST /tickets/:number/links/revoke (token): every link
-// sent by e-mail stops opening the ticket; the ticket's own token keeps
-// working. A customer who came with a link from a mail would lock
-// themselves out, so they get a fresh link, shown once, instead.
+// handed out stops opening the ticket, the ticket's own token included,
+// and a new private link is mailed to the ticket's address
+// (tickets.Store.RevokeAccess). The page shows no link: whoever asked (a
+// forwarded mail's reader, maybe) must not get one; it says where the new
+// one went, masked.
 func (h *handler) revokeLinks(c *fiber.Ctx) error {
 	n, err := httpkit.TicketNumber(c)
 	if err != nil {
 		return err
 	}
-	token := c.FormValue("token")
-	ctx := c.UserContext()
-	if _, err := h.tickets.Get(ctx, n, token); err != nil {
-		return err
+	r, err := h.tickets.RevokeAccess(c.UserContext(), n, c.FormValue("token"))
+	if errors.Is(err, tickets.ErrNoLinkMail) {
+		return fiber.NewError(fiber.StatusConflict, "revoking needs e-mail to send the new link, and this portal sends none")
 	}
-	count, err := h.tickets.RevokeLinks(ctx, n)
 	if err != nil {
 		return err
 	}
-	next := ticketURL(n, token)
-	if _, err := h.tickets.Get(ctx, n, token); err != nil {
-		fresh, err := h.tickets.MintLink(ctx, n, "page")
-		if err != nil {
-			return err
-		}
-		next = ticketURL(n, fresh) + "&new_link=1"
-	}
-	return c.Redirect(next+"&links_revoked="+strconv.Itoa(count), fiber.StatusSeeOther)
+	lang := h.ticketLang(c, r.Lang)
+	p := linksRevokedPage{layout: h.layout(lang, h.i18n.T(lang, "mailout.links.title")),
+		Message: h.i18n.T(lang, "mailout.links.done", "number", n, "email", maskAddress(r.Email))}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.render(c, fiber.StatusOK, "links_revoked", p)
 }
 
-// linksFlash is the ticket page's message after revoking links, if any.
-func (h *handler) linksFlash(c *fiber.Ctx, lang string) string {
-	s := c.Query("links_revoked")
-	if s == "" {
-		return ""
+// linksRevokedPage is the page after revoking.
+type linksRevokedPage struct {
+	layout
+	Message string
+}
+
+// maskAddress shows enough of an address for its owner to recognise it:
+// "jana@acme.example" is "j•••@acme.example".
+func maskAddress(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return "•••"
 	}
-	count, err := strconv.Atoi(s)
-	if err != nil || count < 0 {
-		return ""
-	}
-	msg := h.i18n.T(lang, "mailout.links.revoked", "count", count)
-	if c.Query("new_link") == "1" {
-		msg += " " + h.i18n.T(lang, "mailout.links.new_link")
-	}
-	return msg
+	r, _ := utf8.DecodeRuneInString(addr)
+	return string(r) + "•••" + addr[at:]
 }

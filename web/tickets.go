@@ -333,9 +333,6 @@ func (h *handler) showTicket(c *fiber.Ctx) error {
 	if c.Query("replied") == "1" {
 		p.Flash = h.i18n.T(p.Lang, "ticket.reply_sent")
 	}
-	if f := h.linksFlash(c, p.Lang); f != "" {
-		p.Flash = f
-	}
 	return h.render(c, fiber.StatusOK, "ticket", p)
 }
 

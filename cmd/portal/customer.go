@@ -49,7 +49,13 @@ func customerCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
-	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: data})
+	// A confirmation may raise the reply rule's call: mailed as the
+	// console's and the mailed link's confirmations mail it.
+	var ts *tickets.Store
+	notify, err := ticketNotify(db, data, func() *tickets.Store { return ts }, func(s string) { fmt.Fprintln(stderr, "portal customer:", s) })
+	if err == nil {
+		ts, err = tickets.Open(tickets.Config{DB: db, DataDir: data, NotifyTx: notify})
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "portal customer:", err)
 		return 1

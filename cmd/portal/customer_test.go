@@ -77,3 +77,52 @@ func TestCustomerConfirm(t *testing.T) {
 		t.Fatalf("confirmed %v by %q", ok, by)
 	}
 }
+
+// TestCustomerConfirmMailsTheCall: a confirmation that moves a ticket up to
+// Priority after support's first reply raises the reply rule's call, and
+// `portal customer confirm` writes the "we will call you" mail for it, as
+// the console and the mailed link do.
+func TestCustomerConfirmMailsTheCall(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "customers.yaml"),
+		[]byte("organisations:\n  - name: Acme Ltd\n    domains: [acme.example]\n    plan: priority\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlitedb.Open(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := tickets.Open(tickets.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tk, _, err := ts.File(ctx, tickets.NewTicket{Name: "Jana", Company: "Acme", Phone: "+420 601 555 010",
+		Email: "jana@acme.example", Subject: "Export fails", Description: "The export stops half way.", Severity: 3, Lang: "de"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Reply(ctx, tk.Number, tickets.ActorSupport, "Bitte senden Sie das Log."); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	t.Setenv("PORTAL_PUBLIC_URL", "https://help.example")
+	t.Setenv("PORTAL_MAIL_FROM", "Support <support@help.example>")
+	if code, out, errs := runCmd("customer", "confirm", "jana@acme.example", "--data", dir); code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	db, err = sqlitedb.Open(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var kind, lang, text string
+	if err := db.QueryRow(`SELECT kind, lang, text_body FROM mail_outbox WHERE ticket = ? ORDER BY id DESC LIMIT 1`, tk.Number).
+		Scan(&kind, &lang, &text); err != nil {
+		t.Fatalf("no mail for #%d after the confirmation: %v", tk.Number, err)
+	}
+	if kind != "call" || lang != "de" || !strings.Contains(text, "+420 601 555 010") {
+		t.Errorf("mail %s in %s, want the call mail in German with the phone:\n%s", kind, lang, text)
+	}
+}

@@ -16,9 +16,10 @@ import (
 	"github.com/orbitask/portal/tickets"
 )
 
-// ticketNotify is tickets.Config.NotifyTx for `portal ticket`: its replies
-// and status changes mail the customer as an agent's do (the outbox's
-// mails leave through the sender of `portal serve`, which looks every 5 s).
+// ticketNotify is tickets.Config.NotifyTx for `portal ticket` and `portal
+// customer confirm`: their replies, status changes and the calls they raise
+// mail the customer as an agent's do (the outbox's mails leave through the
+// sender of `portal serve`, which looks every 2 s).
 // The links need PORTAL_PUBLIC_URL; without it nothing is mailed and
 // stderr says so. The reply address is PORTAL_SUPPORT_ADDRESS, else
 // PORTAL_MAIL_FROM, else support@ the public host, as serve's.
