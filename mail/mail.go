@@ -82,7 +82,6 @@ const SecretMark = "{{portal:secret}}"
 // SecretMarkN stands for Message.Secrets[i] in a mail's bodies.
 func SecretMarkN(i int) string { return "{{portal:secret:" + strconv.Itoa(i) + "}}" }
 
-
 // ErrInvalid is wrapped by Enqueue's errors for a message it refuses; the
 // error's text names the field.
 var ErrInvalid = errors.New("invalid message")
