@@ -33,7 +33,11 @@ type Mail struct {
 	ReplyTo    string   // Reply-To:, if any
 	To         []string // the addresses of To: and Cc:
 	Subject    string   // decoded
-	Date       time.Time
+	// AuthResults is the topmost Authentication-Results header (RFC 8601),
+	// the one the organisation's own mail server added last; "" if none.
+	// Read it with AuthResult.
+	AuthResults string
+	Date        time.Time
 
 	// Text is what the sender wrote in this mail: the plain text (or the
 	// HTML part made text), with quoted history and signature stripped.

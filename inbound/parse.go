@@ -117,6 +117,7 @@ func readHeader(m *Mail, h mail.Header) error {
 		m.InReplyTo = ids[0]
 	}
 	m.References = msgIDs(h.Get("References"))
+	m.AuthResults = strings.Join(strings.Fields(h.Get("Authentication-Results")), " ")
 	// A Date the mail gets wrong is not worth refusing a customer's mail:
 	// it stays zero and the caller uses the time of receipt.
 	if d, err := h.Date(); err == nil {

@@ -27,8 +27,19 @@ import (
 var migrations embed.FS
 
 // DefaultAnswersPerHour is how many questions of one sender are answered
-// in an hour; the mails beyond are accepted and dropped unanswered.
+// in an hour, the sender counted as one mailbox receives the answers
+// (lower-cased, "+ext" dropped from the local part); the mails beyond are
+// accepted and dropped unanswered.
 const DefaultAnswersPerHour = 5
+
+// DefaultAnswersPerDomainHour caps the answers to the senders of one
+// domain in an hour: many addresses of one victim's domain, forged, get
+// no more than this between them.
+const DefaultAnswersPerDomainHour = 20
+
+// DefaultAnswersTotalHour caps all answers in an hour: whatever the
+// senders, the portal never sends more answers than this.
+const DefaultAnswersTotalHour = 200
 
 // QuestionTTL is how long the link of an answer ("file my ticket") opens
 // the prefilled form: as long as the question's deflection session stays
@@ -51,8 +62,12 @@ type Config struct {
 	PublicURL string
 	// AnswersPerHour: see DefaultAnswersPerHour (0 means it).
 	AnswersPerHour int
-	Logger         *slog.Logger     // nil discards
-	Now            func() time.Time // nil = time.Now
+	// AnswersPerDomainHour: see DefaultAnswersPerDomainHour (0 means it).
+	AnswersPerDomainHour int
+	// AnswersTotalHour: see DefaultAnswersTotalHour (0 means it).
+	AnswersTotalHour int
+	Logger           *slog.Logger     // nil discards
+	Now              func() time.Time // nil = time.Now
 }
 
 // Router acts on incoming mail.
@@ -79,6 +94,12 @@ func New(cfg Config) (*Router, error) {
 	}
 	if r.cfg.AnswersPerHour <= 0 {
 		r.cfg.AnswersPerHour = DefaultAnswersPerHour
+	}
+	if r.cfg.AnswersPerDomainHour <= 0 {
+		r.cfg.AnswersPerDomainHour = DefaultAnswersPerDomainHour
+	}
+	if r.cfg.AnswersTotalHour <= 0 {
+		r.cfg.AnswersTotalHour = DefaultAnswersTotalHour
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -139,7 +160,7 @@ func (r *Router) Deliver(ctx context.Context, envelopeFrom string, rcpts []strin
 			return err
 		}
 	}
-	return r.question(ctx, log, key, m)
+	return r.question(ctx, log, key, envelopeFrom, m)
 }
 
 // classify reads the recipients: whether any is the support address (with
