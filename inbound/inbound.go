@@ -37,7 +37,11 @@ type Mail struct {
 	// the one the organisation's own mail server added last; "" if none.
 	// Read it with AuthResult.
 	AuthResults string
-	Date        time.Time
+	// XLoop are the values of the X-Loop headers: mail systems name
+	// themselves there on the mail they send; the caller drops a mail
+	// that names its own address (its own mail come back).
+	XLoop []string
+	Date  time.Time
 
 	// Text is what the sender wrote in this mail: the plain text (or the
 	// HTML part made text), with quoted history and signature stripped.

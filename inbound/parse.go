@@ -81,7 +81,7 @@ func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 	case strings.TrimSpace(htmlBody) != "":
 		m.Text, m.FullText = stripHTML(htmlBody)
 	}
-	m.Auto = autoReason(h, m.From, envelopeFrom)
+	m.Auto = autoReason(h, m.From, m.Subject, envelopeFrom)
 	return m, &w, nil
 }
 
@@ -118,6 +118,11 @@ func readHeader(m *Mail, h mail.Header) error {
 	}
 	m.References = msgIDs(h.Get("References"))
 	m.AuthResults = strings.Join(strings.Fields(h.Get("Authentication-Results")), " ")
+	for _, v := range h.Values("X-Loop") {
+		if v = strings.TrimSpace(v); v != "" {
+			m.XLoop = append(m.XLoop, v)
+		}
+	}
 	// A Date the mail gets wrong is not worth refusing a customer's mail:
 	// it stays zero and the caller uses the time of receipt.
 	if d, err := h.Date(); err == nil {

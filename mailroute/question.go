@@ -64,6 +64,10 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key, envelopeFr
 	switch ok, reason := vouched(m, envelopeFrom); {
 	case r.cfg.PublicURL == "":
 		why = "no --public-url for the links"
+	case r.answersOurAnswer(m):
+		// Its answer says to use the link: a person who answers it is
+		// told nothing more, an auto-responder gets no loop.
+		why = "it answers one of our automatic answers"
 	case !ok:
 		why = reason
 	}
@@ -182,6 +186,7 @@ func (r *Router) answer(m inbound.Mail, sender, subject, lang, session string, h
 	msg := mail.Message{
 		MessageID: mail.NewMessageID("question", r.host), Kind: "question", Lang: lang, To: sender,
 		Subject: subject, Text: b.String(), AutoReplied: true, Secret: fileLink,
+		Headers: map[string]string{"X-Loop": r.cfg.Tags.Base()},
 	}
 	// Threaded under the question when its ids are well formed.
 	if validID(m.MessageID) {

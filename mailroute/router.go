@@ -135,6 +135,9 @@ func (r *Router) Deliver(ctx context.Context, envelopeFrom string, rcpts []strin
 		return fmt.Errorf("mailroute: %w", err)
 	}
 	log := r.log.With("message_id", m.MessageID, "from", m.From)
+	if m.Auto == "" && r.ourLoop(m.XLoop) {
+		m.Auto = "x-loop"
+	}
 	if m.Auto != "" {
 		log.Info("mail dropped: automatic traffic, never answered", "auto", m.Auto)
 		return nil
@@ -335,4 +338,31 @@ func cleanText(s string) string {
 		s = string([]rune(s)[:tickets.MaxDescription])
 	}
 	return s
+}
+
+// ourLoop says whether an X-Loop value names the support address: the
+// portal's own mail (every mail it sends carries one) come back.
+func (r *Router) ourLoop(values []string) bool {
+	for _, v := range values {
+		if kind, _ := r.cfg.Tags.Parse(v); kind != replytag.Other {
+			return true
+		}
+	}
+	return false
+}
+
+// answersOurAnswer says whether the mail answers one of the portal's
+// automatic answers to questions (their Message-IDs are
+// "<question.HEX@host>", host the public URL's): an auto-responder
+// without the usual headers, which must not be answered again.
+func (r *Router) answersOurAnswer(m inbound.Mail) bool {
+	if r.host == "" {
+		return false
+	}
+	for _, id := range append([]string{m.InReplyTo}, m.References...) {
+		if strings.HasPrefix(id, "<question.") && strings.EqualFold(strings.TrimSuffix(id[strings.LastIndexByte(id, '@')+1:], ">"), r.host) {
+			return true
+		}
+	}
+	return false
 }
