@@ -63,4 +63,8 @@ type Attachment struct {
 	Name        string
 	ContentType string // as the mail declares it
 	Data        []byte
+	// Inline marks a part shown within the text rather than attached:
+	// Content-Disposition inline, or a Content-ID the HTML refers to
+	// ("cid:"), such as the images of a signature.
+	Inline bool
 }

@@ -243,9 +243,15 @@ func (r *Router) reply(ctx context.Context, log *slog.Logger, key string, n int,
 		return false, nil
 	}
 	lang := ticketLang(r.cfg.Words, tk)
-	atts := make([]tickets.Attachment, len(m.Attachments))
-	for i, a := range m.Attachments {
-		atts[i] = tickets.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data}
+	// Files attached come before parts shown inline (signature logos), so
+	// that these never crowd a real file out of the limit on files.
+	atts := make([]tickets.Attachment, 0, len(m.Attachments))
+	for _, inline := range []bool{false, true} {
+		for _, a := range m.Attachments {
+			if a.Inline == inline {
+				atts = append(atts, tickets.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+			}
+		}
 	}
 	// A file a filing would refuse is left out, with a line saying so;
 	// the text and the other files land (the .eml keeps everything).
