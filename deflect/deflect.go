@@ -423,12 +423,33 @@ func (t *Tracker) lockDraft(ctx context.Context, id string) (*draft, error) {
 	return d, nil
 }
 
-// Opened records that the customer opened a suggested article.
+// Opened records that the customer opened a suggested article, once per
+// session and article (a repeat is no error and records nothing).
 func (t *Tracker) Opened(ctx context.Context, id, articleID string) error {
 	if articleID == "" {
 		return errors.New("deflect: opened: article is required")
 	}
-	if err := t.record(ctx, id, &row{kind: KindOpened, article: articleID}, ""); err != nil {
+	if !validID(id) {
+		return fmt.Errorf("deflect: opened: %w", ErrUnknownSession)
+	}
+	if t.isClosed() {
+		return fmt.Errorf("deflect: opened: %w", errTrackerClosed)
+	}
+	// Once per session and article: link scanners, and a reader coming
+	// back, open a link again and again; the figures count readers.
+	err := t.db.Write(ctx, func(tx *sqlitedb.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deflect_events WHERE session_id = ? AND kind = ? AND article = ?`,
+			id, KindOpened, articleID).Scan(&n); err != nil {
+			return err
+		}
+		ev := &row{kind: KindOpened, article: articleID}
+		if n > 0 {
+			ev = nil // the intents written all the same, as before
+		}
+		return t.writeEvent(tx, id, ev, "", t.clock())
+	})
+	if err != nil {
 		return fmt.Errorf("deflect: opened: %w", err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 //
 // X-Auto-Response-Suppress is deliberately not a reason: Outlook and
 // Exchange set it on ordinary mails to ask others not to auto-reply.
-func autoReason(h mail.Header, from, envelopeFrom string) string {
+func autoReason(h mail.Header, from, subject, envelopeFrom string) string {
 	var why []string
 	if v := headerWord(h, "Auto-Submitted"); v != "" && v != "no" {
 		why = append(why, "auto-submitted: "+v)
@@ -42,6 +42,9 @@ func autoReason(h mail.Header, from, envelopeFrom string) string {
 			why = append(why, strings.ToLower(k))
 		}
 	}
+	if autoSubject(subject) {
+		why = append(why, "subject: automatic reply")
+	}
 	return strings.Join(why, ", ")
 }
 
@@ -53,4 +56,26 @@ func headerWord(h mail.Header, key string) string {
 		v = v[:i]
 	}
 	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// autoSubjects start the subjects of auto-replies that set none of the
+// headers above (naive responders, some Exchange and webmail setups), in
+// lower case, spaces before a colon dropped.
+var autoSubjects = []string{
+	"automatic reply:", "auto-reply:", "autoreply:", "out of office:",
+	"abwesend:", "abwesenheitsnotiz:", "automatische antwort:",
+	"réponse automatique:", "absence:",
+	"automatická odpověď:", "nepřítomnost:",
+}
+
+// autoSubject says whether a decoded subject is an auto-reply's.
+func autoSubject(subject string) bool {
+	s := strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(subject, "\u00a0", " ")), " "))
+	s = strings.ReplaceAll(s, " :", ":")
+	for _, p := range autoSubjects {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

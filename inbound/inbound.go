@@ -33,7 +33,15 @@ type Mail struct {
 	ReplyTo    string   // Reply-To:, if any
 	To         []string // the addresses of To: and Cc:
 	Subject    string   // decoded
-	Date       time.Time
+	// AuthResults is the topmost Authentication-Results header (RFC 8601),
+	// the one the organisation's own mail server added last; "" if none.
+	// Read it with AuthResult.
+	AuthResults string
+	// XLoop are the values of the X-Loop headers: mail systems name
+	// themselves there on the mail they send; the caller drops a mail
+	// that names its own address (its own mail come back).
+	XLoop []string
+	Date  time.Time
 
 	// Text is what the sender wrote in this mail: the plain text (or the
 	// HTML part made text), with quoted history and signature stripped.
@@ -55,4 +63,8 @@ type Attachment struct {
 	Name        string
 	ContentType string // as the mail declares it
 	Data        []byte
+	// Inline marks a part shown within the text rather than attached:
+	// Content-Disposition inline, or a Content-ID the HTML refers to
+	// ("cid:"), such as the images of a signature.
+	Inline bool
 }

@@ -72,8 +72,14 @@ func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 	if err := w.walk(h.Header, br, 0); err != nil {
 		return Mail{}, nil, err
 	}
-	m.Attachments = w.atts
 	plain, htmlBody := w.plain(), w.html()
+	lowerHTML := strings.ToLower(htmlBody)
+	for i, cid := range w.cids {
+		if cid != "" && strings.Contains(lowerHTML, "cid:"+cid) {
+			w.atts[i].Inline = true
+		}
+	}
+	m.Attachments = w.atts
 	switch {
 	case strings.TrimSpace(plain) != "":
 		m.FullText = strings.TrimSpace(plain)
@@ -81,7 +87,7 @@ func parse(raw []byte, envelopeFrom string) (Mail, *walker, error) {
 	case strings.TrimSpace(htmlBody) != "":
 		m.Text, m.FullText = stripHTML(htmlBody)
 	}
-	m.Auto = autoReason(h, m.From, envelopeFrom)
+	m.Auto = autoReason(h, m.From, m.Subject, envelopeFrom)
 	return m, &w, nil
 }
 
@@ -117,6 +123,12 @@ func readHeader(m *Mail, h mail.Header) error {
 		m.InReplyTo = ids[0]
 	}
 	m.References = msgIDs(h.Get("References"))
+	m.AuthResults = strings.Join(strings.Fields(h.Get("Authentication-Results")), " ")
+	for _, v := range h.Values("X-Loop") {
+		if v = strings.TrimSpace(v); v != "" {
+			m.XLoop = append(m.XLoop, v)
+		}
+	}
 	// A Date the mail gets wrong is not worth refusing a customer's mail:
 	// it stays zero and the caller uses the time of receipt.
 	if d, err := h.Date(); err == nil {
@@ -225,6 +237,7 @@ func cleanLine(s string) string {
 type walker struct {
 	plains, htmls []string // body parts, in order
 	atts          []Attachment
+	cids          []string // the atts' Content-IDs, lower-case, no brackets
 	parts         int
 }
 
@@ -287,7 +300,8 @@ func (w *walker) walk(h message.Header, r io.Reader, depth int) error {
 	if name == "" {
 		name = defaultName(mt)
 	}
-	w.atts = append(w.atts, Attachment{Name: name, ContentType: mt, Data: data})
+	w.atts = append(w.atts, Attachment{Name: name, ContentType: mt, Data: data, Inline: disp == "inline"})
+	w.cids = append(w.cids, strings.ToLower(strings.Trim(strings.TrimSpace(h.Get("Content-Id")), "<>")))
 	return nil
 }
 

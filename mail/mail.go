@@ -82,9 +82,6 @@ const SecretMark = "{{portal:secret}}"
 // SecretMarkN stands for Message.Secrets[i] in a mail's bodies.
 func SecretMarkN(i int) string { return "{{portal:secret:" + strconv.Itoa(i) + "}}" }
 
-// secretMarkPrefix starts every SecretMarkN.
-const secretMarkPrefix = "{{portal:secret:"
-
 // ErrInvalid is wrapped by Enqueue's errors for a message it refuses; the
 // error's text names the field.
 var ErrInvalid = errors.New("invalid message")
@@ -161,28 +158,15 @@ func (m *Message) normalize() error {
 	if m.Secret != "" && !strings.Contains(m.Text, SecretMark) {
 		return invalid("secret", "the text has no %s to put it in", SecretMark)
 	}
-	if m.Secret == "" && (strings.Contains(m.Text, SecretMark) || strings.Contains(m.HTML, SecretMark)) {
-		return invalid("secret", "the bodies have %s but no secret is given", SecretMark)
-	}
 	for i, sec := range m.Secrets {
 		if sec == "" || !strings.Contains(m.Text, SecretMarkN(i)) {
 			return invalid("secrets", "secret %d is empty or the text has no %s to put it in", i, SecretMarkN(i))
 		}
 	}
-	// A mark of a secret not given would reach the customer as it is.
-	for _, body := range []string{m.Text, m.HTML} {
-		for rest := body; ; {
-			at := strings.Index(rest, secretMarkPrefix)
-			if at < 0 {
-				break
-			}
-			rest = rest[at+len(secretMarkPrefix):]
-			num, _, _ := strings.Cut(rest, "}}")
-			if i, err := strconv.Atoi(num); err != nil || i < 0 || i >= len(m.Secrets) {
-				return invalid("secrets", "the bodies have %s%s}} but no such secret is given", secretMarkPrefix, num)
-			}
-		}
-	}
+	// A mark without its secret is not an error: it is customer text (a
+	// name, a subject) and stays text. Every secret of a mail belongs to
+	// its one recipient, so one who types a mark can at most see their
+	// own link in their own mail.
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil {
 		return invalid("to", "not an e-mail address (%q): %v", m.To, err)

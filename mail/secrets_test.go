@@ -14,7 +14,7 @@ import (
 
 // TestSeveralSecrets: a mail with Secret and Secrets gets each in place of
 // its mark when sent, and the outbox forgets all of them once it is sent;
-// a mark without its secret, or a secret without its mark, is refused.
+// a secret without its mark is refused (a programming error).
 func TestSeveralSecrets(t *testing.T) {
 	db := openDB(t)
 	r := startRelay(t)
@@ -53,12 +53,42 @@ func TestSeveralSecrets(t *testing.T) {
 	for _, bad := range []mail.Message{
 		{To: "a@example.com", Subject: "s", Text: "no mark", Secrets: []string{"x"}},
 		{To: "a@example.com", Subject: "s", Text: "mark " + mail.SecretMarkN(0), Secrets: []string{""}},
-		{To: "a@example.com", Subject: "s", Text: "mark " + mail.SecretMarkN(1), Secrets: []string{"x"}},
-		{To: "a@example.com", Subject: "s", Text: "mark", HTML: mail.SecretMarkN(0)},
 	} {
 		err := db.Write(context.Background(), func(tx *sqlitedb.Tx) error { _, err := mail.Enqueue(tx, bad); return err })
 		if !errors.Is(err, mail.ErrInvalid) || !strings.Contains(err.Error(), "secrets") {
 			t.Errorf("%+v: %v, want an error naming secrets", bad, err)
+		}
+	}
+}
+
+// TestMarkWithoutSecretStaysText: customer text that looks like a mark
+// (a display name, a subject typed as "{{portal:secret:3}}") is no error:
+// the mail is queued and sent, the mark without a secret stays text, the
+// marks with their secrets are replaced.
+func TestMarkWithoutSecretStaysText(t *testing.T) {
+	db := openDB(t)
+	r := startRelay(t)
+	s := newSender(t, db, fast(r.url()))
+	m := simple(0)
+	m.To = `"Jana {{portal:secret:3}}" <jana@acme.example>`
+	m.Text = "Hello Jana {{portal:secret:3}} {{portal:secret}}\nLink: " + mail.SecretMarkN(0)
+	m.HTML = "<p>Hello Jana {{portal:secret:1}}</p>"
+	m.Secrets = []string{"https://help.example/x?token=s"}
+	enqueue(t, db, m)
+	plain := simple(1)
+	plain.Text = "Hello " + mail.SecretMark // no secret at all
+	enqueue(t, db, plain)
+	run(t, s)
+	got := r.waitFor(2, 2*time.Second)
+	for _, g := range got {
+		_, text, html := parts(t, g.msg)
+		switch {
+		case strings.Contains(text, "Link:"):
+			if text != "Hello Jana {{portal:secret:3}} {{portal:secret}}\nLink: https://help.example/x?token=s" || !strings.Contains(html, "{{portal:secret:1}}") {
+				t.Errorf("bodies: %q / %q", text, html)
+			}
+		case text != "Hello "+mail.SecretMark:
+			t.Errorf("text %q, want the mark kept as text", text)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	netmail "net/mail"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/orbitask/portal/inbound"
@@ -25,6 +24,10 @@ import (
 
 // maxArticles is how many articles an answer lists, as beside a draft.
 const maxArticles = 5
+
+// maxSubject is how many characters of the question's subject its answer's
+// subject quotes (after "Re: ").
+const maxSubject = 80
 
 // ErrNotFound is returned by Question for a link that is unknown or expired.
 var ErrNotFound = errors.New("not found")
@@ -40,9 +43,12 @@ type Question struct {
 
 // question answers a mail to the support address with the articles that
 // match it and a link to the prefilled ticket form, in one transaction
-// with the record of the mail and its deflection session. A sender that
-// had DefaultAnswersPerHour answers in the last hour gets none.
-func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m inbound.Mail) error {
+// with the record of the mail and its deflection session. The answer goes
+// to the mail's From, which anyone can forge, so a mail whose sender is
+// not vouched for (see vouched) gets none, nor does one beyond the hourly
+// caps per sender, per domain and in all; such a mail is recorded as seen
+// all the same (a repeat does nothing) and logged.
+func (r *Router) question(ctx context.Context, log *slog.Logger, key, envelopeFrom string, m inbound.Mail) error {
 	sender := strings.ToLower(m.From)
 	if _, err := netmail.ParseAddress(sender); err != nil || sender == "" {
 		log.Info("question dropped: no sender address to answer")
@@ -52,6 +58,19 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 		log.Warn("question dropped: it comes from the support address itself (a loop?)")
 		return nil
 	}
+	senderKey, domain := mailbox(sender)
+	// Why no answer is written, known before any search is done.
+	var why string
+	switch ok, reason := vouched(m, envelopeFrom); {
+	case r.cfg.PublicURL == "":
+		why = "no --public-url for the links"
+	case r.answersOurAnswer(m):
+		// Its answer says to use the link: a person who answers it is
+		// told nothing more, an auto-responder gets no loop.
+		why = "it answers one of our automatic answers"
+	case !ok:
+		why = reason
+	}
 	subject := cleanLine(m.Subject)
 	text := replyText(m)
 	lang := r.cfg.Tickets.DetectLang(subject + "\n" + text)
@@ -59,7 +78,7 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 		lang = "en"
 	}
 	var res search.Result
-	if r.cfg.PublicURL != "" && strings.TrimSpace(subject+text) != "" {
+	if why == "" && strings.TrimSpace(subject+text) != "" {
 		// As a draft that is finished: the trailing space says the last
 		// word is whole. The search falls back to English as drafting does.
 		q := search.DraftQuery(truncateUTF8(subject+"\n"+text, search.MaxTextBytes-1)+" ", lang, maxArticles)
@@ -76,14 +95,15 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 	err := r.cfg.DB.Write(ctx, func(tx *sqlitedb.Tx) error {
 		wctx := context.WithoutCancel(ctx)
 		now := r.now().UTC()
-		var answered int
-		if err := tx.QueryRowContext(wctx, `SELECT count(*) FROM mailroute_questions WHERE sender = ? AND created_at > ?`,
-			sender, sqlitedb.FormatTime(now.Add(-time.Hour))).Scan(&answered); err != nil {
-			return err
+		if why == "" {
+			var err error
+			if why, err = r.overCap(wctx, tx, senderKey, domain, now); err != nil {
+				return err
+			}
 		}
 		outcome = "question"
-		if answered >= r.cfg.AnswersPerHour || r.cfg.PublicURL == "" {
-			outcome = "limited"
+		if why != "" {
+			outcome = "limited" // not answered, whatever the reason
 		}
 		if err := r.claim(wctx, tx, key, sender, outcome, 0); err != nil {
 			return err
@@ -103,8 +123,8 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 		if _, err := tx.ExecContext(wctx, `DELETE FROM mailroute_questions WHERE expires_at < ?`, sqlitedb.FormatTime(now)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(wctx, `INSERT INTO mailroute_questions (hash, sender, name, subject, text, lang, session, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, hash[:], sender, cleanLine(m.FromName), subject, text, lang, session,
+		if _, err := tx.ExecContext(wctx, `INSERT INTO mailroute_questions (hash, sender, sender_key, domain, name, subject, text, lang, session, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, hash[:], sender, senderKey, domain, cleanLine(m.FromName), subject, text, lang, session,
 			sqlitedb.FormatTime(now), sqlitedb.FormatTime(now.Add(QuestionTTL))); err != nil {
 			return err
 		}
@@ -117,10 +137,8 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 		return nil
 	case err != nil:
 		return fmt.Errorf("mailroute: question: %w", err)
-	case outcome == "limited" && r.cfg.PublicURL == "":
-		log.Warn("question not answered: no --public-url for the links")
 	case outcome == "limited":
-		log.Warn("question not answered: the sender had its answers for this hour", "max", r.cfg.AnswersPerHour)
+		log.Warn("question not answered: "+why, "envelope_from", envelopeFrom)
 	default:
 		log.Info("question answered by mail", "lang", lang, "articles", len(ids))
 	}
@@ -134,11 +152,11 @@ func (r *Router) question(ctx context.Context, log *slog.Logger, key string, m i
 func (r *Router) answer(m inbound.Mail, sender, subject, lang, session string, hits []search.Hit, fileLink string) mail.Message {
 	w := r.cfg.Words
 	var b strings.Builder
-	if name := cleanLine(m.FromName); name != "" {
-		b.WriteString(w.T(lang, "mailroute.answer.greeting", "name", name))
-	} else {
-		b.WriteString(w.T(lang, "mailroute.answer.greeting_anonymous"))
-	}
+	// Nothing of the sender's choosing but the subject, cut short, goes
+	// into the answer: From may be forged, and the answer must not carry
+	// a stranger's words (a display name "WIN 1000 EUR at ...") to its
+	// owner.
+	b.WriteString(w.T(lang, "mailroute.answer.greeting_anonymous"))
 	b.WriteString("\n\n")
 	if len(hits) > 0 {
 		b.WriteString(w.T(lang, "mailroute.answer.intro") + "\n")
@@ -161,16 +179,14 @@ func (r *Router) answer(m inbound.Mail, sender, subject, lang, session string, h
 	if subject == "" {
 		subject = w.T(lang, "mailroute.answer.subject_none")
 	}
+	subject = truncateRunes(subject, maxSubject)
 	if !hasReplyPrefix(subject) {
 		subject = "Re: " + subject
 	}
-	to := sender
-	if name := cleanLine(m.FromName); name != "" {
-		to = (&netmail.Address{Name: name, Address: sender}).String()
-	}
 	msg := mail.Message{
-		MessageID: mail.NewMessageID("question", r.host), Kind: "question", Lang: lang, To: to,
-		Subject: truncateRunes(subject, 250), Text: b.String(), AutoReplied: true, Secret: fileLink,
+		MessageID: mail.NewMessageID("question", r.host), Kind: "question", Lang: lang, To: sender,
+		Subject: subject, Text: b.String(), AutoReplied: true, Secret: fileLink,
+		Headers: map[string]string{"X-Loop": r.cfg.Tags.Base()},
 	}
 	// Threaded under the question when its ids are well formed.
 	if validID(m.MessageID) {

@@ -27,8 +27,19 @@ import (
 var migrations embed.FS
 
 // DefaultAnswersPerHour is how many questions of one sender are answered
-// in an hour; the mails beyond are accepted and dropped unanswered.
+// in an hour, the sender counted as one mailbox receives the answers
+// (lower-cased, "+ext" dropped from the local part); the mails beyond are
+// accepted and dropped unanswered.
 const DefaultAnswersPerHour = 5
+
+// DefaultAnswersPerDomainHour caps the answers to the senders of one
+// domain in an hour: many addresses of one victim's domain, forged, get
+// no more than this between them.
+const DefaultAnswersPerDomainHour = 20
+
+// DefaultAnswersTotalHour caps all answers in an hour: whatever the
+// senders, the portal never sends more answers than this.
+const DefaultAnswersTotalHour = 200
 
 // QuestionTTL is how long the link of an answer ("file my ticket") opens
 // the prefilled form: as long as the question's deflection session stays
@@ -51,8 +62,12 @@ type Config struct {
 	PublicURL string
 	// AnswersPerHour: see DefaultAnswersPerHour (0 means it).
 	AnswersPerHour int
-	Logger         *slog.Logger     // nil discards
-	Now            func() time.Time // nil = time.Now
+	// AnswersPerDomainHour: see DefaultAnswersPerDomainHour (0 means it).
+	AnswersPerDomainHour int
+	// AnswersTotalHour: see DefaultAnswersTotalHour (0 means it).
+	AnswersTotalHour int
+	Logger           *slog.Logger     // nil discards
+	Now              func() time.Time // nil = time.Now
 }
 
 // Router acts on incoming mail.
@@ -79,6 +94,12 @@ func New(cfg Config) (*Router, error) {
 	}
 	if r.cfg.AnswersPerHour <= 0 {
 		r.cfg.AnswersPerHour = DefaultAnswersPerHour
+	}
+	if r.cfg.AnswersPerDomainHour <= 0 {
+		r.cfg.AnswersPerDomainHour = DefaultAnswersPerDomainHour
+	}
+	if r.cfg.AnswersTotalHour <= 0 {
+		r.cfg.AnswersTotalHour = DefaultAnswersTotalHour
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -114,6 +135,9 @@ func (r *Router) Deliver(ctx context.Context, envelopeFrom string, rcpts []strin
 		return fmt.Errorf("mailroute: %w", err)
 	}
 	log := r.log.With("message_id", m.MessageID, "from", m.From)
+	if m.Auto == "" && r.ourLoop(m.XLoop) {
+		m.Auto = "x-loop"
+	}
 	if m.Auto != "" {
 		log.Info("mail dropped: automatic traffic, never answered", "auto", m.Auto)
 		return nil
@@ -139,7 +163,7 @@ func (r *Router) Deliver(ctx context.Context, envelopeFrom string, rcpts []strin
 			return err
 		}
 	}
-	return r.question(ctx, log, key, m)
+	return r.question(ctx, log, key, envelopeFrom, m)
 }
 
 // classify reads the recipients: whether any is the support address (with
@@ -219,9 +243,15 @@ func (r *Router) reply(ctx context.Context, log *slog.Logger, key string, n int,
 		return false, nil
 	}
 	lang := ticketLang(r.cfg.Words, tk)
-	atts := make([]tickets.Attachment, len(m.Attachments))
-	for i, a := range m.Attachments {
-		atts[i] = tickets.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data}
+	// Files attached come before parts shown inline (signature logos), so
+	// that these never crowd a real file out of the limit on files.
+	atts := make([]tickets.Attachment, 0, len(m.Attachments))
+	for _, inline := range []bool{false, true} {
+		for _, a := range m.Attachments {
+			if a.Inline == inline {
+				atts = append(atts, tickets.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+			}
+		}
 	}
 	// A file a filing would refuse is left out, with a line saying so;
 	// the text and the other files land (the .eml keeps everything).
@@ -314,4 +344,31 @@ func cleanText(s string) string {
 		s = string([]rune(s)[:tickets.MaxDescription])
 	}
 	return s
+}
+
+// ourLoop says whether an X-Loop value names the support address: the
+// portal's own mail (every mail it sends carries one) come back.
+func (r *Router) ourLoop(values []string) bool {
+	for _, v := range values {
+		if kind, _ := r.cfg.Tags.Parse(v); kind != replytag.Other {
+			return true
+		}
+	}
+	return false
+}
+
+// answersOurAnswer says whether the mail answers one of the portal's
+// automatic answers to questions (their Message-IDs are
+// "<question.HEX@host>", host the public URL's): an auto-responder
+// without the usual headers, which must not be answered again.
+func (r *Router) answersOurAnswer(m inbound.Mail) bool {
+	if r.host == "" {
+		return false
+	}
+	for _, id := range append([]string{m.InReplyTo}, m.References...) {
+		if strings.HasPrefix(id, "<question.") && strings.EqualFold(strings.TrimSuffix(id[strings.LastIndexByte(id, '@')+1:], ">"), r.host) {
+			return true
+		}
+	}
+	return false
 }

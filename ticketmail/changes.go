@@ -211,12 +211,18 @@ func (m *Mailer) compose(t tickets.Ticket, o outcome, kind string) mail.Message 
 	}
 }
 
-// replyTo is the Reply-To header of ticket number's mails, if tags are set.
+// replyTo is the Reply-To header of ticket number's mails (0: none), and
+// X-Loop naming the support address, so that the portal knows its own
+// mail should it come back; nothing if tags are not set.
 func (m *Mailer) replyTo(number int) map[string]string {
 	if m.cfg.Tags == nil {
 		return nil
 	}
-	return map[string]string{"Reply-To": m.cfg.Tags.Address(number)}
+	h := map[string]string{"X-Loop": m.cfg.Tags.Base()}
+	if number > 0 {
+		h["Reply-To"] = m.cfg.Tags.Address(number)
+	}
+	return h
 }
 
 // lastReply is the latest message support sent the customer, "" if none.

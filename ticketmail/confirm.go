@@ -51,6 +51,7 @@ func (m *Mailer) Find(_ context.Context, tx *sqlitedb.Tx, email, lang, token str
 		Text:          text,
 		AutoSubmitted: true,
 		Secret:        m.cfg.PublicURL + FindPath(token),
+		Headers:       m.replyTo(0),
 	})
 	if err != nil {
 		return fmt.Errorf("ticketmail: find: %w", err)
