@@ -70,6 +70,14 @@ const (
 	Date          = "date"            // must be a date (YYYY-MM-DD) or a time (RFC 3339)
 	DateOrder     = "date_order"      // the period would end before it starts
 	PeriodTooLong = "period_too_long" // params: max (days)
+
+	// Server-support credit (package credit).
+	CreditMinutes    = "credit_minutes"     // must be {min} to {max} minutes
+	CreditFirstTopUp = "credit_first_topup" // the first top-up must be at least {min} minutes
+	CreditFuture     = "credit_future"      // must be in the future
+	CreditStatus     = "credit_status"      // the session is {status}
+	CreditNotStarted = "credit_not_started" // the session has not started yet
+	CreditBelowZero  = "credit_below_zero"  // would take the balance below zero ({balance} minutes)
 )
 
 // Params are a problem's parameters by name ("max": 200). The names "code",
@@ -244,6 +252,18 @@ func message(code string, p Params) string {
 		return "the period would end before it starts"
 	case PeriodTooLong:
 		return fmt.Sprintf("the period may be at most %d days long", p.Int("max"))
+	case CreditMinutes:
+		return fmt.Sprintf("must be %d to %d minutes", p.Int("min"), p.Int("max"))
+	case CreditFirstTopUp:
+		return fmt.Sprintf("the first top-up must be at least %d minutes", p.Int("min"))
+	case CreditFuture:
+		return "must be in the future"
+	case CreditStatus:
+		return "the session is " + p.String("status")
+	case CreditNotStarted:
+		return "the session has not started yet"
+	case CreditBelowZero:
+		return fmt.Sprintf("would take the balance below zero (%d minutes)", p.Int("balance"))
 	}
 	return code
 }

@@ -60,6 +60,12 @@ func TestMessages(t *testing.T) {
 		{New(Date), "must be a date (YYYY-MM-DD) or a time (RFC 3339)"},
 		{New(DateOrder), "the period would end before it starts"},
 		{New(PeriodTooLong, "max", 366), "the period may be at most 366 days long"},
+		{New(CreditMinutes, "min", 10, "max", 600000), "must be 10 to 600000 minutes"},
+		{New(CreditFirstTopUp, "min", 480), "the first top-up must be at least 480 minutes"},
+		{New(CreditFuture), "must be in the future"},
+		{New(CreditStatus, "status", "cancelled"), "the session is cancelled"},
+		{New(CreditNotStarted), "the session has not started yet"},
+		{New(CreditBelowZero, "balance", 30), "would take the balance below zero (30 minutes)"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {
