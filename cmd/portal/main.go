@@ -62,6 +62,11 @@ Usage:
   portal customer confirm EMAIL [--data DIR]
                            confirm a customer's e-mail address (after a phone call):
                            the plan its domain grants applies; prints the tickets moved up
+  portal credit topup --org NAME --hours H --ref TEXT [--data DIR]
+                           record a server-support top-up (invoice reference TEXT)
+  portal credit balance --org NAME [--data DIR]
+  portal credit ledger --org NAME [--csv] [--data DIR]
+                           the organisation's ledger (CSV for invoicing)
   portal help              show this help
 
 Serve flags (each also settable by environment variable):
@@ -235,6 +240,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return tokenCommand(args, stdout, stderr)
 	case "customer":
 		return customerCommand(args, stdout, stderr)
+	case "credit":
+		return creditCommand(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
