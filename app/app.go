@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/orbitask/portal/calendar"
+	"github.com/orbitask/portal/credit"
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/events"
 	"github.com/orbitask/portal/gitrepo"
@@ -104,6 +105,8 @@ type App struct {
 	Tickets     *tickets.Store
 	Insights    *insights.Store // the operators' figures, from the tables above
 	Staff       *staff.Store
+	// Credit is server support's prepaid credit and sessions.
+	Credit *credit.Store
 	// Mail is the outbox's sender; `portal serve` runs it (RunMail), one
 	// process per database.
 	Mail *mail.Sender
@@ -229,6 +232,10 @@ func Open(cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.Staff, err = staff.Open(staff.Config{DB: a.DB, Logger: log, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime})
+	if err != nil {
+		return nil, err
+	}
+	a.Credit, err = credit.Open(credit.Config{DB: a.DB, Calendar: a.Tickets.Calendar})
 	if err != nil {
 		return nil, err
 	}

@@ -59,8 +59,9 @@ type Config struct {
 	// ConfirmAfter is the number of working days after which a proposed
 	// charge is confirmed by AutoConfirm (DefaultConfirmAfter when 0).
 	ConfirmAfter int
-	// Calendar gives the working days (calendar.Default() when nil).
-	Calendar *calendar.Calendar
+	// Calendar gives the working days, as currently configured
+	// (tickets.Store.Calendar, which reloads; calendar.Default() when nil).
+	Calendar func() *calendar.Calendar
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -86,7 +87,7 @@ func Open(cfg Config) (*Store, error) {
 		cfg.ConfirmAfter = DefaultConfirmAfter
 	}
 	if cfg.Calendar == nil {
-		cfg.Calendar = calendar.Default()
+		cfg.Calendar = calendar.Default
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -542,6 +543,7 @@ func (s *Store) Dispute(ctx context.Context, id int64, comment string) (Session,
 // passed at now: the end of the ConfirmAfter-th working day after the day
 // they were proposed (calendar.ByEndOfWorkingDay). It returns how many.
 func (s *Store) AutoConfirm(ctx context.Context, now time.Time) (int, error) {
+	cal := s.cfg.Calendar()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, proposed_at FROM credit_sessions WHERE status = 'proposed'`)
 	if err != nil {
 		return 0, fmt.Errorf("credit: auto-confirm: %w", err)
@@ -559,7 +561,7 @@ func (s *Store) AutoConfirm(ctx context.Context, now time.Time) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		if d, ok := s.cfg.Calendar.Due(calendar.ByEndOfWorkingDay(s.cfg.ConfirmAfter), t); ok && !now.Before(d) {
+		if d, ok := cal.Due(calendar.ByEndOfWorkingDay(s.cfg.ConfirmAfter), t); ok && !now.Before(d) {
 			due = append(due, id)
 		}
 	}
