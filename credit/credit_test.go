@@ -362,11 +362,11 @@ func TestAutoConfirmAfterFiveWorkingDays(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Five working days after Wednesday 4 March is Wednesday 11 March,
-	// confirmed at its closing time (17:00 in the default calendar's zone).
-	if n, err := s.AutoConfirm(ctx, time.Date(2026, 3, 10, 23, 0, 0, 0, time.UTC)); err != nil || n != 0 {
+	// confirmed at its closing time: 17:00 in Prague, 16:00 UTC.
+	if n, err := s.AutoConfirm(ctx, time.Date(2026, 3, 11, 15, 59, 0, 0, time.UTC)); err != nil || n != 0 {
 		t.Fatalf("auto-confirmed %d early, %v", n, err)
 	}
-	if n, err := s.AutoConfirm(ctx, time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)); err != nil || n != 1 {
+	if n, err := s.AutoConfirm(ctx, time.Date(2026, 3, 11, 16, 0, 0, 0, time.UTC)); err != nil || n != 1 {
 		t.Fatalf("auto-confirmed %d, %v", n, err)
 	}
 	got, _ := s.Session(ctx, a.ID)
