@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/orbitask/portal/calendar"
@@ -31,6 +32,7 @@ const (
 	FreeNotice             = 24 * time.Hour
 	MaxMinutes             = 100000 * 60 // the largest amount one entry may carry
 	maxText                = 200
+	maxComment             = 2000
 	kindTopUp, kindCharge  = "topup", "charge"
 	kindFee, kindCorrected = "fee", "correction"
 )
@@ -172,6 +174,14 @@ type Fee struct {
 }
 
 func checkText(e *fields.Error, field, v string, required bool) {
+	checkLines(e, field, v, required, maxText)
+	if !e.Has(field) && strings.ContainsAny(v, "\r\n") {
+		e.Add(field, fields.SingleLine)
+	}
+}
+
+// checkLines checks a text of up to max characters that may have lines.
+func checkLines(e *fields.Error, field, v string, required bool, max int) {
 	switch {
 	case strings.TrimSpace(v) == "":
 		if required {
@@ -179,10 +189,10 @@ func checkText(e *fields.Error, field, v string, required bool) {
 		}
 	case !utf8.ValidString(v):
 		e.Add(field, fields.InvalidUTF8)
-	case utf8.RuneCountInString(v) > maxText:
-		e.Add(field, fields.TooLong, "max", maxText)
-	case strings.ContainsAny(v, "\r\n"):
-		e.Add(field, fields.SingleLine)
+	case utf8.RuneCountInString(v) > max:
+		e.Add(field, fields.TooLong, "max", max)
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
+		e.Add(field, fields.ControlCharacters)
 	}
 }
 
@@ -228,6 +238,7 @@ func addEntry(ctx context.Context, tx *sqlitedb.Tx, e Entry) error {
 // TopUp adds minutes (rounded) to org's credit, with the invoice reference.
 // An organisation's first top-up must be at least MinFirstTopUp.
 func (s *Store) TopUp(ctx context.Context, org string, minutes int, ref, by string) (Entry, error) {
+	org = strings.TrimSpace(org)
 	fe := &fields.Error{}
 	checkText(fe, "org", org, true)
 	checkText(fe, "ref", ref, true)
@@ -256,6 +267,7 @@ func (s *Store) TopUp(ctx context.Context, org string, minutes int, ref, by stri
 // Correct adds a signed correction (rounded) with its reason; it may not take
 // the balance below zero.
 func (s *Store) Correct(ctx context.Context, org string, minutes int, reason, by string) (Entry, error) {
+	org = strings.TrimSpace(org)
 	fe := &fields.Error{}
 	checkText(fe, "org", org, true)
 	checkText(fe, "reason", reason, true)
@@ -286,6 +298,7 @@ func (s *Store) Correct(ctx context.Context, org string, minutes int, reason, by
 // what other sessions reserve is below the estimate. The check and the
 // booking are one write transaction: concurrent bookings cannot over-commit.
 func (s *Store) Book(ctx context.Context, org string, ticket int64, start time.Time, estimate int, technician, by string) (Session, error) {
+	org = strings.TrimSpace(org)
 	now := s.cfg.Now().UTC()
 	fe := &fields.Error{}
 	checkText(fe, "org", org, true)
@@ -525,7 +538,7 @@ func (s *Store) confirmTx(ctx context.Context, tx *sqlitedb.Tx, ses *Session, no
 // comment; the charge stays reserved until an operator settles it.
 func (s *Store) Dispute(ctx context.Context, id int64, comment string) (Session, error) {
 	fe := &fields.Error{}
-	checkText(fe, "comment", comment, true)
+	checkLines(fe, "comment", comment, true, maxComment)
 	if err := orNil(fe); err != nil {
 		return Session{}, err
 	}
@@ -587,11 +600,13 @@ func (s *Store) AutoConfirm(ctx context.Context, now time.Time) (int, error) {
 
 // Balance is org's balance, reservations and what is available.
 func (s *Store) Balance(ctx context.Context, org string) (Balance, error) {
+	org = strings.TrimSpace(org)
 	return balanceTx(ctx, s.db, org, 0)
 }
 
 // Ledger lists org's entries, oldest first.
 func (s *Store) Ledger(ctx context.Context, org string) ([]Entry, error) {
+	org = strings.TrimSpace(org)
 	rows, err := s.db.QueryContext(ctx, `SELECT id, org, kind, minutes, by_whom, at, ref, reason, COALESCE(session_id, 0)
 		FROM credit_entries WHERE org = ? ORDER BY id`, org)
 	if err != nil {

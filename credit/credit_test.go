@@ -89,9 +89,12 @@ func TestTopUpFirstAtLeastOneManDay(t *testing.T) {
 		t.Fatalf("refused top-up stored: %+v", b)
 	}
 	topUp(t, s, "Acme Ltd", 480)
-	topUp(t, s, "Acme Ltd", 64) // later top-ups may be small; rounded to 60
+	topUp(t, s, " Acme Ltd ", 64) // later top-ups may be small; rounded to 60; the name trimmed
 	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 540 || b.Available != 540 {
 		t.Fatalf("balance %+v, want 540", b)
+	}
+	if _, err := s.TopUp(ctx, "Acme Ltd", 60, "INV\n2", "cli: jana"); !errors.As(err, &fe) || fe.Fields["ref"].Code != fields.SingleLine {
+		t.Fatalf("top-up with a two-line ref: %v", err)
 	}
 	if _, err := s.TopUp(ctx, "Acme Ltd", 60, "", "cli: jana"); !errors.As(err, &fe) || !fe.Has("ref") {
 		t.Fatalf("top-up without ref: %v", err)
@@ -340,8 +343,11 @@ func TestChargeConfirmDispute(t *testing.T) {
 	if _, err := s.Dispute(ctx, d.ID, ""); !errors.As(err, &fe) || !fe.Has("comment") {
 		t.Fatalf("dispute without comment: %v", err)
 	}
-	got, err = s.Dispute(ctx, d.ID, "we worked 40 minutes")
-	if err != nil || got.Status != Disputed || got.Comment != "we worked 40 minutes" {
+	if _, err := s.Dispute(ctx, d.ID, "bell\a"); !errors.As(err, &fe) || fe.Fields["comment"].Code != fields.ControlCharacters {
+		t.Fatalf("dispute with a control character: %v", err)
+	}
+	got, err = s.Dispute(ctx, d.ID, "we worked 40 minutes,\nnot 60")
+	if err != nil || got.Status != Disputed || got.Comment != "we worked 40 minutes,\nnot 60" {
 		t.Fatalf("dispute %+v %v", got, err)
 	}
 	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 390 || b.Booked != 60 {
