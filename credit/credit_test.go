@@ -391,3 +391,58 @@ func TestOrgs(t *testing.T) {
 		t.Fatalf("%+v %v", os, err)
 	}
 }
+
+// Late cancellations and confirmations at once, asking for more than the
+// balance holds: every entry takes only what is left, the rest is debt, and
+// no prefix of the ledger goes below zero.
+func TestConcurrentFeesAndChargesNeverBelowZero(t *testing.T) {
+	s, c := open(t, t0)
+	topUp(t, s, "Acme Ltd", 480)
+	start := t0.Add(48 * time.Hour)
+	var ids []int64
+	for i := range 4 {
+		ses, err := s.Book(ctx, "Acme Ltd", int64(i+1), start.Add(time.Duration(i/2)*4*time.Hour), 120, "tech", "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ses.ID)
+	}
+	c.Set(start.Add(2 * time.Hour)) // sessions 0 and 1 have started, 2 and 3 start in 2 h
+	for _, id := range ids[:2] {
+		if _, err := s.Charge(ctx, id, 200, "tech"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i < 2 {
+				_, err = s.Confirm(ctx, id, "customer")
+			} else {
+				_, _, err = s.Cancel(ctx, id, "customer")
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	es, _ := s.Ledger(ctx, "Acme Ltd")
+	sum := 0
+	for _, e := range es {
+		if sum += e.Minutes; sum < 0 {
+			t.Fatalf("the ledger goes below zero at entry %+v", e)
+		}
+	}
+	debt := 0
+	for _, id := range ids {
+		ses, _ := s.Session(ctx, id)
+		debt += ses.Debt
+	}
+	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 0 || b.Booked != 0 || debt != 640-480 {
+		t.Fatalf("balance %+v, debt %d; want 0 and 160", b, debt)
+	}
+}
