@@ -458,7 +458,9 @@ func (s *Store) Postpone(ctx context.Context, id int64, newStart time.Time, by s
 // costs LateFee.
 func (s *Store) Cancel(ctx context.Context, id int64, by string) (Session, Fee, error) {
 	now := s.cfg.Now().UTC()
-	if err := orNil(func() *fields.Error { fe := &fields.Error{}; checkText(fe, "by", by, true); return fe }()); err != nil {
+	fe := &fields.Error{}
+	checkText(fe, "by", by, true)
+	if err := orNil(fe); err != nil {
 		return Session{}, Fee{}, err
 	}
 	var f Fee
