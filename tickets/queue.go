@@ -21,7 +21,8 @@ type QueueFilter struct {
 	Plan         Plan
 	Severity     int
 	Lang         string
-	Assignee     int64 // a staff id, Unassigned, or 0 for anyone
+	Deployment   Deployment // "": any; DeploymentNone: tickets filed without one (by e-mail)
+	Assignee     int64      // a staff id, Unassigned, or 0 for anyone
 	CallRequired bool
 	AtRisk       bool // due within two working hours, clock running
 	Breached     bool // past due (for a paused clock: it was when it stopped)
@@ -30,7 +31,7 @@ type QueueFilter struct {
 }
 
 func (f QueueFilter) isZero() bool {
-	return f.Plan == "" && f.Severity == 0 && f.Lang == "" && f.Assignee == 0 && !f.CallRequired && !f.AtRisk && !f.Breached
+	return f.Plan == "" && f.Severity == 0 && f.Lang == "" && f.Deployment == "" && f.Assignee == 0 && !f.CallRequired && !f.AtRisk && !f.Breached
 }
 
 // QueueItem is one ticket of the queue.
@@ -116,7 +117,8 @@ type QueueCounts struct {
 	Plan         map[Plan]int
 	Severity     map[int]int
 	Lang         map[string]int
-	Assignee     map[int64]int // by staff id; Unassigned for nobody
+	Deployment   map[Deployment]int // "" for tickets filed without one
+	Assignee     map[int64]int      // by staff id; Unassigned for nobody
 	Assignees    map[int64]string
 	CallRequired int
 	AtRisk       int
@@ -285,6 +287,13 @@ func queueWhere(f QueueFilter, now, risk time.Time) (string, []any) {
 	if f.Lang != "" {
 		conds, args = append(conds, `lang = ?`), append(args, f.Lang)
 	}
+	switch f.Deployment {
+	case "":
+	case DeploymentNone:
+		conds = append(conds, `deployment = ''`)
+	default:
+		conds, args = append(conds, `deployment = ?`), append(args, string(f.Deployment))
+	}
 	switch {
 	case f.Assignee == Unassigned:
 		conds = append(conds, `assignee_id IS NULL`)
@@ -366,5 +375,32 @@ func (s *Store) queueCounts(ctx context.Context, now, risk time.Time) (QueueCoun
 		return fail(err)
 	}
 	c.Breached = breachedRunning + breachedPaused
+	if c.Deployment, err = s.deploymentCounts(ctx); err != nil {
+		return fail(err)
+	}
 	return c, nil
+}
+
+// deploymentCountsSQL reads the open tickets per deployment, which the
+// triggers of migration 010 keep.
+const deploymentCountsSQL = `SELECT deployment, n FROM ticket_deployment_counts WHERE n > 0`
+
+func (s *Store) deploymentCounts(ctx context.Context) (map[Deployment]int, error) {
+	out := map[Deployment]int{}
+	rows, err := s.db.QueryContext(ctx, deploymentCountsSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			d Deployment
+			n int
+		)
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		out[d] = n
+	}
+	return out, rows.Err()
 }
