@@ -45,6 +45,7 @@ type QueueItem struct {
 	Subject         string
 	Lang            string
 	AnswerInEnglish bool
+	Deployment      Deployment
 	Name, Company   string
 	Phone           string
 	CallRequired    bool
@@ -177,7 +178,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 		)
 		if err := rows.Scan(&it.Number, &it.Status, &it.Plan, &it.Organisation, &it.Severity, &it.Subject, &it.Lang,
 			&it.AnswerInEnglish, &it.Name, &it.Company, &it.Phone, &it.CallRequired, &it.CallReason,
-			&it.Assignee.ID, &it.Assignee.Name, &it.AgentReplies, &created, &updated, &due, &paused, &it.PendingPlan); err != nil {
+			&it.Assignee.ID, &it.Assignee.Name, &it.AgentReplies, &created, &updated, &due, &paused, &it.PendingPlan, &it.Deployment); err != nil {
 			return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 		}
 		it.CreatedAt, perr = parseTime(created, perr)
@@ -229,7 +230,7 @@ func queueCountSQL(f QueueFilter, where string) string {
 func queueItemsSQL(f QueueFilter, where string) string {
 	return `SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
 		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
-		created_at, updated_at, sla_due, paused_at, pending_plan
+		created_at, updated_at, sla_due, paused_at, pending_plan, deployment
 		FROM ` + queueFrom(f, false, where) + `
 		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`
 }
