@@ -2,6 +2,9 @@ package tickets
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -102,4 +105,67 @@ func TestQueueDeploymentFilterAndCounts(t *testing.T) {
 	if !DeploymentOther.OutsideBugPolicy() || DeploymentCloud.OutsideBugPolicy() || DeploymentOwnServer.OutsideBugPolicy() || Deployment("").OutsideBugPolicy() {
 		t.Fatal("OutsideBugPolicy: only other is outside")
 	}
+}
+
+// The per-deployment counts the triggers keep equal a count of the open
+// tickets after many random filings and status changes.
+func TestDeploymentCountsKeptByTriggers(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	deployments := []Deployment{"", DeploymentCloud, DeploymentOwnServer, DeploymentOther}
+	statuses := []Status{StatusNew, StatusOpen, StatusWaiting, StatusSolved, StatusClosed}
+	e.clock.Set(prague(t, 2026, time.March, 4, 10, 0))
+	e.confirmed(t, "a@basic.example")
+	var numbers []int
+	for i := 0; i < 200; i++ {
+		e.clock.Add(7 * time.Minute)
+		if len(numbers) < 5 || rng.IntN(3) == 0 {
+			nt := validTicket()
+			nt.Email, nt.Deployment = "a@basic.example", deployments[rng.IntN(len(deployments))]
+			tk, _, err := e.File(ctx, nt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers = append(numbers, tk.Number)
+			continue
+		}
+		_, err := e.AgentStatus(ctx, numbers[rng.IntN(len(numbers))], statuses[rng.IntN(len(statuses))], alice)
+		var ve *ValidationError
+		if err != nil && !errors.Is(err, ErrClosed) && !errors.As(err, &ve) {
+			t.Fatal(err)
+		}
+	}
+	q, err := e.Queue(ctx, QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Deployment]int{}
+	rows, err := e.db.Query(`SELECT deployment FROM tickets WHERE status IN ('new', 'open', 'waiting')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var d Deployment
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		want[d]++
+	}
+	rows.Close()
+	if len(want) < 3 || fmt.Sprint(q.Counts.Deployment) != fmt.Sprint(want) {
+		t.Fatalf("counts kept %v, want %v", q.Counts.Deployment, want)
+	}
+	for d, n := range want {
+		if got, err := e.Queue(ctx, QueueFilter{Deployment: orNone(d), Limit: 500}); err != nil || got.Total != n {
+			t.Fatalf("filter %q: total %d, %v; want %d", d, got.Total, err, n)
+		}
+	}
+}
+
+func orNone(d Deployment) Deployment {
+	if d == "" {
+		return DeploymentNone
+	}
+	return d
 }
