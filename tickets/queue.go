@@ -210,13 +210,17 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 //
 // queue_rank IN (1, 2) holds for every ticket; spelled out with
 // tickets_queue_order, it lets SQLite seek by rank and then severity, in
-// order, when a severity is chosen, instead of sorting them all.
+// order, when a severity is chosen, instead of sorting them all. A
+// deployment is sought in tickets_open_deployment (migration 010), in the
+// same order.
 func queueFrom(f QueueFilter, count bool, where string) string {
 	switch {
 	case len(f.Statuses) != 0 && !sameStatuses(f.Statuses, openStatuses):
 		return "tickets WHERE " + where
 	case count && f.AtRisk:
 		return "tickets INDEXED BY tickets_sla_running WHERE " + where
+	case f.Deployment != "":
+		return "tickets INDEXED BY tickets_open_deployment WHERE " + where
 	}
 	return "tickets INDEXED BY tickets_queue_order WHERE " + where + " AND queue_rank IN (1, 2)"
 }

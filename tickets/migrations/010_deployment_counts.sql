@@ -34,3 +34,12 @@ WHEN OLD.status IN ('new', 'open', 'waiting')
 BEGIN
     UPDATE ticket_deployment_counts SET n = n - 1 WHERE deployment = OLD.deployment;
 END;
+
+-- The queue filtered by deployment: the open tickets of one deployment in
+-- queue order (tickets_queue_order's ORDER BY after the deployment), so a
+-- page and its total read only that deployment's entries. Without it the
+-- total of ?deployment=other read every open ticket's row (0.2 s with
+-- 100,000 open).
+CREATE INDEX tickets_open_deployment ON tickets
+    (deployment, queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number)
+    WHERE status IN ('new', 'open', 'waiting');
