@@ -220,7 +220,7 @@ func queueFrom(f QueueFilter, count bool, where string) string {
 	case count && f.AtRisk:
 		return "tickets INDEXED BY tickets_sla_running WHERE " + where
 	case f.Deployment != "":
-		return "tickets INDEXED BY tickets_open_deployment WHERE " + where
+		return "tickets INDEXED BY tickets_open_deployment WHERE " + where + " AND queue_rank IN (1, 2)"
 	}
 	return "tickets INDEXED BY tickets_queue_order WHERE " + where + " AND queue_rank IN (1, 2)"
 }
