@@ -52,6 +52,10 @@ func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 	if len(f.Lang) > 16 {
 		return f, httpkit.BadRequest("lang: not a language code")
 	}
+	var err error
+	if f.Deployment, err = deploymentFilter(c); err != nil {
+		return f, err
+	}
 	switch a := c.Query("assignee"); a {
 	case "":
 	case "me":
@@ -68,7 +72,6 @@ func queueFilter(c *fiber.Ctx, me int64) (tickets.QueueFilter, error) {
 	f.CallRequired = c.QueryBool("call_required")
 	f.AtRisk = c.QueryBool("at_risk")
 	f.Breached = c.QueryBool("breached")
-	var err error
 	if f.Limit, err = queryInt(c, "limit", 0, 500); err != nil {
 		return f, err
 	}
@@ -147,6 +150,7 @@ type apiQueueItem struct {
 	Severity        int        `json:"severity"`
 	Lang            string     `json:"lang"`
 	AnswerInEnglish bool       `json:"answer_in_english"`
+	Deployment      string     `json:"deployment"` // cloud, own-server, other, or "" when not given
 	Name            string     `json:"name"`
 	Company         string     `json:"company"`
 	Phone           string     `json:"phone"`
@@ -175,7 +179,7 @@ func newAPIStaff(s tickets.Staff) *apiStaff {
 func newAPIQueueItem(it tickets.QueueItem) apiQueueItem {
 	out := apiQueueItem{Number: it.Number, Subject: it.Subject, Status: string(it.Status), Plan: string(it.Plan),
 		PendingPlan: string(it.PendingPlan), Organisation: it.Organisation, Severity: it.Severity, Lang: it.Lang, AnswerInEnglish: it.AnswerInEnglish,
-		Name: it.Name, Company: it.Company, Phone: it.Phone, SLAState: it.SLA.State,
+		Deployment: string(it.Deployment), Name: it.Name, Company: it.Company, Phone: it.Phone, SLAState: it.SLA.State,
 		CallRequired: it.CallRequired, CallReason: it.CallReason, Assignee: newAPIStaff(it.Assignee),
 		AgentReplies: it.AgentReplies, UpdatedAt: it.UpdatedAt.UTC()}
 	if !it.SLA.Due.IsZero() {
@@ -202,7 +206,7 @@ func (h *handler) apiQueue(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"tickets": items, "total": q.Total, "counts": fiber.Map{
 		"open": q.Counts.Open, "status": q.Counts.Status, "plan": q.Counts.Plan, "severity": q.Counts.Severity,
-		"lang": q.Counts.Lang, "assignee": q.Counts.Assignee, "call_required": q.Counts.CallRequired,
+		"lang": q.Counts.Lang, "deployment": q.Counts.Deployment, "assignee": q.Counts.Assignee, "call_required": q.Counts.CallRequired,
 		"at_risk": q.Counts.AtRisk, "breached": q.Counts.Breached,
 	}})
 }
@@ -231,6 +235,9 @@ type agentAPITicket struct {
 	RepliesSinceCall int             `json:"replies_since_call"`
 	CallAfterReplies int             `json:"call_after_replies"`
 	Notes            []apiAgentEvent `json:"audit"`
+	Deployment       string          `json:"deployment"`                    // cloud, own-server, other, or "" when not given
+	BugReport        *apiBugReport   `json:"bug_report,omitempty"`          // deployment "other": not a valid bug report
+	Translation      *apiTranslation `json:"machine_translation,omitempty"` // outside the four languages: none available
 }
 
 // apiAgentEvent is an event with who did it, for the audit trail.
@@ -257,7 +264,8 @@ func (h *handler) newAgentAPITicket(c *fiber.Ctx, t tickets.Ticket) agentAPITick
 	out := agentAPITicket{APITicket: httpkit.NewAPITicket(t.ForCustomer()), Name: t.Name, Company: t.Company, Phone: t.Phone,
 		Email: t.Email, PendingPlan: string(t.PendingPlan), SLAState: h.tickets.TicketClock(t, time.Now()).State, CallReason: t.CallReason,
 		Assignee: newAPIStaff(t.Assignee), AgentReplies: t.AgentReplies, RepliesSinceCall: t.RepliesSinceCall,
-		CallAfterReplies: t.CallAfterReplies, Notes: []apiAgentEvent{}}
+		CallAfterReplies: t.CallAfterReplies, Notes: []apiAgentEvent{}, Deployment: t.Deployment}
+	out.BugReport, out.Translation = h.ticketPolicy(t).api()
 	for _, ev := range t.History {
 		out.Notes = append(out.Notes, newAPIAgentEvent(ev))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/orbitask/portal/deflect"
 	"github.com/orbitask/portal/httpkit"
+	"github.com/orbitask/portal/i18n"
 	"github.com/orbitask/portal/insights"
 	"github.com/orbitask/portal/kb"
 	"github.com/orbitask/portal/live"
@@ -101,6 +102,7 @@ type handler struct {
 	views    *views
 	clients  *httpkit.Clients
 	signIn   *httpkit.RateLimit // nil: no limit
+	words    *i18n.Bundle       // the customers' words: standard answers in a ticket's language
 }
 
 // Console is the staff side, ready to be mounted with Routes.
@@ -127,6 +129,10 @@ func New(cfg Config, s Services) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)
 	}
+	words, err := i18n.Load()
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
 	clients := cfg.Clients
 	if clients == nil {
 		clients = httpkit.NewClients(httpkit.ClientsConfig{Logger: log})
@@ -140,7 +146,7 @@ func New(cfg Config, s Services) (*Console, error) {
 		signIn = cfg.RateLimits.New(log).SignIn
 	}
 	return &Console{&handler{log: log, kb: s.KB, tickets: s.Tickets, deflect: s.Deflect, staff: s.Staff, hub: s.Hub, health: s.Health, history: s.History, pub: s.Publisher, mail: s.Mail, views: vs,
-		clients: clients, signIn: signIn, errors: errs, insights: s.Insights, metrics: s.Metrics}}, nil
+		clients: clients, signIn: signIn, errors: errs, insights: s.Insights, metrics: s.Metrics, words: words}}, nil
 }
 
 // Routes registers the console's pages, live feed and API on r.

@@ -38,6 +38,7 @@ type queuePage struct {
 // queueFilterView is the filter as the form shows it.
 type queueFilterView struct {
 	Status, Plan, Severity, Lang, Assignee string
+	Deployment                             string
 	CallRequired, AtRisk, Breached         bool
 	Query                                  string // the filter as a query string, for the live refresh
 }
@@ -50,6 +51,7 @@ type choice struct {
 
 type queueChoices struct {
 	Status, Plan, Severity, Lang, Assignee []choice
+	Deployment                             []choice
 }
 
 // queue is GET /agent: the open tickets in queue order. With
@@ -67,11 +69,12 @@ func (h *handler) queue(c *fiber.Ctx) error {
 	}
 	p := queuePage{layout: h.layout(c, "Queue"), Items: q.Items, Total: q.Total, Counts: q.Counts, Now: q.Now,
 		Filter: queueFilterView{Status: c.Query("status"), Plan: c.Query("plan"), Severity: c.Query("severity"),
-			Lang: c.Query("lang"), Assignee: c.Query("assignee"),
+			Lang: c.Query("lang"), Assignee: c.Query("assignee"), Deployment: c.Query("deployment"),
 			CallRequired: f.CallRequired, AtRisk: f.AtRisk, Breached: f.Breached}}
 	p.Section = "queue"
 	p.Filter.Query = string(c.Request().URI().QueryString())
 	p.Choices = h.queueChoices(p.Filter, q.Counts, user)
+	p.Choices.Deployment = deploymentChoices(p.Filter.Deployment, q.Counts)
 	limit := f.Limit
 	if limit == 0 {
 		limit = 50
@@ -175,6 +178,7 @@ type agentTicketPage struct {
 	Reason      string // a refused severity change's reason
 	AnswerIn    string // the language to answer in
 	KBLang      string // the articles to link: the answer's language
+	Policy      ticketPolicy
 	Severities  []tickets.SeverityLevel
 	Statuses    []tickets.Status
 }
@@ -212,6 +216,10 @@ func (h *handler) agentTicketView(c *fiber.Ctx) error {
 	case "confirmed":
 		p.Flash = "E-mail address confirmed: the plan its domain grants applies."
 	}
+	// Without script, the standard answer's link fills the reply box here.
+	if c.Query("answer") == "bug-policy" && p.Policy.OutsideBugPolicy {
+		p.Draft.Body = p.Policy.StandardAnswer
+	}
 	if c.Query("part") == "live" {
 		return h.renderPart(c, fiber.StatusOK, "ticket", "ticket-live", p)
 	}
@@ -238,6 +246,7 @@ func (h *handler) agentTicketPage(c *fiber.Ctx) (agentTicketPage, error) {
 	if t.AnswerInEnglish || !langtag.IsOfficial(base) {
 		p.AnswerIn, p.KBLang = "English", "en"
 	}
+	p.Policy = h.ticketPolicy(t)
 	if t.DeflectionSession != "" {
 		evs, err := h.deflect.Trail(c.UserContext(), t.DeflectionSession)
 		if err != nil && !errors.Is(err, deflect.ErrUnknownSession) {

@@ -236,4 +236,16 @@
       }, 200);
     });
   }
+
+  // The support policy's standard answer (a bug report from a deployment
+  // outside the policy): fill the reply box in place, keeping any draft.
+  var std = document.getElementById("insert-standard-answer");
+  if (std && body) {
+    std.addEventListener("click", function (e) {
+      e.preventDefault();
+      var text = std.getAttribute("data-answer") || "";
+      body.value = body.value.trim() ? body.value.replace(/\s+$/, "") + "\n\n" + text : text;
+      body.focus();
+    });
+  }
 })();

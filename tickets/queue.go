@@ -21,7 +21,8 @@ type QueueFilter struct {
 	Plan         Plan
 	Severity     int
 	Lang         string
-	Assignee     int64 // a staff id, Unassigned, or 0 for anyone
+	Deployment   Deployment // "": any; DeploymentNone: tickets filed without one (by e-mail)
+	Assignee     int64      // a staff id, Unassigned, or 0 for anyone
 	CallRequired bool
 	AtRisk       bool // due within two working hours, clock running
 	Breached     bool // past due (for a paused clock: it was when it stopped)
@@ -30,7 +31,7 @@ type QueueFilter struct {
 }
 
 func (f QueueFilter) isZero() bool {
-	return f.Plan == "" && f.Severity == 0 && f.Lang == "" && f.Assignee == 0 && !f.CallRequired && !f.AtRisk && !f.Breached
+	return f.Plan == "" && f.Severity == 0 && f.Lang == "" && f.Deployment == "" && f.Assignee == 0 && !f.CallRequired && !f.AtRisk && !f.Breached
 }
 
 // QueueItem is one ticket of the queue.
@@ -44,6 +45,7 @@ type QueueItem struct {
 	Subject         string
 	Lang            string
 	AnswerInEnglish bool
+	Deployment      Deployment
 	Name, Company   string
 	Phone           string
 	CallRequired    bool
@@ -116,7 +118,8 @@ type QueueCounts struct {
 	Plan         map[Plan]int
 	Severity     map[int]int
 	Lang         map[string]int
-	Assignee     map[int64]int // by staff id; Unassigned for nobody
+	Deployment   map[Deployment]int // "" for tickets filed without one
+	Assignee     map[int64]int      // by staff id; Unassigned for nobody
 	Assignees    map[int64]string
 	CallRequired int
 	AtRisk       int
@@ -175,7 +178,7 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 		)
 		if err := rows.Scan(&it.Number, &it.Status, &it.Plan, &it.Organisation, &it.Severity, &it.Subject, &it.Lang,
 			&it.AnswerInEnglish, &it.Name, &it.Company, &it.Phone, &it.CallRequired, &it.CallReason,
-			&it.Assignee.ID, &it.Assignee.Name, &it.AgentReplies, &created, &updated, &due, &paused, &it.PendingPlan); err != nil {
+			&it.Assignee.ID, &it.Assignee.Name, &it.AgentReplies, &created, &updated, &due, &paused, &it.PendingPlan, &it.Deployment); err != nil {
 			return Queue{}, fmt.Errorf("tickets: queue: %w", err)
 		}
 		it.CreatedAt, perr = parseTime(created, perr)
@@ -207,13 +210,17 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) (Queue, error) {
 //
 // queue_rank IN (1, 2) holds for every ticket; spelled out with
 // tickets_queue_order, it lets SQLite seek by rank and then severity, in
-// order, when a severity is chosen, instead of sorting them all.
+// order, when a severity is chosen, instead of sorting them all. A
+// deployment is sought in tickets_open_deployment (migration 010), in the
+// same order.
 func queueFrom(f QueueFilter, count bool, where string) string {
 	switch {
 	case len(f.Statuses) != 0 && !sameStatuses(f.Statuses, openStatuses):
 		return "tickets WHERE " + where
 	case count && f.AtRisk:
 		return "tickets INDEXED BY tickets_sla_running WHERE " + where
+	case f.Deployment != "":
+		return "tickets INDEXED BY tickets_open_deployment WHERE " + where + " AND queue_rank IN (1, 2)"
 	}
 	return "tickets INDEXED BY tickets_queue_order WHERE " + where + " AND queue_rank IN (1, 2)"
 }
@@ -227,7 +234,7 @@ func queueCountSQL(f QueueFilter, where string) string {
 func queueItemsSQL(f QueueFilter, where string) string {
 	return `SELECT number, status, plan, organisation, severity, subject, lang, answer_in_english,
 		name, company, phone, call_required, call_reason, coalesce(assignee_id, 0), assignee_name, agent_replies,
-		created_at, updated_at, sla_due, paused_at, pending_plan
+		created_at, updated_at, sla_due, paused_at, pending_plan, deployment
 		FROM ` + queueFrom(f, false, where) + `
 		ORDER BY queue_rank, severity, call_required DESC, ifnull(sla_due, '~'), number LIMIT ? OFFSET ?`
 }
@@ -284,6 +291,13 @@ func queueWhere(f QueueFilter, now, risk time.Time) (string, []any) {
 	}
 	if f.Lang != "" {
 		conds, args = append(conds, `lang = ?`), append(args, f.Lang)
+	}
+	switch f.Deployment {
+	case "":
+	case DeploymentNone:
+		conds = append(conds, `deployment = ''`)
+	default:
+		conds, args = append(conds, `deployment = ?`), append(args, string(f.Deployment))
 	}
 	switch {
 	case f.Assignee == Unassigned:
@@ -366,5 +380,32 @@ func (s *Store) queueCounts(ctx context.Context, now, risk time.Time) (QueueCoun
 		return fail(err)
 	}
 	c.Breached = breachedRunning + breachedPaused
+	if c.Deployment, err = s.deploymentCounts(ctx); err != nil {
+		return fail(err)
+	}
 	return c, nil
+}
+
+// deploymentCountsSQL reads the open tickets per deployment, which the
+// triggers of migration 010 keep.
+const deploymentCountsSQL = `SELECT deployment, n FROM ticket_deployment_counts WHERE n > 0`
+
+func (s *Store) deploymentCounts(ctx context.Context) (map[Deployment]int, error) {
+	out := map[Deployment]int{}
+	rows, err := s.db.QueryContext(ctx, deploymentCountsSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			d Deployment
+			n int
+		)
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		out[d] = n
+	}
+	return out, rows.Err()
 }

@@ -18,10 +18,11 @@ func queuePlanSQL(f QueueFilter, now, risk time.Time) map[string]struct {
 		sql  string
 		args []any
 	}{
-		"count":  {queueCountSQL(f, where), args},
-		"items":  {queueItemsSQL(f, where), append(append([]any{}, args...), 50, 0)},
-		"counts": {queueCountsSQL, nil},
-		"sla":    {slaCountsSQL, []any{formatTime(now), formatTime(risk), formatTime(now)}},
+		"count":       {queueCountSQL(f, where), args},
+		"items":       {queueItemsSQL(f, where), append(append([]any{}, args...), 50, 0)},
+		"counts":      {queueCountsSQL, nil},
+		"deployments": {deploymentCountsSQL, nil},
+		"sla":         {slaCountsSQL, []any{formatTime(now), formatTime(risk), formatTime(now)}},
 	}
 }
 
@@ -40,10 +41,12 @@ func TestQueuePlans(t *testing.T) {
 		{"default", QueueFilter{}},
 		{"basic_sev3", QueueFilter{Plan: PlanBasic, Severity: 3}},
 		{"at_risk", QueueFilter{AtRisk: true}},
+		{"deployment_other", QueueFilter{Deployment: DeploymentOther}},
+		{"deployment_none_sev3", QueueFilter{Deployment: DeploymentNone, Severity: 3}},
 		{"unassigned_fr", QueueFilter{Assignee: Unassigned, Lang: "fr"}},
 	} {
 		for name, q := range queuePlanSQL(f.f, now, risk) {
-			if (name == "counts" || name == "sla") && f.name != "default" {
+			if (name == "counts" || name == "deployments" || name == "sla") && f.name != "default" {
 				continue // the same query whatever the filter
 			}
 			rows, err := e.db.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q.sql, q.args...)

@@ -229,3 +229,12 @@ func isEmail(v string) bool {
 	}
 	return true
 }
+
+// DeploymentNone, as QueueFilter.Deployment, selects tickets that name no
+// deployment (filed by e-mail or before the form asked).
+const DeploymentNone Deployment = "none"
+
+// OutsideBugPolicy reports whether a bug report from this deployment falls
+// outside the support policy: a bug report is valid only for the cloud or
+// a recommended installation on the customer's own server.
+func (d Deployment) OutsideBugPolicy() bool { return d == DeploymentOther }
