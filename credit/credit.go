@@ -147,7 +147,8 @@ type Balance struct {
 	Org       string
 	Balance   int // the sum of the ledger
 	Booked    int // estimates of booked sessions and charges not yet confirmed
-	Available int // Balance − Booked: what a new booking may use
+	Debt      int // fees and charges the balance could not cover, not yet settled
+	Available int // Balance − Booked − Debt: what a new booking may use
 }
 
 // Session is a scheduled remote session.
@@ -163,6 +164,7 @@ type Session struct {
 	ProposedAt time.Time
 	Comment    string // the customer's when disputed
 	Debt       int    // fees or charges the balance could not cover
+	Settled    int    // of Debt, what later top-ups have paid
 	BookedBy   string
 	BookedAt   time.Time
 }
@@ -218,7 +220,11 @@ func balanceTx(ctx context.Context, q interface {
 	if err != nil {
 		return b, fmt.Errorf("credit: booked: %w", err)
 	}
-	b.Available = b.Balance - b.Booked
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(debt - settled), 0) FROM credit_sessions WHERE org = ? AND debt > settled`, org).Scan(&b.Debt)
+	if err != nil {
+		return b, fmt.Errorf("credit: debt: %w", err)
+	}
+	b.Available = b.Balance - b.Booked - b.Debt
 	return b, nil
 }
 
@@ -259,9 +265,67 @@ func (s *Store) TopUp(ctx context.Context, org string, minutes int, ref, by stri
 		if n == 0 && m < s.cfg.MinFirstTopUp {
 			return fields.Invalid("minutes", fields.CreditFirstTopUp, "min", s.cfg.MinFirstTopUp)
 		}
-		return addEntry(ctx, tx, e)
+		if err := addEntry(ctx, tx, e); err != nil {
+			return err
+		}
+		return s.settleDebt(ctx, tx, org, e.At, by)
 	})
 	return e, err
+}
+
+// settleDebt pays org's outstanding session debts, oldest session first, from
+// the balance (after a top-up, in its transaction), as far as the balance
+// goes: an entry of the debt's kind (charge for a confirmed session, else
+// fee) with the reason "debt settled", and the session's settled minutes.
+func (s *Store) settleDebt(ctx context.Context, tx *sqlitedb.Tx, org string, at time.Time, by string) error {
+	type owed struct {
+		id     int64
+		status string
+		left   int
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, status, debt - settled FROM credit_sessions WHERE org = ? AND debt > settled ORDER BY id`, org)
+	if err != nil {
+		return fmt.Errorf("credit: debt: %w", err)
+	}
+	var debts []owed
+	for rows.Next() {
+		var o owed
+		if err := rows.Scan(&o.id, &o.status, &o.left); err != nil {
+			rows.Close()
+			return err
+		}
+		debts = append(debts, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(debts) == 0 {
+		return nil
+	}
+	b, err := balanceTx(ctx, tx, org, 0)
+	if err != nil {
+		return err
+	}
+	left := b.Balance
+	for _, o := range debts {
+		pay := min(o.left, max(left, 0))
+		if pay <= 0 {
+			break
+		}
+		kind := kindFee
+		if o.status == Confirmed {
+			kind = kindCharge
+		}
+		if err := addEntry(ctx, tx, Entry{Org: org, Kind: kind, Minutes: -pay, By: by, At: at, Reason: "debt settled", SessionID: o.id}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE credit_sessions SET settled = settled + ? WHERE id = ?`, pay, o.id); err != nil {
+			return fmt.Errorf("credit: debt: %w", err)
+		}
+		left -= pay
+	}
+	return nil
 }
 
 // Correct adds a signed correction (rounded) with its reason; it may not take
@@ -341,13 +405,13 @@ func (s *Store) Book(ctx context.Context, org string, ticket int64, start time.T
 	return ses, nil
 }
 
-const sessionColumns = `id, org, ticket, start, estimate, technician, status, charge, proposed_at, comment, debt, booked_by, booked_at`
+const sessionColumns = `id, org, ticket, start, estimate, technician, status, charge, proposed_at, comment, debt, settled, booked_by, booked_at`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var ses Session
 	var start, proposed, booked string
 	err := row.Scan(&ses.ID, &ses.Org, &ses.Ticket, &start, &ses.Estimate, &ses.Technician, &ses.Status,
-		&ses.Charge, &proposed, &ses.Comment, &ses.Debt, &ses.BookedBy, &booked)
+		&ses.Charge, &proposed, &ses.Comment, &ses.Debt, &ses.Settled, &ses.BookedBy, &booked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ses, ErrNotFound
 	}

@@ -446,3 +446,42 @@ func TestConcurrentFeesAndChargesNeverBelowZero(t *testing.T) {
 		t.Fatalf("balance %+v, debt %d; want 0 and 160", b, debt)
 	}
 }
+
+// TestDebtSettledByTopUp is the reviewer's repro: a late fee larger than the
+// balance leaves debt, which counts against Available and the next top-up
+// pays.
+func TestDebtSettledByTopUp(t *testing.T) {
+	s, c := open(t, t0)
+	topUp(t, s, "Acme Ltd", 480)
+	start := t0.Add(72 * time.Hour)
+	a, err := s.Book(ctx, "Acme Ltd", 1, start, 60, "tech", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Correct(ctx, "Acme Ltd", -450, "refund", "cli: jana"); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(start.Add(-time.Hour))
+	_, fee, err := s.Cancel(ctx, a.ID, "customer")
+	if err != nil || fee.Charged != 30 || fee.Debt != 90 {
+		t.Fatalf("late cancel: %+v %v", fee, err)
+	}
+	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 0 || b.Debt != 90 || b.Available != -90 {
+		t.Fatalf("after the fee: %+v", b)
+	}
+	topUp(t, s, "Acme Ltd", 480)
+	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 390 || b.Debt != 0 || b.Available != 390 {
+		t.Fatalf("after the top-up: %+v", b)
+	}
+	es, _ := s.Ledger(ctx, "Acme Ltd")
+	if last := es[len(es)-1]; last.Kind != "fee" || last.Minutes != -90 || last.SessionID != a.ID || last.Reason != "debt settled" {
+		t.Fatalf("settling entry %+v", last)
+	}
+	if ses, _ := s.Session(ctx, a.ID); ses.Debt != 90 || ses.Settled != 90 {
+		t.Fatalf("session %+v", ses)
+	}
+	var nt *NeedTopUp
+	if _, err := s.Book(ctx, "Acme Ltd", 2, start.Add(72*time.Hour), 480, "tech", "agent"); !errors.As(err, &nt) || nt.Needed != 90 {
+		t.Fatalf("booking 480 of 390: %v", err)
+	}
+}

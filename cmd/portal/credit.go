@@ -115,7 +115,11 @@ func creditCommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "portal credit:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: balance %d min (%s), booked %d min\n", b.Org, b.Balance, credit.HoursMinutes(b.Balance), b.Booked)
+		debt := ""
+		if b.Debt != 0 {
+			debt = fmt.Sprintf(", debt %d min", b.Debt)
+		}
+		fmt.Fprintf(stdout, "%s: balance %d min (%s), booked %d min%s\n", b.Org, b.Balance, credit.HoursMinutes(b.Balance), b.Booked, debt)
 	case "ledger":
 		es, err := st.Ledger(ctx, *org)
 		if err != nil {
@@ -149,7 +153,7 @@ func creditCommand(args []string, stdout, stderr io.Writer) int {
 			sum += e.Minutes
 			note := e.Ref + e.Reason
 			if e.SessionID != 0 {
-				note = fmt.Sprintf("session %d", e.SessionID)
+				note = strings.TrimSpace(fmt.Sprintf("session %d %s", e.SessionID, e.Reason))
 			}
 			fmt.Fprintf(stdout, "%s  %-10s %+6d min  %6d min  %-16s %s\n", e.At.UTC().Format("2006-01-02 15:04"), e.Kind, e.Minutes, sum, e.By, note)
 		}

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/orbitask/portal/credit"
+	"github.com/orbitask/portal/sqlitedb"
 )
 
 func TestCreditCommands(t *testing.T) {
@@ -50,5 +56,47 @@ func TestCreditCommands(t *testing.T) {
 	code, out, _ = runCmd("credit", "ledger", "--org", "Acme Ltd", "--data", dir)
 	if code != 0 || !strings.Contains(out, "topup") || !strings.Contains(out, "+480 min     480 min  cli:ops") || !strings.Contains(out, "490 min") {
 		t.Fatalf("ledger: exit %d\n%s", code, out)
+	}
+}
+
+func TestCreditBalanceShowsDebt(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("USER", "ops")
+	db, err := sqlitedb.Open(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	clock := func() time.Time { return now }
+	st, err := credit.Open(credit.Config{DB: db, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := st.TopUp(ctx, "Acme Ltd", 480, "INV-1", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	ses, err := st.Book(ctx, "Acme Ltd", 1, now.Add(2*time.Hour), 60, "tech", "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Correct(ctx, "Acme Ltd", -450, "refund", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Cancel(ctx, ses.ID, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, errs := runCmd("credit", "balance", "--org", "Acme Ltd", "--data", dir)
+	if code != 0 || out != "Acme Ltd: balance 0 min (0 min), booked 0 min, debt 90 min\n" {
+		t.Fatalf("balance: exit %d %q %q", code, out, errs)
+	}
+	code, out, errs = runCmd("credit", "topup", "--org", "Acme Ltd", "--hours", "8", "--ref", "INV-2", "--data", dir)
+	if code != 0 || out != "Acme Ltd: balance 390 min (6 h 30 min), booked 0 min\n" {
+		t.Fatalf("topup: exit %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCmd("credit", "ledger", "--org", "Acme Ltd", "--data", dir)
+	if code != 0 || !strings.Contains(out, "-90 min") || !strings.Contains(out, "session 1 debt settled") {
+		t.Fatalf("ledger:\n%s", out)
 	}
 }
