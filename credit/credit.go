@@ -328,8 +328,8 @@ func (s *Store) settleDebt(ctx context.Context, tx *sqlitedb.Tx, org string, at 
 	return nil
 }
 
-// Correct adds a signed correction (rounded) with its reason; it may not take
-// the balance below zero.
+// Correct adds a signed correction (rounded) with its reason; a negative one
+// may not take more than Available (the balance less reservations and debt).
 func (s *Store) Correct(ctx context.Context, org string, minutes int, reason, by string) (Entry, error) {
 	org = strings.TrimSpace(org)
 	fe := &fields.Error{}
@@ -349,8 +349,10 @@ func (s *Store) Correct(ctx context.Context, org string, minutes int, reason, by
 		if err != nil {
 			return err
 		}
-		if b.Balance+m < 0 {
-			return fields.Invalid("minutes", fields.CreditBelowZero, "balance", b.Balance)
+		// A negative correction may take only what is available: not what
+		// booked sessions and proposed charges reserve, nor what debt owes.
+		if m < 0 && b.Available+m < 0 {
+			return fields.Invalid("minutes", fields.CreditBelowZero, "balance", b.Available)
 		}
 		return addEntry(ctx, tx, e)
 	})

@@ -454,11 +454,13 @@ func TestDebtSettledByTopUp(t *testing.T) {
 	s, c := open(t, t0)
 	topUp(t, s, "Acme Ltd", 480)
 	start := t0.Add(72 * time.Hour)
-	a, err := s.Book(ctx, "Acme Ltd", 1, start, 60, "tech", "agent")
-	if err != nil {
+	// (The reviewer booked 60 before correcting −450; a correction may no
+	// longer take reserved credit, so the booking is 30, after it.)
+	if _, err := s.Correct(ctx, "Acme Ltd", -450, "refund", "cli: jana"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Correct(ctx, "Acme Ltd", -450, "refund", "cli: jana"); err != nil {
+	a, err := s.Book(ctx, "Acme Ltd", 1, start, 30, "tech", "agent")
+	if err != nil {
 		t.Fatal(err)
 	}
 	c.Set(start.Add(-time.Hour))
@@ -483,5 +485,28 @@ func TestDebtSettledByTopUp(t *testing.T) {
 	var nt *NeedTopUp
 	if _, err := s.Book(ctx, "Acme Ltd", 2, start.Add(72*time.Hour), 480, "tech", "agent"); !errors.As(err, &nt) || nt.Needed != 90 {
 		t.Fatalf("booking 480 of 390: %v", err)
+	}
+}
+
+// TestCorrectionKeepsReservations: a negative correction may take only what
+// is available, not credit booked sessions reserve.
+func TestCorrectionKeepsReservations(t *testing.T) {
+	s, _ := open(t, t0)
+	topUp(t, s, "Acme Ltd", 480)
+	if _, err := s.Book(ctx, "Acme Ltd", 1, t0.Add(72*time.Hour), 480, "tech", "agent"); err != nil {
+		t.Fatal(err)
+	}
+	var fe *fields.Error
+	if _, err := s.Correct(ctx, "Acme Ltd", -480, "refund", "cli: jana"); !errors.As(err, &fe) || fe.Fields["minutes"].Code != fields.CreditBelowZero {
+		t.Fatalf("correction of reserved credit: %v", err)
+	}
+	if b := mustBalance(t, s, "Acme Ltd"); b.Balance != 480 || b.Available != 0 {
+		t.Fatalf("%+v", b)
+	}
+	if _, err := s.Correct(ctx, "Acme Ltd", 60, "goodwill", "cli: jana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Correct(ctx, "Acme Ltd", -60, "goodwill undone", "cli: jana"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -76,11 +76,11 @@ func TestCreditBalanceShowsDebt(t *testing.T) {
 	if _, err := st.TopUp(ctx, "Acme Ltd", 480, "INV-1", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	ses, err := st.Book(ctx, "Acme Ltd", 1, now.Add(2*time.Hour), 60, "tech", "ops")
-	if err != nil {
+	if _, err := st.Correct(ctx, "Acme Ltd", -450, "refund", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Correct(ctx, "Acme Ltd", -450, "refund", "ops"); err != nil {
+	ses, err := st.Book(ctx, "Acme Ltd", 1, now.Add(2*time.Hour), 30, "tech", "ops")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.Cancel(ctx, ses.ID, "ops"); err != nil {
